@@ -1,0 +1,83 @@
+"""Accounts: Argon2id password hashes, sign-in, and which role may open which page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import AuthenticationFailed, PermissionDenied
+from geo.models import User
+from geo.vocab import ROLES
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Verified against when the user name is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What a page needs to know about the user; no ORM object leaks into session state."""
+
+    user_id: int
+    username: str
+    role: str
+    deputy_id: int | None
+    display_name: str
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValueError("a password needs at least 8 characters")
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> SignedIn:
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise AuthenticationFailed("wrong user name or password") from None
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("wrong user name or password")
+    return SignedIn(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        deputy_id=user.deputy_id,
+        display_name=user.display_name or user.username,
+    )
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password_hash: str,
+    role: str,
+    deputy_id: int | None = None,
+    display_name: str | None = None,
+) -> User:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    user = User(
+        username=username,
+        password_hash=password_hash,
+        role=role,
+        deputy_id=deputy_id,
+        display_name=display_name,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def require_role(user: SignedIn | None, allowed: tuple[str, ...]) -> SignedIn:
+    """Raise unless someone is signed in with one of the allowed roles."""
+    if user is None:
+        raise PermissionDenied("please sign in first")
+    if user.role not in allowed and user.role != "admin":
+        raise PermissionDenied(f"role {user.role!r} may not open this page")
+    return user

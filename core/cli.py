@@ -1,0 +1,265 @@
+"""The `shuijian` command line. Each command is a thin call into a service."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core import settings
+from core.errors import ShuijianError
+
+app = typer.Typer(
+    help="水监 Shuijian: water-environment supervision for a county People's Congress.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="The database: project-local cluster and schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def friendly(func: Callable) -> Callable:
+    """Show our errors as one sentence and an exit code, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ShuijianError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _engine():
+    from geo.database import get_engine
+
+    return get_engine()
+
+
+def _migrated_engine():
+    from geo import migrate
+
+    engine = _engine()
+    migrate.upgrade(engine)
+    return engine
+
+
+@db_app.command("up")
+@friendly
+def db_up() -> None:
+    """Create (first time) and start the project-local cluster; apply migrations."""
+    if settings.get("database_url"):
+        typer.echo("DATABASE_URL is set: using that server, no local cluster needed.")
+    else:
+        from geo import cluster
+
+        info = cluster.up()
+        typer.echo(f"local cluster running on 127.0.0.1:{info.port} (data in {info.data_dir})")
+    _migrated_engine()
+    typer.echo("schema is up to date")
+
+
+@db_app.command("down")
+@friendly
+def db_down() -> None:
+    """Stop the project-local cluster."""
+    from geo import cluster
+
+    typer.echo("stopped" if cluster.down() else "the local cluster was not running")
+
+
+@db_app.command("status")
+@friendly
+def db_status() -> None:
+    """Say which database is used, whether it runs, and the schema revision."""
+    from geo import cluster, migrate
+
+    if settings.get("database_url"):
+        typer.echo("database: DATABASE_URL")
+    else:
+        info = cluster.load_info()
+        if info is None:
+            typer.echo("local cluster: not created yet (run `shuijian db up`)")
+            raise typer.Exit(1)
+        running = cluster.is_running(info)
+        typer.echo(
+            f"local cluster: {'running' if running else 'stopped'} on 127.0.0.1:"
+            f"{info.port}, data in {info.data_dir}"
+        )
+        if not running:
+            raise typer.Exit(1)
+    typer.echo(f"schema revision: {migrate.current_revision(_engine()) or '(empty)'}")
+
+
+@db_app.command("migrate")
+@friendly
+def db_migrate(revision: str = "head") -> None:
+    """Upgrade the schema (to head by default)."""
+    from geo import migrate
+
+    migrate.upgrade(_engine(), revision)
+    typer.echo(f"schema at {migrate.current_revision(_engine())}")
+
+
+@db_app.command("downgrade")
+@friendly
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target, e.g. base")]) -> None:
+    """Downgrade the schema (drops tables: data in them is lost)."""
+    from geo import migrate
+
+    migrate.downgrade(_engine(), revision)
+    typer.echo(f"schema at {migrate.current_revision(_engine()) or '(empty)'}")
+
+
+@app.command("import")
+@friendly
+def import_file(
+    kind: Annotated[str, typer.Argument(help="townships | cells | sites | deputies | assignments")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+) -> None:
+    """Import one file; a bad file is refused as a whole and nothing is stored."""
+    import pandas as pd
+
+    from geo.database import session_scope
+    from geo.importers import IMPORTERS
+    from geo.readers import read_vector_file
+
+    if kind not in IMPORTERS:
+        raise typer.BadParameter(f"kind must be one of {', '.join(IMPORTERS)}")
+    frame = (
+        pd.read_csv(path, dtype=str, keep_default_na=False)
+        if kind == "assignments"
+        else read_vector_file(path)
+    )
+    with session_scope(_migrated_engine()) as session:
+        report = IMPORTERS[kind](session, frame, path.name)
+    typer.echo(str(report))
+    for warning in report.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
+
+
+@app.command()
+@friendly
+def demo(
+    seed: Annotated[int, typer.Option(help="same seed, same county")] = 2026,
+    boundary: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="a real county outline file")
+    ] = None,
+    reset: Annotated[bool, typer.Option(help="replace whatever county is stored")] = False,
+) -> None:
+    """Build the deterministic demo county and load it (kept when already loaded)."""
+    from data.demo import generate_demo
+    from data.loader import load_demo, loaded_source
+    from geo.database import session_scope
+    from geo.readers import read_vector_file
+
+    engine = _migrated_engine()
+    label = f"demo seed {seed}" + (f" on {boundary.name}" if boundary else "")
+    with session_scope(engine) as session:
+        if not reset and loaded_source(session) == label:
+            typer.echo(f"{label} is already loaded; nothing to do (--reset rebuilds it)")
+            return
+    started = time.perf_counter()
+    outline = read_vector_file(boundary) if boundary else None
+    county = generate_demo(seed, boundary=outline, county_code=settings.get("county_code"))
+    with session_scope(engine) as session:
+        summary = load_demo(session, county, label, reset=reset)
+    typer.echo(
+        f"loaded {label} in {time.perf_counter() - started:.1f} s: {summary.townships} townships, "
+        f"cells {'/'.join(map(str, summary.cells))}, {summary.sites} sites, "
+        f"{summary.deputies} deputies, {summary.users} accounts"
+    )
+
+
+@app.command("check-grid")
+@friendly
+def check_grid(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            help="large/medium/small counts to enforce, or 'none'; default SHUIJIAN_GRID_EXPECTED"
+        ),
+    ] = None,
+) -> None:
+    """Report the grid hierarchy's integrity; exit 1 when a rule fails."""
+    from geo.database import session_scope
+    from geo.grid import format_report, grid_report
+
+    expected = settings.grid_expected() if expect is None else settings.parse_grid_counts(expect)
+    with session_scope(_engine()) as session:
+        report = grid_report(session, expected)
+    typer.echo(format_report(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def serve(
+    port: Annotated[int | None, typer.Option(help="default SHUIJIAN_PORT")] = None,
+    headless: bool = True,
+) -> None:
+    """Start the web app (Streamlit) on the configured database."""
+    from geo.database import database_url
+
+    _migrated_engine()
+    env = {**os.environ, "DATABASE_URL": database_url()}
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "streamlit_app.py"),
+        "--server.port",
+        str(port or settings.get("port")),
+        "--server.headless",
+        str(headless).lower(),
+    ]
+    typer.echo(f"serving on http://localhost:{port or settings.get('port')}")
+    raise typer.Exit(subprocess.call(args, cwd=PROJECT_ROOT, env=env))
+
+
+@user_app.command("add")
+@friendly
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="leader | analyst | deputy | admin")],
+    deputy: Annotated[str | None, typer.Option(help="deputy code, for role deputy")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create an account; the password is asked for and stored as an Argon2id hash."""
+    from sqlalchemy import select
+
+    from core.auth import create_user, hash_password
+    from geo.database import session_scope
+    from geo.models import Deputy
+
+    with session_scope(_migrated_engine()) as session:
+        deputy_id = None
+        if deputy:
+            deputy_id = session.scalar(select(Deputy.id).where(Deputy.code == deputy))
+            if deputy_id is None:
+                raise typer.BadParameter(f"no deputy with code {deputy!r}")
+        try:
+            create_user(session, username, hash_password(password), role, deputy_id)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"created {role} account {username!r}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,118 @@
+"""Every setting, declared once as data: name, environment variable, default and help.
+
+The README's configuration table is checked against this list by a test, so a setting cannot
+exist without being documented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: Any
+    help: str
+    cast: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url",
+        "DATABASE_URL",
+        None,
+        "PostgreSQL+PostGIS server to use (postgresql+psycopg://...). Unset: a project-local "
+        "cluster under SHUIJIAN_HOME is created, started and reused.",
+    ),
+    Setting(
+        "test_database_url",
+        "TEST_DATABASE_URL",
+        None,
+        "Server for the test suite (needs rights to CREATE DATABASE). Unset: the tests use "
+        "the project-local cluster.",
+    ),
+    Setting(
+        "home",
+        "SHUIJIAN_HOME",
+        None,
+        "Folder for the project-local cluster and other local state. Default: .shuijian/ in "
+        "the checkout (git-ignored).",
+    ),
+    Setting(
+        "metric_epsg",
+        "SHUIJIAN_METRIC_EPSG",
+        32650,
+        "Projected CRS (EPSG code) in which distances and areas are measured. Default: UTM "
+        "zone 50N, the zone of the reference county (Changshan, 118.5°E).",
+        int,
+    ),
+    Setting(
+        "county_code",
+        "SHUIJIAN_COUNTY_CODE",
+        "330822",
+        "Six-digit administrative code of the county (used in codes and ticket numbers).",
+    ),
+    Setting(
+        "grid_expected",
+        "SHUIJIAN_GRID_EXPECTED",
+        "15/192/932",
+        "Expected cell counts large/medium/small that check-grid enforces; empty to only "
+        "report the counts.",
+    ),
+    Setting(
+        "tianditu_key",
+        "TIANDITU_KEY",
+        None,
+        "Tianditu (天地图) browser key. Set: the maps get a Tianditu basemap. Unset: no "
+        "basemap, and no page requests anything outside the machine.",
+    ),
+    Setting(
+        "port",
+        "SHUIJIAN_PORT",
+        8501,
+        "Port on which `shuijian serve` (and `make demo`) serves the app.",
+        int,
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> Any:
+    """Value of a setting from the environment, else its default."""
+    try:
+        setting = _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigurationError(f"unknown setting {name!r}; known settings: {known}") from None
+    raw = os.environ.get(setting.env)
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return setting.cast(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{setting.env}={raw!r} is not a valid {setting.cast.__name__}: {setting.help}"
+        ) from None
+
+
+def grid_expected() -> tuple[int, int, int] | None:
+    """Expected (large, medium, small) cell counts, or None when only reporting."""
+    return parse_grid_counts(get("grid_expected"))
+
+
+def parse_grid_counts(raw: str | None) -> tuple[int, int, int] | None:
+    """'15/192/932' → (15, 192, 932); empty or 'none' → None (only report the counts)."""
+    if not raw or raw.strip().lower() == "none":
+        return None
+    parts = raw.split("/")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise ConfigurationError(f"grid counts {raw!r}: write three whole numbers like 15/192/932")
+    large, medium, small = (int(p) for p in parts)
+    return large, medium, small

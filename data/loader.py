@@ -1,0 +1,116 @@
+"""Load a generated demo county through the same importers that real files go through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from core.auth import create_user, hash_password
+from core.errors import ShuijianError
+from data.demo import DemoCounty
+from geo import importers
+from geo.models import County, Deputy, Meta, User
+
+# Demo sign-ins, documented in the README. Outside the demo no account has a default password.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("admin", "admin-demo", "admin", "系统管理员"),
+    ("leader", "leader-demo", "leader", "人大常委会领导"),
+    ("analyst", "analyst-demo", "analyst", "人大工委分析员"),
+)
+DEPUTY_DEMO_PASSWORD = "deputy-demo"
+DOMAIN_TABLES = (
+    "app_user",
+    "assignment",
+    "deputy",
+    "site",
+    "grid_cell",
+    "township",
+    "county",
+    "meta",
+)
+
+
+class DemoRefused(ShuijianError):
+    """The database holds other data; the demo will not mix with it unless told to reset."""
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    seed: int
+    townships: int
+    cells: tuple[int, int, int]
+    sites: int
+    deputies: int
+    users: int
+
+
+def loaded_seed(session: Session) -> str | None:
+    return session.scalar(select(Meta.value).where(Meta.key == "demo_seed"))
+
+
+def loaded_source(session: Session) -> str | None:
+    return session.scalar(select(Meta.value).where(Meta.key == "county_source"))
+
+
+def has_county(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(County)))
+
+
+def wipe(session: Session) -> None:
+    """Delete every county, grid, site, deputy and account row (for --reset only)."""
+    session.execute(text(f"TRUNCATE {', '.join(DOMAIN_TABLES)} RESTART IDENTITY CASCADE"))
+
+
+def load_demo(
+    session: Session, demo: DemoCounty, source_label: str, reset: bool = False
+) -> DemoSummary:
+    if reset:
+        wipe(session)
+    elif has_county(session):
+        seed = loaded_seed(session)
+        what = f"the demo county of seed {seed}" if seed else "a county"
+        raise DemoRefused(f"the database already holds {what}; use --reset to replace it")
+    county = demo.county.iloc[0]
+    importers.import_county(
+        session, demo.county, source_label, str(county["code"]), str(county["name"])
+    )
+    importers.import_townships(session, demo.townships, source_label)
+    importers.import_cells(session, demo.cells, source_label)
+    importers.import_sites(session, demo.sites, source_label)
+    deputies = demo.deputies.rename(columns={"township_code": "township"})
+    importers.import_deputies(session, deputies, source_label)
+    importers.import_assignments(session, demo.assignments, source_label)
+    users = _create_demo_users(session)
+    session.add(Meta(key="demo_seed", value=str(demo.seed)))
+    session.add(Meta(key="county_source", value=source_label))
+    session.flush()
+    counts = tuple(int((demo.cells["level"] == lv).sum()) for lv in (1, 2, 3))
+    return DemoSummary(
+        demo.seed, len(demo.townships), counts, len(demo.sites), len(demo.deputies), users
+    )
+
+
+def _create_demo_users(session: Session) -> int:
+    for username, password, role, display in DEMO_ACCOUNTS:
+        create_user(session, username, hash_password(password), role, display_name=display)
+    # One Argon2 hash for the shared demo deputy password: hashing 382 times would cost ~20 s
+    # for no protection, since the password is published in the README anyway.
+    deputy_hash = hash_password(DEPUTY_DEMO_PASSWORD)
+    rows = session.execute(select(Deputy.id, Deputy.code, Deputy.name)).all()
+    session.execute(
+        User.__table__.insert(),
+        [
+            {
+                "username": code.lower(),
+                "password_hash": deputy_hash,
+                "role": "deputy",
+                "deputy_id": dep_id,
+                "display_name": name,
+                "is_active": True,
+            }
+            for dep_id, code, name in rows
+        ],
+    )
+    return len(DEMO_ACCOUNTS) + len(rows)

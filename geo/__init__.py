@@ -1,0 +1,1 @@
+"""The county in PostGIS: database, models, grid hierarchy, importers and the CRS helper."""

@@ -1,0 +1,247 @@
+"""A project-local PostgreSQL+PostGIS cluster, used when DATABASE_URL is unset.
+
+It lives under SHUIJIAN_HOME (default `.shuijian/` in the checkout), listens on 127.0.0.1 on a
+port picked once and remembered, and uses password authentication with a generated password.
+PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user and
+the data folder belongs to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import settings
+from core.errors import ConfigurationError, DatabaseUnavailable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTALL_HINT = (
+    "install them with: sudo apt-get install postgresql postgresql-15-postgis-3 "
+    "(or the postgis package matching your PostgreSQL major version), "
+    "or set DATABASE_URL to a server that has PostGIS"
+)
+DB_NAME = "shuijian"
+DB_USER = "shuijian"
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    home: Path
+    port: int
+    password: str
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.home / "run"
+
+    def url(self, database: str = DB_NAME) -> str:
+        return f"postgresql+psycopg://{DB_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+
+def home_dir() -> Path:
+    """SHUIJIAN_HOME, else .shuijian/ in the checkout; as root, when the `postgres` user cannot
+    reach the checkout (a clone under /root), a folder under /var/lib/shuijian instead."""
+    configured = settings.get("home")
+    if configured:
+        return Path(configured).resolve()
+    default = PROJECT_ROOT / ".shuijian"
+    if default.exists() or _owner_can_reach(PROJECT_ROOT):
+        return default
+    digest = hashlib.sha1(str(PROJECT_ROOT).encode()).hexdigest()[:12]
+    return Path("/var/lib/shuijian") / digest
+
+
+def pg_bindir() -> Path:
+    """Folder of initdb/pg_ctl; the newest Debian-installed major version wins."""
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1].parent
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    raise ConfigurationError(
+        f"PostgreSQL server programs (initdb, pg_ctl) are missing: {INSTALL_HINT}"
+    )
+
+
+def check_postgis(bindir: Path) -> None:
+    major = bindir.parent.name
+    share = Path("/usr/share/postgresql") / major / "extension"
+    if share.is_dir() and not list(share.glob("postgis.control")):
+        raise ConfigurationError(
+            f"PostGIS is missing for PostgreSQL {major}: install it with: "
+            f"sudo apt-get install postgresql-{major}-postgis-3"
+        )
+
+
+def _running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _run_as_owner(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a server program as `postgres` when we are root (PostgreSQL refuses root)."""
+    if _running_as_root():
+        args = ["runuser", "-u", "postgres", "--", *args]
+    return subprocess.run(args, capture_output=True, text=True, **kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _info_file(home: Path) -> Path:
+    return home / "cluster.json"
+
+
+def load_info(home: Path | None = None) -> ClusterInfo | None:
+    home = home or home_dir()
+    path = _info_file(home)
+    if not path.exists():
+        return None
+    raw = json.loads(path.read_text())
+    return ClusterInfo(home=home, port=int(raw["port"]), password=raw["password"])
+
+
+def _owner_can_reach(home: Path) -> bool:
+    if not _running_as_root():
+        return True
+    probe = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(home)], capture_output=True
+    )
+    return probe.returncode == 0
+
+
+def _init(home: Path) -> ClusterInfo:
+    bindir = pg_bindir()
+    check_postgis(bindir)
+    home.mkdir(parents=True, exist_ok=True)
+    info = ClusterInfo(home=home, port=_free_port(), password=secrets.token_urlsafe(18))
+    info.socket_dir.mkdir(exist_ok=True)
+    pwfile = home / "pwfile"
+    pwfile.write_text(info.password + "\n")
+    if _running_as_root():
+        pg = pwd.getpwnam("postgres")
+        for path in (home, info.socket_dir, pwfile):
+            os.chown(path, pg.pw_uid, pg.pw_gid)
+        os.chmod(home, 0o755)
+        if not _owner_can_reach(home):
+            raise DatabaseUnavailable(
+                f"the postgres system user cannot reach {home} (a parent folder is private); "
+                "set SHUIJIAN_HOME to a folder it can reach, e.g. /var/tmp/shuijian"
+            )
+    result = _run_as_owner(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(info.data_dir),
+            "-U",
+            DB_USER,
+            f"--pwfile={pwfile}",
+            "--auth-local=scram-sha-256",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+    )
+    pwfile.unlink()
+    if result.returncode != 0:
+        raise DatabaseUnavailable(
+            f"initdb failed: {result.stderr.strip() or result.stdout.strip()}"
+        )
+    conf = info.data_dir / "postgresql.conf"
+    with conf.open("a") as fh:
+        fh.write(
+            "\n# shuijian project-local cluster\n"
+            "listen_addresses = '127.0.0.1'\n"
+            f"port = {info.port}\n"
+            f"unix_socket_directories = '{info.socket_dir}'\n"
+            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+            "max_connections = 200\nshared_buffers = 256MB\n"
+        )
+    _info_file(home).write_text(json.dumps({"port": info.port, "password": info.password}))
+    os.chmod(_info_file(home), 0o600)
+    return info
+
+
+def is_running(info: ClusterInfo) -> bool:
+    result = _run_as_owner([str(pg_bindir() / "pg_ctl"), "-D", str(info.data_dir), "status"])
+    return result.returncode == 0
+
+
+def up() -> ClusterInfo:
+    """Create the cluster on first use, start it if stopped, make sure the database exists."""
+    home = home_dir()
+    info = load_info(home) or _init(home)
+    if not is_running(info):
+        log = info.home / "postgres.log"
+        if _running_as_root() and not log.exists():
+            log.touch()
+            pg = pwd.getpwnam("postgres")
+            os.chown(log, pg.pw_uid, pg.pw_gid)
+        result = _run_as_owner(
+            [str(pg_bindir() / "pg_ctl"), "-D", str(info.data_dir), "-l", str(log), "-w", "start"]
+        )
+        if result.returncode != 0:
+            tail = log.read_text()[-1500:] if log.exists() else ""
+            raise DatabaseUnavailable(f"could not start the local cluster: {result.stdout}{tail}")
+    _wait_ready(info)
+    _ensure_database(info, DB_NAME)
+    return info
+
+
+def down() -> bool:
+    info = load_info()
+    if info is None or not is_running(info):
+        return False
+    _run_as_owner(
+        [str(pg_bindir() / "pg_ctl"), "-D", str(info.data_dir), "-m", "fast", "-w", "stop"]
+    )
+    return True
+
+
+def _wait_ready(info: ClusterInfo, timeout: float = 30.0) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(_libpq(info, "postgres"), connect_timeout=3):
+                return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise DatabaseUnavailable(f"local cluster not answering: {exc}") from exc
+            time.sleep(0.2)
+
+
+def _libpq(info: ClusterInfo, database: str) -> str:
+    return (
+        f"host=127.0.0.1 port={info.port} user={DB_USER} password={info.password} dbname={database}"
+    )
+
+
+def _ensure_database(info: ClusterInfo, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_libpq(info, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')

@@ -1,0 +1,56 @@
+"""The one way to reach the database: URL resolution, engine and session factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import settings
+from core.errors import ConfigurationError
+
+
+def normalise_url(url: str) -> str:
+    """Force the psycopg 3 driver; SQLAlchemy would otherwise pick psycopg2."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigurationError(
+            f"DATABASE_URL must point at PostgreSQL with PostGIS, not {parsed.get_backend_name()!r}"
+        )
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def database_url() -> str:
+    """DATABASE_URL when set, else the project-local cluster (started if needed)."""
+    configured = settings.get("database_url")
+    if configured:
+        return normalise_url(configured)
+    from geo import cluster
+
+    return cluster.up().url()
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    return create_engine(url or database_url(), pool_pre_ping=True, future=True)
+
+
+def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back on any error."""
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,541 @@
+"""Importers for the county, townships, grid cells, sites, deputies and assignments.
+
+Each importer validates the whole frame first, in small named steps, and only then writes, all
+in the caller's transaction: a bad file is refused as a whole with a message naming the feature
+and the fault, and the database is left as it was. The demo generator loads through the same
+functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2.shape import from_shape
+from pyproj import CRS
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.errors import ImportRefused
+from geo import crs as crs_helper
+from geo.models import Assignment, County, Deputy, GridCell, Site, Township
+from geo.vocab import kind_from_label, level_from_label
+
+AREA_TOLERANCE_M2 = 1.0  # floating-point slivers below this are not faults
+NESTING_TOLERANCE = 1e-4  # a cell may stick out of its parent by 0.01 % of its area
+REPAIR_MAX_AREA_CHANGE = 0.01  # a repair may change a polygon's area by at most 1 %
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    source: str
+    count: int
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        extra = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
+        return f"{self.source}: imported {self.count} {self.kind}{extra}"
+
+
+# ---------------------------------------------------------------- validation steps
+
+
+def _feature(frame: pd.DataFrame, pos: int) -> str:
+    row = frame.iloc[pos]
+    code = row.get("code") if "code" in frame.columns else None
+    return f"feature {pos + 1}" + (f", code {code}" if code not in (None, "") else "")
+
+
+def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        found = ", ".join(c for c in frame.columns if c != "geometry") or "(none)"
+        raise ImportRefused(source, f"missing column(s): {', '.join(missing)}; found: {found}")
+
+
+def require_values(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    for col in columns:
+        empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        if empty.any():
+            raise ImportRefused(
+                source,
+                f"empty value in column {col!r}",
+                feature=_feature(frame, int(np.argmax(empty.to_numpy()))),
+            )
+
+
+def require_unique_codes(session: Session, frame: pd.DataFrame, model, source: str) -> None:
+    codes = frame["code"].astype(str)
+    dup = codes.duplicated()
+    if dup.any():
+        raise ImportRefused(source, f"code {codes[dup].iloc[0]!r} appears twice in the file")
+    stored = set(session.scalars(select(model.code).where(model.code.in_(codes.tolist()))))
+    if stored:
+        first = sorted(stored)[0]
+        raise ImportRefused(
+            source,
+            f"code {first!r} is already stored ({len(stored)} code(s) clash); nothing was imported",
+        )
+
+
+def to_storage_crs(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Refuse a missing CRS (never guess), convert to EPSG:4326, and catch a wrong one."""
+    if gdf.crs is None:
+        raise ImportRefused(
+            source,
+            "the file declares no coordinate reference system (CRS); "
+            "add one (e.g. a .prj file, or EPSG:4326 for lon/lat)",
+        )
+    try:
+        gdf = crs_helper.to_storage(gdf)
+    except Exception as exc:
+        raise ImportRefused(
+            source, f"cannot convert from {CRS.from_user_input(gdf.crs).name}: {exc}"
+        ) from None
+    bounds = gdf.geometry.bounds
+    bad = ~(
+        bounds.minx.between(-180, 180)
+        & bounds.maxx.between(-180, 180)
+        & bounds.miny.between(-90, 90)
+        & bounds.maxy.between(-90, 90)
+    )
+    bad = bad & gdf.geometry.notna()
+    if bad.any():
+        raise ImportRefused(
+            source,
+            "coordinates are outside longitude/latitude range after conversion to "
+            "EPSG:4326: the declared CRS is wrong",
+            feature=_feature(gdf, int(np.argmax(bad.to_numpy()))),
+        )
+    return gdf
+
+
+def require_geometry(gdf: gpd.GeoDataFrame, allowed: tuple[str, ...], source: str) -> None:
+    missing = gdf.geometry.isna() | gdf.geometry.is_empty
+    if missing.any():
+        raise ImportRefused(
+            source,
+            "feature has no geometry",
+            feature=_feature(gdf, int(np.argmax(missing.to_numpy()))),
+        )
+    types = gdf.geometry.geom_type
+    wrong = ~types.isin(allowed)
+    if wrong.any():
+        pos = int(np.argmax(wrong.to_numpy()))
+        raise ImportRefused(
+            source,
+            f"geometry is a {types.iloc[pos]}, expected {' or '.join(allowed)}",
+            feature=_feature(gdf, pos),
+        )
+
+
+def repair_polygons(gdf: gpd.GeoDataFrame, source: str, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Repair invalid polygons when the repair keeps the area; refuse them otherwise."""
+    geoms = gdf.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return gdf
+    gdf = gdf.copy()
+    metric = crs_helper.metric_epsg()
+    for pos in np.flatnonzero(invalid):
+        original = geoms[pos]
+        reason = shapely.is_valid_reason(original)
+        repaired = shapely.make_valid(original)
+        polygons = [g for g in getattr(repaired, "geoms", [repaired]) if g.geom_type in POLYGONAL]
+        fixed = (
+            shapely.multipolygons([p for g in polygons for p in getattr(g, "geoms", [g])])
+            if polygons
+            else None
+        )
+        areas = gpd.GeoSeries([original, fixed], crs=4326).to_crs(metric).area
+        if (
+            fixed is None
+            or fixed.is_empty
+            or areas.iloc[0] == 0
+            or abs(areas.iloc[1] - areas.iloc[0]) / areas.iloc[0] > REPAIR_MAX_AREA_CHANGE
+        ):
+            raise ImportRefused(
+                source,
+                f"invalid polygon that cannot be repaired safely ({reason})",
+                feature=_feature(gdf, int(pos)),
+            )
+        warnings.append(f"{_feature(gdf, int(pos))}: repaired invalid polygon ({reason})")
+        gdf.iloc[pos, gdf.columns.get_loc(gdf.geometry.name)] = fixed
+    return gdf
+
+
+def as_multipolygons(geoms: gpd.GeoSeries) -> np.ndarray:
+    values = geoms.to_numpy()
+    single = shapely.get_type_id(values) == 3
+    out = values.copy()
+    out[single] = [shapely.MultiPolygon([g]) for g in values[single]]
+    return out
+
+
+def _polygon_layer(
+    gdf: gpd.GeoDataFrame, source: str, required: tuple[str, ...], warnings: list[str]
+) -> gpd.GeoDataFrame:
+    require_columns(gdf, required, source)
+    require_values(gdf, required, source)
+    gdf = to_storage_crs(gdf, source)
+    require_geometry(gdf, POLYGONAL, source)
+    return repair_polygons(gdf, source, warnings)
+
+
+def _wkb(geom) -> object:
+    return from_shape(geom, srid=4326)
+
+
+def _write(session: Session, model, rows: list[dict], source: str) -> None:
+    if not rows:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(model), rows)
+    except IntegrityError as exc:
+        raise ImportRefused(source, f"the database refused the rows: {exc.orig}") from None
+
+
+# ---------------------------------------------------------------- importers
+
+
+def import_county(
+    session: Session, gdf: gpd.GeoDataFrame, source: str, code: str, name: str
+) -> ImportReport:
+    """The county outline: all rows of the file dissolved into one multipolygon."""
+    warnings: list[str] = []
+    gdf = to_storage_crs(gdf, source)
+    require_geometry(gdf, POLYGONAL, source)
+    gdf = repair_polygons(gdf, source, warnings)
+    if session.scalar(select(County.id).where(County.code == code)) is not None:
+        raise ImportRefused(source, f"county {code} is already stored")
+    outline = shapely.union_all(gdf.geometry.to_numpy())
+    outline = outline if outline.geom_type == "MultiPolygon" else shapely.MultiPolygon([outline])
+    _write(session, County, [{"code": code, "name": name, "geom": _wkb(outline)}], source)
+    return ImportReport("county", source, 1, warnings)
+
+
+def import_townships(session: Session, gdf: gpd.GeoDataFrame, source: str) -> ImportReport:
+    warnings: list[str] = []
+    gdf = _polygon_layer(gdf, source, ("code", "name"), warnings)
+    require_unique_codes(session, gdf, Township, source)
+    names = gdf["name"].astype(str)
+    if names.duplicated().any():
+        raise ImportRefused(
+            source, f"township name {names[names.duplicated()].iloc[0]!r} appears twice"
+        )
+    rows = [
+        {"code": str(c), "name": str(n), "geom": _wkb(g)}
+        for c, n, g in zip(gdf["code"], names, as_multipolygons(gdf.geometry), strict=True)
+    ]
+    _write(session, Township, rows, source)
+    return ImportReport("townships", source, len(rows), warnings)
+
+
+def _check_nesting(session: Session, gdf: gpd.GeoDataFrame, source: str) -> None:
+    """Every non-top cell names a parent one level up that covers it."""
+    levels = pd.to_numeric(gdf["level"], errors="coerce")
+    bad = ~levels.isin([1, 2, 3])
+    if bad.any():
+        raise ImportRefused(
+            source,
+            f"level must be 1, 2 or 3, not {gdf['level'].iloc[int(np.argmax(bad.to_numpy()))]!r}",
+            feature=_feature(gdf, int(np.argmax(bad.to_numpy()))),
+        )
+    gdf["level"] = levels.astype(int)
+    raw = gdf["parent_code"].tolist() if "parent_code" in gdf.columns else [None] * len(gdf)
+    gdf["parent_code"] = pd.Series([_text_or_none(v) for v in raw], index=gdf.index, dtype=object)
+
+    stored = pd.read_sql(
+        text("SELECT code, level, ST_AsBinary(geom) AS wkb FROM grid_cell"), session.connection()
+    )
+    known = {
+        **{c: (lvl, shapely.from_wkb(bytes(w))) for c, lvl, w in stored.itertuples(index=False)},
+        **{
+            c: (lvl, g)
+            for c, lvl, g in zip(gdf["code"].astype(str), gdf["level"], gdf.geometry, strict=True)
+        },
+    }
+    metric = crs_helper.metric_epsg()
+    for pos, (level, parent) in enumerate(zip(gdf["level"], gdf["parent_code"], strict=True)):
+        if level == 1:
+            if parent is not None:
+                raise ImportRefused(
+                    source,
+                    "a large (level 1) cell has no parent, but one is given",
+                    feature=_feature(gdf, pos),
+                )
+            continue
+        if parent is None:
+            raise ImportRefused(
+                source,
+                f"level {level} cell has no parent_code (orphan cell)",
+                feature=_feature(gdf, pos),
+            )
+        if str(parent) not in known:
+            raise ImportRefused(
+                source,
+                f"parent cell {parent!r} is neither in the file nor stored",
+                feature=_feature(gdf, pos),
+            )
+        parent_level, _ = known[str(parent)]
+        if parent_level != level - 1:
+            raise ImportRefused(
+                source,
+                f"parent {parent!r} is level {parent_level}, expected level {level - 1}",
+                feature=_feature(gdf, pos),
+            )
+    # Containment, vectorised: the part of each cell outside its parent, in square metres.
+    children = gdf[gdf["level"] > 1]
+    if children.empty:
+        return
+    parents = gpd.GeoSeries([known[str(p)][1] for p in children["parent_code"]], crs=4326)
+    outside = (
+        gpd.GeoSeries(
+            shapely.difference(children.geometry.to_numpy(), parents.to_numpy()), crs=4326
+        )
+        .to_crs(metric)
+        .area.to_numpy()
+    )
+    child_area = children.geometry.to_crs(metric).area.to_numpy()
+    tolerance = np.maximum(AREA_TOLERANCE_M2, child_area * NESTING_TOLERANCE)
+    bad = outside > tolerance
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ImportRefused(
+            source,
+            f"cell lies outside its parent {children['parent_code'].iloc[pos]!r} "
+            f"by {outside[pos]:,.0f} m²",
+            feature=_feature(children, pos),
+        )
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text_value = str(value).strip()
+    return text_value or None
+
+
+def import_cells(session: Session, gdf: gpd.GeoDataFrame, source: str) -> ImportReport:
+    """Grid cells of any levels in one file; parents are inserted before their children."""
+    warnings: list[str] = []
+    gdf = _polygon_layer(gdf, source, ("code", "level"), warnings)
+    require_unique_codes(session, gdf, GridCell, source)
+    _check_nesting(session, gdf, source)
+    has_township = "township_code" in gdf.columns
+    township_ids = dict(session.execute(select(Township.code, Township.id)).all())
+    if has_township:
+        unknown = ~gdf["township_code"].astype(str).isin(township_ids)
+        if unknown.any():
+            pos = int(np.argmax(unknown.to_numpy()))
+            raise ImportRefused(
+                source,
+                f"unknown township_code {gdf['township_code'].iloc[pos]!r}",
+                feature=_feature(gdf, pos),
+            )
+    geoms = as_multipolygons(gdf.geometry)
+    for level in (1, 2, 3):
+        mask = (gdf["level"] == level).to_numpy()
+        if not mask.any():
+            continue
+        ids = dict(session.execute(select(GridCell.code, GridCell.id)).all())
+        sub = gdf[mask]
+        rows = [
+            {
+                "code": str(row.code),
+                "name": str(row.name) if "name" in sub.columns and pd.notna(row.name) else None,
+                "level": level,
+                "parent_id": ids[str(row.parent_code)] if level > 1 else None,
+                "township_id": township_ids[str(row.township_code)] if has_township else None,
+                "geom": _wkb(geom),
+            }
+            for row, geom in zip(sub.itertuples(index=False), geoms[mask], strict=True)
+        ]
+        _write(session, GridCell, rows, source)
+    if not has_township:
+        session.execute(
+            text(
+                "UPDATE grid_cell c SET township_id = t.id FROM township t "
+                "WHERE c.township_id IS NULL AND ST_Contains(t.geom, ST_PointOnSurface(c.geom))"
+            )
+        )
+    return ImportReport("grid cells", source, len(gdf), warnings)
+
+
+def import_sites(session: Session, gdf: gpd.GeoDataFrame, source: str) -> ImportReport:
+    """Sites; township and small cell are found in the database from a representative point."""
+    warnings: list[str] = []
+    require_columns(gdf, ("code", "name", "kind", "site_class"), source)
+    require_values(gdf, ("code", "name", "kind", "site_class"), source)
+    gdf = to_storage_crs(gdf, source)
+    require_geometry(gdf, ("Point", *POLYGONAL), source)
+    kinds = gdf["kind"].astype(str).map(kind_from_label)
+    if kinds.isna().any():
+        pos = int(np.argmax(kinds.isna().to_numpy()))
+        raise ImportRefused(
+            source, f"unknown site kind {gdf['kind'].iloc[pos]!r}", feature=_feature(gdf, pos)
+        )
+    classes = pd.to_numeric(gdf["site_class"], errors="coerce")
+    bad = ~classes.isin([1, 2, 3])
+    if bad.any():
+        pos = int(np.argmax(bad.to_numpy()))
+        raise ImportRefused(
+            source,
+            f"site_class must be 1, 2 or 3, not {gdf['site_class'].iloc[pos]!r}",
+            feature=_feature(gdf, pos),
+        )
+    is_point = (gdf.geometry.geom_type == "Point").to_numpy()
+    is_farm = (kinds == "livestock_farm").to_numpy()
+    mismatch = is_point != is_farm
+    if mismatch.any():
+        pos = int(np.argmax(mismatch))
+        raise ImportRefused(
+            source,
+            "livestock farms are points and water sites are polygons; this one is a "
+            f"{gdf.geometry.geom_type.iloc[pos]} of kind {kinds.iloc[pos]}",
+            feature=_feature(gdf, pos),
+        )
+    polys = gdf[~is_point]
+    if not polys.empty:
+        gdf = pd.concat([repair_polygons(polys, source, warnings), gdf[is_point]]).loc[gdf.index]
+    require_unique_codes(session, gdf, Site, source)
+    rows = [
+        {"code": str(c), "name": str(n), "kind": k, "site_class": int(sc), "geom": _wkb(g)}
+        for c, n, k, sc, g in zip(
+            gdf["code"], gdf["name"], kinds, classes, gdf.geometry, strict=True
+        )
+    ]
+    _write(session, Site, rows, source)
+    locate_sites(session)
+    return ImportReport("sites", source, len(rows), warnings)
+
+
+def locate_sites(session: Session) -> None:
+    """Township and small cell of each site: the ones containing its representative point."""
+    session.execute(
+        text(
+            "UPDATE site s SET grid_cell_id = c.id FROM grid_cell c "
+            "WHERE s.grid_cell_id IS NULL AND c.level = 3 "
+            "AND ST_Intersects(c.geom, ST_PointOnSurface(s.geom))"
+        )
+    )
+    session.execute(
+        text(
+            "UPDATE site s SET township_id = t.id FROM township t "
+            "WHERE s.township_id IS NULL AND ST_Intersects(t.geom, ST_PointOnSurface(s.geom))"
+        )
+    )
+
+
+def import_deputies(session: Session, gdf: gpd.GeoDataFrame, source: str) -> ImportReport:
+    """Deputies; the home point is optional, the township is given by code or name."""
+    require_columns(gdf, ("code", "name", "level", "township"), source)
+    require_values(gdf, ("code", "name", "level", "township"), source)
+    if "geometry" in gdf.columns and gdf.geometry.notna().any():
+        gdf = to_storage_crs(gdf, source)
+        present = gdf.geometry.notna()
+        wrong = present & (gdf.geometry.geom_type != "Point")
+        if wrong.any():
+            raise ImportRefused(
+                source,
+                "a deputy's home must be a point",
+                feature=_feature(gdf, int(np.argmax(wrong.to_numpy()))),
+            )
+    levels = gdf["level"].astype(str).map(level_from_label)
+    if levels.isna().any():
+        pos = int(np.argmax(levels.isna().to_numpy()))
+        raise ImportRefused(
+            source,
+            f"unknown deputy level {gdf['level'].iloc[pos]!r}; "
+            "use 省/市/县/乡 or province/city/county/township",
+            feature=_feature(gdf, pos),
+        )
+    townships = {
+        **dict(session.execute(select(Township.name, Township.id)).all()),
+        **dict(session.execute(select(Township.code, Township.id)).all()),
+    }
+    ids = gdf["township"].astype(str).str.strip().map(townships)
+    if ids.isna().any():
+        pos = int(np.argmax(ids.isna().to_numpy()))
+        raise ImportRefused(
+            source, f"unknown township {gdf['township'].iloc[pos]!r}", feature=_feature(gdf, pos)
+        )
+    require_unique_codes(session, gdf, Deputy, source)
+    contacts = gdf["contact"] if "contact" in gdf.columns else pd.Series([None] * len(gdf))
+    geoms = gdf.geometry if "geometry" in gdf.columns else pd.Series([None] * len(gdf))
+    rows = [
+        {
+            "code": str(c),
+            "name": str(n),
+            "level": lvl,
+            "township_id": int(t),
+            "contact": str(ph) if ph not in (None, "") and pd.notna(ph) else None,
+            "home": _wkb(g) if g is not None and not g.is_empty else None,
+        }
+        for c, n, lvl, t, ph, g in zip(
+            gdf["code"], gdf["name"], levels, ids, contacts, geoms, strict=True
+        )
+    ]
+    _write(session, Deputy, rows, source)
+    return ImportReport("deputies", source, len(rows))
+
+
+def import_assignments(session: Session, frame: pd.DataFrame, source: str) -> ImportReport:
+    """Deputy ↔ site links from a table (deputy_code, site_code, valid_from[, valid_to])."""
+    require_columns(frame, ("deputy_code", "site_code", "valid_from"), source)
+    require_values(frame, ("deputy_code", "site_code", "valid_from"), source)
+    deputies = dict(session.execute(select(Deputy.code, Deputy.id)).all())
+    sites = dict(session.execute(select(Site.code, Site.id)).all())
+    rows = []
+    for pos, rec in enumerate(frame.itertuples(index=False)):
+        where = _feature(frame, pos)
+        if str(rec.deputy_code) not in deputies:
+            raise ImportRefused(source, f"unknown deputy {rec.deputy_code!r}", feature=where)
+        if str(rec.site_code) not in sites:
+            raise ImportRefused(source, f"unknown site {rec.site_code!r}", feature=where)
+        valid_from = _as_date(rec.valid_from, source, where)
+        valid_to = getattr(rec, "valid_to", None)
+        valid_to = (
+            _as_date(valid_to, source, where)
+            if valid_to not in (None, "") and pd.notna(valid_to)
+            else None
+        )
+        rows.append(
+            {
+                "deputy_id": deputies[str(rec.deputy_code)],
+                "site_id": sites[str(rec.site_code)],
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            }
+        )
+    _write(session, Assignment, rows, source)
+    return ImportReport("assignments", source, len(rows))
+
+
+def _as_date(value, source: str, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ImportRefused(
+            source, f"{value!r} is not a date (YYYY-MM-DD)", feature=where
+        ) from None
+
+
+IMPORTERS: dict[str, Callable[[Session, gpd.GeoDataFrame, str], ImportReport]] = {
+    "townships": import_townships,
+    "cells": import_cells,
+    "sites": import_sites,
+    "deputies": import_deputies,
+    "assignments": import_assignments,
+}

@@ -1,0 +1,23 @@
+"""Alembic environment: online migrations against the URL set by geo.migrate."""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from geo.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported; run against a server")
+run_migrations_online()
