@@ -1,0 +1,1 @@
+"""Map building: the only place that creates folium maps (offline basemap, styled layers)."""

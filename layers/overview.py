@@ -1,0 +1,184 @@
+"""The overview map: county outline, townships, the three grid levels and the sites.
+
+One folium.GeoJson per layer (per grid level, per site kind), never one object per feature, so
+the page stays fast with ~1,500 shapes. Colours say a site's class; a small legend explains them.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import folium
+import geopandas as gpd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.overview import MapLayers
+from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
+from layers.basemap import localise, new_map
+
+CLASS_COLOURS: dict[int, str] = {1: "#d7301f", 2: "#f39c12", 3: "#2b8cbe"}
+LEVEL_STYLES: dict[int, dict[str, Any]] = {
+    1: {"color": "#08306b", "weight": 2.5, "fillOpacity": 0.02},
+    2: {"color": "#2171b5", "weight": 1.2, "fillOpacity": 0.02},
+    3: {"color": "#6baed6", "weight": 0.6, "fillOpacity": 0.02},
+}
+# Large cells show by default; medium and small are one click away in the layer control.
+LEVEL_SHOWN: dict[int, bool] = {1: True, 2: False, 3: False}
+# Coordinates are rounded for display (~0.1 m) to keep the page light.
+DISPLAY_GRID = 1e-6
+
+LABELS: dict[str, tuple[str, str]] = {
+    "county": ("县界", "County boundary"),
+    "townships": ("乡镇（街道）", "Townships"),
+    "code": ("编码", "Code"),
+    "name": ("名称", "Name"),
+    "level": ("层级", "Level"),
+    "township": ("乡镇", "Township"),
+    "site_count": ("点位数", "Sites"),
+    "kind": ("类型", "Kind"),
+    "class": ("类别", "Class"),
+    "cell": ("网格", "Grid cell"),
+    "deputy": ("联系代表", "Deputy"),
+    "unassigned": ("未落实", "none"),
+    "legend": ("点位类别", "Site class"),
+}
+
+
+def label(key: str, lang: str = "zh") -> str:
+    zh, en = LABELS[key]
+    return en if lang == "en" else zh
+
+
+def _vocab(table: dict[Any, tuple[str, str]], code: Any, lang: str) -> str:
+    zh, en = table[code]
+    return en if lang == "en" else zh
+
+
+class Legend(MacroElement):
+    """A Leaflet control holding static HTML, drawn by the map script itself.
+
+    Emitted as script rather than page HTML so that streamlit-folium, which only forwards the
+    map's script, shows it too.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomright"});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create("div", "shuijian-legend");
+            div.innerHTML = {{ this.html|tojson }};
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html
+
+
+def legend_html(lang: str = "zh") -> str:
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
+        f'background:{CLASS_COLOURS[c]};border-radius:2px"></span>'
+        f"{escape(_vocab(SITE_CLASSES, c, lang))}</div>"
+        for c in SITE_CLASSES
+    )
+    return (
+        '<div style="background:rgba(255,255,255,.9);padding:6px 8px;border-radius:4px;'
+        'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f"<b>{escape(label('legend', lang))}</b>{rows}</div>"
+    )
+
+
+def _light(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rounded coordinates for the browser; the data in the database keeps full precision."""
+    out = frame.copy()
+    out["geom"] = shapely.set_precision(out.geometry.to_numpy(), DISPLAY_GRID)
+    return out.set_geometry("geom")
+
+
+def _cells_frame(cells: gpd.GeoDataFrame, level: int, lang: str) -> gpd.GeoDataFrame:
+    out = cells[["code", "township", "site_count", "geom"]].copy()
+    out["level"] = _vocab(GRID_LEVELS, level, lang)
+    out["site_count"] = out["site_count"].astype(int)
+    return _light(out)
+
+
+def _sites_frame(sites: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    out = sites[["code", "name", "township", "cell", "deputy", "site_class", "geom"]].copy()
+    out["kind"] = [_vocab(SITE_KINDS, k, lang) for k in sites["kind"]]
+    out["class"] = [_vocab(SITE_CLASSES, int(c), lang) for c in sites["site_class"]]
+    out["site_class"] = out["site_class"].astype(int)
+    out["deputy"] = out["deputy"].where(out["deputy"] != "", label("unassigned", lang))
+    return _light(out)
+
+
+def _site_style(feature: dict[str, Any]) -> dict[str, Any]:
+    colour = CLASS_COLOURS.get(int(feature["properties"]["site_class"]), "#555555")
+    kind = feature["geometry"]["type"]
+    if kind in ("LineString", "MultiLineString"):
+        return {"color": colour, "weight": 4, "opacity": 0.9}
+    return {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.7}
+
+
+def _popup(fields: list[str], lang: str) -> folium.GeoJsonPopup:
+    return folium.GeoJsonPopup(fields=fields, aliases=[label(f, lang) for f in fields])
+
+
+def overview_map(
+    layers: MapLayers, lang: str = "zh", tianditu_key: str | None = None
+) -> folium.Map:
+    """The whole overview map, ready for st_folium or `get_root().render()`."""
+    m = new_map(layers.bounds, tianditu_key)
+    folium.GeoJson(
+        _light(layers.county[["name", "geom"]]),
+        name=label("county", lang),
+        style_function=lambda _: {"color": "#252525", "weight": 3, "fill": False},
+        interactive=False,
+    ).add_to(m)
+    folium.GeoJson(
+        _light(layers.townships[["name", "geom"]]),
+        name=label("townships", lang),
+        style_function=lambda _: {
+            "color": "#737373",
+            "weight": 1.5,
+            "dashArray": "6 4",
+            "fill": False,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+    ).add_to(m)
+    for level in GRID_LEVELS:
+        cells = layers.cells.get(level)
+        if cells is None or cells.empty:
+            continue
+        style = LEVEL_STYLES[level]
+        folium.GeoJson(
+            _cells_frame(cells, level, lang),
+            name=_vocab(GRID_LEVELS, level, lang),
+            show=LEVEL_SHOWN[level],
+            style_function=lambda _, s=style: {"fillColor": s["color"], **s},
+            popup=_popup(["code", "level", "township", "site_count"], lang),
+        ).add_to(m)
+    sites = _sites_frame(layers.sites, lang) if not layers.sites.empty else layers.sites
+    for kind in SITE_KINDS:
+        of_kind = sites[layers.sites["kind"] == kind] if not sites.empty else sites
+        if of_kind.empty:
+            continue
+        folium.GeoJson(
+            of_kind,
+            name=_vocab(SITE_KINDS, kind, lang),
+            style_function=_site_style,
+            marker=folium.CircleMarker(radius=5, fill=True),
+            popup=_popup(["name", "kind", "class", "township", "cell", "deputy"], lang),
+        ).add_to(m)
+    Legend(legend_html(lang)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return localise(m)

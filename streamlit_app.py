@@ -1,0 +1,19 @@
+"""水监 Shuijian: entry point. Signs nobody in by itself; shows only the pages a role may see."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session
+from ui.i18n import t
+from ui.page import pages_for, sidebar
+
+# No page_icon (nor page icons): Streamlit fetches such favicons from fonts.gstatic.com.
+st.set_page_config(page_title="水监 Shuijian", layout="wide")
+
+specs = pages_for(session.current_user())
+navigation = st.navigation(
+    [st.Page(s.path, title=t(s.title_key)) for s in specs], position="sidebar"
+)
+sidebar()
+navigation.run()

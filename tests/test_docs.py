@@ -1,0 +1,49 @@
+"""The README stays true: every setting and every CLI command is documented there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from core import settings
+from core.cli import app
+from core.errors import ConfigurationError
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.env)
+def test_every_setting_is_in_the_readme(setting: settings.Setting) -> None:
+    assert f"`{setting.env}`" in README
+
+
+def _command_paths() -> list[str]:
+    group = typer.main.get_command(app)
+    paths = []
+    for name, cmd in group.commands.items():
+        sub = getattr(cmd, "commands", None)
+        if sub:
+            paths.extend(f"shuijian {name} {s}" for s in sub)
+        else:
+            paths.append(f"shuijian {name}")
+    return paths
+
+
+@pytest.mark.parametrize("command", _command_paths())
+def test_every_cli_command_is_in_the_readme(command: str) -> None:
+    assert command in README
+
+
+def test_unknown_setting_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ConfigurationError, match="known settings: .*database_url"):
+        settings.get("databse_url")
+
+
+def test_bad_setting_value_names_the_variable(monkeypatch) -> None:
+    monkeypatch.setenv("SHUIJIAN_METRIC_EPSG", "utm")
+    with pytest.raises(ConfigurationError, match="SHUIJIAN_METRIC_EPSG='utm'"):
+        settings.get("metric_epsg")
+    with pytest.raises(ConfigurationError, match="three whole numbers"):
+        settings.parse_grid_counts("15/192")

@@ -1,0 +1,46 @@
+"""总览 / Overview: key figures and the county map, optionally for one township."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core import settings
+from core.errors import ShuijianError
+from layers.overview import overview_map
+from ui import cached, session
+from ui.figures import show_figures
+from ui.i18n import lang, t
+from ui.page import OVERVIEW_ROLES, guard, show_error
+
+guard(OVERVIEW_ROLES)
+st.title(t("overview_heading"))
+
+try:
+    engine = session.engine()
+    names = dict(cached.township_options(engine))
+    township_id = st.selectbox(
+        t("township"),
+        [None, *names],
+        format_func=lambda i: t("all_townships") if i is None else names[i],
+        key=session.TOWNSHIP,
+    )
+    figures = cached.key_figures(engine, township_id)
+    layers = cached.map_layers(engine, township_id)
+except ShuijianError as error:
+    show_error(error)
+    st.stop()
+
+show_figures(figures)
+
+st.subheader(t("map_heading"))
+key = settings.get("tianditu_key")
+if not key:
+    st.caption(t("map_offline_note"))
+st_folium(
+    overview_map(layers, lang=lang(), tianditu_key=key),
+    height=640,
+    use_container_width=True,
+    returned_objects=[],
+    key=f"overview_map_{township_id}_{lang()}",
+)
