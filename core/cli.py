@@ -231,6 +231,127 @@ def serve(
     raise typer.Exit(subprocess.call(args, cwd=PROJECT_ROOT, env=env))
 
 
+@app.command()
+@friendly
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    deputy: Annotated[str, typer.Option(help="code of the deputy who walked the tracks")],
+    gcj02: Annotated[bool, typer.Option(help="the files are in GCJ-02 (Amap-based apps)")] = False,
+) -> None:
+    """Ingest GPX files for a deputy; each file gets its own result, one bad file stops none."""
+    from sqlalchemy import select
+
+    from geo.database import session_scope
+    from geo.models import Deputy
+    from tracks.ingest import IngestParams, ingest_gpx
+
+    engine = _migrated_engine()
+    params = IngestParams.from_settings()
+    with session_scope(engine) as session:
+        deputy_id = session.scalar(select(Deputy.id).where(Deputy.code == deputy))
+    if deputy_id is None:
+        raise typer.BadParameter(f"no deputy with code {deputy!r}")
+    failed = 0
+    for path in paths:
+        try:
+            with session_scope(engine) as session:
+                result = ingest_gpx(
+                    session,
+                    path.read_bytes(),
+                    path.name,
+                    deputy_id=deputy_id,
+                    gcj02=gcj02,
+                    params=params,
+                )
+        except ShuijianError as exc:
+            failed += 1
+            typer.secho(f"{path.name}: {exc}", fg=typer.colors.RED, err=True)
+            continue
+        typer.echo(result.summary())
+        for flag in result.flags:
+            typer.secho(f"  flag {flag.code}: {flag.message}", fg=typer.colors.YELLOW)
+        for note in result.notes:
+            typer.secho(f"  note: {note}", fg=typer.colors.YELLOW)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def due(
+    date_: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
+    deputy: Annotated[str | None, typer.Option(help="deputy code")] = None,
+    excel: Annotated[Path | None, typer.Option(help="also write the list to this .xlsx")] = None,
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+) -> None:
+    """Each deputy's sites to patrol by when: status ok / due soon / overdue and deadline."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from duty.due import due_list
+    from duty.export import due_list_to_excel
+    from geo.database import session_scope
+    from geo.models import Deputy
+
+    try:
+        on = date.fromisoformat(date_) if date_ else date.today()
+    except ValueError:
+        raise typer.BadParameter(f"--date {date_!r} is not YYYY-MM-DD") from None
+    with session_scope(_migrated_engine()) as session:
+        deputy_id = None
+        if deputy:
+            deputy_id = session.scalar(select(Deputy.id).where(Deputy.code == deputy))
+            if deputy_id is None:
+                raise typer.BadParameter(f"no deputy with code {deputy!r}")
+        frame = due_list(session, on, deputy_id=deputy_id)
+    if frame.empty:
+        typer.echo("nothing assigned")
+        return
+    shown = frame[
+        [
+            "deputy_code",
+            "deputy_name",
+            "site_code",
+            "site_name",
+            "site_class",
+            "last_visit",
+            "deadline",
+            "status",
+            "days_left",
+        ]
+    ]
+    typer.echo(shown.to_string(index=False))
+    counts = frame["status"].value_counts().to_dict()
+    typer.echo(f"{len(frame)} site(s): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if excel:
+        due_list_to_excel(frame, excel, lang=lang)
+        typer.echo(f"written {excel}")
+
+
+@app.command()
+@friendly
+def review(
+    patrol: Annotated[int, typer.Argument(help="patrol number")],
+    decision: Annotated[str, typer.Option(help="accept or reject")],
+    reason: Annotated[str, typer.Option(help="why; recorded with the decision")],
+    reviewer: Annotated[str, typer.Option(help="user name of the analyst")] = "analyst",
+) -> None:
+    """Accept or reject a flagged patrol (an appended review; the latest one decides)."""
+    from sqlalchemy import select
+
+    from geo.database import session_scope
+    from geo.models import User
+    from tracks.review import review_patrol
+
+    with session_scope(_migrated_engine()) as session:
+        user = session.scalar(select(User).where(User.username == reviewer))
+        if user is None:
+            raise typer.BadParameter(f"no user {reviewer!r}")
+        review_patrol(session, patrol, decision, reason, user.id, user.role)
+    typer.echo(f"patrol #{patrol}: {decision}ed")
+
+
 @user_app.command("add")
 @friendly
 def user_add(

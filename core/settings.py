@@ -73,6 +73,71 @@ SETTINGS: tuple[Setting, ...] = (
         "basemap, and no page requests anything outside the machine.",
     ),
     Setting(
+        "visit_distance_m",
+        "SHUIJIAN_VISIT_DISTANCE_M",
+        50.0,
+        "A visit is time spent within this many metres of a site (a pond's edge, a farm's "
+        "point).",
+        float,
+    ),
+    Setting(
+        "visit_min_dwell_min",
+        "SHUIJIAN_VISIT_MIN_DWELL_MIN",
+        3.0,
+        "Minutes within the visit distance that make a visit.",
+        float,
+    ),
+    Setting(
+        "max_speed_kmh",
+        "SHUIJIAN_MAX_SPEED_KMH",
+        150.0,
+        "GPS spikes: a point reached from the previous kept point faster than this is dropped "
+        "(an absolute limit, not a per-track percentile).",
+        float,
+    ),
+    Setting(
+        "gap_split_min",
+        "SHUIJIAN_GAP_SPLIT_MIN",
+        10.0,
+        "A time gap longer than this splits a track segment, unless its two ends are within "
+        "SHUIJIAN_STAY_RADIUS_M (a stay: phones record only on movement).",
+        float,
+    ),
+    Setting(
+        "stay_radius_m",
+        "SHUIJIAN_STAY_RADIUS_M",
+        30.0,
+        "Two ends of a time gap closer than this are a stay at one place, not a break.",
+        float,
+    ),
+    Setting(
+        "county_margin_m",
+        "SHUIJIAN_COUNTY_MARGIN_M",
+        5000.0,
+        "Track points farther than this outside the county outline are dropped.",
+        float,
+    ),
+    Setting(
+        "gpx_max_mb",
+        "SHUIJIAN_GPX_MAX_MB",
+        50.0,
+        "Largest GPX file accepted, in MB; larger files are refused before parsing.",
+        float,
+    ),
+    Setting(
+        "timezone",
+        "SHUIJIAN_TIMEZONE",
+        "Asia/Shanghai",
+        "Time zone in which times are shown and naive GPX timestamps are read.",
+    ),
+    Setting(
+        "due_soon_days",
+        "SHUIJIAN_DUE_SOON_DAYS",
+        3,
+        "A site whose patrol deadline is this many days away or fewer is 'due soon'.",
+        int,
+    ),
+    Setting(
         "port",
         "SHUIJIAN_PORT",
         8501,

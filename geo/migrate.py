@@ -44,6 +44,12 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         exists = conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))

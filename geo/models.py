@@ -13,13 +13,17 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from geo.vocab import DEPUTY_LEVELS, ROLES, SITE_KINDS
@@ -158,6 +162,126 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class GpxUpload(Base):
+    """The original GPX file, kept byte for byte; its hash makes re-uploads no-ops."""
+
+    __tablename__ = "gpx_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    encoding: Mapped[str] = mapped_column(String(20))
+    gpx_version: Mapped[str] = mapped_column(String(10))
+    declared_crs: Mapped[str] = mapped_column(String(10))
+    naive_timezone: Mapped[str] = mapped_column(String(60))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Patrol(Base):
+    """One uploaded track. Whether it counts is derived (view patrol_state), never stored."""
+
+    __tablename__ = "patrol"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("gpx_upload.id"), unique=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    on_behalf: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    n_points: Mapped[int]
+    n_kept: Mapped[int]
+    dropped: Mapped[dict] = mapped_column(JSONB, default=dict)
+    has_times: Mapped[bool]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    shape_signature: Mapped[list[float] | None] = mapped_column(ARRAY(Float))
+    notes: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(Geometry("MULTILINESTRINGM", srid=4326, spatial_index=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PatrolFeature(Base):
+    """Waypoints and routes of a GPX file: stored, shown, never proof of a visit."""
+
+    __tablename__ = "patrol_feature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(255))
+    time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
+
+
+class PatrolFlag(Base):
+    __tablename__ = "patrol_flag"
+    __table_args__ = (UniqueConstraint("patrol_id", "code", name="patrol_flag_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class PatrolReview(Base):
+    """An analyst's accept/reject of a flagged patrol; appended, the latest one decides."""
+
+    __tablename__ = "patrol_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Visit(Base):
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    arrived: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dwell_s: Mapped[float] = mapped_column(Float)
+    n_points: Mapped[int]
+    is_assigned: Mapped[bool]
+
+
+class ChecklistAnswer(Base):
+    __tablename__ = "checklist_answer"
+    __table_args__ = (
+        UniqueConstraint("patrol_id", "site_id", "item", name="checklist_answer_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    item: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PatrolPhoto(Base):
+    __tablename__ = "patrol_photo"
+    __table_args__ = (UniqueConstraint("patrol_id", "sha256", name="patrol_photo_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    caption: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Meta(Base):
     """Small key/value facts about the loaded data (e.g. which demo seed built it)."""
 
@@ -170,11 +294,19 @@ class Meta(Base):
 __all__ = [
     "Assignment",
     "Base",
+    "ChecklistAnswer",
     "County",
     "Deputy",
+    "GpxUpload",
     "GridCell",
     "Meta",
+    "Patrol",
+    "PatrolFeature",
+    "PatrolFlag",
+    "PatrolPhoto",
+    "PatrolReview",
     "Site",
     "Township",
     "User",
+    "Visit",
 ]

@@ -57,3 +57,30 @@ def level_from_label(value: str) -> str | None:
         if value in (code, zh, en, zh[:1], zh.rstrip("级")) or value.lower() == en.lower():
             return code
     return None
+
+
+# 标准化巡查描述: the standard yes/no checklist (DESIGN.md). A "yes" offers to raise a problem
+# of the given category (issue [3/4]).
+CHECKLIST_WATER: dict[str, tuple[str, str]] = {
+    "floating_litter": ("水面漂浮物/垃圾", "Floating litter"),
+    "abnormal_colour": ("水色异常（黑、绿、浑浊）", "Abnormal water colour"),
+    "odour": ("异味", "Odour"),
+    "sewage_outfall": ("排污口或污水直排", "Outfall or sewage discharge"),
+    "bank_litter": ("岸边垃圾堆放", "Litter on the bank"),
+    "dead_fish": ("死鱼", "Dead fish"),
+    "illegal_fish_farming": ("投肥养鱼等违规养殖", "Illegal fish farming (fertilising)"),
+    "encroachment": ("侵占水域或违章建筑", "Encroachment or illegal building"),
+    "sign_missing": ("公示牌缺失或损坏", "Notice board missing or damaged"),
+}
+CHECKLIST_FARM: dict[str, tuple[str, str]] = {
+    "manure_discharge": ("粪污直排", "Manure discharged directly"),
+    "treatment_idle": ("粪污处理设施未运行", "Manure treatment not running"),
+    "odour_nuisance": ("异味扰民", "Odour nuisance"),
+    "carcass_dumping": ("病死畜禽随意丢弃", "Dead livestock dumped"),
+    "prohibited_zone": ("位于禁养区", "In a no-farming zone"),
+    "records_incomplete": ("台账不全", "Records incomplete"),
+}
+
+
+def checklist_for(kind: str) -> dict[str, tuple[str, str]]:
+    return CHECKLIST_FARM if kind == "livestock_farm" else CHECKLIST_WATER

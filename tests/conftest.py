@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -127,9 +128,22 @@ def demo_url(server_url: str, template_db: str) -> str:
 
 @pytest.fixture(scope="session")
 def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = create_engine(demo_url)
+    # NullPool: no idle connection may linger, or the demo database could not be cloned.
+    engine = create_engine(demo_url, poolclass=NullPool)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def demo_copy(server_url: str, demo_url: str) -> Iterator[Engine]:
+    """A writable copy of the demo database for this test only."""
+    with _admin(server_url) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (DEMO_DB,),
+        )
+    yield from _fresh(server_url, DEMO_DB)
 
 
 @pytest.fixture

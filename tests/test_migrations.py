@@ -19,18 +19,30 @@ DOMAIN_TABLES = {
     "assignment",
     "app_user",
     "meta",
+    "gpx_upload",
+    "patrol",
+    "patrol_feature",
+    "patrol_flag",
+    "patrol_review",
+    "visit",
+    "checklist_answer",
+    "patrol_photo",
 }
 
 
 def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     assert migrate.current_revision(bare_engine) is None
-    migrate.upgrade(bare_engine)
+    migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
+    migrate.upgrade(bare_engine)
+    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0002"
     assert set(inspect(bare_engine).get_table_names()) >= DOMAIN_TABLES
     migrate.downgrade(bare_engine, "base")
     assert not DOMAIN_TABLES & set(inspect(bare_engine).get_table_names())
-    migrate.upgrade(bare_engine)
+    migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
+    migrate.upgrade(bare_engine)
+    assert migrate.current_revision(bare_engine) == "0002"
 
 
 def test_spatial_indexes_exist_once(engine: Engine) -> None:
@@ -42,7 +54,7 @@ def test_spatial_indexes_exist_once(engine: Engine) -> None:
             )
         ).all()
     tables = sorted(t for t, _ in rows if "daterange" not in _)
-    assert tables == ["county", "deputy", "grid_cell", "site", "township"]
+    assert tables == ["county", "deputy", "grid_cell", "patrol", "site", "township"]
 
 
 def _site(conn, code: str, kind: str, wkt: str) -> None:

@@ -1,0 +1,94 @@
+"""The due list as an Excel workbook, the form in which township offices pass it around.
+
+Labels in Chinese by default (English on request), dates as real Excel dates (so the sheet
+sorts and filters by them), the header row frozen, columns wide enough for their content.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from os import PathLike
+from typing import IO
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from duty.windows import STATUS_LABELS
+from geo.vocab import SITE_CLASSES, SITE_KINDS
+
+HEADERS: dict[str, dict[str, str]] = {
+    "zh": {
+        "deputy_name": "代表",
+        "township": "乡镇",
+        "site_name": "站点",
+        "kind": "类别",
+        "site_class": "等级",
+        "last_visit": "最近巡查",
+        "deadline": "截止日期",
+        "status": "状态",
+        "days_left": "剩余天数",
+    },
+    "en": {
+        "deputy_name": "Deputy",
+        "township": "Township",
+        "site_name": "Site",
+        "kind": "Kind",
+        "site_class": "Class",
+        "last_visit": "Last visit",
+        "deadline": "Deadline",
+        "status": "Status",
+        "days_left": "Days left",
+    },
+}
+SHEET_NAMES = {"zh": "巡查到期", "en": "Patrols due"}
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _dates(column: pd.Series) -> list[date | None]:
+    """Datetime64 → date objects (None for NaT), which openpyxl writes as dates without time."""
+    stamps = pd.to_datetime(column)
+    return [None if pd.isna(value) else value.date() for value in stamps]
+
+
+def _width(value: object) -> int:
+    """Display width: CJK characters take two columns."""
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def due_list_to_excel(
+    df: pd.DataFrame, path_or_buffer: str | PathLike[str] | IO[bytes], lang: str = "zh"
+) -> None:
+    """Write ``duty.due.due_list``'s frame as an .xlsx sheet with labelled columns."""
+    if lang not in HEADERS:
+        raise ValueError(f"lang must be one of {sorted(HEADERS)}, not {lang!r}")
+    pick = 0 if lang == "zh" else 1
+    headers = HEADERS[lang]
+    sheet = pd.DataFrame(
+        {
+            "deputy_name": df["deputy_name"].astype(object).to_numpy(),
+            "township": df["township"].astype(object).to_numpy(),
+            "site_name": df["site_name"].astype(object).to_numpy(),
+            "kind": [SITE_KINDS.get(k, (k, k))[pick] for k in df["kind"]],
+            "site_class": [SITE_CLASSES[int(c)][pick] for c in df["site_class"]],
+            "last_visit": _dates(df["last_visit"]),
+            "deadline": _dates(df["deadline"]),
+            "status": [STATUS_LABELS[s][pick] for s in df["status"]],
+            "days_left": df["days_left"].astype("int64").to_numpy(),
+        }
+    ).rename(columns=headers)
+    name = SHEET_NAMES[lang]
+    with pd.ExcelWriter(path_or_buffer, engine="openpyxl", date_format=DATE_FORMAT) as writer:
+        sheet.to_excel(writer, sheet_name=name, index=False)
+        worksheet = writer.sheets[name]
+        worksheet.freeze_panes = "A2"
+        for position, column in enumerate(sheet.columns, start=1):
+            widest = max([_width(column), *(_width(v) for v in sheet[column])])
+            letter = get_column_letter(position)
+            worksheet.column_dimensions[letter].width = min(max(widest + 2, 8), 60)
+            if column in (headers["last_visit"], headers["deadline"]):
+                for cell in worksheet[letter][1:]:
+                    cell.number_format = DATE_FORMAT
+
+
+__all__ = ["HEADERS", "due_list_to_excel"]

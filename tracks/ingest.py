@@ -1,0 +1,475 @@
+"""From uploaded GPX bytes to a stored patrol with its verified visits, in one transaction.
+
+Reading, cleaning, visit detection and plausibility are pure functions in this package; this
+module is the database edge: rights, de-duplication by content hash, the county and the sites
+near the track, and the rows written. A refusal raises before anything is written, so nothing
+stored earlier is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core import settings
+from core.auth import SignedIn
+from core.errors import PermissionDenied, ShuijianError
+from geo import crs as crs_helper
+from geo.models import (
+    Deputy,
+    GpxUpload,
+    Patrol,
+    PatrolFeature,
+    PatrolFlag,
+    Visit,
+)
+from tracks.cleaning import clean_track, zero_island_mask
+from tracks.plausibility import (
+    Flag,
+    TrackFacts,
+    check_copied_shape,
+    fingerprint,
+    run_checks,
+    shape_signature,
+)
+from tracks.reading import GpxRefused, ParsedGpx, parse_gpx
+from tracks.visits import detect_visits
+
+UPLOAD_ROLES = ("deputy", "analyst", "admin")
+CANDIDATE_LIMIT = 200  # earlier tracks compared for near-copies, the latest first
+SAME_DEPUTY_COPY_M = 1.5  # mean distance below which a deputy's own earlier track was copied
+
+
+class UploadRefused(ShuijianError):
+    """The upload cannot be stored (rights, no track points); nothing was written."""
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    """The settings an ingestion uses, read once so a batch is consistent."""
+
+    distance_m: float
+    min_dwell_s: float
+    max_speed_ms: float
+    gap_split_s: float
+    stay_radius_m: float
+    margin_m: float
+    max_bytes: int
+    naive_tz: str
+    metric_epsg: int
+
+    @classmethod
+    def from_settings(cls) -> IngestParams:
+        return cls(
+            distance_m=float(settings.get("visit_distance_m")),
+            min_dwell_s=float(settings.get("visit_min_dwell_min")) * 60.0,
+            max_speed_ms=float(settings.get("max_speed_kmh")) / 3.6,
+            gap_split_s=float(settings.get("gap_split_min")) * 60.0,
+            stay_radius_m=float(settings.get("stay_radius_m")),
+            margin_m=float(settings.get("county_margin_m")),
+            max_bytes=int(float(settings.get("gpx_max_mb")) * 1024 * 1024),
+            naive_tz=str(settings.get("timezone")),
+            metric_epsg=crs_helper.metric_epsg(),
+        )
+
+
+@dataclass
+class IngestResult:
+    filename: str
+    patrol_id: int
+    duplicate: bool
+    n_points: int = 0
+    n_kept: int = 0
+    visits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flags: list[Flag] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> bool:
+        """Counts toward patrol duty without review: not flagged and timed."""
+        return not self.flags
+
+    def summary(self) -> str:
+        if self.duplicate:
+            return f"{self.filename}: already uploaded as patrol #{self.patrol_id}; nothing changed"
+        assigned = int(self.visits["is_assigned"].sum()) if len(self.visits) else 0
+        state = "flagged for review" if self.flags else "verified"
+        return (
+            f"{self.filename}: patrol #{self.patrol_id}, {self.n_kept}/{self.n_points} points "
+            f"kept, {len(self.visits)} visit(s) ({assigned} to assigned sites), {state}"
+        )
+
+
+def check_upload_rights(uploader: SignedIn | None, deputy_id: int) -> bool:
+    """Deputies upload only as themselves; analysts and admins for anyone (recorded).
+    Returns whether the upload is on someone else's behalf. None is the command line."""
+    if uploader is None:
+        return False
+    if uploader.role not in UPLOAD_ROLES:
+        raise PermissionDenied(f"role {uploader.role!r} may not upload patrols")
+    if uploader.role == "deputy":
+        if uploader.deputy_id != deputy_id:
+            raise PermissionDenied("a deputy may upload patrols only as themselves")
+        return False
+    return True
+
+
+def ingest_gpx(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    deputy_id: int,
+    uploader: SignedIn | None = None,
+    gcj02: bool = False,
+    notes: str | None = None,
+    params: IngestParams | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    params = params or IngestParams.from_settings()
+    on_behalf = check_upload_rights(uploader, deputy_id)
+    if session.get(Deputy, deputy_id) is None:
+        raise UploadRefused(f"{filename}: no deputy with id {deputy_id}")
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.scalar(
+        select(Patrol.id)
+        .join(GpxUpload, GpxUpload.id == Patrol.upload_id)
+        .where(GpxUpload.sha256 == digest)
+    )
+    if existing is not None:
+        return IngestResult(filename, existing, duplicate=True)
+
+    parsed = parse_gpx(data, naive_tz=params.naive_tz, max_bytes=params.max_bytes)
+    if parsed.n_points == 0:
+        raise GpxRefused(
+            "no_points",
+            f"{filename}: refused: the file has no track points (waypoints and routes are "
+            "stored with a track but are never proof of a visit)",
+        )
+    track = _prepare(session, parsed, gcj02, params)
+    checks_now = (now or datetime.now(UTC)).timestamp()
+    others, own = _nearby_shapes(session, track, deputy_id)
+    facts = TrackFacts(
+        lon=track.lon,
+        lat=track.lat,
+        x=track.x,
+        y=track.y,
+        t_s=track.t_s,
+        now_s=checks_now,
+        inside_share=track.inside_share,
+        n_dropped_spikes=int(track.dropped.get("speed", 0)),
+        earlier_fingerprints=_same_fingerprint(session, track.fingerprint),
+        earlier_shapes=others,
+    )
+    flags = run_checks(facts)
+    if own and not any(f.code == "copied_shape" for f in flags):
+        # A deputy re-walking their own route is honest (GPS noise keeps two walks ~4 m
+        # apart); only a near-verbatim copy of their own earlier track is flagged.
+        tight = replace(
+            facts, earlier_shapes=own, limits=replace(facts.limits, shape_mean_m=SAME_DEPUTY_COPY_M)
+        )
+        if (flag := check_copied_shape(tight)) is not None:
+            flags.append(flag)
+    visits = _visits(session, track, deputy_id, params) if parsed.has_times else _no_visits()
+
+    upload = GpxUpload(
+        sha256=digest,
+        filename=filename[:255],
+        size_bytes=len(data),
+        content=data,
+        encoding=parsed.encoding,
+        gpx_version=parsed.version,
+        declared_crs="gcj02" if gcj02 else "wgs84",
+        naive_timezone=params.naive_tz,
+        uploaded_by=uploader.user_id if uploader else None,
+    )
+    session.add(upload)
+    session.flush()
+    patrol = Patrol(
+        upload_id=upload.id,
+        deputy_id=deputy_id,
+        uploaded_by=upload.uploaded_by,
+        on_behalf=on_behalf,
+        started_at=_ts(np.nanmin(track.t_s)) if parsed.has_times else None,
+        ended_at=_ts(np.nanmax(track.t_s)) if parsed.has_times else None,
+        distance_m=track.distance_m,
+        n_points=parsed.n_points,
+        n_kept=len(track.x),
+        dropped=track.dropped,
+        has_times=parsed.has_times,
+        fingerprint=track.fingerprint,
+        shape_signature=track.signature.ravel().tolist() if track.signature is not None else None,
+        notes=notes,
+    )
+    session.add(patrol)
+    session.flush()
+    _store_geometry(session, patrol.id, track)
+    session.add_all(PatrolFlag(patrol_id=patrol.id, code=f.code, message=f.message) for f in flags)
+    session.add_all(_features(patrol.id, parsed, gcj02))
+    if len(visits):
+        session.execute(
+            Visit.__table__.insert(),
+            [
+                {
+                    "patrol_id": patrol.id,
+                    "site_id": int(v.site_id),
+                    "arrived": _ts(v.arrived_s),
+                    "left": _ts(v.left_s),
+                    "dwell_s": float(v.dwell_s),
+                    "n_points": int(v.n_points),
+                    "is_assigned": bool(v.is_assigned),
+                }
+                for v in visits.itertuples(index=False)
+            ],
+        )
+    session.flush()
+    result_notes = (
+        []
+        if parsed.has_times
+        else ["the track points have no timestamps, so this file cannot prove a visit"]
+    )
+    return IngestResult(
+        filename, patrol.id, False, parsed.n_points, len(track.x), visits, flags, result_notes
+    )
+
+
+# ------------------------------------------------------------------ steps
+
+
+@dataclass
+class _Track:
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    t_s: np.ndarray
+    segment: np.ndarray
+    dropped: dict[str, int]
+    inside_share: float
+    distance_m: float
+    fingerprint: str
+    signature: np.ndarray | None
+
+
+def _prepare(session: Session, parsed: ParsedGpx, gcj02: bool, params: IngestParams) -> _Track:
+    lon, lat = parsed.lon, parsed.lat
+    if gcj02:
+        lon, lat = crs_helper.gcj02_to_wgs84(lon, lat)
+    t_s = parsed.t_s
+    zero = zero_island_mask(lon, lat)
+    x, y = crs_helper.lonlat_to_metric(lon, lat, params.metric_epsg)
+    outline = _county_outline(session, params.metric_epsg)
+    inside_share = (
+        float(shapely.contains_xy(outline, x[~zero], y[~zero]).mean())
+        if outline is not None and (~zero).any()
+        else 1.0
+    )
+    keep = ~zero
+    cleaned = clean_track(
+        x[keep],
+        y[keep],
+        t_s[keep],
+        parsed.segment[keep],
+        outline_metric=outline,
+        max_speed_ms=params.max_speed_ms,
+        margin_m=params.margin_m,
+        gap_split_s=params.gap_split_s,
+        stay_radius_m=params.stay_radius_m,
+    )
+    dropped = {k: int(v) for k, v in cleaned.dropped.items() if v}
+    if zero.any():
+        dropped["zero_island"] = int(zero.sum())
+    k = cleaned.kept
+    lon_k, lat_k = lon[keep][k], lat[keep][k]
+    x_k, y_k, t_k, seg_k = x[keep][k], y[keep][k], t_s[keep][k], cleaned.segment
+    step = np.hypot(np.diff(x_k), np.diff(y_k))
+    same_segment = seg_k[1:] == seg_k[:-1] if len(seg_k) > 1 else np.zeros(0, bool)
+    return _Track(
+        lon=lon_k,
+        lat=lat_k,
+        x=x_k,
+        y=y_k,
+        t_s=t_k,
+        segment=seg_k,
+        dropped=dropped,
+        inside_share=inside_share,
+        distance_m=float(step[same_segment].sum()),
+        fingerprint=fingerprint(lon, lat),
+        signature=shape_signature(x_k, y_k) if len(x_k) >= 2 else None,
+    )
+
+
+def _ts(seconds: float) -> datetime:
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def _county_outline(session: Session, epsg: int):
+    wkb = session.scalar(
+        text("SELECT ST_AsBinary(ST_Transform(ST_Union(geom), :epsg)) FROM county"),
+        {"epsg": epsg},
+    )
+    if wkb is None:
+        return None
+    outline = shapely.from_wkb(bytes(wkb))
+    shapely.prepare(outline)
+    return outline
+
+
+def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParams) -> pd.DataFrame:
+    if len(track.x) < 2:
+        return _no_visits()
+    pad = params.distance_m * 2
+    rows = session.execute(
+        text(
+            "SELECT s.id, ST_AsBinary(ST_Transform(s.geom, :epsg)) FROM site s "
+            "WHERE ST_Intersects(ST_Transform(s.geom, :epsg), "
+            "ST_MakeEnvelope(:x0, :y0, :x1, :y1, :epsg))"
+        ),
+        {
+            "epsg": params.metric_epsg,
+            "x0": float(track.x.min() - pad),
+            "y0": float(track.y.min() - pad),
+            "x1": float(track.x.max() + pad),
+            "y1": float(track.y.max() + pad),
+        },
+    ).all()
+    if not rows:
+        return _no_visits()
+    site_ids = np.array([r[0] for r in rows])
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+    found = detect_visits(
+        track.x,
+        track.y,
+        track.t_s,
+        track.segment,
+        geoms,
+        site_ids,
+        distance_m=params.distance_m,
+        min_dwell_s=params.min_dwell_s,
+    )
+    if found.empty:
+        return _no_visits()
+    day = datetime.fromtimestamp(float(np.nanmin(track.t_s)), tz=UTC).date()
+    assigned = set(
+        session.scalars(
+            text(
+                "SELECT site_id FROM assignment WHERE deputy_id = :d AND valid_from <= :day "
+                "AND (valid_to IS NULL OR valid_to > :day)"
+            ),
+            {"d": deputy_id, "day": day},
+        )
+    )
+    found = found.copy()
+    found["is_assigned"] = found["site_id"].isin(assigned)
+    return found
+
+
+def _no_visits() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "site_id": pd.Series(dtype=int),
+            "arrived_s": pd.Series(dtype=float),
+            "left_s": pd.Series(dtype=float),
+            "dwell_s": pd.Series(dtype=float),
+            "n_points": pd.Series(dtype=int),
+            "is_assigned": pd.Series(dtype=bool),
+        }
+    )
+
+
+def _same_fingerprint(session: Session, fp: str) -> list[int]:
+    return list(session.scalars(select(Patrol.id).where(Patrol.fingerprint == fp)))
+
+
+def _nearby_shapes(
+    session: Session, track: _Track, deputy_id: int
+) -> tuple[list[tuple[int, np.ndarray]], list[tuple[int, np.ndarray]]]:
+    """Earlier tracks whose extent overlaps this one's: (other deputies', this deputy's)."""
+    if len(track.lon) < 2:
+        return [], []
+    rows = session.execute(
+        text(
+            "SELECT id, deputy_id, shape_signature FROM patrol "
+            "WHERE shape_signature IS NOT NULL "
+            "AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
+            "ORDER BY id DESC LIMIT :n"
+        ),
+        {
+            "x0": float(track.lon.min()),
+            "y0": float(track.lat.min()),
+            "x1": float(track.lon.max()),
+            "y1": float(track.lat.max()),
+            "n": CANDIDATE_LIMIT,
+        },
+    ).all()
+    others, own = [], []
+    for pid, dep, sig in rows:
+        (own if dep == deputy_id else others).append((pid, np.asarray(sig, float).reshape(-1, 2)))
+    return others, own
+
+
+def _store_geometry(session: Session, patrol_id: int, track: _Track) -> None:
+    """The kept points as a MultiLineStringM (M = epoch seconds), assembled by PostGIS from
+    arrays so no per-point Python object is made."""
+    if len(track.x) < 2:
+        return
+    m = np.nan_to_num(track.t_s, nan=0.0)
+    session.execute(
+        text(
+            "UPDATE patrol SET geom = sub.geom FROM ("
+            "  SELECT ST_Multi(ST_Collect(line ORDER BY seg)) AS geom FROM ("
+            "    SELECT seg, ST_MakeLine(ST_MakePointM(x, y, m) ORDER BY i) AS line"
+            "    FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[]), CAST(:m AS float8[]),"
+            "                CAST(:seg AS int[])) WITH ORDINALITY AS p(x, y, m, seg, i)"
+            "    GROUP BY seg HAVING count(*) > 1) lines"
+            ") sub WHERE patrol.id = :id"
+        ),
+        {
+            "x": track.lon.tolist(),
+            "y": track.lat.tolist(),
+            "m": m.tolist(),
+            "seg": track.segment.astype(int).tolist(),
+            "id": patrol_id,
+        },
+    )
+
+
+def _features(patrol_id: int, parsed: ParsedGpx, gcj02: bool) -> list[PatrolFeature]:
+    from geoalchemy2.shape import from_shape
+
+    features = []
+    for wpt in parsed.waypoints:
+        lon, lat = _convert(np.array([wpt.lon]), np.array([wpt.lat]), gcj02)
+        features.append(
+            PatrolFeature(
+                patrol_id=patrol_id,
+                kind="waypoint",
+                name=wpt.name,
+                time=_ts(wpt.time_s) if wpt.time_s is not None else None,
+                geom=from_shape(shapely.Point(lon[0], lat[0]), srid=4326),
+            )
+        )
+    for route in parsed.routes:
+        if len(route.lon) < 2:
+            continue
+        lon, lat = _convert(np.asarray(route.lon), np.asarray(route.lat), gcj02)
+        features.append(
+            PatrolFeature(
+                patrol_id=patrol_id,
+                kind="route",
+                name=route.name,
+                geom=from_shape(shapely.linestrings(lon, lat), srid=4326),
+            )
+        )
+    return features
+
+
+def _convert(lon: np.ndarray, lat: np.ndarray, gcj02: bool) -> tuple[np.ndarray, np.ndarray]:
+    return crs_helper.gcj02_to_wgs84(lon, lat) if gcj02 else (lon, lat)

@@ -1,0 +1,383 @@
+"""Plausibility checks: reasons a track should not count until an analyst has looked at it.
+
+Each check is a small function ``(TrackFacts) -> Flag | None``; :func:`run_checks` runs a list
+of them. The facts are plain arrays and numbers, so the checks never touch the database: the
+database layer fills in the county share and the earlier uploads to compare with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import settings
+
+FLAG_LABELS_ZH: dict[str, str] = {
+    "impossible_jump": "轨迹跳变（速度不可能）",
+    "regular_sampling": "采样过于规整（疑似合成轨迹）",
+    "constant_speed": "速度恒定（疑似合成轨迹）",
+    "future_time": "时间在未来",
+    "old_time": "时间过早（超过一年）",
+    "outside_county": "大部分轨迹在县域外",
+    "no_times": "无时间戳，无法证明到访",
+    "duplicate_upload": "与已上传轨迹完全相同",
+    "copied_shape": "与已上传轨迹形状几乎相同（疑似复制）",
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    message: str
+
+    @property
+    def label_zh(self) -> str:
+        return FLAG_LABELS_ZH.get(self.code, self.code)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Thresholds of the checks (defaults chosen for phones carried on foot or bicycle)."""
+
+    jump_speed_kmh: float = 300.0
+    jump_min_m: float = 200.0  # shorter jumps are GPS noise at 1 s sampling, not teleports
+    max_spikes: int = 10
+    regular_min_steps: int = 20
+    regular_dt_tol_s: float = 0.001
+    regular_dist_cv: float = 0.02
+    constant_speed_cv: float = 0.03
+    constant_min_steps: int = 20
+    future_tol_s: float = 600.0
+    max_age_s: float = 365.0 * 86400.0
+    min_inside_share: float = 0.5
+    shape_mean_m: float = 20.0
+    shape_min_extent_m: float = 200.0  # two stays at one pond look alike; that is no copy
+    shape_points: int = 100
+
+
+@dataclass(frozen=True, eq=False)
+class TrackFacts:
+    """What the checks look at. ``x``/``y`` are metres in the metric CRS, ``t_s`` epoch
+    seconds (NaN where missing), ``now_s`` the upload time.
+
+    ``earlier_fingerprints``: patrol ids whose fingerprint the database already found equal
+    to this track's, or ``(patrol_id, fingerprint)`` pairs to compare here.
+    ``earlier_shapes``: ``(patrol_id, signature)`` candidates (signatures from
+    :func:`shape_signature`, pre-filtered by bounding-box overlap).
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    t_s: np.ndarray
+    now_s: float
+    inside_share: float | None = None
+    n_dropped_spikes: int = 0
+    earlier_fingerprints: Sequence[Any] = ()
+    earlier_shapes: Sequence[tuple[Any, np.ndarray]] = ()
+    fingerprint: str | None = None
+    tz: str = field(default_factory=lambda: str(settings.get("timezone")))
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def timed(self) -> np.ndarray:
+        """Indices of points with a time."""
+        return np.flatnonzero(np.isfinite(self.t_s))
+
+
+Check = Callable[[TrackFacts], "Flag | None"]
+
+
+# --- signatures -------------------------------------------------------------------------
+
+
+def fingerprint(lon: np.ndarray, lat: np.ndarray, decimals: int = 5) -> str:
+    """SHA-256 of the points rounded to ``decimals`` (5 ≈ 1 m): the same track uploaded
+    again, even re-serialised by another app, has the same fingerprint."""
+    scale = 10.0**decimals
+    q = np.stack(
+        [
+            np.round(np.asarray(lon, dtype=np.float64) * scale),
+            np.round(np.asarray(lat, dtype=np.float64) * scale),
+        ],
+        axis=1,
+    )
+    q = q[np.isfinite(q).all(axis=1)].astype(np.int64)
+    return hashlib.sha256(q.tobytes()).hexdigest()
+
+
+def shape_signature(x: np.ndarray, y: np.ndarray, n: int = 100) -> np.ndarray:
+    """The polyline resampled to ``n`` points equally spaced along its length, shape (n, 2).
+
+    Two uploads of one path give nearly the same signature whatever their sampling rate."""
+    xy = np.stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)], axis=1)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if xy.shape[0] == 0:
+        return np.full((n, 2), np.nan)
+    step = np.hypot(*np.diff(xy, axis=0).T) if xy.shape[0] > 1 else np.zeros(0)
+    s = np.concatenate([[0.0], np.cumsum(step)])
+    if s[-1] <= 0:
+        return np.repeat(xy[:1], n, axis=0)
+    target = np.linspace(0.0, s[-1], n)
+    return np.stack([np.interp(target, s, xy[:, 0]), np.interp(target, s, xy[:, 1])], axis=1)
+
+
+def signature_distance(a: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Distance (m) between signature ``a`` (n, 2) and each of ``candidates`` (k, m, 2).
+
+    The symmetric mean distance from the points of one polyline to the other polyline (the
+    larger of the two means). Unlike point-by-point comparison it does not depend on where
+    the resampled points fall along the path (a stop's GPS jitter adds path length and
+    shifts them) nor on the direction walked; taking the larger mean means a short track
+    lying on a long one is not its copy.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    c = np.asarray(candidates, dtype=np.float64)
+    if c.ndim == 2:
+        c = c[None]
+    a_to_c = _points_to_polylines(np.broadcast_to(a, (c.shape[0], *a.shape)), c).mean(axis=1)
+    c_to_a = _points_to_polylines(c, np.broadcast_to(a, (c.shape[0], *a.shape))).mean(axis=1)
+    return np.maximum(a_to_c, c_to_a)
+
+
+def _points_to_polylines(p: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Distance from each point p[k, i] to polyline line[k] (vectorised over k, i, segments)."""
+    s0 = line[:, :-1][:, None]  # (k, 1, m-1, 2)
+    seg = (line[:, 1:] - line[:, :-1])[:, None]
+    rel = p[:, :, None] - s0  # (k, n, m-1, 2)
+    den = np.maximum((seg**2).sum(-1), 1e-12)
+    f = np.clip((rel * seg).sum(-1) / den, 0.0, 1.0)
+    d = np.hypot(*np.moveaxis(rel - f[..., None] * seg, -1, 0))
+    return d.min(axis=2)
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def check_no_times(f: TrackFacts) -> Flag | None:
+    if f.timed.size >= 2:
+        return None
+    return Flag(
+        "no_times",
+        "the track has no timestamps (fewer than 2 timed points): it cannot prove a visit",
+    )
+
+
+def check_jumps(f: TrackFacts) -> Flag | None:
+    """Raw speed between consecutive timed points above the limit, or many spikes dropped."""
+    lim = f.limits
+    i = f.timed
+    msg: list[str] = []
+    if i.size >= 2:
+        d = np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
+        dt = np.maximum(np.abs(np.diff(f.t_s[i])), 1.0)
+        kmh = d / dt * 3.6
+        bad = (kmh > lim.jump_speed_kmh) & (d >= lim.jump_min_m)
+        if bad.any():
+            w = int(np.argmax(np.where(bad, kmh, -1.0)))
+            msg.append(
+                f"jump of {_km(d[w])} in {dt[w]:,.0f} s ({kmh[w]:,.0f} km/h) at "
+                f"{_clock(f.t_s[i[w + 1]], f.tz)}"
+                + (f"; {int(bad.sum())} such jumps" if bad.sum() > 1 else "")
+            )
+    if f.n_dropped_spikes > lim.max_spikes:
+        msg.append(
+            f"{f.n_dropped_spikes} points dropped as speed spikes (more than {lim.max_spikes})"
+        )
+    return Flag("impossible_jump", "; ".join(msg)) if msg else None
+
+
+def check_regular_sampling(f: TrackFacts) -> Flag | None:
+    """Every time step identical to the millisecond and every step length nearly identical:
+    a generated track. Real phones drift in time or, at least, GPS noise varies the steps."""
+    lim = f.limits
+    i = f.timed
+    if i.size < lim.regular_min_steps + 1:
+        return None
+    dt = np.diff(f.t_s[i])
+    d = np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
+    if np.ptp(dt) > lim.regular_dt_tol_s or d.mean() <= 0:
+        return None
+    cv = d.std() / d.mean()
+    if cv >= lim.regular_dist_cv:
+        return None
+    return Flag(
+        "regular_sampling",
+        f"implausibly regular: all {dt.size:,} time steps are {dt[0]:g} s and the step lengths "
+        f"vary by only {cv:.1%} (mean {d.mean():.1f} m)",
+    )
+
+
+def check_constant_speed(f: TrackFacts) -> Flag | None:
+    """Speed that never varies, stops included: people slow down, stop, and GPS jitters."""
+    lim = f.limits
+    i = f.timed
+    if i.size < lim.constant_min_steps + 1:
+        return None
+    dt = np.diff(f.t_s[i])
+    d = np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
+    ok = dt > 0
+    if ok.sum() < lim.constant_min_steps:
+        return None
+    v = d[ok] / dt[ok]
+    if v.mean() <= 0.2:  # standing still is not "constant speed"
+        return None
+    cv = v.std() / v.mean()
+    if cv >= lim.constant_speed_cv:
+        return None
+    return Flag(
+        "constant_speed",
+        f"implausibly constant speed: {v.mean() * 3.6:.1f} km/h varying by only {cv:.1%} over "
+        f"{v.size:,} steps",
+    )
+
+
+def check_future(f: TrackFacts) -> Flag | None:
+    i = f.timed
+    if i.size == 0:
+        return None
+    last = float(np.max(f.t_s[i]))
+    if last <= f.now_s + f.limits.future_tol_s:
+        return None
+    return Flag(
+        "future_time",
+        f"timestamps in the future: the track ends at {_stamp(last, f.tz)}, "
+        f"{_duration(last - f.now_s)} after the upload",
+    )
+
+
+def check_old(f: TrackFacts) -> Flag | None:
+    i = f.timed
+    if i.size == 0:
+        return None
+    first = float(np.min(f.t_s[i]))
+    if first >= f.now_s - f.limits.max_age_s:
+        return None
+    return Flag(
+        "old_time",
+        f"timestamps more than a year old: the track starts at {_stamp(first, f.tz)}, "
+        f"{(f.now_s - first) / 86400:,.0f} days before the upload",
+    )
+
+
+def check_outside_county(f: TrackFacts) -> Flag | None:
+    share = f.inside_share
+    if share is None or share >= f.limits.min_inside_share:
+        return None
+    return Flag(
+        "outside_county",
+        f"only {share:.0%} of the points lie inside the county "
+        f"(at least {f.limits.min_inside_share:.0%} expected)",
+    )
+
+
+def check_duplicate(f: TrackFacts) -> Flag | None:
+    """The same points as an earlier upload (anyone's), to ~1 m."""
+    if not f.earlier_fingerprints:
+        return None
+    own = f.fingerprint
+    matches: list[Any] = []
+    for item in f.earlier_fingerprints:  # loop over earlier uploads, not points
+        if isinstance(item, tuple):
+            own = own or fingerprint(f.lon, f.lat)
+            if item[1] == own:
+                matches.append(item[0])
+        else:
+            matches.append(item)
+    if not matches:
+        return None
+    return Flag(
+        "duplicate_upload",
+        f"the same points as earlier upload(s): patrol {_ids(matches)}",
+    )
+
+
+def check_copied_shape(f: TrackFacts) -> Flag | None:
+    """Nearly the same path as an earlier upload: mean distance between the two resampled
+    polylines (see :func:`signature_distance`) below the limit. Tracks spanning less than a
+    few hundred metres are skipped: two genuine stays at one pond would look alike."""
+    lim = f.limits
+    if not f.earlier_shapes:
+        return None
+    ok = np.isfinite(f.x) & np.isfinite(f.y)
+    if ok.sum() < 2:
+        return None
+    x, y = f.x[ok], f.y[ok]
+    if np.hypot(np.ptp(x), np.ptp(y)) < lim.shape_min_extent_m:
+        return None
+    own = shape_signature(x, y, lim.shape_points)
+    # candidates of another length are resampled to ours (a loop over candidates)
+    usable = [
+        (pid, np.asarray(sig, dtype=np.float64).reshape(-1, 2))
+        for pid, sig in f.earlier_shapes
+        if np.size(sig) >= 4 and np.size(sig) % 2 == 0
+    ]
+    ids = [pid for pid, _ in usable]
+    sigs = [
+        sig if sig.shape == own.shape else shape_signature(sig[:, 0], sig[:, 1], own.shape[0])
+        for _, sig in usable
+    ]
+    if not sigs:
+        return None
+    dist = signature_distance(own, np.asarray(sigs, dtype=np.float64))
+    dist = np.where(np.isfinite(dist), dist, np.inf)
+    best = int(np.argmin(dist))
+    if dist[best] >= lim.shape_mean_m:
+        return None
+    return Flag(
+        "copied_shape",
+        f"nearly the same path as patrol {ids[best]}: mean distance {dist[best]:.1f} m after "
+        f"resampling both to {lim.shape_points} points",
+    )
+
+
+DEFAULT_CHECKS: tuple[Check, ...] = (
+    check_no_times,
+    check_jumps,
+    check_regular_sampling,
+    check_constant_speed,
+    check_future,
+    check_old,
+    check_outside_county,
+    check_duplicate,
+    check_copied_shape,
+)
+
+
+def run_checks(facts: TrackFacts, checks: Sequence[Check] = DEFAULT_CHECKS) -> list[Flag]:
+    """Every flag the checks raise, in check order."""
+    return [flag for check in checks if (flag := check(facts)) is not None]
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def _km(m: float) -> str:
+    return f"{m / 1000:,.1f} km" if m >= 1000 else f"{m:,.0f} m"
+
+
+def _clock(t: float, tz: str) -> str:
+    return pd.Timestamp(t, unit="s", tz="UTC").tz_convert(tz).strftime("%H:%M:%S")
+
+
+def _stamp(t: float, tz: str) -> str:
+    return pd.Timestamp(t, unit="s", tz="UTC").tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _duration(s: float) -> str:
+    if s >= 86400:
+        return f"{s / 86400:,.1f} days"
+    if s >= 3600:
+        return f"{s / 3600:,.1f} h"
+    return f"{s / 60:,.0f} min"
+
+
+def _ids(ids: Sequence[Any]) -> str:
+    shown = ", ".join(str(i) for i in list(ids)[:5])
+    return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")

@@ -1,0 +1,38 @@
+"""An analyst's decision on a flagged patrol: appended, never overwriting an earlier one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import PermissionDenied, ShuijianError
+from geo.models import Patrol, PatrolFlag, PatrolReview
+
+REVIEW_ROLES = ("analyst", "admin")
+DECISIONS = ("accept", "reject")
+
+
+class ReviewRefused(ShuijianError):
+    """The review is not possible (unknown patrol, nothing flagged, no reason)."""
+
+
+def review_patrol(
+    session: Session, patrol_id: int, decision: str, reason: str, reviewer_id: int, role: str
+) -> PatrolReview:
+    if role not in REVIEW_ROLES:
+        raise PermissionDenied(f"role {role!r} may not review patrols")
+    if decision not in DECISIONS:
+        raise ReviewRefused(f"decision must be accept or reject, not {decision!r}")
+    if not reason.strip():
+        raise ReviewRefused("a review needs a reason")
+    if session.get(Patrol, patrol_id) is None:
+        raise ReviewRefused(f"no patrol #{patrol_id}")
+    flagged = session.scalar(select(PatrolFlag.id).where(PatrolFlag.patrol_id == patrol_id))
+    if flagged is None:
+        raise ReviewRefused(f"patrol #{patrol_id} is not flagged; it counts without review")
+    review = PatrolReview(
+        patrol_id=patrol_id, decision=decision, reason=reason.strip(), reviewer_id=reviewer_id
+    )
+    session.add(review)
+    session.flush()
+    return review
