@@ -158,13 +158,27 @@ def demo(
         Path | None, typer.Option(exists=True, dir_okay=False, help="a real county outline file")
     ] = None,
     reset: Annotated[bool, typer.Option(help="replace whatever county is stored")] = False,
+    patrol_months: Annotated[
+        int, typer.Option(help="months of demo patrols up to --until (0: none)")
+    ] = 4,
+    until: Annotated[
+        str | None, typer.Option(help="last day of demo patrols, YYYY-MM-DD; default yesterday")
+    ] = None,
 ) -> None:
-    """Build the deterministic demo county and load it (kept when already loaded)."""
+    """Build the deterministic demo county and load it (kept when already loaded), then
+    ingest months of demo patrols through the same path as uploads."""
+    from datetime import date, timedelta
+
     from data.demo import generate_demo
+    from data.demo_tracks import add_demo_patrols, tracks_start
     from data.loader import load_demo, loaded_source
     from geo.database import session_scope
     from geo.readers import read_vector_file
 
+    try:
+        last_day = date.fromisoformat(until) if until else date.today() - timedelta(days=1)
+    except ValueError:
+        raise typer.BadParameter(f"--until {until!r} is not YYYY-MM-DD") from None
     engine = _migrated_engine()
     label = f"demo seed {seed}" + (f" on {boundary.name}" if boundary else "")
     with session_scope(engine) as session:
@@ -173,7 +187,12 @@ def demo(
             return
     started = time.perf_counter()
     outline = read_vector_file(boundary) if boundary else None
-    county = generate_demo(seed, boundary=outline, county_code=settings.get("county_code"))
+    county = generate_demo(
+        seed,
+        boundary=outline,
+        county_code=settings.get("county_code"),
+        assignments_from=tracks_start(last_day, max(patrol_months, 1)),
+    )
     with session_scope(engine) as session:
         summary = load_demo(session, county, label, reset=reset)
     typer.echo(
@@ -181,6 +200,20 @@ def demo(
         f"cells {'/'.join(map(str, summary.cells))}, {summary.sites} sites, "
         f"{summary.deputies} deputies, {summary.users} accounts"
     )
+    if patrol_months > 0:
+        started = time.perf_counter()
+        done = add_demo_patrols(
+            engine,
+            seed,
+            last_day,
+            patrol_months,
+            progress=lambda n: typer.echo(f"  {n} patrol files ingested") if n % 500 == 0 else None,
+        )
+        typer.echo(
+            f"ingested {done.files} demo patrol files ({done.points:,} points) to {last_day} in "
+            f"{time.perf_counter() - started:.0f} s: {done.visits} visits, "
+            f"{done.flagged} flagged for review"
+        )
 
 
 @app.command("check-grid")

@@ -495,6 +495,7 @@ def generate_demo(
     boundary: gpd.GeoDataFrame | None = None,
     county_code: str = "330822",
     county_name: str = "示范县",
+    assignments_from: date = VALID_FROM,
 ) -> DemoCounty:
     """Build the whole demo county from one seed; same seed, same output, bit for bit."""
     rng = np.random.default_rng(seed)
@@ -596,7 +597,7 @@ def generate_demo(
         {
             "deputy_code": deputies["code"].to_numpy()[owner],
             "site_code": sites["code"].to_numpy(),
-            "valid_from": [VALID_FROM] * len(sites),
+            "valid_from": [assignments_from] * len(sites),
         }
     )
 

@@ -44,7 +44,7 @@ from tracks.visits import detect_visits
 
 UPLOAD_ROLES = ("deputy", "analyst", "admin")
 CANDIDATE_LIMIT = 200  # earlier tracks compared for near-copies, the latest first
-SAME_DEPUTY_COPY_M = 1.5  # mean distance below which a deputy's own earlier track was copied
+SAME_DEPUTY_COPY_M = 0.5  # mean distance below which a deputy's own earlier track was copied
 
 
 class UploadRefused(ShuijianError):
@@ -170,8 +170,8 @@ def ingest_gpx(
     )
     flags = run_checks(facts)
     if own and not any(f.code == "copied_shape" for f in flags):
-        # A deputy re-walking their own route is honest (GPS noise keeps two walks ~4 m
-        # apart); only a near-verbatim copy of their own earlier track is flagged.
+        # A deputy re-walking their own route is honest (resampled, two such walks still lie
+        # ~1.5 m apart); only a near-verbatim copy of their own earlier track is flagged.
         tight = replace(
             facts, earlier_shapes=own, limits=replace(facts.limits, shape_mean_m=SAME_DEPUTY_COPY_M)
         )
@@ -325,19 +325,21 @@ def _county_outline(session: Session, epsg: int):
 def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParams) -> pd.DataFrame:
     if len(track.x) < 2:
         return _no_visits()
-    pad = params.distance_m * 2
+    # Index-friendly: a bounding box in degrees (GiST on site.geom), padded by twice the
+    # visit distance; the exact distance test is detect_visits' job.
+    pad_lat = params.distance_m * 2 / 111_000.0
+    pad_lon = pad_lat / max(np.cos(np.radians(float(np.mean(track.lat)))), 0.1)
     rows = session.execute(
         text(
             "SELECT s.id, ST_AsBinary(ST_Transform(s.geom, :epsg)) FROM site s "
-            "WHERE ST_Intersects(ST_Transform(s.geom, :epsg), "
-            "ST_MakeEnvelope(:x0, :y0, :x1, :y1, :epsg))"
+            "WHERE s.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
         ),
         {
             "epsg": params.metric_epsg,
-            "x0": float(track.x.min() - pad),
-            "y0": float(track.y.min() - pad),
-            "x1": float(track.x.max() + pad),
-            "y1": float(track.y.max() + pad),
+            "x0": float(track.lon.min() - pad_lon),
+            "y0": float(track.lat.min() - pad_lat),
+            "x1": float(track.lon.max() + pad_lon),
+            "y1": float(track.lat.max() + pad_lat),
         },
     ).all()
     if not rows:
