@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -282,6 +283,134 @@ class PatrolPhoto(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class Platform(Base):
+    """One of the four government platforms; its API key is stored only as a hash."""
+
+    __tablename__ = "platform"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80))
+    endpoint_url: Mapped[str | None] = mapped_column(Text)
+    api_key_hash: Mapped[str | None] = mapped_column(Text)
+
+
+class ProblemCategory(Base):
+    """The routing table: category → platform, deadline (working days), de-duplication radius."""
+
+    __tablename__ = "problem_category"
+
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(80))
+    platform_code: Mapped[str] = mapped_column(ForeignKey("platform.code"))
+    deadline_workdays: Mapped[int] = mapped_column(SmallInteger)
+    dedupe_radius_m: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Ticket(Base):
+    """A dispatch ticket (交办单). Its status is the latest event's (view ticket_state)."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("problem_category.code"))
+    platform_code: Mapped[str] = mapped_column(ForeignKey("platform.code"))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="SET NULL"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    reporter_deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id"))
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(20), default="app")
+    patrol_id: Mapped[int | None] = mapped_column(ForeignKey("patrol.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date] = mapped_column(Date)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TicketEvent(Base):
+    """One move of a ticket; append-only (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    actor_platform: Mapped[str | None] = mapped_column(ForeignKey("platform.code"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSONB, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TicketAttachment(Base):
+    __tablename__ = "ticket_attachment"
+    __table_args__ = (UniqueConstraint("ticket_id", "sha256", name="ticket_attachment_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_event.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Outbox(Base):
+    """A message to a platform, written in the same transaction as the event that causes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    platform_code: Mapped[str] = mapped_column(ForeignKey("platform.code"))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    payload: Mapped[dict] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PlatformUpdate(Base):
+    """A platform's update id, remembered so that a retried push changes nothing."""
+
+    __tablename__ = "platform_update"
+
+    platform_code: Mapped[str] = mapped_column(ForeignKey("platform.code"), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_event.id"))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ApiCallLog(Base):
+    __tablename__ = "api_call_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    platform_code: Mapped[str | None] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    client: Mapped[str | None] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Meta(Base):
     """Small key/value facts about the loaded data (e.g. which demo seed built it)."""
 
@@ -292,6 +421,14 @@ class Meta(Base):
 
 
 __all__ = [
+    "ApiCallLog",
+    "Outbox",
+    "Platform",
+    "PlatformUpdate",
+    "ProblemCategory",
+    "Ticket",
+    "TicketAttachment",
+    "TicketEvent",
     "Assignment",
     "Base",
     "ChecklistAnswer",

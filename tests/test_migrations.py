@@ -27,6 +27,15 @@ DOMAIN_TABLES = {
     "visit",
     "checklist_answer",
     "patrol_photo",
+    "platform",
+    "problem_category",
+    "ticket_counter",
+    "ticket",
+    "ticket_event",
+    "ticket_attachment",
+    "outbox",
+    "platform_update",
+    "api_call_log",
 }
 
 
@@ -35,14 +44,14 @@ def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0003"
     assert set(inspect(bare_engine).get_table_names()) >= DOMAIN_TABLES
     migrate.downgrade(bare_engine, "base")
     assert not DOMAIN_TABLES & set(inspect(bare_engine).get_table_names())
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == "0002"
+    assert migrate.current_revision(bare_engine) == "0003"
 
 
 def test_spatial_indexes_exist_once(engine: Engine) -> None:
@@ -54,7 +63,7 @@ def test_spatial_indexes_exist_once(engine: Engine) -> None:
             )
         ).all()
     tables = sorted(t for t, _ in rows if "daterange" not in _)
-    assert tables == ["county", "deputy", "grid_cell", "patrol", "site", "township"]
+    assert tables == ["county", "deputy", "grid_cell", "patrol", "site", "ticket", "township"]
 
 
 def _site(conn, code: str, kind: str, wkt: str) -> None:

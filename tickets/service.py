@@ -1,0 +1,565 @@
+"""Problems and tickets in the database: report, route, move, prove, rate, and count.
+
+Every move goes through `lifecycle.move_for` and is one appended `ticket_event`; a dispatch
+also writes its outbox message in the same transaction, so a ticket is never dispatched without
+its message, nor the message sent for a ticket that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from geoalchemy2.shape import from_shape
+from shapely import Point
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core import settings
+from core.auth import SignedIn
+from core.errors import PermissionDenied, ShuijianError
+from core.photos import PhotoInfo, inspect_photo
+from geo.models import (
+    Deputy,
+    Outbox,
+    Platform,
+    PlatformUpdate,
+    ProblemCategory,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+)
+from geo.vocab import checklist_for
+from tickets.lifecycle import OPEN_STATUSES, RATINGS, TransitionRefused, move_for
+
+SITE_SEARCH_M = 200.0  # a problem within this distance of a site is about that site
+PROOF_RADIUS_M = 100.0  # a re-inspection photo must be taken within this of the problem
+
+
+class ReportRefused(ShuijianError):
+    """A problem report or a ticket action is missing something it needs."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moves a ticket: the reporting deputy, an analyst, a platform, or the system."""
+
+    kind: str
+    user_id: int | None = None
+    deputy_id: int | None = None
+    platform: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def actor_for(user: SignedIn, ticket: Ticket | None = None) -> Actor:
+    """The role a signed-in user plays for a ticket (a deputy only for their own reports)."""
+    if user.role in ("analyst", "admin"):
+        return Actor("analyst", user.user_id)
+    if user.role == "deputy":
+        if ticket is not None and ticket.reporter_deputy_id != user.deputy_id:
+            raise PermissionDenied("only the deputy who reported a problem may act on it")
+        return Actor("reporter", user.user_id, user.deputy_id)
+    raise PermissionDenied(f"role {user.role!r} may not act on tickets")
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class NewProblem:
+    category_code: str
+    description: str
+    lon: float
+    lat: float
+    site_id: int | None = None
+    patrol_id: int | None = None
+    photos: Sequence[Upload] = field(default_factory=tuple)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def add_working_days(start: date, days: int) -> date:
+    """Monday–Friday only; public holidays are not modelled (no official calendar here)."""
+    d = start
+    left = days
+    while left > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            left -= 1
+    return d
+
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo(str(settings.get("timezone")))).date()
+
+
+def next_ticket_number(session: Session, when: date, county_code: str | None = None) -> str:
+    """`330822-202611-0007`: county code, month, sequence; a row lock keeps numbers unique."""
+    month = f"{when:%Y%m}"
+    seq = session.scalar(
+        text(
+            "INSERT INTO ticket_counter (month, last) VALUES (:m, 1) "
+            "ON CONFLICT (month) DO UPDATE SET last = ticket_counter.last + 1 RETURNING last"
+        ),
+        {"m": month},
+    )
+    return f"{county_code or settings.get('county_code')}-{month}-{seq:04d}"
+
+
+def locate(session: Session, lon: float, lat: float) -> tuple[int | None, int | None]:
+    """(township, nearest site within SITE_SEARCH_M) of a point."""
+    point = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+    params = {"lon": lon, "lat": lat, "r": SITE_SEARCH_M}
+    township = session.scalar(
+        text(f"SELECT id FROM township WHERE ST_Intersects(geom, {point}) LIMIT 1"), params
+    )
+    site = session.scalar(
+        text(
+            f"SELECT id FROM site WHERE ST_DWithin(geom::geography, {point}::geography, :r) "
+            f"ORDER BY ST_Distance(geom::geography, {point}::geography) LIMIT 1"
+        ),
+        params,
+    )
+    return township, site
+
+
+def status_of(session: Session, ticket_id: int) -> str | None:
+    return session.scalar(
+        select(TicketEvent.to_status)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+
+
+def nearby_open_tickets(
+    session: Session, category_code: str, lon: float, lat: float
+) -> pd.DataFrame:
+    """Open tickets of the same category within the category's radius, nearest first: offered
+    to the deputy to follow instead of doubling them."""
+    rows = session.execute(
+        text(
+            "SELECT t.id, t.number, s.status, t.description, t.created_at, "
+            " ST_Distance(t.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+            "::geography) AS distance_m "
+            "FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id "
+            "JOIN problem_category c ON c.code = t.category_code "
+            "WHERE t.category_code = :c AND s.status = ANY(:open) "
+            "AND ST_DWithin(t.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+            "::geography, c.dedupe_radius_m) ORDER BY distance_m"
+        ),
+        {"c": category_code, "lon": lon, "lat": lat, "open": list(OPEN_STATUSES)},
+    ).all()
+    return pd.DataFrame(
+        rows, columns=["id", "number", "status", "description", "created_at", "distance_m"]
+    )
+
+
+def _append(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    payload: dict | None = None,
+    photos: Sequence[PhotoInfo | tuple[PhotoInfo, bytes]] = (),
+) -> TicketEvent:
+    current = status_of(session, ticket.id)
+    move = move_for(action, current, actor.kind)
+    if actor.kind == "platform" and actor.platform != ticket.platform_code:
+        raise PermissionDenied(f"ticket {ticket.number} is not routed to platform {actor.platform}")
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        from_status=current,
+        to_status=move.target,
+        action=action,
+        actor_user_id=actor.user_id,
+        actor_platform=actor.platform,
+        comment=comment,
+        payload=payload or {},
+    )
+    session.add(event)
+    session.flush()
+    for item in photos:
+        info, data = item if isinstance(item, tuple) else (item, b"")
+        _attach(session, ticket, event, info, data)
+    if move.target == "assigned":
+        _enqueue(session, ticket, event)
+    return event
+
+
+def _attach(
+    session: Session, ticket: Ticket, event: TicketEvent, info: PhotoInfo, data: bytes
+) -> None:
+    exists = session.scalar(
+        select(TicketAttachment.id).where(
+            TicketAttachment.ticket_id == ticket.id, TicketAttachment.sha256 == info.sha256
+        )
+    )
+    if exists:
+        return
+    session.add(
+        TicketAttachment(
+            ticket_id=ticket.id,
+            event_id=event.id,
+            sha256=info.sha256,
+            filename=info.filename[:255],
+            mime=info.mime,
+            content=data,
+            taken_at=info.taken_at,
+            geom=from_shape(Point(info.lon, info.lat), srid=4326)
+            if info.lon is not None and info.lat is not None
+            else None,
+        )
+    )
+    session.flush()
+
+
+def _enqueue(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    """The dispatch message, keyed so a platform can drop a repeated delivery."""
+    lon, lat = session.execute(
+        text("SELECT ST_X(geom), ST_Y(geom) FROM ticket WHERE id = :id"), {"id": ticket.id}
+    ).one()
+    payload = {
+        "ticket_number": ticket.number,
+        "event_id": event.id,
+        "category": ticket.category_code,
+        "description": ticket.description,
+        "deadline": ticket.deadline.isoformat(),
+        "lon": lon,
+        "lat": lat,
+        "township_id": ticket.township_id,
+        "site_id": ticket.site_id,
+        "comment": event.comment,
+    }
+    session.add(
+        Outbox(
+            ticket_id=ticket.id,
+            platform_code=ticket.platform_code,
+            idempotency_key=f"{ticket.number}:{event.id}",
+            payload=payload,
+        )
+    )
+    session.flush()
+
+
+def _photos(uploads: Sequence[Upload]) -> list[tuple[PhotoInfo, bytes]]:
+    tz = str(settings.get("timezone"))
+    return [(inspect_photo(u.data, u.filename, tz), u.data) for u in uploads]
+
+
+# ------------------------------------------------------------------ the lifecycle
+
+
+def report_problem(
+    session: Session,
+    problem: NewProblem,
+    actor: Actor,
+    *,
+    reporter_deputy_id: int | None,
+    source: str = "app",
+    today: date | None = None,
+    dispatch: bool = True,
+) -> Ticket:
+    """A new ticket in 上报, routed by category and located by its point; then 交办 at once
+    (routing is a table, so no one needs to choose) unless dispatch=False."""
+    category = session.get(ProblemCategory, problem.category_code)
+    if category is None or not category.active:
+        known = ", ".join(session.scalars(select(ProblemCategory.code).order_by("code")))
+        raise ReportRefused(f"unknown problem category {problem.category_code!r}; known: {known}")
+    if not problem.description.strip():
+        raise ReportRefused("a problem needs a description")
+    if not (-180 <= problem.lon <= 180 and -90 <= problem.lat <= 90):
+        raise ReportRefused(f"location {problem.lon}, {problem.lat} is not longitude/latitude")
+    if reporter_deputy_id is not None and session.get(Deputy, reporter_deputy_id) is None:
+        raise ReportRefused(f"no deputy with id {reporter_deputy_id}")
+    photos = _photos(problem.photos)  # refuse bad photos before anything is written
+    township_id, site_id = locate(session, problem.lon, problem.lat)
+    if township_id is None:
+        raise ReportRefused("the location lies outside every township of the county")
+    day = today or local_today()
+    ticket = Ticket(
+        number=next_ticket_number(session, day),
+        category_code=category.code,
+        platform_code=category.platform_code,
+        township_id=township_id,
+        site_id=problem.site_id or site_id,
+        reporter_deputy_id=reporter_deputy_id,
+        reported_by=actor.user_id,
+        source=source,
+        patrol_id=problem.patrol_id,
+        description=problem.description.strip(),
+        deadline=add_working_days(day, category.deadline_workdays),
+        geom=from_shape(Point(problem.lon, problem.lat), srid=4326),
+    )
+    session.add(ticket)
+    session.flush()
+    _append(session, ticket, "report", actor, photos=photos)
+    if dispatch:
+        _append(
+            session, ticket, "dispatch", SYSTEM, comment=f"按类别交办至{category.platform_code}"
+        )
+    return ticket
+
+
+def get_ticket(session: Session, number_or_id: str | int) -> Ticket:
+    column = Ticket.id if isinstance(number_or_id, int) else Ticket.number
+    ticket = session.scalar(select(Ticket).where(column == number_or_id))
+    if ticket is None:
+        raise ReportRefused(f"no ticket {number_or_id}")
+    return ticket
+
+
+def move(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    payload: dict | None = None,
+    photos: Sequence[Upload] = (),
+) -> TicketEvent:
+    """Any simple move (dispatch, withdraw, accept, reject, feedback) by its action name."""
+    if action in ("reinspect", "reinspect_fail", "rate", "close", "reopen"):
+        raise TransitionRefused(f"{action} has its own function (it needs proof or a rating)")
+    if action == "reject" and not (comment or "").strip():
+        raise ReportRefused("a rejection needs a reason")
+    if action == "dispatch" and payload and payload.get("platform"):
+        reroute(session, ticket, str(payload["platform"]))
+    return _append(
+        session, ticket, action, actor, comment=comment, payload=payload, photos=_photos(photos)
+    )
+
+
+def reroute(session: Session, ticket: Ticket, platform_code: str) -> None:
+    """After a platform's rejection an analyst may send the ticket elsewhere."""
+    if session.get(Platform, platform_code) is None:
+        raise ReportRefused(f"unknown platform {platform_code!r}")
+    ticket.platform_code = platform_code
+    session.flush()
+
+
+def reinspect(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    *,
+    resolved: bool,
+    checklist: dict[str, bool],
+    photos: Sequence[Upload] = (),
+    comment: str | None = None,
+) -> TicketEvent:
+    """复查: the reporting deputy went back. Proof is a verified track visit at the site after
+    the feedback, or a photo whose EXIF time and place fall there after it."""
+    if actor.kind != "reporter":
+        raise PermissionDenied("only the reporting deputy re-inspects")
+    fed_back_at = session.scalar(
+        select(TicketEvent.at)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.to_status == "fed_back")
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+    if fed_back_at is None:
+        raise TransitionRefused(f"ticket {ticket.number} has no feedback to re-inspect yet")
+    _check_checklist(session, ticket, checklist)
+    infos = _photos(photos)
+    proof = _track_proof(session, ticket, actor, fed_back_at) or _photo_proof(
+        session, ticket, infos, fed_back_at
+    )
+    if proof is None:
+        raise ReportRefused(
+            "no proof of a visit: after the feedback there is neither a verified patrol visit "
+            f"at the site nor a photo whose EXIF time and GPS (within {PROOF_RADIUS_M:.0f} m) "
+            "show it was taken there"
+        )
+    action = "reinspect" if resolved else "reinspect_fail"
+    return _append(
+        session,
+        ticket,
+        action,
+        actor,
+        comment=comment,
+        payload={"proof": proof, "checklist": checklist},
+        photos=infos,
+    )
+
+
+def _check_checklist(session: Session, ticket: Ticket, checklist: dict[str, bool]) -> None:
+    kind = session.scalar(text("SELECT kind FROM site WHERE id = :s"), {"s": ticket.site_id})
+    items = checklist_for(kind or "pond")
+    unknown = sorted(set(checklist) - set(items))
+    if unknown:
+        raise ReportRefused(f"unknown checklist item(s): {', '.join(unknown)}")
+    missing = sorted(set(items) - set(checklist))
+    if missing:
+        raise ReportRefused(f"answer every checklist item; missing: {', '.join(missing)}")
+
+
+def _track_proof(session: Session, ticket: Ticket, actor: Actor, after: datetime) -> dict | None:
+    row = session.execute(
+        text(
+            "SELECT v.visit_id, v.patrol_id, v.arrived FROM verified_visit v "
+            "JOIN ticket t ON t.id = :t "
+            "WHERE v.deputy_id = :d AND v.arrived > :after AND (v.site_id = t.site_id OR "
+            " EXISTS (SELECT 1 FROM site s WHERE s.id = v.site_id AND ST_DWithin("
+            " s.geom::geography, t.geom::geography, :r))) "
+            "ORDER BY v.arrived DESC LIMIT 1"
+        ),
+        {"t": ticket.id, "d": actor.deputy_id, "after": after, "r": PROOF_RADIUS_M},
+    ).first()
+    if row is None:
+        return None
+    return {"kind": "track", "visit_id": row[0], "patrol_id": row[1], "arrived": row[2].isoformat()}
+
+
+def _photo_proof(
+    session: Session, ticket: Ticket, infos: list[tuple[PhotoInfo, bytes]], after: datetime
+) -> dict | None:
+    for info, _ in infos:
+        if info.taken_at is None or info.lon is None or info.taken_at <= after:
+            continue
+        near = session.scalar(
+            text(
+                "SELECT ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+                "::geography, :r) FROM ticket WHERE id = :t"
+            ),
+            {"lon": info.lon, "lat": info.lat, "r": PROOF_RADIUS_M, "t": ticket.id},
+        )
+        if near:
+            return {"kind": "photo", "sha256": info.sha256, "taken_at": info.taken_at.isoformat()}
+    return None
+
+
+def rate(
+    session: Session, ticket: Ticket, actor: Actor, rating: str, comment: str | None = None
+) -> list[TicketEvent]:
+    """评价 by the reporting deputy: 满意/基本满意 close the ticket, 不满意 reopens it."""
+    if rating not in RATINGS:
+        raise ReportRefused(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+    rated = _append(session, ticket, "rate", actor, comment=comment, payload={"rating": rating})
+    follow = "reopen" if rating == "dissatisfied" else "close"
+    return [rated, _append(session, ticket, follow, SYSTEM, payload={"rating": rating})]
+
+
+# ------------------------------------------------------------------ figures from the event log
+
+
+RATES_SQL = """
+WITH t AS (
+  SELECT t.id, t.township_id, t.platform_code, t.deadline, t.created_at,
+    EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.action = 'dispatch')
+      AS dispatched,
+    (SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id AND e.to_status = 'fed_back')
+      AS handled_at,
+    EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.to_status = 'closed')
+      AS closed,
+    (SELECT e.payload->>'rating' FROM ticket_event e WHERE e.ticket_id = t.id
+       AND e.action = 'rate' ORDER BY e.id DESC LIMIT 1) AS rating
+  FROM ticket t
+  WHERE t.created_at >= :start AND t.created_at < :end
+)
+SELECT {group} AS key, count(*) FILTER (WHERE dispatched) AS dispatched,
+  count(handled_at) AS handled,
+  count(*) FILTER (WHERE handled_at IS NOT NULL AND
+    (handled_at AT TIME ZONE :tz)::date <= deadline) AS on_time,
+  count(*) FILTER (WHERE closed) AS closed,
+  count(rating) AS rated,
+  count(*) FILTER (WHERE rating IN ('satisfied', 'basically_satisfied')) AS satisfied
+FROM t {join} GROUP BY 1 ORDER BY 1
+"""
+
+
+def ticket_rates(
+    session: Session, by: str = "township", start: date | None = None, end: date | None = None
+) -> pd.DataFrame:
+    """处置率 (handled / dispatched), on-time rate (handled by the deadline / handled) and
+    satisfaction (满意 + 基本满意 / rated), per township or platform, from the event log."""
+    if by == "township":
+        group, join = "tw.name", "LEFT JOIN township tw ON tw.id = t.township_id"
+    elif by == "platform":
+        group, join = "p.name_zh", "JOIN platform p ON p.code = t.platform_code"
+    else:
+        group, join = "'全县'", ""
+    params = {
+        "start": datetime.combine(start or date(2000, 1, 1), datetime.min.time(), UTC),
+        "end": datetime.combine(end or date(2100, 1, 1), datetime.min.time(), UTC),
+        "tz": str(settings.get("timezone")),
+    }
+    rows = session.execute(text(RATES_SQL.format(group=group, join=join)), params).all()
+    frame = pd.DataFrame(
+        rows, columns=["key", "dispatched", "handled", "on_time", "closed", "rated", "satisfied"]
+    )
+    frame["handling_rate"] = frame["handled"] / frame["dispatched"].where(frame["dispatched"] > 0)
+    frame["on_time_rate"] = frame["on_time"] / frame["handled"].where(frame["handled"] > 0)
+    frame["satisfaction"] = frame["satisfied"] / frame["rated"].where(frame["rated"] > 0)
+    return frame
+
+
+def overdue_tickets(session: Session, today: date | None = None) -> pd.DataFrame:
+    """Tickets past their deadline that the platform has not yet fed back on."""
+    rows = session.execute(
+        text(
+            "SELECT t.number, c.name_zh, p.name_zh, tw.name, s.status, t.deadline "
+            "FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id "
+            "JOIN problem_category c ON c.code = t.category_code "
+            "JOIN platform p ON p.code = t.platform_code "
+            "LEFT JOIN township tw ON tw.id = t.township_id "
+            "WHERE s.status IN ('reported', 'assigned', 'accepted') AND t.deadline < :today "
+            "ORDER BY t.deadline"
+        ),
+        {"today": today or local_today()},
+    ).all()
+    return pd.DataFrame(
+        rows, columns=["number", "category", "platform", "township", "status", "deadline"]
+    )
+
+
+def platform_update(
+    session: Session,
+    platform_code: str,
+    number: str,
+    update_id: str,
+    action: str,
+    *,
+    comment: str | None = None,
+    photos: Sequence[Upload] = (),
+) -> tuple[TicketEvent | None, bool]:
+    """A platform's push (accept, reject, feedback), once per update id: a retried push
+    returns the first outcome and changes nothing. Returns (event, was_new)."""
+    if not update_id.strip():
+        raise ReportRefused("update_id is required, so that a retried push changes nothing")
+    seen = session.get(PlatformUpdate, (platform_code, update_id))
+    if seen is not None:
+        return (session.get(TicketEvent, seen.event_id) if seen.event_id else None), False
+    ticket = get_ticket(session, number)
+    if ticket.platform_code != platform_code:
+        raise PermissionDenied(f"ticket {number} is not routed to platform {platform_code}")
+    if action not in ("accept", "reject", "feedback"):
+        raise TransitionRefused(f"a platform may accept, reject or feed back, not {action!r}")
+    event = move(
+        session,
+        ticket,
+        action,
+        Actor("platform", platform=platform_code),
+        comment=comment,
+        payload={"update_id": update_id},
+        photos=photos,
+    )
+    session.add(
+        PlatformUpdate(
+            platform_code=platform_code, update_id=update_id, ticket_id=ticket.id, event_id=event.id
+        )
+    )
+    session.flush()
+    return event, True
