@@ -82,9 +82,7 @@ def grid_report(session: Session, expected: tuple[int, int, int] | None = None) 
         )
     orphans = list(
         session.scalars(
-            text(
-                "SELECT code FROM grid_cell WHERE level > 1 AND parent_id IS NULL ORDER BY code"
-            )
+            text("SELECT code FROM grid_cell WHERE level > 1 AND parent_id IS NULL ORDER BY code")
         )
     )
     wrong_level = list(

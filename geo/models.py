@@ -365,6 +365,19 @@ class TicketAttachment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class TicketFollower(Base):
+    """A deputy who found the same problem and follows the open ticket instead of doubling it."""
+
+    __tablename__ = "ticket_follower"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"), primary_key=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Outbox(Base):
     """A message to a platform, written in the same transaction as the event that causes it."""
 
@@ -429,6 +442,7 @@ __all__ = [
     "Ticket",
     "TicketAttachment",
     "TicketEvent",
+    "TicketFollower",
     "Assignment",
     "Base",
     "ChecklistAnswer",

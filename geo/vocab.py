@@ -84,3 +84,23 @@ CHECKLIST_FARM: dict[str, tuple[str, str]] = {
 
 def checklist_for(kind: str) -> dict[str, tuple[str, str]]:
     return CHECKLIST_FARM if kind == "livestock_farm" else CHECKLIST_WATER
+
+
+# Which problem category a checklist "yes" offers to raise (keys of the two checklists above).
+CHECKLIST_CATEGORY: dict[str, str] = {
+    "floating_litter": "floating_litter",
+    "abnormal_colour": "sewage",
+    "odour": "sewage",
+    "sewage_outfall": "sewage",
+    "bank_litter": "bank_litter",
+    "dead_fish": "dead_fish",
+    "illegal_fish_farming": "illegal_farming",
+    "encroachment": "encroachment",
+    "sign_missing": "sign_missing",
+    "manure_discharge": "manure",
+    "treatment_idle": "manure",
+    "odour_nuisance": "manure",
+    "carcass_dumping": "carcass",
+    "prohibited_zone": "prohibited_zone",
+    "records_incomplete": "unlicensed",
+}

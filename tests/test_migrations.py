@@ -33,6 +33,7 @@ DOMAIN_TABLES = {
     "ticket",
     "ticket_event",
     "ticket_attachment",
+    "ticket_follower",
     "outbox",
     "platform_update",
     "api_call_log",

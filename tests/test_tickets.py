@@ -21,6 +21,7 @@ from tickets.service import (
     ReportRefused,
     Upload,
     add_working_days,
+    follow_ticket,
     get_ticket,
     move,
     nearby_open_tickets,
@@ -117,7 +118,10 @@ def test_bad_reports_are_refused_and_store_nothing(demo_copy: Engine) -> None:
 
 def test_nearby_open_tickets_are_offered(demo_copy: Engine) -> None:
     number, _ = new_ticket(demo_copy)
-    _, _, lon, lat, _ = a_site(demo_copy)
+    _, deputy, lon, lat, _ = a_site(demo_copy)
+    with session_scope(demo_copy) as s:
+        assert follow_ticket(s, get_ticket(s, number), deputy + 1, "我也看到了")
+        assert not follow_ticket(s, get_ticket(s, number), deputy + 1)
     with Session(demo_copy) as s:
         near = nearby_open_tickets(s, "dead_fish", lon + 0.001, lat)  # ~100 m away
         assert list(near.number) == [number]

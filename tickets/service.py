@@ -31,6 +31,7 @@ from geo.models import (
     Ticket,
     TicketAttachment,
     TicketEvent,
+    TicketFollower,
 )
 from geo.vocab import checklist_for
 from tickets.lifecycle import OPEN_STATUSES, RATINGS, TransitionRefused, move_for
@@ -310,6 +311,20 @@ def report_problem(
             session, ticket, "dispatch", SYSTEM, comment=f"按类别交办至{category.platform_code}"
         )
     return ticket
+
+
+def follow_ticket(
+    session: Session, ticket: Ticket, deputy_id: int, comment: str | None = None
+) -> bool:
+    """Follow an open ticket instead of reporting the same problem again; False if already."""
+    if status_of(session, ticket.id) not in OPEN_STATUSES:
+        raise ReportRefused(f"ticket {ticket.number} is no longer open")
+    exists = session.get(TicketFollower, (ticket.id, deputy_id))
+    if exists is not None:
+        return False
+    session.add(TicketFollower(ticket_id=ticket.id, deputy_id=deputy_id, comment=comment))
+    session.flush()
+    return True
 
 
 def get_ticket(session: Session, number_or_id: str | int) -> Ticket:

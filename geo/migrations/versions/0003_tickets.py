@@ -38,6 +38,10 @@ CATEGORIES = [
     ("petition", "群众信访", "Public petition", "zongzhi", 10, 500),
     ("unlicensed", "无证经营（农家乐、养殖场证照）", "Unlicensed business", "shichang", 10, 300),
     ("illegal_sales", "违规销售", "Illegal sales", "shichang", 10, 300),
+    # Not in DESIGN.md's list; added so that every checklist "yes" has a category.
+    ("illegal_farming", "投肥养鱼等违规养殖", "Illegal fish farming", "zhifa", 5, 300),
+    ("carcass", "病死畜禽随意丢弃", "Dead livestock dumped", "zhifa", 2, 300),
+    ("prohibited_zone", "禁养区内养殖", "Farming in a no-farming zone", "zhifa", 10, 300),
 ]
 STATUSES = (
     "'reported', 'assigned', 'accepted', 'fed_back', 'reinspected', 'rated', 'closed', 'withdrawn'"
@@ -154,6 +158,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("ticket_id", "sha256", name="ticket_attachment_once"),
     )
     op.create_table(
+        "ticket_follower",
+        sa.Column(
+            "ticket_id",
+            sa.Integer,
+            sa.ForeignKey("ticket.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("deputy_id", sa.Integer, sa.ForeignKey("deputy.id"), primary_key=True),
+        sa.Column("comment", sa.Text),
+        _now(),
+    )
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column(
@@ -217,6 +233,7 @@ def downgrade() -> None:
         "api_call_log",
         "platform_update",
         "outbox",
+        "ticket_follower",
         "ticket_attachment",
     ):
         op.drop_table(table)

@@ -1,0 +1,149 @@
+"""Map data of the coverage-gap page: cells of one level scored for a month, sites, tracks.
+
+The scoring is `duty.coverage` (share of sites on time recomputed per level from site rows,
+dead corners with their reasons); this module joins it to geometry and to what a popup needs
+(a site's deputy, last verified visit and next deadline from `duty.due`), and computes the
+figures above the map from the same site rows, so figures and map never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
+from duty.due import due_list
+from geo.overview import build_filter
+from geo.vocab import GRID_LEVELS
+from tracks import records
+
+DISPLAY_TOLERANCE = 0.00001
+
+
+@dataclass(frozen=True)
+class CoverageFigures:
+    """County (or township) figures of the period, all from the same site rows."""
+
+    sites: int
+    sites_on_time: int
+    dead_corners: dict[int, int]
+
+    @property
+    def share(self) -> float:
+        return self.sites_on_time / self.sites if self.sites else float("nan")
+
+
+@dataclass(frozen=True)
+class CoverageMap:
+    """What the coverage page draws and lists for one month, level and township."""
+
+    period: tuple[date, date]
+    as_of: date
+    level: int
+    cells: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    tracks: gpd.GeoDataFrame
+    figures: CoverageFigures
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None
+
+    @property
+    def dead_corners(self) -> pd.DataFrame:
+        """The dead-corner cells of the level with their reasons, by code."""
+        dead = self.cells[self.cells["dead_corner"]]
+        columns = ["code", "township", "sites", "sites_on_time", "share", "reasons"]
+        return pd.DataFrame(dead[columns]).reset_index(drop=True)
+
+
+def _read(session: Session, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
+    frame = gpd.read_postgis(text(sql), session.connection(), geom_col="geom", params=params)
+    return frame if frame.crs is not None else frame.set_crs(4326)
+
+
+def coverage_map(
+    session: Session,
+    year: int,
+    month: int,
+    level: int,
+    township_id: int | None = None,
+    as_of: date | None = None,
+    lang: str = "zh",
+    with_tracks: bool = True,
+    track_limit: int = records.TRACK_LIMIT,
+) -> CoverageMap:
+    """Cells of `level` with share and dead corners, sites with popups, tracks of the month."""
+    if level not in GRID_LEVELS:
+        raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
+    start, end = month_bounds(year, month)
+    as_of = as_of or records.local_now().date()
+    ref = min(end, as_of)
+    status = site_period_status(session, start, end, as_of, township_id)
+    cells_df = load_cells(session)
+    per_level = {lv: cell_coverage(status, cells_df, lv, lang) for lv in GRID_LEVELS}
+    scored = per_level[level]
+
+    c_where, c_params = build_filter({"c.level": level})
+    geoms = _read(
+        session,
+        "SELECT c.id AS cell_id, c.township_id, coalesce(t.name, '') AS township, "
+        "ST_SimplifyPreserveTopology(c.geom, :tol) AS geom FROM grid_cell c "
+        f"LEFT JOIN township t ON t.id = c.township_id WHERE {c_where}",
+        c_params | {"tol": DISPLAY_TOLERANCE},
+    )
+    cells = geoms.merge(scored, on="cell_id", how="inner")
+    if township_id is not None:
+        keep = (cells["township_id"] == township_id) | (cells["sites"] > 0)
+        cells = cells[keep]
+    cells = gpd.GeoDataFrame(cells.sort_values("code").reset_index(drop=True), geometry="geom")
+
+    sites = _sites(session, status, ref, township_id)
+    tracks = (
+        records.period_tracks(session, start, end, township_id, limit=track_limit)
+        if with_tracks
+        else gpd.GeoDataFrame({"patrol_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    )
+    figures = CoverageFigures(
+        sites=len(status),
+        sites_on_time=int(status["on_time"].sum()),
+        dead_corners={lv: int(frame["dead_corner"].sum()) for lv, frame in per_level.items()},
+    )
+    return CoverageMap((start, end), as_of, level, cells, sites, tracks, figures, _bounds(cells))
+
+
+def _sites(
+    session: Session, status: pd.DataFrame, ref: date, township_id: int | None
+) -> gpd.GeoDataFrame:
+    """Sites with class, current deputy, last verified visit and next deadline on `ref`."""
+    s_where, s_params = build_filter({"s.township_id": township_id})
+    geo = _read(
+        session,
+        "SELECT s.id AS site_id, s.code, s.name, s.kind, s.site_class, "
+        "coalesce(g.code, '') AS cell, "
+        "ST_SimplifyPreserveTopology(s.geom, :tol) AS geom FROM site s "
+        f"LEFT JOIN grid_cell g ON g.id = s.grid_cell_id WHERE {s_where} ORDER BY s.code",
+        s_params | {"tol": DISPLAY_TOLERANCE},
+    )
+    due = due_list(session, ref, township_id=township_id)
+    due = due.drop_duplicates("site_id")[["site_id", "deputy_name", "deadline", "status"]]
+    merged = geo.merge(
+        status[["site_id", "on_time", "missed", "assigned", "last_visit"]], on="site_id", how="left"
+    ).merge(due, on="site_id", how="left")
+    merged["deputy_name"] = merged["deputy_name"].fillna("")
+    merged["on_time"] = merged["on_time"].fillna(False).astype(bool)
+    merged["missed"] = merged["missed"].fillna(0).astype(np.int64)
+    return gpd.GeoDataFrame(merged, geometry="geom", crs=geo.crs)
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    if frame.empty:
+        return None
+    west, south, east, north = (float(v) for v in frame.total_bounds)
+    return (south, west), (north, east)
+
+
+__all__ = ["CoverageFigures", "CoverageMap", "coverage_map"]
