@@ -24,6 +24,10 @@ db_app = typer.Typer(help="The database: project-local cluster and schema.", no_
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+platform_app = typer.Typer(
+    help="The four government platforms: API keys, endpoints.", no_args_is_help=True
+)
+app.add_typer(platform_app, name="platform")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,6 +218,13 @@ def demo(
             f"{time.perf_counter() - started:.0f} s: {done.visits} visits, "
             f"{done.flagged} flagged for review"
         )
+        from data.demo_tickets import add_demo_tickets
+
+        made = add_demo_tickets(engine, seed, tracks_start(last_day, patrol_months), last_day)
+        typer.echo(
+            f"made {made.tickets} demo tickets through their lifecycle: {made.closed} closed, "
+            f"{made.open} open"
+        )
 
 
 @app.command("check-grid")
@@ -385,6 +396,35 @@ def review(
     typer.echo(f"patrol #{patrol}: {decision}ed")
 
 
+@app.command()
+@friendly
+def send(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between passes")] = 5.0,
+    batch: Annotated[int, typer.Option(help="messages per pass at most")] = 50,
+) -> None:
+    """Deliver dispatch messages from the outbox to the platforms: a loop until Ctrl-C or
+    SIGTERM, or one pass with --once. Several senders may run at once."""
+    import logging
+    import signal
+    import threading
+
+    from geo.database import database_url, get_engine
+    from tickets.outbox import deliver_due, run_sender
+
+    # Keyed by URL: get_engine() alone is cached and would outlive a changed DATABASE_URL.
+    engine = get_engine(database_url())
+    if once:
+        typer.echo(str(deliver_due(engine, batch=batch)))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    typer.echo(f"sending every {interval:g} s; Ctrl-C stops")
+    run_sender(engine, interval, stop, batch=batch)
+
+
 @user_app.command("add")
 @friendly
 def user_add(
@@ -413,6 +453,53 @@ def user_add(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
     typer.echo(f"created {role} account {username!r}")
+
+
+@app.command("api")
+@friendly
+def api_serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="default SHUIJIAN_API_PORT")] = None,
+) -> None:
+    """Serve the platform API (GeoReport v2 and the platforms' callbacks) with uvicorn."""
+    import uvicorn
+
+    from api.app import create_app
+
+    engine = _migrated_engine()
+    chosen = port or settings.get("api_port")
+    typer.echo(f"platform API on http://{host}:{chosen}/open311/v2/services.json")
+    uvicorn.run(create_app(engine), host=host, port=chosen)
+
+
+@platform_app.command("key")
+@friendly
+def platform_key(code: Annotated[str, typer.Argument(help="platform code, e.g. zhifa")]) -> None:
+    """Issue a new API key for a platform (the old one stops working); shown once only."""
+    from api.keys import issue_key
+    from geo.database import session_scope
+
+    with session_scope(_migrated_engine()) as session:
+        key = issue_key(session, code)
+    typer.echo(key)
+    typer.secho(
+        f"new key for {code}: shown this once, only its hash is stored", fg="yellow", err=True
+    )
+
+
+@platform_app.command("endpoint")
+@friendly
+def platform_endpoint(
+    code: Annotated[str, typer.Argument(help="platform code, e.g. zhifa")],
+    url: Annotated[str, typer.Argument(help="http(s) URL receiving dispatched tickets")],
+) -> None:
+    """Set the URL to which a platform's dispatched tickets are delivered."""
+    from api.keys import set_endpoint
+    from geo.database import session_scope
+
+    with session_scope(_migrated_engine()) as session:
+        set_endpoint(session, code, url)
+    typer.echo(f"{code}: endpoint {url}")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,7 @@ def _append(
     comment: str | None = None,
     payload: dict | None = None,
     photos: Sequence[PhotoInfo | tuple[PhotoInfo, bytes]] = (),
+    at: datetime | None = None,
 ) -> TicketEvent:
     current = status_of(session, ticket.id)
     move = move_for(action, current, actor.kind)
@@ -189,6 +190,8 @@ def _append(
         comment=comment,
         payload=payload or {},
     )
+    if at is not None:  # a story time (demo, imports); live moves take the database's now()
+        event.at = at
     session.add(event)
     session.flush()
     for item in photos:
@@ -271,6 +274,7 @@ def report_problem(
     source: str = "app",
     today: date | None = None,
     dispatch: bool = True,
+    at: datetime | None = None,
 ) -> Ticket:
     """A new ticket in 上报, routed by category and located by its point; then 交办 at once
     (routing is a table, so no one needs to choose) unless dispatch=False."""
@@ -288,7 +292,8 @@ def report_problem(
     township_id, site_id = locate(session, problem.lon, problem.lat)
     if township_id is None:
         raise ReportRefused("the location lies outside every township of the county")
-    day = today or local_today()
+    zone = ZoneInfo(str(settings.get("timezone")))
+    day = today or (at.astimezone(zone).date() if at else local_today())
     ticket = Ticket(
         number=next_ticket_number(session, day),
         category_code=category.code,
@@ -303,12 +308,19 @@ def report_problem(
         deadline=add_working_days(day, category.deadline_workdays),
         geom=from_shape(Point(problem.lon, problem.lat), srid=4326),
     )
+    if at is not None:
+        ticket.created_at = at
     session.add(ticket)
     session.flush()
-    _append(session, ticket, "report", actor, photos=photos)
+    _append(session, ticket, "report", actor, photos=photos, at=at)
     if dispatch:
         _append(
-            session, ticket, "dispatch", SYSTEM, comment=f"按类别交办至{category.platform_code}"
+            session,
+            ticket,
+            "dispatch",
+            SYSTEM,
+            comment=f"按类别交办至{category.platform_code}",
+            at=at,
         )
     return ticket
 
@@ -344,6 +356,7 @@ def move(
     comment: str | None = None,
     payload: dict | None = None,
     photos: Sequence[Upload] = (),
+    at: datetime | None = None,
 ) -> TicketEvent:
     """Any simple move (dispatch, withdraw, accept, reject, feedback) by its action name."""
     if action in ("reinspect", "reinspect_fail", "rate", "close", "reopen"):
@@ -353,7 +366,14 @@ def move(
     if action == "dispatch" and payload and payload.get("platform"):
         reroute(session, ticket, str(payload["platform"]))
     return _append(
-        session, ticket, action, actor, comment=comment, payload=payload, photos=_photos(photos)
+        session,
+        ticket,
+        action,
+        actor,
+        comment=comment,
+        payload=payload,
+        photos=_photos(photos),
+        at=at,
     )
 
 
@@ -374,6 +394,7 @@ def reinspect(
     checklist: dict[str, bool],
     photos: Sequence[Upload] = (),
     comment: str | None = None,
+    at: datetime | None = None,
 ) -> TicketEvent:
     """复查: the reporting deputy went back. Proof is a verified track visit at the site after
     the feedback, or a photo whose EXIF time and place fall there after it."""
@@ -407,6 +428,7 @@ def reinspect(
         comment=comment,
         payload={"proof": proof, "checklist": checklist},
         photos=infos,
+        at=at,
     )
 
 
@@ -457,14 +479,21 @@ def _photo_proof(
 
 
 def rate(
-    session: Session, ticket: Ticket, actor: Actor, rating: str, comment: str | None = None
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    rating: str,
+    comment: str | None = None,
+    at: datetime | None = None,
 ) -> list[TicketEvent]:
     """评价 by the reporting deputy: 满意/基本满意 close the ticket, 不满意 reopens it."""
     if rating not in RATINGS:
         raise ReportRefused(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
-    rated = _append(session, ticket, "rate", actor, comment=comment, payload={"rating": rating})
+    rated = _append(
+        session, ticket, "rate", actor, comment=comment, payload={"rating": rating}, at=at
+    )
     follow = "reopen" if rating == "dissatisfied" else "close"
-    return [rated, _append(session, ticket, follow, SYSTEM, payload={"rating": rating})]
+    return [rated, _append(session, ticket, follow, SYSTEM, payload={"rating": rating}, at=at)]
 
 
 # ------------------------------------------------------------------ figures from the event log
@@ -549,6 +578,7 @@ def platform_update(
     *,
     comment: str | None = None,
     photos: Sequence[Upload] = (),
+    at: datetime | None = None,
 ) -> tuple[TicketEvent | None, bool]:
     """A platform's push (accept, reject, feedback), once per update id: a retried push
     returns the first outcome and changes nothing. Returns (event, was_new)."""
@@ -570,6 +600,7 @@ def platform_update(
         comment=comment,
         payload={"update_id": update_id},
         photos=photos,
+        at=at,
     )
     session.add(
         PlatformUpdate(
