@@ -22,8 +22,9 @@ def test_demo_tickets_cover_the_lifecycle(demo_copy: Engine) -> None:
         # every event follows the previous one of its ticket in time
         disorder = conn.scalar(
             text(
-                "SELECT count(*) FROM (SELECT at, lag(at) OVER (PARTITION BY ticket_id ORDER BY id) "
-                "AS prev FROM ticket_event) e WHERE at < prev"
+                "SELECT count(*) FROM (SELECT at, "
+                "lag(at) OVER (PARTITION BY ticket_id ORDER BY id) AS prev "
+                "FROM ticket_event) e WHERE at < prev"
             )
         )
         assert disorder == 0
