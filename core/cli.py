@@ -373,6 +373,42 @@ def due(
         typer.echo(f"written {excel}")
 
 
+@app.command("remind")
+@friendly
+def remind_deputies(
+    date_: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD; default today (SHUIJIAN_TIMEZONE)")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="dingtalk | http; default SHUIJIAN_REMIND_CHANNEL")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="compose the messages; send and log nothing")
+    ] = False,
+) -> None:
+    """Remind each deputy, in one message, of their sites due soon or overdue (once per site
+    and deadline; run it daily from cron). Exit 1 when a send failed: it is logged and retried
+    by the next run."""
+    import logging
+    from datetime import date
+
+    from duty.reminders import remind, today
+
+    try:
+        on = date.fromisoformat(date_) if date_ else today()
+    except ValueError:
+        raise typer.BadParameter(f"--date {date_!r} is not YYYY-MM-DD") from None
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    report = remind(_migrated_engine(), on, channel, dry_run=dry_run)
+    for message in report.messages if dry_run else ():
+        who = message.recipient
+        phone = who.phone or "(no phone)"
+        typer.echo(f"  {who.code} {who.name} {phone}: {len(message.sites)} site(s)")
+    typer.echo(f"{on}: {report.summary()}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command()
 @friendly
 def review(
@@ -500,6 +536,50 @@ def platform_endpoint(
     with session_scope(_migrated_engine()) as session:
         set_endpoint(session, code, url)
     typer.echo(f"{code}: endpoint {url}")
+
+
+@app.command("evaluate")
+@friendly
+def evaluate(
+    month: Annotated[str, typer.Option(help="YYYY-MM, e.g. 2026-11")],
+    csv: Annotated[Path | None, typer.Option(help="also write the whole table to a .csv")] = None,
+) -> None:
+    """Each deputy's score for a month, with its components, weights and ranks."""
+    from geo.database import session_scope
+    from reports.evaluation import evaluate_month, parse_month
+
+    year, number = parse_month(month)
+    with session_scope(_migrated_engine()) as session:
+        frame = evaluate_month(session, year, number)
+    if frame.empty:
+        typer.echo("no deputy had assigned sites that month")
+        return
+    columns = ["rank_county", "deputy_code", "deputy_name", "township", "assigned_sites",
+               "sites_on_time", "visits", "problems_confirmed", "reinspections_on_time",
+               "flagged_tracks", "score"]
+    typer.echo(frame[columns].to_string(index=False))
+    typer.echo(f"{len(frame)} deputies, mean score {frame['score'].mean():.2f}")
+    if csv:
+        frame.to_csv(csv, index=False, encoding="utf-8-sig")
+        typer.echo(f"written {csv}")
+
+
+@app.command("bulletin")
+@friendly
+def bulletin(
+    month: Annotated[str, typer.Option(help="YYYY-MM, e.g. 2026-11")],
+    out: Annotated[Path, typer.Option(help="folder for the files")] = Path("."),
+) -> None:
+    """The monthly bulletin (通报) as .docx, .pdf, .xlsx and the coverage map .png."""
+    from geo.database import session_scope
+    from reports.bulletin import build_bulletin
+    from reports.evaluation import parse_month
+
+    year, number = parse_month(month)
+    with session_scope(_migrated_engine()) as session:
+        files = build_bulletin(session, year, number, out)
+    for path in (files.docx, files.pdf, files.xlsx, files.map_png):
+        typer.echo(f"written {path}")
 
 
 if __name__ == "__main__":

@@ -138,11 +138,89 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "outbox_max_backoff_s",
+        "SHUIJIAN_OUTBOX_MAX_BACKOFF_S",
+        300.0,
+        "Longest wait, in seconds, before retrying a delivery to a platform that failed "
+        "(the wait doubles per failed attempt up to this).",
+        float,
+    ),
+    Setting(
+        "outbox_timeout_s",
+        "SHUIJIAN_OUTBOX_TIMEOUT_S",
+        10.0,
+        "Seconds to wait for a platform to answer one delivery before counting it as failed.",
+        float,
+    ),
+    Setting(
         "port",
         "SHUIJIAN_PORT",
         8501,
         "Port on which `shuijian serve` (and `make demo`) serves the app.",
         int,
+    ),
+    Setting(
+        "api_port",
+        "SHUIJIAN_API_PORT",
+        8600,
+        "Port on which `shuijian api` serves the platform API (GeoReport v2).",
+        int,
+    ),
+    Setting(
+        "jurisdiction_id",
+        "SHUIJIAN_JURISDICTION_ID",
+        "changshan.330822",
+        "GeoReport jurisdiction_id this server answers to; requests naming another get 404.",
+    ),
+    Setting(
+        "evaluation_weights",
+        "SHUIJIAN_EVALUATION_WEIGHTS",
+        None,
+        "TOML file of the monthly evaluation's weights and caps (keys it leaves out keep the "
+        "shipped values). Unset: reports/weights.toml, the shipped defaults.",
+    ),
+    Setting(
+        "remind_channel",
+        "SHUIJIAN_REMIND_CHANNEL",
+        "none",
+        "Channel of the daily patrol reminders (`shuijian remind`): dingtalk (a DingTalk group "
+        "robot), http (a generic HTTP / SMS gateway hook) or none (reminders off).",
+    ),
+    Setting(
+        "dingtalk_webhook",
+        "SHUIJIAN_DINGTALK_WEBHOOK",
+        None,
+        "Webhook URL of the DingTalk custom robot (https://oapi.dingtalk.com/robot/send?"
+        "access_token=...). A secret: never logged.",
+    ),
+    Setting(
+        "dingtalk_secret",
+        "SHUIJIAN_DINGTALK_SECRET",
+        None,
+        "Signing secret (SEC...) of the DingTalk robot; each message is signed with it. Unset: "
+        "messages are unsigned (a robot secured by keyword or IP only). Never logged.",
+    ),
+    Setting(
+        "dingtalk_per_minute",
+        "SHUIJIAN_DINGTALK_PER_MINUTE",
+        20,
+        "Most DingTalk robot messages sent per minute (DingTalk refuses more than 20); 0 sends "
+        "without pause.",
+        int,
+    ),
+    Setting(
+        "sms_webhook",
+        "SHUIJIAN_SMS_WEBHOOK",
+        None,
+        "URL of the generic HTTP / SMS gateway hook; each reminder is POSTed as JSON "
+        "{to, deputy, text}.",
+    ),
+    Setting(
+        "sms_token",
+        "SHUIJIAN_SMS_TOKEN",
+        None,
+        "Bearer token sent to the SMS hook (Authorization header). Unset: no header. Never "
+        "logged.",
     ),
 )
 

@@ -433,6 +433,35 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class ReminderLog(Base):
+    """One reminder message attempt to a deputy (sent, failed or skipped), kept as history."""
+
+    __tablename__ = "reminder_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    on_date: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ok: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str | None] = mapped_column(Text)
+    sites: Mapped[list] = mapped_column(JSONB, default=list)
+
+
+class ReminderItem(Base):
+    """A (site, deadline) already reminded through a channel: present only after a success."""
+
+    __tablename__ = "reminder_item"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    deadline: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
+    first_sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    log_id: Mapped[int] = mapped_column(ForeignKey("reminder_log.id"))
+
+
 __all__ = [
     "ApiCallLog",
     "Outbox",
@@ -456,6 +485,8 @@ __all__ = [
     "PatrolFlag",
     "PatrolPhoto",
     "PatrolReview",
+    "ReminderItem",
+    "ReminderLog",
     "Site",
     "Township",
     "User",

@@ -54,7 +54,9 @@ setup_system() {
     major=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
     apt_install "postgresql-${major}-postgis-3"
   fi
-  if [ "$want_browser" = yes ]; then apt_install chromium fonts-noto-cjk; fi
+  # A TrueType CJK font for the bulletin's PDF (reportlab cannot embed the CFF Noto fonts).
+  apt_install fonts-wqy-zenhei
+  if [ "$want_browser" = yes ]; then apt_install chromium fonts-noto-cjk poppler-utils; fi
 }
 
 setup_python() {

@@ -178,7 +178,9 @@ def _append(
 ) -> TicketEvent:
     current = status_of(session, ticket.id)
     move = move_for(action, current, actor.kind)
-    if actor.kind == "platform" and actor.platform != ticket.platform_code:
+    # Any platform may report a problem (routing decides where it goes); only the platform a
+    # ticket is routed to may move it afterwards.
+    if actor.kind == "platform" and action != "report" and actor.platform != ticket.platform_code:
         raise PermissionDenied(f"ticket {ticket.number} is not routed to platform {actor.platform}")
     event = TicketEvent(
         ticket_id=ticket.id,

@@ -6,6 +6,10 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from geo import overview
+from geo.coverage_map import CoverageMap, coverage_map
+from geo.database import session_scope
+from tickets import queries as ticket_queries
+from tracks import records
 
 TTL_SECONDS = 300
 
@@ -39,3 +43,62 @@ def key_figures(engine: Engine, township_id: int | None) -> overview.KeyFigures:
 
 def map_layers(engine: Engine, township_id: int | None) -> overview.MapLayers:
     return _map_layers(engine, _db_key(engine), township_id)
+
+
+# Patrol data changes with every upload, so it is cached briefly.
+PATROL_TTL_SECONDS = 60
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _deputy_options(_engine: Engine, db: str) -> list[tuple[int, str]]:
+    with session_scope(_engine) as s:
+        return records.deputy_options(s)
+
+
+def deputy_options(engine: Engine) -> list[tuple[int, str]]:
+    """(id, "code name") of every deputy."""
+    return _deputy_options(engine, _db_key(engine))
+
+
+@st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
+def _coverage_map(
+    _engine: Engine,
+    db: str,
+    year: int,
+    month: int,
+    level: int,
+    township_id: int | None,
+    lang: str,
+) -> CoverageMap:
+    with session_scope(_engine) as s:
+        return coverage_map(s, year, month, level, township_id, lang=lang)
+
+
+def coverage(
+    engine: Engine, year: int, month: int, level: int, township_id: int | None, lang: str
+) -> CoverageMap:
+    """The coverage page's data for a month, level and township."""
+    return _coverage_map(engine, _db_key(engine), year, month, level, township_id, lang)
+
+
+# Problem categories and platforms are configuration: they change rarely.
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _category_options(_engine: Engine, db: str) -> list[tuple[str, str, str]]:
+    with session_scope(_engine) as s:
+        return ticket_queries.category_options(s)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _platform_options(_engine: Engine, db: str) -> list[tuple[str, str, str, bool]]:
+    with session_scope(_engine) as s:
+        return ticket_queries.platform_options(s)
+
+
+def category_options(engine: Engine) -> list[tuple[str, str, str]]:
+    """(code, Chinese name, English name) of the active problem categories."""
+    return _category_options(engine, _db_key(engine))
+
+
+def platform_options(engine: Engine) -> list[tuple[str, str, str, bool]]:
+    """(code, Chinese name, English name, has an API) of the four platforms."""
+    return _platform_options(engine, _db_key(engine))

@@ -13,6 +13,59 @@ from geo.database import database_url, get_engine
 USER = "shuijian_user"
 ENGLISH = "shuijian_english"
 TOWNSHIP = "shuijian_township"
+# Patrol pages (upload, patrols, due list, coverage).
+UPLOAD_RESULTS = "shuijian_upload_results"
+UPLOAD_FILES = "shuijian_upload_files"
+UPLOAD_GCJ02 = "shuijian_upload_gcj02"
+UPLOAD_DEPUTY = "shuijian_upload_deputy"
+UPLOAD_BATCH = "shuijian_upload_batch"
+PATROL_TOWNSHIP = "shuijian_patrol_township"
+PATROL_DEPUTY = "shuijian_patrol_deputy"
+PATROL_DATES = "shuijian_patrol_dates"
+PATROL_FLAGGED = "shuijian_patrol_flagged"
+PATROL_SELECTED = "shuijian_patrol_selected"
+REVIEW_DECISION = "shuijian_review_decision"
+REVIEW_REASON = "shuijian_review_reason"
+DUE_DATE = "shuijian_due_date"
+DUE_TOWNSHIP = "shuijian_due_township"
+DUE_DEPUTY = "shuijian_due_deputy"
+COVERAGE_MONTH = "shuijian_coverage_month"
+COVERAGE_TOWNSHIP = "shuijian_coverage_township"
+COVERAGE_LEVEL = "shuijian_coverage_level"
+# Prefixes of per-patrol widget keys: f"{CHECK_PREFIX}_{patrol}_{site}_{item}" and the like.
+CHECK_PREFIX = "shuijian_check"
+RECORD_PHOTOS_PREFIX = "shuijian_record_photos"
+RECORD_NOTES_PREFIX = "shuijian_record_notes"
+RECORD_FORM_PREFIX = "shuijian_record_form"
+# Ticket pages (report, ticket, issues map, worklist).
+REPORT_DEPUTY = "shuijian_report_deputy"
+REPORT_SOURCE = "shuijian_report_source"
+REPORT_POINT = "shuijian_report_point"  # (lon, lat) of the problem
+REPORT_SITE = "shuijian_report_site"  # site id when chosen from a patrol or a checklist
+REPORT_PATROL = "shuijian_report_patrol"  # patrol id the report comes from
+REPORT_LAST_CLICK = "shuijian_report_last_click"
+REPORT_PATROL_PICK = "shuijian_report_patrol_pick"
+REPORT_PATROL_MODE = "shuijian_report_patrol_mode"
+REPORT_PATROL_SITE = "shuijian_report_patrol_site"
+REPORT_PATROL_POINT = "shuijian_report_patrol_point"
+REPORT_PHOTO_PLACE = "shuijian_report_photo_place"
+REPORT_CATEGORY = "shuijian_report_category"  # preset; the widget is f"{this}_{nonce}"
+REPORT_DESCRIPTION = "shuijian_report_description"  # widget f"{this}_{nonce}"
+REPORT_PHOTOS = "shuijian_report_photos"
+REPORT_NONCE = "shuijian_report_nonce"  # bumped after a report, so the uploaders start empty
+REPORT_SEEDED = "shuijian_report_seeded"  # query parameters already applied
+REPORT_DONE = "shuijian_report_done"  # number of the ticket just created or followed
+REPORT_SUBMIT = "shuijian_report_submit"
+REPORT_FOLLOW_PREFIX = "shuijian_report_follow"
+TICKET_NUMBER = "shuijian_ticket_number"
+TICKET_FLASH = "shuijian_ticket_flash"
+TICKET_ACTION_PREFIX = "shuijian_ticket_action"  # f"{prefix}_{action}_{field}"
+ISSUES_TOWNSHIP = "shuijian_issues_township"
+ISSUES_PLATFORM = "shuijian_issues_platform"
+ISSUES_CATEGORY = "shuijian_issues_category"
+ISSUES_STATUSES = "shuijian_issues_statuses"
+ISSUES_DATES = "shuijian_issues_dates"
+ISSUES_OPEN = "shuijian_issues_open"  # the ticket picked to open from the list
 
 
 @st.cache_resource(show_spinner=False)

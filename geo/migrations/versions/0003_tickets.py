@@ -189,6 +189,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text),
         _now(),
     )
+    op.create_index("ix_outbox_ticket", "outbox", ["ticket_id", "id"])
     op.create_index(
         "ix_outbox_pending",
         "outbox",

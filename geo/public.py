@@ -1,0 +1,292 @@
+"""Public patrol records (存档公示): what anyone may see of the patrols that count.
+
+The public page is open without signing in, so this module is the privacy boundary. It returns
+only patrols that count (`patrol_state.counts`: unflagged, or accepted by an analyst), and of
+each only the deputy's name and level, a township, the local date (no time of day), duration,
+distance and the sites visited. It never selects a deputy's contact, home, code or id. Tracks
+are cut in PostGIS before they leave the database: each part loses its first and last
+`HIDDEN_M` metres (measured along the line in the deployment's metric CRS), whatever remains
+within `HIDDEN_M` of the track's true start or end point is cut away too (a winding start can
+return near home), tracks shorter than `MIN_TRACK_M` are dropped whole, and times (M values)
+are stripped. Demo tracks start and end at the deputy's home: this is what hides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from core import settings
+from geo import crs
+
+HIDDEN_M = 200.0
+MIN_TRACK_M = 2 * HIDDEN_M
+# Simplified in metres before trimming, so simplification cannot pull a line back into the
+# hidden zone; 5 m is below what a county-scale map can show.
+SIMPLIFY_M = 5.0
+# The hidden disc is a polygon; its radius gets this margin so its straight edges (quad_segs=32
+# loses at most 0.06 m at 200 m) never let a point nearer than HIDDEN_M slip through.
+DISC_MARGIN_M = 0.5
+RECORD_LIMIT = 500
+TRACK_LIMIT = 300
+SITE_SEPARATOR = "、"
+
+PATROL_COLUMNS = [
+    "patrol_no",
+    "date",
+    "deputy_name",
+    "deputy_level",
+    "township",
+    "duration_min",
+    "distance_km",
+    "site_count",
+    "sites",
+]
+
+
+@dataclass(frozen=True)
+class PublicFigures:
+    """Counts for the period: patrols that count, their verified visits, distinct sites."""
+
+    patrols: int
+    visits: int
+    sites: int
+
+
+def _tz() -> str:
+    return str(settings.get("timezone"))
+
+
+def _period_params(start: date, end: date, township_id: int | None) -> dict[str, object]:
+    return {
+        "tz": _tz(),
+        "start": start,
+        "end": end + timedelta(days=1),
+        "township_id": township_id,
+    }
+
+
+# Patrols that count, started on local days start..end; a township selects its deputies'
+# patrols and patrols that visited one of its sites (as on the patrols page).
+_CHOSEN = """
+    SELECT p.id, p.deputy_id, p.started_at, p.ended_at, p.distance_m, p.geom
+    FROM patrol p
+    JOIN patrol_state ps ON ps.patrol_id = p.id
+    JOIN deputy d ON d.id = p.deputy_id
+    WHERE ps.counts
+      AND p.started_at >= (CAST(:start AS timestamp) AT TIME ZONE :tz)
+      AND p.started_at < (CAST(:end AS timestamp) AT TIME ZONE :tz)
+      AND (CAST(:township_id AS integer) IS NULL
+           OR d.township_id = :township_id
+           OR EXISTS (SELECT 1 FROM visit v2 JOIN site s2 ON s2.id = v2.site_id
+                      WHERE v2.patrol_id = p.id AND s2.township_id = :township_id))
+"""
+
+
+def public_patrols(
+    engine: Engine,
+    start: date,
+    end: date,
+    township_id: int | None = None,
+    limit: int = RECORD_LIMIT,
+) -> pd.DataFrame:
+    """The period's counting patrols, newest first, with only what may be published.
+
+    Columns: patrol_no (the patrol's number, nothing of the deputy), date (local), deputy_name,
+    deputy_level (code, see geo.vocab.DEPUTY_LEVELS), township (the deputy's, else the first
+    visited site's), duration_min, distance_km, site_count and sites (names joined by 、).
+    """
+    sql = f"""
+        WITH chosen AS ({_CHOSEN})
+        SELECT c.id AS patrol_no,
+               (c.started_at AT TIME ZONE :tz)::date AS date,
+               d.name AS deputy_name,
+               d.level AS deputy_level,
+               COALESCE(td.name, (
+                   SELECT t.name FROM visit v JOIN site s ON s.id = v.site_id
+                   JOIN township t ON t.id = s.township_id
+                   WHERE v.patrol_id = c.id ORDER BY v.arrived LIMIT 1
+               )) AS township,
+               round(CAST(EXTRACT(EPOCH FROM (c.ended_at - c.started_at)) / 60.0 AS numeric))
+                   AS duration_min,
+               round(CAST(c.distance_m / 1000.0 AS numeric), 2) AS distance_km,
+               COALESCE(vs.site_count, 0) AS site_count,
+               COALESCE(vs.sites, '') AS sites
+        FROM chosen c
+        JOIN deputy d ON d.id = c.deputy_id
+        LEFT JOIN township td ON td.id = d.township_id
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS site_count,
+                   string_agg(x.name, :sep ORDER BY x.first_arrived) AS sites
+            FROM (SELECT s.name, min(v.arrived) AS first_arrived
+                  FROM visit v JOIN site s ON s.id = v.site_id
+                  WHERE v.patrol_id = c.id GROUP BY s.id, s.name) x
+        ) vs ON true
+        ORDER BY c.started_at DESC, c.id DESC
+        LIMIT :limit
+    """
+    params = {**_period_params(start, end, township_id), "sep": SITE_SEPARATOR, "limit": limit}
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), params).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=PATROL_COLUMNS)
+    for column in ("patrol_no", "site_count"):
+        frame[column] = frame[column].astype(int)
+    for column in ("duration_min", "distance_km"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def public_figures(
+    engine: Engine, start: date, end: date, township_id: int | None = None
+) -> PublicFigures:
+    """Patrols that count in the period, their verified visits and distinct sites visited."""
+    sql = f"""
+        WITH chosen AS ({_CHOSEN})
+        SELECT (SELECT count(*) FROM chosen) AS patrols,
+               count(v.visit_id) AS visits,
+               count(DISTINCT v.site_id) AS sites
+        FROM verified_visit v JOIN chosen c ON c.id = v.patrol_id
+    """
+    with engine.connect() as conn:
+        row = conn.execute(text(sql), _period_params(start, end, township_id)).one()
+    return PublicFigures(int(row.patrols), int(row.visits), int(row.sites))
+
+
+def public_tracks(
+    engine: Engine,
+    start: date,
+    end: date,
+    township_id: int | None = None,
+    limit: int = TRACK_LIMIT,
+) -> gpd.GeoDataFrame:
+    """The period's counting tracks with their ends hidden, 2D, simplified, in EPSG:4326.
+
+    Columns: patrol_no, deputy_name, date (local, as text), geom (MultiLineString). A track
+    shorter than MIN_TRACK_M, or with nothing left after trimming, has no row.
+    """
+    sql = f"""
+        WITH chosen AS ({_CHOSEN}),
+        recent AS (
+            SELECT c.id, c.deputy_id, c.started_at,
+                   ST_Transform(ST_Force2D(c.geom), :epsg) AS g
+            FROM chosen c WHERE c.geom IS NOT NULL AND NOT ST_IsEmpty(c.geom)
+            ORDER BY c.started_at DESC, c.id DESC
+            LIMIT :limit
+        ),
+        long_enough AS (
+            SELECT r.id, r.deputy_id, r.started_at, r.g,
+                   ST_Union(
+                       ST_Buffer(ST_StartPoint(ST_GeometryN(r.g, 1)), :disc, 'quad_segs=32'),
+                       ST_Buffer(ST_EndPoint(ST_GeometryN(r.g, ST_NumGeometries(r.g))), :disc,
+                                 'quad_segs=32')
+                   ) AS hidden
+            FROM recent r WHERE ST_Length(r.g) >= :min_len
+        ),
+        parts AS (
+            SELECT l.id, l.hidden, part.geom AS line, ST_Length(part.geom) AS len
+            FROM long_enough l,
+                 LATERAL ST_Dump(ST_LineMerge(ST_Simplify(l.g, :tol))) AS part
+            WHERE GeometryType(part.geom) = 'LINESTRING'
+        ),
+        trimmed AS (
+            SELECT p.id,
+                   ST_Difference(
+                       ST_LineSubstring(p.line, :hide / p.len, 1 - :hide / p.len), p.hidden
+                   ) AS g
+            FROM parts p WHERE p.len > 2 * :hide
+        ),
+        kept AS (
+            SELECT t.id, ST_CollectionExtract(ST_Collect(t.g), 2) AS g
+            FROM trimmed t WHERE NOT ST_IsEmpty(t.g) GROUP BY t.id
+        )
+        SELECT l.id AS patrol_no, d.name AS deputy_name,
+               to_char(l.started_at AT TIME ZONE :tz, 'YYYY-MM-DD') AS date,
+               ST_Multi(ST_Transform(k.g, 4326)) AS geom
+        FROM kept k
+        JOIN long_enough l ON l.id = k.id
+        JOIN deputy d ON d.id = l.deputy_id
+        WHERE NOT ST_IsEmpty(k.g)
+        ORDER BY l.started_at DESC, l.id DESC
+    """
+    params = {
+        **_period_params(start, end, township_id),
+        "epsg": crs.metric_epsg(),
+        "limit": limit,
+        "min_len": MIN_TRACK_M,
+        "hide": HIDDEN_M,
+        "disc": HIDDEN_M + DISC_MARGIN_M,
+        "tol": SIMPLIFY_M,
+    }
+    with engine.connect() as conn:
+        frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
+    return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
+
+
+def public_sites(
+    engine: Engine, start: date, end: date, township_id: int | None = None
+) -> gpd.GeoDataFrame:
+    """Sites the period's counting patrols visited: name, kind, class and verified visits."""
+    sql = f"""
+        WITH chosen AS ({_CHOSEN})
+        SELECT s.id AS site_id, s.name, s.kind, s.site_class, count(*) AS visits, s.geom
+        FROM verified_visit v
+        JOIN chosen c ON c.id = v.patrol_id
+        JOIN site s ON s.id = v.site_id
+        GROUP BY s.id ORDER BY s.code
+    """
+    with engine.connect() as conn:
+        frame = gpd.read_postgis(
+            text(sql), conn, geom_col="geom", params=_period_params(start, end, township_id)
+        )
+    return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
+
+
+def township_outlines(engine: Engine, tolerance: float = 0.0005) -> gpd.GeoDataFrame:
+    """Township boundaries, simplified: context for a map that has no basemap offline."""
+    sql = (
+        "SELECT t.name, ST_SimplifyPreserveTopology(t.geom, :tol) AS geom "
+        "FROM township t ORDER BY t.code"
+    )
+    with engine.connect() as conn:
+        frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params={"tol": tolerance})
+    return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
+
+
+def archive_months(engine: Engine, today: date) -> list[tuple[int, int]]:
+    """(year, month) of this month and every month with a counting patrol, newest first."""
+    sql = """
+        SELECT DISTINCT
+               CAST(EXTRACT(YEAR FROM p.started_at AT TIME ZONE :tz) AS integer) AS y,
+               CAST(EXTRACT(MONTH FROM p.started_at AT TIME ZONE :tz) AS integer) AS m
+        FROM patrol p JOIN patrol_state ps ON ps.patrol_id = p.id
+        WHERE ps.counts AND p.started_at IS NOT NULL
+    """
+    with engine.connect() as conn:
+        found = {(int(r.y), int(r.m)) for r in conn.execute(text(sql), {"tz": _tz()})}
+    found.add((today.year, today.month))
+    return sorted(found, reverse=True)
+
+
+def month_period(year: int, month: int) -> tuple[date, date]:
+    """First and last local day of a month."""
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+__all__ = [
+    "HIDDEN_M",
+    "MIN_TRACK_M",
+    "PublicFigures",
+    "archive_months",
+    "month_period",
+    "public_figures",
+    "public_patrols",
+    "public_sites",
+    "public_tracks",
+    "township_outlines",
+]

@@ -1,0 +1,192 @@
+"""The coverage-gap map: cells shaded by share on time, dead corners outlined, sites, tracks.
+
+A five-step sequential scale (ColorBrewer YlGn) for the share of sites patrolled within their
+windows; cells without sites grey; dead corners (死角) a thick red outline. One GeoJson per
+layer; tracks are a layer that starts hidden. The legend is drawn by the map script itself.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+
+from duty.windows import STATUS_LABELS
+from geo.coverage_map import CoverageMap
+from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
+from layers.basemap import localise, new_map
+from layers.overview import Legend
+from layers.patrols import add_tracks, light
+
+SHARE_STEPS: tuple[tuple[float, str], ...] = (
+    (0.2, "#ffffcc"),
+    (0.4, "#c2e699"),
+    (0.6, "#78c679"),
+    (0.8, "#31a354"),
+    (1.0001, "#006837"),
+)
+NO_SITES = "#bdbdbd"
+DEAD_OUTLINE = "#e31a1c"
+ON_TIME = "#1a9850"
+MISSED = "#d73027"
+LABELS: dict[str, tuple[str, str]] = {
+    "share": ("按期巡查占比", "Share on time"),
+    "no_sites": ("无点位", "No sites"),
+    "dead": ("死角", "Dead corner"),
+    "code": ("编码", "Code"),
+    "township": ("乡镇", "Township"),
+    "sites": ("点位数", "Sites"),
+    "on_time": ("按期", "On time"),
+    "reasons": ("原因", "Reasons"),
+    "sites_layer": ("监督点位", "Sites"),
+    "name": ("名称", "Name"),
+    "kind": ("类型", "Kind"),
+    "class": ("类别", "Class"),
+    "deputy": ("联系代表", "Deputy"),
+    "last_visit": ("最近核验到访", "Last verified visit"),
+    "deadline": ("下次截止", "Next deadline"),
+    "status": ("状态", "Status"),
+    "site_on_time": ("本期按期", "On time this period"),
+    "site_missed": ("本期漏巡", "Missed this period"),
+    "none": ("无", "none"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+
+
+def label(key: str, lang: str = "zh") -> str:
+    zh, en = LABELS[key]
+    return en if lang == "en" else zh
+
+
+def share_colour(share: float) -> str:
+    """The scale's colour for a share in 0..1; grey for a cell without sites (NaN)."""
+    if share is None or np.isnan(share):
+        return NO_SITES
+    for upper, colour in SHARE_STEPS:
+        if share < upper:
+            return colour
+    return SHARE_STEPS[-1][1]
+
+
+def _pick(table: dict[Any, tuple[str, str]], code: Any, lang: str) -> str:
+    zh, en = table.get(code, (str(code), str(code)))
+    return en if lang == "en" else zh
+
+
+def _day(value: object, lang: str) -> str:
+    return label("none", lang) if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def legend_html(lang: str = "zh") -> str:
+    box = (
+        '<span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
+        'background:{fill};border:{border}"></span>'
+    )
+    lower = 0
+    rows = []
+    for upper, colour in SHARE_STEPS:
+        top = min(round(upper * 100), 100)
+        rows.append(f"<div>{box.format(fill=colour, border='1px solid #999')}{lower}–{top}%</div>")
+        lower = top
+    rows.append(
+        f"<div>{box.format(fill=NO_SITES, border='1px solid #999')}"
+        f"{escape(label('no_sites', lang))}</div>"
+    )
+    rows.append(
+        f"<div>{box.format(fill='transparent', border=f'3px solid {DEAD_OUTLINE}')}"
+        f"{escape(label('dead', lang))}</div>"
+    )
+    for key, colour in (("site_on_time", ON_TIME), ("site_missed", MISSED)):
+        dot = box.format(fill=colour, border="0").replace("border:0", "border-radius:7px")
+        rows.append(f"<div>{dot}{escape(label(key, lang))}</div>")
+    return (
+        '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
+        'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f"<b>{escape(label('share', lang))}</b>{''.join(rows)}</div>"
+    )
+
+
+def _cell_style(feature: dict[str, Any]) -> dict[str, Any]:
+    props = feature["properties"]
+    dead = bool(props["dead_corner"])
+    return {
+        "fillColor": props["fill"],
+        "fillOpacity": 0.65,
+        "color": DEAD_OUTLINE if dead else "#636363",
+        "weight": 3.5 if dead else 0.6,
+    }
+
+
+def _site_style(feature: dict[str, Any]) -> dict[str, Any]:
+    colour = ON_TIME if feature["properties"]["on_time"] else MISSED
+    if feature["geometry"]["type"] in ("LineString", "MultiLineString"):
+        return {"color": colour, "weight": 4}
+    return {"color": "#333333", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
+
+
+def _cells_frame(data: CoverageMap, lang: str) -> Any:
+    cells = data.cells
+    out = cells[["code", "township", "sites", "sites_on_time", "dead_corner", "geom"]].copy()
+    out["share_text"] = [
+        label("no_sites", lang) if np.isnan(s) else f"{s:.0%}" for s in cells["share"]
+    ]
+    out["fill"] = [share_colour(s) for s in cells["share"]]
+    out["dead"] = [label("yes" if d else "no", lang) for d in cells["dead_corner"]]
+    out["reasons"] = cells["reasons"].fillna("")
+    out["sites"] = out["sites"].astype(int)
+    out["sites_on_time"] = out["sites_on_time"].astype(int)
+    out["dead_corner"] = out["dead_corner"].astype(bool)
+    return light(out)
+
+
+def _sites_frame(data: CoverageMap, lang: str) -> Any:
+    sites = data.sites
+    out = sites[["code", "name", "deputy_name", "on_time", "geom"]].copy()
+    out["kind"] = [_pick(SITE_KINDS, k, lang) for k in sites["kind"]]
+    out["class"] = [_pick(SITE_CLASSES, int(c), lang) for c in sites["site_class"]]
+    out["deputy_name"] = out["deputy_name"].where(out["deputy_name"] != "", label("none", lang))
+    out["last_visit"] = [_day(v, lang) for v in sites["last_visit"]]
+    out["deadline"] = [_day(v, lang) for v in sites["deadline"]]
+    out["status"] = [
+        label("none", lang) if pd.isna(s) else _pick(STATUS_LABELS, s, lang)
+        for s in sites["status"]
+    ]
+    out["on_time"] = out["on_time"].astype(bool)
+    return light(out)
+
+
+def coverage_map_figure(
+    data: CoverageMap, lang: str = "zh", tianditu_key: str | None = None
+) -> folium.Map:
+    """The whole coverage map, ready for st_folium."""
+    m = new_map(data.bounds, tianditu_key)
+    if not data.cells.empty:
+        fields = ["code", "township", "sites", "sites_on_time", "share_text", "dead", "reasons"]
+        keys = ["code", "township", "sites", "on_time", "share", "dead", "reasons"]
+        folium.GeoJson(
+            _cells_frame(data, lang),
+            name=_pick(GRID_LEVELS, data.level, lang),
+            style_function=_cell_style,
+            popup=folium.GeoJsonPopup(fields=fields, aliases=[label(k, lang) for k in keys]),
+        ).add_to(m)
+    if not data.sites.empty:
+        fields = ["name", "kind", "class", "deputy_name", "last_visit", "deadline", "status"]
+        keys = ["name", "kind", "class", "deputy", "last_visit", "deadline", "status"]
+        folium.GeoJson(
+            _sites_frame(data, lang),
+            name=label("sites_layer", lang),
+            style_function=_site_style,
+            marker=folium.CircleMarker(radius=4, fill=True),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=[label(k, lang) for k in keys]),
+        ).add_to(m)
+    add_tracks(m, data.tracks, lang, show=False)
+    Legend(legend_html(lang)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return localise(m)
+
+
+__all__ = ["coverage_map_figure", "legend_html", "share_colour"]

@@ -1,0 +1,127 @@
+"""The public archive map: trimmed patrol tracks and the sites the patrols visited.
+
+Draws only what `geo.public` returns (tracks whose ends are already cut away in the database),
+as one GeoJson per layer, through `new_map` and `localise`, so the page stays offline and light.
+Tooltips name the patrol number, the deputy and the day; nothing else about a deputy.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+
+from geo.vocab import SITE_KINDS
+from layers.basemap import localise, new_map
+from layers.overview import Legend
+from layers.patrols import TRACK_COLOUR, VISITED_COLOUR, light
+
+LABELS: dict[str, tuple[str, str]] = {
+    "townships": ("乡镇（街道）", "Townships"),
+    "tracks": ("巡查轨迹（起终点已隐去）", "Patrol tracks (ends hidden)"),
+    "sites": ("到访点位", "Visited sites"),
+    "patrol": ("巡查", "Patrol"),
+    "deputy": ("代表", "Deputy"),
+    "date": ("日期", "Date"),
+    "name": ("名称", "Name"),
+    "kind": ("类型", "Kind"),
+    "visits": ("到访次数", "Visits"),
+}
+
+
+def label(key: str, lang: str = "zh") -> str:
+    zh, en = LABELS[key]
+    return en if lang == "en" else zh
+
+
+def _bounds(
+    frames: list[gpd.GeoDataFrame],
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    shown = [f for f in frames if not f.empty]
+    if not shown:
+        return None
+    west, south, east, north = gpd.GeoSeries(
+        [g for f in shown for g in f.geometry], crs=4326
+    ).total_bounds
+    return (float(south), float(west)), (float(north), float(east))
+
+
+def public_legend(lang: str = "zh") -> str:
+    """Legend HTML: what the line colour and the site colour mean."""
+    swatch = (
+        '<span style="display:inline-block;width:14px;height:4px;margin:0 6px 3px 0;'
+        'background:{c}"></span>'
+    )
+    rows = "".join(
+        f"<div>{swatch.format(c=colour)}{escape(label(key, lang))}</div>"
+        for key, colour in (("tracks", TRACK_COLOUR), ("sites", VISITED_COLOUR))
+    )
+    return (
+        '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
+        'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f"{rows}</div>"
+    )
+
+
+def public_map(
+    tracks: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    lang: str = "zh",
+    tianditu_key: str | None = None,
+    townships: gpd.GeoDataFrame | None = None,
+) -> folium.Map:
+    """Tracks (patrol, deputy, day in the tooltip) and visited sites, fitted to both; township
+    outlines, when given, say where they are on a map without a basemap."""
+    m = new_map(_bounds([tracks, sites]), tianditu_key)
+    if townships is not None and not townships.empty:
+        folium.GeoJson(
+            light(townships[["name", townships.geometry.name]]),
+            name=label("townships", lang),
+            style_function=lambda _: {
+                "color": "#737373",
+                "weight": 1.2,
+                "dashArray": "6 4",
+                "fill": False,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(m)
+    if not tracks.empty:
+        frame = light(tracks[["patrol_no", "deputy_name", "date", tracks.geometry.name]])
+        folium.GeoJson(
+            frame,
+            name=label("tracks", lang),
+            style_function=lambda _: {"color": TRACK_COLOUR, "weight": 3, "opacity": 0.8},
+            tooltip=folium.GeoJsonTooltip(
+                fields=["patrol_no", "deputy_name", "date"],
+                aliases=[label(k, lang) for k in ("patrol", "deputy", "date")],
+            ),
+        ).add_to(m)
+    if not sites.empty:
+        frame = light(sites[["name", "kind", "visits", sites.geometry.name]])
+        frame["kind"] = [
+            SITE_KINDS[k][1] if lang == "en" else SITE_KINDS[k][0] for k in frame["kind"]
+        ]
+        frame["visits"] = frame["visits"].astype(int)
+        folium.GeoJson(
+            frame,
+            name=label("sites", lang),
+            style_function=lambda _: {
+                "color": VISITED_COLOUR,
+                "weight": 3,
+                "fillColor": VISITED_COLOUR,
+                "fillOpacity": 0.6,
+            },
+            marker=folium.CircleMarker(radius=6, fill=True),
+            popup=folium.GeoJsonPopup(
+                fields=["name", "kind", "visits"],
+                aliases=[label(k, lang) for k in ("name", "kind", "visits")],
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(m)
+    Legend(public_legend(lang)).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return localise(m)
+
+
+__all__ = ["public_legend", "public_map"]

@@ -1,0 +1,62 @@
+"""The evaluation page through AppTest: who may open it, the tables, the bulletin downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.auth import SignedIn
+from ui import session
+
+PAGE = str(Path(__file__).resolve().parent.parent / "views" / "evaluation.py")
+TIMEOUT = 120
+LEADER = SignedIn(2, "leader", "leader", None, "人大常委会领导")
+DEPUTY = SignedIn(9, "d0001", "deputy", 1, "代表")
+
+
+@pytest.fixture(autouse=True)
+def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The page reads the demo database; no cached engine or query outlives a test."""
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _page(user: SignedIn | None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    if user is not None:
+        at.session_state[session.USER] = user
+    return at.run()
+
+
+def test_the_page_is_for_leaders_not_deputies() -> None:
+    assert "无权查看" in _page(DEPUTY).error[0].value
+    assert "请先登录" in _page(None).warning[0].value
+
+
+def test_scores_weights_townships_and_the_bulletin_downloads() -> None:
+    at = _page(LEADER)
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["代表履职月度评价"]
+    deputies, townships = at.dataframe[0].value, at.dataframe[1].value
+    assert len(deputies) == 382  # every demo deputy has sites
+    assert {"综合得分", "按期巡查权重", "按期巡查得分", "异常轨迹扣分", "全县排名"} <= set(
+        deputies.columns
+    )
+    assert len(townships) == 14 and "平均得分" in townships.columns
+    assert any("综合得分 = 50×按期巡查率" in c.value for c in at.caption)
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the trend
+    assert not at.get("download_button")
+    at.button(key="shuijian_evaluation_build").click().run()
+    assert not at.exception, at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 3
+    labels = " ".join(str(d.proto.label) for d in downloads)
+    assert "Word" in labels and "PDF" in labels and "Excel" in labels

@@ -1,0 +1,328 @@
+"""The public archive (公示): what leaves the database for anyone to see, and the page itself.
+
+The page is open without signing in, so these tests check the privacy promises on real demo
+patrols: no deputy contact anywhere, no track nearer than HIDDEN_M to its true start or end,
+short tracks dropped, flagged patrols absent until accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+import streamlit as st
+from sqlalchemy import Engine, text
+from streamlit.testing.v1 import AppTest
+
+from core.auth import SignedIn
+from data.demo_tracks import add_demo_patrols
+from geo import crs, public
+from tracks.records import local_now
+from ui import session
+from ui.page import PUBLIC, pages_for
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+PAGE = str(ROOT / "views" / "public.py")
+TIMEOUT = 90
+TOLERANCE_M = 1.0
+LEADER = SignedIn(2, "leader", "leader", None, "人大常委会领导")
+DEPUTY_COLUMNS = {"contact", "home", "deputy_id", "deputy_code", "code", "phone"}
+
+
+def with_patrols(engine: Engine, limit: int = 6) -> tuple[date, date]:
+    """Ingest a month of demo patrols of a few deputies; the local month they fall in."""
+    until = local_now().date() - timedelta(days=1)
+    summary = add_demo_patrols(engine, 2026, until, months=1, limit=limit)
+    assert summary.files > 0
+    return public.month_period(until.year, until.month)
+
+
+def phones(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        found = [
+            str(c) for c in conn.scalars(text("SELECT contact FROM deputy WHERE contact <> ''"))
+        ]
+    assert len(found) > 300
+    return found
+
+
+def deputy_codes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [str(c) for c in conn.scalars(text("SELECT code FROM deputy"))]
+
+
+def assert_no_phone(values: list[str], numbers: list[str]) -> None:
+    """No value holds a phone number, written plainly or split by spaces or dashes."""
+    digits = {re.sub(r"\D", "", n) for n in numbers}
+    for value in values:
+        joined = re.sub(r"[\s\-–]", "", value)
+        for number in numbers:
+            assert number not in value, f"contact {number} in {value[:80]!r}"
+        for d in digits:
+            assert d not in joined, f"contact digits {d} in {value[:80]!r}"
+
+
+def strings_of(frame: pd.DataFrame) -> list[str]:
+    """Every value of every non-geometry column as text (dates and numbers included)."""
+    columns = [c for c in frame.columns if not isinstance(frame[c], gpd.GeoSeries)]
+    return [str(v) for c in columns for v in frame[c].tolist()]
+
+
+def stored_ends(engine: Engine, patrol_ids: list[int]) -> dict[int, tuple[shapely.Point, ...]]:
+    """The true first and last point of each stored track, in the metric CRS."""
+    sql = """
+        SELECT p.id,
+               ST_AsBinary(ST_Force2D(ST_Transform(ST_StartPoint(ST_GeometryN(p.geom, 1)), :e)))
+                   AS first,
+               ST_AsBinary(ST_Force2D(ST_Transform(
+                   ST_EndPoint(ST_GeometryN(p.geom, ST_NumGeometries(p.geom))), :e))) AS last
+        FROM patrol p WHERE p.id = ANY(:ids)
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"e": crs.metric_epsg(), "ids": patrol_ids}).all()
+    return {
+        int(r.id): (shapely.from_wkb(bytes(r.first)), shapely.from_wkb(bytes(r.last))) for r in rows
+    }
+
+
+def counting_lengths(engine: Engine) -> dict[int, float]:
+    """Metric length of every counting patrol's stored track."""
+    sql = """
+        SELECT p.id, ST_Length(ST_Transform(ST_Force2D(p.geom), :e)) AS m
+        FROM patrol p JOIN patrol_state ps ON ps.patrol_id = p.id
+        WHERE ps.counts AND p.geom IS NOT NULL
+    """
+    with engine.connect() as conn:
+        return {int(r.id): float(r.m) for r in conn.execute(text(sql), {"e": crs.metric_epsg()})}
+
+
+def cut_track(engine: Engine, patrol_id: int, metres: float) -> None:
+    """Replace a stored track by its first `metres` (M values kept, as uploads store them)."""
+    sql = """
+        UPDATE patrol SET geom = ST_Multi(ST_Transform(ST_LineSubstring(
+            ST_Transform(ST_GeometryN(geom, 1), :e), 0,
+            :m / ST_Length(ST_Transform(ST_GeometryN(geom, 1), :e))), 4326))
+        WHERE id = :p
+    """
+    with engine.begin() as conn:
+        conn.execute(text(sql), {"e": crs.metric_epsg(), "m": metres, "p": patrol_id})
+
+
+# --------------------------------------------------------------------------- the service
+
+
+def test_nothing_returned_holds_a_contact_or_a_deputy_code(demo_copy: Engine) -> None:
+    start, end = with_patrols(demo_copy)
+    patrols = public.public_patrols(demo_copy, start, end)
+    tracks = public.public_tracks(demo_copy, start, end)
+    sites = public.public_sites(demo_copy, start, end)
+    assert len(patrols) >= 5 and len(tracks) >= 5 and len(sites) >= 1
+    for frame in (patrols, tracks, sites):
+        assert not DEPUTY_COLUMNS & set(frame.columns)
+    numbers = phones(demo_copy)
+    values = strings_of(patrols) + strings_of(tracks) + strings_of(sites)
+    values += [g.wkt for g in tracks.geometry]
+    assert_no_phone(values, numbers)
+    codes = set(deputy_codes(demo_copy))
+    assert not codes & set(values)
+    assert not any(code in v for v in strings_of(patrols) for code in codes)
+    # What is published is what the page promises: name, level, township, day, sites.
+    assert set(patrols.columns) == set(public.PATROL_COLUMNS)
+    assert (patrols["site_count"] >= 1).all()
+    assert patrols["township"].notna().all()
+    assert (patrols["duration_min"] > 0).all() and (patrols["distance_km"] > 0).all()
+
+
+def test_no_track_comes_near_its_true_start_or_end(demo_copy: Engine) -> None:
+    start, end = with_patrols(demo_copy)
+    tracks = public.public_tracks(demo_copy, start, end)
+    assert len(tracks) >= 5
+    assert not any(shapely.has_m(g) or shapely.has_z(g) for g in tracks.geometry)
+    ends = stored_ends(demo_copy, [int(i) for i in tracks["patrol_no"]])
+    metric = tracks.to_crs(crs.metric_epsg())
+    lengths = counting_lengths(demo_copy)
+    for patrol_no, geom in zip(metric["patrol_no"], metric.geometry, strict=True):
+        first, last = ends[int(patrol_no)]
+        assert geom.distance(first) >= public.HIDDEN_M - TOLERANCE_M, patrol_no
+        assert geom.distance(last) >= public.HIDDEN_M - TOLERANCE_M, patrol_no
+        # At least the two ends' worth of line is gone (minus simplification's few metres).
+        assert geom.length <= lengths[int(patrol_no)] - 2 * public.HIDDEN_M + 20
+    # Every counting track long enough to publish is published.
+    long_enough = {i for i, m in lengths.items() if m >= public.MIN_TRACK_M + 50}
+    assert long_enough <= {int(i) for i in tracks["patrol_no"]}
+
+
+def test_short_tracks_are_dropped_whole(demo_copy: Engine) -> None:
+    start, end = with_patrols(demo_copy)
+    ids = [int(i) for i in public.public_patrols(demo_copy, start, end)["patrol_no"]]
+    short, barely = ids[0], ids[1]
+    cut_track(demo_copy, short, public.MIN_TRACK_M - 30)
+    cut_track(demo_copy, barely, public.MIN_TRACK_M + 60)
+    lengths = counting_lengths(demo_copy)
+    assert lengths[short] < public.MIN_TRACK_M < lengths[barely]
+
+    tracks = public.public_tracks(demo_copy, start, end)
+    published = {int(i) for i in tracks["patrol_no"]}
+    assert short not in published
+    # The record of the patrol itself still counts and is listed; only its line is withheld.
+    assert short in set(public.public_patrols(demo_copy, start, end)["patrol_no"])
+    assert barely in published
+    kept = tracks[tracks["patrol_no"] == barely].to_crs(crs.metric_epsg()).geometry.iloc[0]
+    assert kept.length <= 60 + 1
+
+
+def test_flagged_patrols_are_absent_until_accepted(demo_copy: Engine) -> None:
+    start, end = with_patrols(demo_copy)
+    before = public.public_figures(demo_copy, start, end)
+    patrol_id = int(public.public_patrols(demo_copy, start, end)["patrol_no"].iloc[0])
+    with demo_copy.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patrol_flag (patrol_id, code, message) "
+                "VALUES (:p, 'copied_shape', 'test')"
+            ),
+            {"p": patrol_id},
+        )
+
+    def published() -> tuple[set[int], set[int]]:
+        return (
+            {int(i) for i in public.public_patrols(demo_copy, start, end)["patrol_no"]},
+            {int(i) for i in public.public_tracks(demo_copy, start, end)["patrol_no"]},
+        )
+
+    records, tracks = published()
+    assert patrol_id not in records and patrol_id not in tracks
+    assert public.public_figures(demo_copy, start, end).patrols == before.patrols - 1
+    for decision, shown in (("reject", False), ("accept", True)):
+        with demo_copy.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO patrol_review (patrol_id, decision, reason) "
+                    "VALUES (:p, :d, 'test')"
+                ),
+                {"p": patrol_id, "d": decision},
+            )
+        records, tracks = published()
+        assert (patrol_id in records) is shown and (patrol_id in tracks) is shown
+    assert public.public_figures(demo_copy, start, end) == before
+
+
+def test_township_filter_and_figures_agree(demo_copy: Engine) -> None:
+    start, end = with_patrols(demo_copy)
+    everything = public.public_patrols(demo_copy, start, end)
+    figures = public.public_figures(demo_copy, start, end)
+    assert figures.patrols == len(everything)
+    assert figures.visits >= figures.sites >= 1
+    assert figures.sites == len(public.public_sites(demo_copy, start, end))
+    with demo_copy.connect() as conn:
+        township_id, name = conn.execute(
+            text("SELECT id, name FROM township WHERE name = :n"),
+            {"n": everything["township"].iloc[0]},
+        ).one()
+        other = conn.scalar(
+            text("SELECT id FROM township WHERE id <> :t ORDER BY code LIMIT 1"),
+            {"t": township_id},
+        )
+    mine = public.public_patrols(demo_copy, start, end, township_id)
+    assert len(mine) >= 1 and set(mine["township"]) <= set(everything["township"])
+    assert (mine["township"] == name).any()
+    none = public.public_patrols(demo_copy, start, end, other)
+    assert len(none) < len(everything)
+    # An empty month gives empty frames, not errors.
+    empty_start, empty_end = public.month_period(2020, 1)
+    assert public.public_patrols(demo_copy, empty_start, empty_end).empty
+    assert public.public_tracks(demo_copy, empty_start, empty_end).empty
+    assert public.public_figures(demo_copy, empty_start, empty_end).patrols == 0
+    months = public.archive_months(demo_copy, local_now().date())
+    assert len(public.township_outlines(demo_copy)) == 14
+    assert (start.year, start.month) in months and months == sorted(months, reverse=True)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+@pytest.fixture
+def page_db(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The demo county with a month of patrols, as the app's database; fresh caches."""
+    with_patrols(demo_copy)
+    monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield demo_copy
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def rendered(at: AppTest) -> list[str]:
+    """Everything the page put on screen as text, the table's cells and the map's script."""
+    parts = [
+        str(e.value)
+        for e in (*at.title, *at.subheader, *at.markdown, *at.caption, *at.error, *at.warning)
+    ]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for frame in at.dataframe:
+        parts += [str(c) for c in frame.value.columns] + strings_of(frame.value)
+    for component in at.get("component_instance"):
+        args = json.loads(component.proto.json_args)
+        parts.append(args["script"])
+    return parts
+
+
+def test_the_public_page_is_listed_for_everyone() -> None:
+    assert PUBLIC in pages_for(None)
+    assert pages_for(None)[0].path == "views/login.py"  # an anonymous visitor lands on sign-in
+    for role in ("leader", "analyst", "deputy", "admin"):
+        user = SignedIn(1, role, role, 1 if role == "deputy" else None, role)
+        specs = pages_for(user)
+        assert specs[-1] == PUBLIC and specs[0] != PUBLIC
+
+
+def test_an_anonymous_visitor_opens_the_archive(page_db: Engine) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert [t.value for t in at.title] == ["登录水监"]
+    at.switch_page("views/public.py").run()
+    assert not at.exception
+    assert session.USER not in at.session_state
+    assert [t.value for t in at.title] == ["人大代表巡查存档公示"]
+    assert not at.error and not at.warning
+    metrics = {m.label: int(m.value) for m in at.metric}
+    assert metrics["计入巡查"] >= 5 and metrics["到访点位"] >= 1
+    table = at.dataframe[0].value
+    assert len(table) == metrics["计入巡查"]
+    assert {"巡查编号", "代表", "代表层级", "到访点位"} <= set(table.columns)
+    maps = at.get("component_instance")
+    assert len(maps) == 1
+    args = json.loads(maps[0].proto.json_args)
+    assert "L.geoJson" in args["script"]
+    assert args["js_links"] == ["/app/static/vendor/leaflet/leaflet.js"]
+    assert_no_phone(rendered(at), phones(page_db))
+
+
+def test_a_leader_sees_the_archive_and_the_filters_work(page_db: Engine) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.session_state[session.USER] = LEADER
+    at.run()
+    assert not at.exception and not at.error
+    assert_no_phone(rendered(at), phones(page_db))
+    county = int(at.metric[0].value)
+    towns = at.selectbox(key="shuijian_public_township")
+    assert towns.options[0] == "全县" and len(towns.options) == 15
+    busy = str(at.dataframe[0].value["乡镇"].iloc[0])
+    towns.select(busy).run()
+    assert not at.exception
+    assert 1 <= int(at.metric[0].value) <= county
+    at.session_state[session.ENGLISH] = True
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Public archive of deputies' patrols"]
+    assert "Patrol no." in at.dataframe[0].value.columns
+    assert_no_phone(rendered(at), phones(page_db))

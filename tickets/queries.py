@@ -1,0 +1,498 @@
+"""Read models for the ticket pages: lists with filters, one ticket with its timeline, the
+worklists, tickets on a map and the points of a patrol to report from.
+
+Reads only; every change goes through `tickets.service`. Filters are built as (where, params)
+with named parameters, so no value is ever pasted into SQL. Times are shown in the configured
+zone (Asia/Shanghai by default), as everywhere else in the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core import settings
+from core.auth import SignedIn
+from core.errors import PermissionDenied
+from tickets.lifecycle import MOVES, RATINGS, STATUS_LABELS
+from tickets.service import get_ticket, local_today, locate
+
+LIST_LIMIT = 500
+TRACK_POINTS_MAX = 200
+# Statuses in which the platform still owes its feedback: past the deadline they are overdue
+# (the same rule as tickets.service.overdue_tickets).
+WAITING_ON_PLATFORM = ("reported", "assigned", "accepted")
+ACTION_LABELS_EN: dict[str, str] = {
+    "report": "Reported",
+    "dispatch": "Dispatched to platform",
+    "withdraw": "Withdrawn",
+    "accept": "Accepted by platform",
+    "reject": "Returned by platform (not its duty)",
+    "feedback": "Handling fed back",
+    "reinspect": "Re-inspected: fixed",
+    "reinspect_fail": "Re-inspected: not fixed, dispatched again",
+    "rate": "Rated",
+    "close": "Closed",
+    "reopen": "Dissatisfied, dispatched again",
+}
+ACTION_LABELS_ZH: dict[str, str] = {m.action: m.label_zh for m in MOVES}
+SYSTEM_LABEL = ("系统", "System")
+ON_BEHALF = ("（代{platform}）", " (for {platform})")
+
+
+def _tz() -> str:
+    return str(settings.get("timezone"))
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def status_label(status: str | None, lang: str = "zh") -> str:
+    """上报 / 交办 / … for a status code; the code itself when unknown."""
+    if status is None:
+        return ""
+    return _pick(STATUS_LABELS.get(status, (status, status)), lang)
+
+
+def rating_label(rating: str | None, lang: str = "zh") -> str:
+    if not rating:
+        return ""
+    return _pick(RATINGS.get(rating, (rating, rating)), lang)
+
+
+def action_label(action: str, lang: str = "zh") -> str:
+    table = ACTION_LABELS_EN if lang == "en" else ACTION_LABELS_ZH
+    return table.get(action, action)
+
+
+# ------------------------------------------------------------------ options
+
+
+def category_options(session: Session) -> list[tuple[str, str, str]]:
+    """(code, Chinese name, English name) of every active problem category."""
+    rows = session.execute(
+        text("SELECT code, name_zh, name_en FROM problem_category WHERE active ORDER BY code")
+    )
+    return [(r.code, r.name_zh, r.name_en) for r in rows]
+
+
+def platform_options(session: Session) -> list[tuple[str, str, str, bool]]:
+    """(code, Chinese name, English name, has an API) of every platform."""
+    rows = session.execute(
+        text("SELECT code, name_zh, name_en, endpoint_url IS NOT NULL AS api FROM platform "
+             "ORDER BY code")
+    )
+    return [(r.code, r.name_zh, r.name_en, bool(r.api)) for r in rows]
+
+
+# ------------------------------------------------------------------ lists
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a list or map shows. `visible_to_deputy` narrows to what a deputy may see: their
+    own reports, tickets they follow, and tickets in their township."""
+
+    township_id: int | None = None
+    platform_code: str | None = None
+    category_code: str | None = None
+    statuses: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    reporter_deputy_id: int | None = None
+    visible_to_deputy: int | None = None
+    overdue_only: bool = False
+    last_action: str | None = None
+    not_last_action: str | None = None
+    numbers: tuple[str, ...] = field(default_factory=tuple)
+
+
+def ticket_where(f: TicketFilter, today: date | None = None) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (over aliases t ticket, s ticket_state, la latest event) and its named
+    parameters for a filter; ("TRUE", {...}) when nothing narrows."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {"tz": _tz()}
+    if f.township_id is not None:
+        clauses.append("t.township_id = :township_id")
+        params["township_id"] = f.township_id
+    if f.platform_code:
+        clauses.append("t.platform_code = :platform_code")
+        params["platform_code"] = f.platform_code
+    if f.category_code:
+        clauses.append("t.category_code = :category_code")
+        params["category_code"] = f.category_code
+    if f.statuses:
+        clauses.append("s.status = ANY(:statuses)")
+        params["statuses"] = list(f.statuses)
+    if f.date_from is not None:
+        clauses.append("t.created_at >= (CAST(:date_from AS timestamp) AT TIME ZONE :tz)")
+        params["date_from"] = f.date_from
+    if f.date_to is not None:
+        clauses.append("t.created_at < (CAST(:date_to AS timestamp) AT TIME ZONE :tz)")
+        params["date_to"] = f.date_to + timedelta(days=1)
+    if f.reporter_deputy_id is not None:
+        clauses.append("t.reporter_deputy_id = :reporter")
+        params["reporter"] = f.reporter_deputy_id
+    if f.visible_to_deputy is not None:
+        clauses.append(
+            "(t.reporter_deputy_id = :viewer OR EXISTS (SELECT 1 FROM ticket_follower fo "
+            "WHERE fo.ticket_id = t.id AND fo.deputy_id = :viewer) OR t.township_id = "
+            "(SELECT dv.township_id FROM deputy dv WHERE dv.id = :viewer))"
+        )
+        params["viewer"] = f.visible_to_deputy
+    if f.overdue_only:
+        clauses.append("s.status = ANY(:waiting) AND t.deadline < :today")
+    if f.last_action:
+        clauses.append("la.action = :last_action")
+        params["last_action"] = f.last_action
+    if f.not_last_action:
+        clauses.append("la.action <> :not_last_action")
+        params["not_last_action"] = f.not_last_action
+    if f.numbers:
+        clauses.append("t.number = ANY(:numbers)")
+        params["numbers"] = list(f.numbers)
+    params["today"] = today or local_today()
+    params["waiting"] = list(WAITING_ON_PLATFORM)
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+LIST_SQL = """
+SELECT t.id, t.number, t.category_code, c.name_zh AS category_zh, c.name_en AS category_en,
+  t.platform_code, p.name_zh AS platform_zh, p.name_en AS platform_en,
+  t.township_id, tw.name AS township, si.name AS site, s.status,
+  to_char(s.status_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS status_at,
+  to_char(t.created_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS reported_at,
+  t.deadline, (s.status = ANY(:waiting) AND t.deadline < :today) AS overdue,
+  d.name AS reporter, t.reporter_deputy_id, t.description, la.action AS last_action,
+  la.comment AS last_comment{geom}
+FROM ticket t
+JOIN ticket_state s ON s.ticket_id = t.id
+JOIN LATERAL (SELECT ev.action, ev.comment FROM ticket_event ev WHERE ev.ticket_id = t.id
+  ORDER BY ev.id DESC LIMIT 1) la ON true
+JOIN problem_category c ON c.code = t.category_code
+JOIN platform p ON p.code = t.platform_code
+LEFT JOIN township tw ON tw.id = t.township_id
+LEFT JOIN site si ON si.id = t.site_id
+LEFT JOIN deputy d ON d.id = t.reporter_deputy_id
+WHERE {where}
+ORDER BY t.created_at DESC, t.id DESC
+LIMIT :limit
+"""
+LIST_COLUMNS = [
+    "id", "number", "category_code", "category_zh", "category_en", "platform_code",
+    "platform_zh", "platform_en", "township_id", "township", "site", "status", "status_at",
+    "reported_at", "deadline", "overdue", "reporter", "reporter_deputy_id", "description",
+    "last_action", "last_comment",
+]
+
+
+def list_tickets(
+    session: Session, f: TicketFilter = TicketFilter(), *, today: date | None = None,
+    limit: int = LIST_LIMIT,
+) -> pd.DataFrame:
+    """Tickets matching the filter, newest first, with names, status and the overdue flag."""
+    where, params = ticket_where(f, today)
+    params["limit"] = limit
+    rows = session.execute(text(LIST_SQL.format(where=where, geom="")), params).all()
+    return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def tickets_geo(
+    session: Session, f: TicketFilter = TicketFilter(), *, today: date | None = None,
+    limit: int = 5000,
+) -> gpd.GeoDataFrame:
+    """The same rows with their points, for the map (EPSG:4326)."""
+    where, params = ticket_where(f, today)
+    params["limit"] = limit
+    sql = LIST_SQL.format(where=where, geom=", t.geom")
+    frame = gpd.read_postgis(text(sql), session.connection(), geom_col="geom", params=params)
+    return frame if frame.crs is not None else frame.set_crs(4326)
+
+
+def with_labels(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Category, platform and status in the chosen language, for tables and popups."""
+    out = frame.copy()
+    out["category"] = out["category_en" if lang == "en" else "category_zh"]
+    out["platform"] = out["platform_en" if lang == "en" else "platform_zh"]
+    out["status_label"] = [status_label(s, lang) for s in out["status"]]
+    return out
+
+
+# ------------------------------------------------------------------ one ticket
+
+
+@dataclass
+class TicketDetail:
+    """Everything the ticket page shows: header row, timeline, photos, followers, point."""
+
+    header: dict[str, Any]
+    timeline: pd.DataFrame
+    photos: list[dict[str, Any]]
+    followers: list[str]
+    lon: float
+    lat: float
+    site_kind: str | None
+    platform_has_api: bool
+
+
+def may_view(session: Session, user: SignedIn, ticket_id: int) -> bool:
+    """Leaders, analysts and admins see every ticket; a deputy sees their own reports, tickets
+    they follow and tickets in their own township (where they may be asked about it)."""
+    if user.role in ("leader", "analyst", "admin"):
+        return True
+    if user.role != "deputy" or user.deputy_id is None:
+        return False
+    where, params = ticket_where(TicketFilter(visible_to_deputy=user.deputy_id))
+    params["id"] = ticket_id
+    sql = f"SELECT 1 FROM ticket t WHERE t.id = :id AND {where}"
+    return session.execute(text(sql), params).first() is not None
+
+
+TIMELINE_SQL = """
+SELECT e.id, to_char(e.at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI:SS') AS at, e.action,
+  e.from_status, e.to_status, e.comment, e.payload,
+  COALESCE(u.display_name, u.username) AS user_name,
+  p.name_zh AS platform_zh, p.name_en AS platform_en,
+  (SELECT string_agg(a.filename, ', ' ORDER BY a.id) FROM ticket_attachment a
+   WHERE a.event_id = e.id) AS attachments
+FROM ticket_event e
+LEFT JOIN app_user u ON u.id = e.actor_user_id
+LEFT JOIN platform p ON p.code = e.actor_platform
+WHERE e.ticket_id = :t
+ORDER BY e.id
+"""
+TIMELINE_COLUMNS = ["at", "who", "action", "change", "comment", "attachments"]
+
+
+def _who(row: Any, platforms: Mapping[str, tuple[str, str]], lang: str) -> str:
+    if row.user_name:
+        who = str(row.user_name)
+        behalf = (row.payload or {}).get("on_behalf")
+        if behalf in platforms:
+            who += _pick(ON_BEHALF, lang).format(platform=_pick(platforms[behalf], lang))
+        return who
+    if row.platform_zh:
+        return str(row.platform_en if lang == "en" else row.platform_zh)
+    return _pick(SYSTEM_LABEL, lang)
+
+
+def _comment(row: Any, lang: str) -> str:
+    parts = [str(row.comment)] if row.comment else []
+    payload = row.payload or {}
+    if payload.get("rating"):
+        parts.insert(0, rating_label(payload["rating"], lang))
+    proof = payload.get("proof")
+    if isinstance(proof, dict):
+        kind = proof.get("kind")
+        parts.append(("Proof: " if lang == "en" else "证明：") + (
+            ("track visit" if lang == "en" else "巡查轨迹到访") if kind == "track"
+            else ("photo" if lang == "en" else "现场照片")
+        ))
+    return "；".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+def timeline(session: Session, ticket_id: int, lang: str = "zh") -> pd.DataFrame:
+    """The ticket's events in the order they were appended: when (local), who (user display
+    name, platform name, or the system), what, status from → to, comment, attachments."""
+    platforms = {c: (zh, en) for c, zh, en, _ in platform_options(session)}
+    rows = session.execute(text(TIMELINE_SQL), {"t": ticket_id, "tz": _tz()}).all()
+    records = [
+        {
+            "at": r.at,
+            "who": _who(r, platforms, lang),
+            "action": action_label(r.action, lang),
+            "change": (
+                f"{status_label(r.from_status, lang) or '—'} → {status_label(r.to_status, lang)}"
+            ),
+            "comment": _comment(r, lang),
+            "attachments": r.attachments or "",
+        }
+        for r in rows
+    ]
+    return pd.DataFrame(records, columns=TIMELINE_COLUMNS)
+
+
+def ticket_detail(
+    session: Session, number_or_id: str | int, user: SignedIn, lang: str = "zh",
+    today: date | None = None,
+) -> TicketDetail:
+    """One ticket for the page, after checking the user may see it."""
+    ticket = get_ticket(session, number_or_id)
+    if not may_view(session, user, ticket.id):
+        raise PermissionDenied(f"you may not view ticket {ticket.number}")
+    listed = list_tickets(session, TicketFilter(numbers=(ticket.number,)), today=today)
+    header = with_labels(listed, lang).iloc[0].to_dict()
+    extra = session.execute(
+        text(
+            "SELECT ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, si.kind, "
+            "p.endpoint_url IS NOT NULL AS api FROM ticket t "
+            "JOIN platform p ON p.code = t.platform_code "
+            "LEFT JOIN site si ON si.id = t.site_id WHERE t.id = :t"
+        ),
+        {"t": ticket.id},
+    ).one()
+    photos = [
+        dict(r._mapping)
+        for r in session.execute(
+            text(
+                "SELECT a.id, a.filename, a.mime, a.content, e.action, "
+                "to_char(a.taken_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS taken_at "
+                "FROM ticket_attachment a LEFT JOIN ticket_event e ON e.id = a.event_id "
+                "WHERE a.ticket_id = :t ORDER BY a.id"
+            ),
+            {"t": ticket.id, "tz": _tz()},
+        )
+    ]
+    followers = list(
+        session.scalars(
+            text(
+                "SELECT d.name FROM ticket_follower f JOIN deputy d ON d.id = f.deputy_id "
+                "WHERE f.ticket_id = :t ORDER BY f.created_at"
+            ),
+            {"t": ticket.id},
+        )
+    )
+    return TicketDetail(
+        header=header,
+        timeline=timeline(session, ticket.id, lang),
+        photos=photos,
+        followers=followers,
+        lon=float(extra.lon),
+        lat=float(extra.lat),
+        site_kind=extra.kind,
+        platform_has_api=bool(extra.api),
+    )
+
+
+# ------------------------------------------------------------------ worklists
+
+
+def deputy_worklist(
+    session: Session, deputy_id: int, today: date | None = None
+) -> dict[str, pd.DataFrame]:
+    """A deputy's own reports waiting on them: 'reinspect' (fed back, go and look) and 'rate'
+    (re-inspected, give a rating)."""
+    return {
+        "reinspect": list_tickets(
+            session, TicketFilter(reporter_deputy_id=deputy_id, statuses=("fed_back",)),
+            today=today,
+        ),
+        "rate": list_tickets(
+            session, TicketFilter(reporter_deputy_id=deputy_id, statuses=("reinspected",)),
+            today=today,
+        ),
+    }
+
+
+def analyst_worklist(session: Session, today: date | None = None) -> dict[str, pd.DataFrame]:
+    """What waits on the analysts: 'overdue' (the platform is late), 'returned' (a platform
+    rejected it: back in 上报, to re-route) and 'undispatched' (in 上报 for another reason)."""
+    return {
+        "overdue": list_tickets(session, TicketFilter(overdue_only=True), today=today),
+        "returned": list_tickets(
+            session, TicketFilter(statuses=("reported",), last_action="reject"), today=today
+        ),
+        "undispatched": list_tickets(
+            session, TicketFilter(statuses=("reported",), not_last_action="reject"), today=today
+        ),
+    }
+
+
+# ------------------------------------------------------------------ locations from patrols
+
+
+def my_patrols(session: Session, deputy_id: int, limit: int = 50) -> list[tuple[int, str]]:
+    """(patrol id, "#id start time") of a deputy's patrols with a track, newest first."""
+    rows = session.execute(
+        text(
+            "SELECT p.id, to_char(p.started_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS s "
+            "FROM patrol p WHERE p.deputy_id = :d AND p.geom IS NOT NULL "
+            "ORDER BY p.started_at DESC NULLS LAST, p.id DESC LIMIT :limit"
+        ),
+        {"d": deputy_id, "tz": _tz(), "limit": limit},
+    )
+    return [(int(r.id), f"#{r.id} {r.s or ''}".strip()) for r in rows]
+
+
+def patrol_sites(session: Session, patrol_id: int) -> pd.DataFrame:
+    """Sites a patrol visited, each with a point on it (where a problem there is placed)."""
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (s.id) s.id AS site_id, s.code, s.name, s.kind, "
+            "ST_X(ST_PointOnSurface(s.geom)) AS lon, ST_Y(ST_PointOnSurface(s.geom)) AS lat "
+            "FROM visit v JOIN site s ON s.id = v.site_id WHERE v.patrol_id = :p "
+            "ORDER BY s.id"
+        ),
+        {"p": patrol_id},
+    ).all()
+    return pd.DataFrame(rows, columns=["site_id", "code", "name", "kind", "lon", "lat"])
+
+
+def patrol_points(
+    session: Session, patrol_id: int, max_points: int = TRACK_POINTS_MAX
+) -> pd.DataFrame:
+    """At most `max_points` evenly spaced points of a patrol's track with their local time."""
+    rows = session.execute(
+        text(
+            "WITH pts AS (SELECT (dp).geom AS g, row_number() OVER () AS n FROM ("
+            "  SELECT ST_DumpPoints(geom) AS dp FROM patrol WHERE id = :p) d), "
+            "tot AS (SELECT count(*) AS c FROM pts) "
+            "SELECT n, ST_X(g) AS lon, ST_Y(g) AS lat, "
+            "to_char(to_timestamp(ST_M(g)) AT TIME ZONE :tz, 'HH24:MI:SS') AS at "
+            "FROM pts, tot WHERE (n - 1) % GREATEST(1, CEIL(c::float / :max)::int) = 0 "
+            "ORDER BY n"
+        ),
+        {"p": patrol_id, "max": max_points, "tz": _tz()},
+    ).all()
+    return pd.DataFrame(rows, columns=["n", "lon", "lat", "at"])
+
+
+def site_point(session: Session, site_id: int) -> tuple[float, float] | None:
+    """(lon, lat) of a point on a site, for a report that arrives from a checklist."""
+    row = session.execute(
+        text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM site "
+             "WHERE id = :s"),
+        {"s": site_id},
+    ).first()
+    return (float(row[0]), float(row[1])) if row else None
+
+
+def deputy_sites(session: Session, deputy_id: int) -> gpd.GeoDataFrame:
+    """The deputy's currently assigned sites, drawn on the report map for orientation."""
+    frame = gpd.read_postgis(
+        text(
+            "SELECT s.id AS site_id, s.code, s.name, s.kind, s.geom FROM site s "
+            "JOIN assignment a ON a.site_id = s.id AND a.valid_to IS NULL "
+            "WHERE a.deputy_id = :d ORDER BY s.code"
+        ),
+        session.connection(),
+        geom_col="geom",
+        params={"d": deputy_id},
+    )
+    return frame if frame.crs is not None else frame.set_crs(4326)
+
+
+def place_of(session: Session, lon: float, lat: float) -> dict[str, Any]:
+    """Township and nearest site (within the service's search radius) of a point, by name."""
+    township_id, site_id = locate(session, lon, lat)
+    names = session.execute(
+        text(
+            "SELECT (SELECT name FROM township WHERE id = :tw) AS township, "
+            "(SELECT name FROM site WHERE id = :si) AS site"
+        ),
+        {"tw": township_id, "si": site_id},
+    ).one()
+    return {
+        "township_id": township_id,
+        "site_id": site_id,
+        "township": names.township,
+        "site": names.site,
+    }

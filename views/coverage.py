@@ -1,0 +1,91 @@
+"""覆盖缺口 / Coverage gaps: grid cells by share of sites patrolled on time in a month."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core import settings
+from core.errors import ShuijianError
+from geo.vocab import GRID_LEVELS
+from layers.coverage import coverage_map_figure
+from tracks import records
+from ui import cached, session
+from ui.i18n import lang, t
+from ui.page import COVERAGE_ROLES, guard, show_error
+
+MONTHS_BACK = 12
+
+
+def level_name(level: int) -> str:
+    zh, en = GRID_LEVELS[level]
+    return en if lang() == "en" else zh
+
+
+guard(COVERAGE_ROLES)
+st.title(t("coverage_heading"))
+today = records.local_now().date()
+months = [
+    ((today.year * 12 + today.month - 1 - k) // 12, (today.month - 1 - k) % 12 + 1)
+    for k in range(MONTHS_BACK)
+]
+engine = session.engine()
+towns = dict(cached.township_options(engine))
+cols = st.columns(3)
+year, month = cols[0].selectbox(
+    t("month"), months, key=session.COVERAGE_MONTH, format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}"
+)
+township_id = cols[1].selectbox(
+    t("township"),
+    [None, *towns],
+    key=session.COVERAGE_TOWNSHIP,
+    format_func=lambda i: t("all_townships") if i is None else towns[i],
+)
+level = cols[2].radio(
+    t("level"),
+    list(GRID_LEVELS),
+    index=2,
+    horizontal=True,
+    format_func=level_name,
+    key=session.COVERAGE_LEVEL,
+)
+try:
+    data = cached.coverage(engine, year, month, level, township_id, lang())
+except ShuijianError as error:
+    show_error(error)
+    st.stop()
+
+figures = data.figures
+row = st.columns(1 + len(GRID_LEVELS))
+share = "–" if math.isnan(figures.share) else f"{figures.share:.0%}"
+row[0].metric(t("share_on_time"), share, help=f"{figures.sites_on_time} / {figures.sites}")
+for col, lv in zip(row[1:], GRID_LEVELS, strict=True):
+    col.metric(t("dead_corners_of", level=level_name(lv)), figures.dead_corners[lv])
+
+key = settings.get("tianditu_key")
+st.caption(t("tracks_note", n=records.TRACK_LIMIT) + ("" if key else " " + t("map_offline_note")))
+st_folium(
+    coverage_map_figure(data, lang(), key),
+    height=640,
+    width="stretch",
+    returned_objects=[],
+    key=f"coverage_map_{year}_{month}_{level}_{township_id}_{lang()}",
+)
+
+st.subheader(t("dead_corners_heading"))
+dead = data.dead_corners
+if dead.empty:
+    st.caption(t("no_dead_corners"))
+else:
+    dead = dead.assign(share=[("–" if math.isnan(v) else f"{v:.0%}") for v in dead["share"]])
+    labels = {
+        "code": "col_cell",
+        "township": "col_township",
+        "sites": "col_sites",
+        "sites_on_time": "col_on_time",
+        "share": "col_share",
+        "reasons": "col_reason",
+    }
+    st.dataframe(dead.rename(columns=lambda c: t(labels[c])), hide_index=True, width="stretch")

@@ -1,0 +1,94 @@
+"""巡查到期 / Due list: each site's next patrol deadline and status, as a table and as Excel."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import streamlit as st
+
+from duty.due import due_list
+from duty.export import due_list_to_excel
+from duty.windows import STATUS_LABELS
+from geo.database import session_scope
+from geo.vocab import SITE_CLASSES, SITE_KINDS
+from tracks import records
+from ui import cached, session
+from ui.i18n import lang, t
+from ui.page import DUE_ROLES, guard
+
+STATUS_COLOURS = {"ok": "#d9f0d3", "due_soon": "#fee08b", "overdue": "#f4a582"}
+COLUMNS = {
+    "deputy_name": "col_deputy",
+    "township": "col_township",
+    "site_name": "col_site",
+    "kind": "col_kind",
+    "site_class": "col_class",
+    "last_visit": "col_last_visit",
+    "deadline": "col_deadline",
+    "status": "col_status",
+    "days_left": "col_days_left",
+}
+
+
+def pick(table: dict, code: object) -> str:
+    zh, en = table.get(code, (str(code), str(code)))
+    return en if lang() == "en" else zh
+
+
+user = guard(DUE_ROLES)
+st.title(t("due_heading"))
+engine = session.engine()
+cols = st.columns(3)
+day = cols[0].date_input(t("due_date"), value=records.local_now().date(), key=session.DUE_DATE)
+township_id = None
+deputy_id = user.deputy_id if user.role == "deputy" else None
+if user.role == "deputy" and deputy_id is None:
+    deputy_id = -1  # a deputy account without a deputy record owns no site
+if user.role != "deputy":
+    towns = dict(cached.township_options(engine))
+    township_id = cols[1].selectbox(
+        t("township"),
+        [None, *towns],
+        key=session.DUE_TOWNSHIP,
+        format_func=lambda i: t("all_townships") if i is None else towns[i],
+    )
+    deputies = dict(cached.deputy_options(engine))
+    deputy_id = cols[2].selectbox(
+        t("col_deputy"),
+        [None, *deputies],
+        key=session.DUE_DEPUTY,
+        format_func=lambda i: t("all_deputies") if i is None else deputies[i],
+    )
+with session_scope(engine) as s:
+    frame = due_list(s, day, deputy_id=deputy_id, township_id=township_id)
+
+counts = frame["status"].value_counts()
+metrics = st.columns(len(STATUS_LABELS) + 1)
+metrics[0].metric(t("sites_total"), len(frame))
+for col, status in zip(metrics[1:], STATUS_LABELS, strict=True):
+    col.metric(pick(STATUS_LABELS, status), int(counts.get(status, 0)))
+
+buffer = BytesIO()
+due_list_to_excel(frame, buffer, lang())
+st.download_button(
+    t("due_download"),
+    buffer.getvalue(),
+    file_name=f"due-{day.isoformat()}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+if frame.empty:
+    st.info(t("due_empty"))
+    st.stop()
+shown = frame[list(COLUMNS)].copy()
+shown["kind"] = [pick(SITE_KINDS, k) for k in shown["kind"]]
+shown["site_class"] = [pick(SITE_CLASSES, int(c)) for c in shown["site_class"]]
+shown["last_visit"] = shown["last_visit"].dt.date
+shown["deadline"] = shown["deadline"].dt.date
+colour = {pick(STATUS_LABELS, k): v for k, v in STATUS_COLOURS.items()}
+shown["status"] = [pick(STATUS_LABELS, s) for s in shown["status"]]
+shown = shown.rename(columns=lambda c: t(COLUMNS[c]))
+st.dataframe(
+    shown.style.map(lambda v: f"background-color: {colour.get(v, '')}", subset=[t("col_status")]),
+    hide_index=True,
+    width="stretch",
+)

@@ -1,0 +1,136 @@
+"""履职评价与通报 / Evaluation and bulletin: the month's scores with every component and weight,
+the township ranking, one deputy's trend, and the bulletin files to download."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.errors import ShuijianError
+from geo.database import session_scope
+from reports.bulletin import build_bulletin
+from reports.evaluation import (
+    evaluate_month,
+    formula_text,
+    labelled,
+    load_weights,
+    local_today,
+    previous_months,
+    township_ranking,
+    trend,
+)
+from ui import session
+from ui.i18n import lang, t
+from ui.page import EVALUATION_ROLES, guard, show_error
+
+MONTHS_BACK = 12
+TREND_MONTHS = 6
+MONTH_KEY = "shuijian_evaluation_month"
+DEPUTY_KEY = "shuijian_evaluation_deputy"
+FILES_KEY = "shuijian_evaluation_files"  # {(year, month): {suffix: bytes}}
+MIME = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _db(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _evaluation(_engine: Engine, db: str, year: int, month: int) -> pd.DataFrame:
+    with session_scope(_engine) as s:
+        return evaluate_month(s, year, month)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _trend(_engine: Engine, db: str, deputy_id: int, year: int, month: int) -> pd.DataFrame:
+    with session_scope(_engine) as s:
+        return trend(s, deputy_id, TREND_MONTHS, end=(year, month))
+
+
+def _bulletin_bytes(engine: Engine, year: int, month: int) -> dict[str, bytes]:
+    """Build into a temporary folder that is removed at once; keep only the bytes."""
+    with tempfile.TemporaryDirectory(prefix="shuijian-bulletin-") as folder:
+        with session_scope(engine) as s:
+            files = build_bulletin(s, year, month, Path(folder))
+        return {suffix: getattr(files, suffix).read_bytes() for suffix in MIME}
+
+
+guard(EVALUATION_ROLES)
+st.title(t("evaluation_heading"))
+today = local_today()
+months = previous_months(today.year, today.month, MONTHS_BACK)[::-1]
+year, month = st.selectbox(
+    t("evaluation_month"),
+    months,
+    index=1,  # the last closed month: the one a bulletin is written for
+    key=MONTH_KEY,
+    format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
+)
+engine = session.engine()
+try:
+    weights = load_weights()
+    frame = _evaluation(engine, _db(engine), year, month)
+except ShuijianError as error:
+    show_error(error)
+    st.stop()
+
+if frame.empty:
+    st.info(t("evaluation_empty"))
+    st.stop()
+
+towns = township_ranking(frame)
+sites = int(frame["assigned_sites"].sum())
+cols = st.columns(3)
+cols[0].metric(t("evaluation_deputies"), len(frame))
+cols[1].metric(
+    t("evaluation_share"),
+    f"{frame['sites_on_time'].sum() / sites:.1%}" if sites else "–",
+    help=f"{int(frame['sites_on_time'].sum())} / {sites}",
+)
+cols[2].metric(t("evaluation_mean"), f"{frame['score'].mean():.2f}")
+
+st.subheader(t("evaluation_table"))
+st.caption(f"{t('evaluation_formula')}：{formula_text(weights)}")
+st.dataframe(labelled(frame, lang()), hide_index=True, width="stretch")
+
+st.subheader(t("evaluation_townships"))
+st.dataframe(labelled(towns, lang()), hide_index=True, width="stretch")
+
+st.subheader(t("evaluation_trend"))
+names = dict(
+    zip(frame["deputy_id"], frame["deputy_code"] + " " + frame["deputy_name"], strict=True)
+)
+deputy_id = st.selectbox(
+    t("evaluation_trend_deputy"), list(names), format_func=names.get, key=DEPUTY_KEY
+)
+series = _trend(engine, _db(engine), int(deputy_id), year, month)
+if not series.empty:
+    st.line_chart(series.set_index("month")["score"])
+
+stored: dict = st.session_state.setdefault(FILES_KEY, {})
+if st.button(t("evaluation_build"), key="shuijian_evaluation_build"):
+    try:
+        with st.spinner(t("evaluation_building")):
+            stored[(year, month)] = _bulletin_bytes(engine, year, month)
+    except ShuijianError as error:
+        show_error(error)
+files = stored.get((year, month))
+if files:
+    st.success(t("evaluation_built"))
+    row = st.columns(len(MIME))
+    for col, (suffix, mime) in zip(row, MIME.items(), strict=True):
+        col.download_button(
+            t(f"evaluation_download_{suffix}"),
+            data=files[suffix],
+            file_name=f"通报-{year}-{month:02d}.{suffix}",
+            mime=mime,
+            key=f"shuijian_evaluation_download_{suffix}",
+        )

@@ -1,0 +1,156 @@
+"""问题地图 / Open-issues map: tickets by status on the map, filtered, with 处置率, on-time rate
+and satisfaction county-wide, per township and per platform.
+
+Deputies may open it too, narrowed to the tickets they may see (their own reports, those they
+follow, their township's), so they know what is already reported near them; the figures are
+county-wide for everyone, as published in the monthly bulletin.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core import settings
+from geo.database import session_scope
+from layers.tickets import tickets_map
+from tickets import queries
+from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
+from tickets.service import local_today, ticket_rates
+from ui import cached, session
+from ui.i18n import lang, t
+from ui.page import ISSUES_ROLES, guard, page_link
+
+RATE_COLUMNS = {
+    "key": "col_group",
+    "dispatched": "col_dispatched",
+    "handled": "col_handled",
+    "on_time": "col_on_time_n",
+    "rated": "col_rated",
+    "handling_rate": "rate_handling",
+    "on_time_rate": "rate_on_time",
+    "satisfaction": "rate_satisfaction",
+}
+LIST_COLUMNS = {
+    "number": "col_number",
+    "category": "col_category",
+    "platform": "col_platform",
+    "township": "col_township",
+    "status_label": "col_status",
+    "reported_at": "col_reported",
+    "deadline": "col_deadline",
+    "overdue": "col_overdue",
+}
+
+
+def percent(value: object) -> str:
+    """A share as "85%", or "—" when there is nothing to divide by."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):.0%}"  # type: ignore[arg-type]
+
+
+def rate_table(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[list(RATE_COLUMNS)].copy()
+    for column in ("handling_rate", "on_time_rate", "satisfaction"):
+        out[column] = out[column].map(percent)
+    return out.rename(columns=lambda c: t(RATE_COLUMNS[c]))
+
+
+user = guard(ISSUES_ROLES)
+st.title(t("issues_heading"))
+engine = session.engine()
+today = local_today()
+names = lang() == "en"
+
+cols = st.columns(5)
+towns = dict(cached.township_options(engine))
+township_id = cols[0].selectbox(
+    t("township"), [None, *towns], key=session.ISSUES_TOWNSHIP,
+    format_func=lambda i: t("all_townships") if i is None else towns[i],
+)
+platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
+platform = cols[1].selectbox(
+    t("col_platform"), [None, *platforms], key=session.ISSUES_PLATFORM,
+    format_func=lambda c: t("all") if c is None else platforms[c][names],
+)
+categories = {c: (zh, en) for c, zh, en in cached.category_options(engine)}
+category = cols[2].selectbox(
+    t("col_category"), [None, *categories], key=session.ISSUES_CATEGORY,
+    format_func=lambda c: t("all") if c is None else categories[c][names],
+)
+statuses = cols[3].multiselect(
+    t("col_status"), list(STATUS_LABELS), default=list(OPEN_STATUSES),
+    format_func=lambda s: queries.status_label(s, lang()), key=session.ISSUES_STATUSES,
+)
+dates = cols[4].date_input(
+    t("date_range"), value=(today - timedelta(days=365), today), key=session.ISSUES_DATES
+)
+date_from = dates[0] if len(dates) > 0 else None
+date_to = dates[1] if len(dates) > 1 else date_from
+chosen = queries.TicketFilter(
+    township_id=township_id,
+    platform_code=platform,
+    category_code=category,
+    statuses=tuple(statuses),
+    date_from=date_from,
+    date_to=date_to,
+    visible_to_deputy=user.deputy_id if user.role == "deputy" else None,
+)
+end = (date_to or today) + timedelta(days=1)
+with session_scope(engine) as s:
+    county = ticket_rates(s, by="county", start=date_from, end=end)
+    by_township = ticket_rates(s, by="township", start=date_from, end=end)
+    by_platform = ticket_rates(s, by="platform", start=date_from, end=end)
+    shown = queries.tickets_geo(s, chosen, today=today)
+
+figures = county.iloc[0] if not county.empty else pd.Series(dtype=object)
+row = st.columns(5)
+row[0].metric(t("issues_shown"), len(shown))
+row[1].metric(t("issues_overdue"), int(shown["overdue"].sum()) if not shown.empty else 0)
+row[2].metric(t("rate_handling"), percent(figures.get("handling_rate")),
+              help=t("rate_handling_help"))
+row[3].metric(t("rate_on_time"), percent(figures.get("on_time_rate")),
+              help=t("rate_on_time_help"))
+row[4].metric(t("rate_satisfaction"), percent(figures.get("satisfaction")),
+              help=t("rate_satisfaction_help"))
+
+st.subheader(t("map_heading"))
+outlines = cached.map_layers(engine, township_id)
+key = settings.get("tianditu_key")
+if not key:
+    st.caption(t("map_offline_note"))
+st_folium(
+    tickets_map(shown, outlines.county, outlines.townships, lang(), key, outlines.bounds),
+    height=560,
+    use_container_width=True,
+    returned_objects=[],
+    key=f"issues_map_{abs(hash(chosen))}_{lang()}",
+)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("rates_by_township"))
+    st.dataframe(rate_table(by_township), hide_index=True, use_container_width=True)
+with right:
+    st.subheader(t("rates_by_platform"))
+    st.dataframe(rate_table(by_platform), hide_index=True, use_container_width=True)
+
+st.subheader(t("issues_list"))
+if shown.empty:
+    st.info(t("issues_none"))
+    st.stop()
+listing = queries.with_labels(pd.DataFrame(shown.drop(columns="geom")), lang())
+listing["overdue"] = listing["overdue"].map({True: t("yes"), False: t("no")})
+st.dataframe(
+    listing[list(LIST_COLUMNS)].rename(columns=lambda c: t(LIST_COLUMNS[c])),
+    hide_index=True,
+    use_container_width=True,
+)
+numbers = list(listing["number"])
+picked = st.selectbox(t("open_which"), numbers, key=session.ISSUES_OPEN)
+page_link("views/ticket.py", t("open_ticket", number=picked), {"number": picked})

@@ -1,0 +1,169 @@
+"""巡查记录 / Patrols: filtered list, one patrol's detail, and the analyst's accept/reject."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core import settings
+from core.errors import ShuijianError
+from geo.database import session_scope
+from layers.patrols import patrol_map
+from tracks import records
+from tracks.plausibility import FLAG_LABELS_ZH
+from tracks.review import REVIEW_ROLES, review_patrol
+from ui import cached, session
+from ui.i18n import lang, t
+from ui.page import PATROL_ROLES, guard, show_error
+
+LIST_COLUMNS = {
+    "patrol_id": "col_patrol",
+    "deputy_name": "col_deputy",
+    "started": "col_started",
+    "distance_km": "col_distance",
+    "visits": "col_visits",
+    "flagged": "col_flagged",
+    "review": "col_review",
+    "counts": "col_counts",
+}
+VISIT_COLUMNS = {
+    "site_name": "col_site",
+    "arrived": "col_arrived",
+    "left": "col_left",
+    "dwell_min": "col_dwell",
+    "is_assigned": "col_assigned",
+}
+
+
+def labelled(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """The columns a table shows, under their labels in the current language."""
+    return frame[list(columns)].rename(columns=lambda c: t(columns[c]))
+
+
+user = guard(PATROL_ROLES)
+st.title(t("patrols_heading"))
+engine = session.engine()
+own = user.role == "deputy"
+today = records.local_now().date()
+cols = st.columns(4)
+township_id = deputy_id = None
+if own:
+    deputy_id = user.deputy_id if user.deputy_id is not None else -1
+else:
+    towns = dict(cached.township_options(engine))
+    township_id = cols[0].selectbox(
+        t("township"),
+        [None, *towns],
+        key=session.PATROL_TOWNSHIP,
+        format_func=lambda i: t("all_townships") if i is None else towns[i],
+    )
+    deputies = dict(cached.deputy_options(engine))
+    deputy_id = cols[1].selectbox(
+        t("col_deputy"),
+        [None, *deputies],
+        key=session.PATROL_DEPUTY,
+        format_func=lambda i: t("all_deputies") if i is None else deputies[i],
+    )
+dates = cols[2].date_input(
+    t("date_range"), value=(today - timedelta(days=90), today), key=session.PATROL_DATES
+)
+flagged = cols[3].checkbox(t("flagged_only"), key=session.PATROL_FLAGGED)
+date_from = dates[0] if len(dates) > 0 else None
+date_to = dates[1] if len(dates) > 1 else None
+with session_scope(engine) as s:
+    listing = records.list_patrols(
+        s,
+        township_id=township_id,
+        deputy_id=deputy_id,
+        date_from=date_from,
+        date_to=date_to,
+        flagged_only=flagged,
+    )
+if listing.empty:
+    st.info(t("no_patrols"))
+    st.stop()
+st.dataframe(labelled(listing, LIST_COLUMNS), hide_index=True)
+names = {
+    int(r.patrol_id): f"#{r.patrol_id} {r.deputy_name} {r.started}" for r in listing.itertuples()
+}
+patrol_id = st.selectbox(
+    t("patrol_select"), list(names), format_func=names.get, key=session.PATROL_SELECTED
+)
+
+detail_area = st.container()
+if user.role in REVIEW_ROLES and bool(listing.set_index("patrol_id").loc[patrol_id, "flagged"]):
+    with st.form("shuijian_review_form"):
+        st.subheader(t("review_heading"))
+        decision = st.radio(
+            t("col_decision"),
+            ["accept", "reject"],
+            horizontal=True,
+            format_func=lambda d: t(f"decision_{d}"),
+            key=session.REVIEW_DECISION,
+        )
+        reason = st.text_area(t("review_reason"), key=session.REVIEW_REASON)
+        if st.form_submit_button(t("review_submit")):
+            if not reason.strip():
+                st.error(t("review_need_reason"))
+            else:
+                try:
+                    with session_scope(engine) as s:
+                        review_patrol(s, patrol_id, decision, reason, user.user_id, user.role)
+                    st.success(t("review_saved"))
+                except ShuijianError as error:
+                    show_error(error)
+
+with detail_area:
+    try:
+        with session_scope(engine) as s:
+            detail = records.patrol_detail(s, patrol_id, user)
+            visited = records.sites_of(s, [int(i) for i in detail.visits["site_id"].unique()])
+    except ShuijianError as error:
+        show_error(error)
+        st.stop()
+    head = detail.header
+    row = st.columns(4)
+    row[0].metric(t("col_deputy"), str(head["deputy_name"]))
+    row[1].metric(t("col_started"), str(head["started"])[:16])
+    row[2].metric(t("col_distance"), f"{float(head['distance_m']) / 1000:.2f}")
+    row[3].metric(t("col_counts"), t("yes") if head["counts"] else t("no"))
+    if head["notes"]:
+        st.caption(f"{t('notes')}: {head['notes']}")
+    st_folium(
+        patrol_map(detail.track, visited, lang(), settings.get("tianditu_key")),
+        height=420,
+        use_container_width=True,
+        returned_objects=[],
+        key=f"patrol_map_{patrol_id}_{lang()}",
+    )
+    st.subheader(t("visits_heading"))
+    st.dataframe(labelled(detail.visits, VISIT_COLUMNS), hide_index=True)
+    st.subheader(t("flags_heading"))
+    for flag in detail.flags.itertuples():
+        label = FLAG_LABELS_ZH.get(flag.code, flag.code) if lang() == "zh" else flag.code
+        st.warning(t("flag_line", label=label, message=flag.message))
+    if detail.flags.empty:
+        st.caption(t("none_yet"))
+    st.subheader(t("answers_heading"))
+    if detail.answers.empty:
+        st.caption(t("none_yet"))
+    else:
+        st.dataframe(
+            detail.answers.assign(
+                answer=detail.answers["answer"].map({True: t("yes"), False: t("no")})
+            ),
+            hide_index=True,
+        )
+    st.subheader(t("photos_heading"))
+    for photo in detail.photos:
+        st.image(photo["content"], caption=photo["caption"] or photo["filename"], width=320)
+    if not detail.photos:
+        st.caption(t("none_yet"))
+    st.subheader(t("reviews_heading"))
+    if detail.reviews.empty:
+        st.caption(t("none_yet"))
+    else:
+        st.dataframe(detail.reviews, hide_index=True)

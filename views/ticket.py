@@ -1,0 +1,250 @@
+"""交办单 / Ticket: header, timeline, photos, a small map, and the moves this user may make now.
+
+Who may view: leaders, analysts and admins every ticket; a deputy their own reports, tickets
+they follow and tickets in their township (tickets.queries.may_view). Who may act comes from
+the lifecycle table (`allowed_actions`) for the role the user plays (`actor_for`): the reporting
+deputy withdraws, re-inspects and rates; analysts dispatch (re-routing after a rejection) and,
+for a platform without an API, accept, return or feed back on its behalf.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import streamlit as st
+from shapely import Point
+from streamlit_folium import st_folium
+
+from core import settings
+from core.errors import PermissionDenied, ShuijianError
+from geo.database import session_scope
+from geo.vocab import checklist_for
+from layers.tickets import ticket_map
+from tickets import queries
+from tickets.lifecycle import RATINGS, allowed_actions
+from tickets.service import (
+    Actor,
+    Upload,
+    actor_for,
+    get_ticket,
+    move,
+    rate,
+    reinspect,
+    status_of,
+)
+from ui import cached, session
+from ui.i18n import lang, t
+from ui.page import TICKET_ROLES, guard, page_link, show_error
+
+PHOTO_TYPES = ["jpg", "jpeg", "png"]
+# Moves the platform makes; an analyst makes them only for a platform without an API.
+PLATFORM_MOVES = ("accept", "reject", "feedback")
+# rate() closes or reopens by itself; there is no separate button for them.
+AUTOMATIC = ("close", "reopen")
+TIMELINE_COLUMNS = {
+    "at": "col_at",
+    "who": "col_who",
+    "action": "col_action",
+    "change": "col_change",
+    "comment": "col_comment",
+    "attachments": "col_attachments",
+}
+
+user = guard(TICKET_ROLES)
+st.title(t("ticket_heading"))
+engine = session.engine()
+state = st.session_state
+
+
+def key(action: str, name: str) -> str:
+    return f"{session.TICKET_ACTION_PREFIX}_{action}_{name}"
+
+
+number = st.query_params.get("number") or state.get(session.TICKET_NUMBER) or ""
+number = st.text_input(t("ticket_number"), value=number).strip()
+if not number:
+    st.info(t("ticket_need_number"))
+    st.stop()
+state[session.TICKET_NUMBER] = number
+if st.query_params.get("number") != number:
+    st.query_params["number"] = number
+
+flash = state.pop(session.TICKET_FLASH, None)
+if flash:
+    st.success(flash)
+
+try:
+    with session_scope(engine) as s:
+        detail = queries.ticket_detail(s, number, user, lang())
+        ticket = get_ticket(s, number)
+        status = status_of(s, ticket.id)
+        try:
+            actor: Actor | None = actor_for(user, ticket)
+        except PermissionDenied:
+            actor = None  # a leader, or a deputy viewing someone else's report: read only
+except ShuijianError as error:
+    show_error(error)
+    st.stop()
+
+head = detail.header
+row = st.columns(4)
+row[0].metric(t("col_number"), str(head["number"]))
+row[1].metric(t("col_status"), str(head["status_label"]))
+row[2].metric(t("col_category"), str(head["category"]))
+row[3].metric(t("col_platform"), str(head["platform"]))
+row = st.columns(4)
+row[0].metric(t("col_township"), str(head["township"] or "—"))
+row[1].metric(t("col_site"), str(head["site"] or "—"))
+row[2].metric(t("col_deadline"), str(head["deadline"]))
+row[3].metric(t("col_overdue"), t("yes") if head["overdue"] else t("no"))
+if head["overdue"]:
+    st.error(t("ticket_overdue", deadline=head["deadline"]))
+st.markdown(f"**{t('report_description')}**：{head['description']}")
+st.caption(t("ticket_reported_by", who=head["reporter"] or "—", at=head["reported_at"]))
+if detail.followers:
+    st.caption(t("ticket_followers", names="、".join(detail.followers)))
+
+st.subheader(t("timeline_heading"))
+st.dataframe(
+    detail.timeline[list(TIMELINE_COLUMNS)].rename(columns=lambda c: t(TIMELINE_COLUMNS[c])),
+    hide_index=True,
+    use_container_width=True,
+)
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("photos_heading"))
+    if not detail.photos:
+        st.caption(t("none_yet"))
+    for photo in detail.photos:
+        caption = photo["filename"] + (f" · {photo['taken_at']}" if photo["taken_at"] else "")
+        st.image(bytes(photo["content"]), caption=caption, width=280)
+with right:
+    st.subheader(t("map_heading"))
+    frame = gpd.GeoDataFrame(
+        [head], geometry=[Point(detail.lon, detail.lat)], crs=4326
+    )
+    st_folium(
+        ticket_map(frame, lang(), settings.get("tianditu_key")),
+        height=300,
+        use_container_width=True,
+        returned_objects=[],
+        key=f"ticket_map_{number}_{lang()}",
+    )
+
+page_link("views/worklist.py", t("back_to_worklist"))
+
+# ------------------------------------------------------------------ actions
+st.subheader(t("actions_heading"))
+actions = [a for a in allowed_actions(status, actor.kind) if a not in AUTOMATIC] if actor else []
+if actor is not None and actor.kind == "analyst" and detail.platform_has_api:
+    actions = [a for a in actions if a not in PLATFORM_MOVES]
+if actor is None or not actions:
+    st.caption(t("no_actions"))
+    st.stop()
+acting: Actor = actor
+
+
+def _done(message: str) -> None:
+    state[session.TICKET_FLASH] = message
+    st.rerun()
+
+
+def _run(
+    action: str, comment: str | None = None, payload: dict | None = None,
+    photos: list[Upload] | None = None,
+) -> None:
+    """One simple move through the service; a refusal is shown, the page stays."""
+    try:
+        with session_scope(engine) as s:
+            move(s, get_ticket(s, number), action, acting, comment=comment, payload=payload,
+                 photos=photos or [])
+    except ShuijianError as error:
+        show_error(error)
+    else:
+        _done(t("action_done", action=queries.action_label(action, lang())))
+
+
+def _uploads(files: list | None) -> list[Upload]:
+    return [Upload(f.name, f.getvalue()) for f in files or []]
+
+
+platform_code = str(head["platform_code"])
+behalf = {"on_behalf": platform_code}
+if "dispatch" in actions:
+    with st.form(key("dispatch", "form")):
+        platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
+        codes = list(platforms)
+        target = st.selectbox(
+            t("dispatch_platform"), codes, index=codes.index(platform_code),
+            format_func=lambda c: platforms[c][1 if lang() == "en" else 0],
+            key=key("dispatch", "platform"),
+        )
+        comment = st.text_input(t("col_comment"), key=key("dispatch", "comment"))
+        if st.form_submit_button(t("do_dispatch"), key=key("dispatch", "submit")):
+            _run("dispatch", comment=comment or None, payload={"platform": target})
+if "accept" in actions and st.button(t("do_accept"), key=key("accept", "submit")):
+    _run("accept", payload=behalf)
+if "reject" in actions:
+    with st.form(key("reject", "form")):
+        reason = st.text_input(t("reject_reason"), key=key("reject", "comment"))
+        if st.form_submit_button(t("do_reject"), key=key("reject", "submit")):
+            _run("reject", comment=reason, payload=behalf)
+if "feedback" in actions:
+    with st.form(key("feedback", "form")):
+        comment = st.text_area(t("feedback_comment"), key=key("feedback", "comment"))
+        files = st.file_uploader(t("photos"), type=PHOTO_TYPES, accept_multiple_files=True,
+                                 key=key("feedback", "photos"))
+        if st.form_submit_button(t("do_feedback"), key=key("feedback", "submit")):
+            _run("feedback", comment=comment or None, payload=behalf, photos=_uploads(files))
+if "reinspect" in actions:
+    with st.form(key("reinspect", "form")):
+        st.markdown(f"**{t('reinspect_heading')}**")
+        st.caption(t("reinspect_note"))
+        items = checklist_for(detail.site_kind or "pond")
+        answers = {
+            item: st.radio(
+                names[1 if lang() == "en" else 0], [False, True], horizontal=True,
+                format_func=lambda v: t("yes") if v else t("no"), key=key("reinspect", item),
+            )
+            for item, names in items.items()
+        }
+        resolved = st.radio(
+            t("reinspect_resolved"), [True, False], horizontal=True,
+            format_func=lambda v: t("yes") if v else t("no"), key=key("reinspect", "resolved"),
+        )
+        files = st.file_uploader(t("reinspect_photos"), type=PHOTO_TYPES,
+                                 accept_multiple_files=True, key=key("reinspect", "photos"))
+        comment = st.text_area(t("col_comment"), key=key("reinspect", "comment"))
+        if st.form_submit_button(t("do_reinspect"), key=key("reinspect", "submit")):
+            try:
+                with session_scope(engine) as s:
+                    reinspect(
+                        s, get_ticket(s, number), acting, resolved=resolved, checklist=answers,
+                        photos=_uploads(files), comment=comment or None,
+                    )
+            except ShuijianError as error:
+                show_error(error)
+            else:
+                _done(t("action_done", action=queries.action_label(
+                    "reinspect" if resolved else "reinspect_fail", lang())))
+if "rate" in actions:
+    with st.form(key("rate", "form")):
+        rating = st.radio(
+            t("rate_heading"), list(RATINGS), horizontal=True,
+            format_func=lambda r: queries.rating_label(r, lang()), key=key("rate", "rating"),
+        )
+        comment = st.text_input(t("col_comment"), key=key("rate", "comment"))
+        if st.form_submit_button(t("do_rate"), key=key("rate", "submit")):
+            try:
+                with session_scope(engine) as s:
+                    rate(s, get_ticket(s, number), acting, rating, comment or None)
+            except ShuijianError as error:
+                show_error(error)
+            else:
+                _done(t("action_done", action=queries.rating_label(rating, lang())))
+if "withdraw" in actions:
+    with st.form(key("withdraw", "form")):
+        comment = st.text_input(t("withdraw_reason"), key=key("withdraw", "comment"))
+        if st.form_submit_button(t("do_withdraw"), key=key("withdraw", "submit")):
+            _run("withdraw", comment=comment or None)
+

@@ -1,0 +1,148 @@
+"""上传巡查轨迹 / Upload: GPX files in, one verdict per file, then checklist, photos and notes."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core import settings
+from core.auth import SignedIn
+from core.errors import ShuijianError
+from geo.database import session_scope
+from geo.vocab import checklist_for
+from layers.patrols import patrol_map
+from tracks import records
+from ui import cached, session
+from ui.i18n import lang, t
+from ui.page import UPLOAD_ROLES, guard, show_error
+
+VISIT_COLUMNS = {
+    "site_name": "col_site",
+    "site_code": "col_code",
+    "arrived": "col_arrived",
+    "left": "col_left",
+    "dwell_min": "col_dwell",
+    "is_assigned": "col_assigned",
+}
+
+
+def show_outcome(o: records.UploadOutcome) -> None:
+    """Success with visits and flags, duplicate as info, refusal with its reason."""
+    if o.refused is not None:
+        st.error(t("upload_refused", name=o.filename, reason=o.refused))
+        return
+    if o.duplicate:
+        st.info(t("upload_duplicate", name=o.filename, patrol=o.patrol_id))
+        return
+    state = t("state_flagged") if o.flags else t("state_verified")
+    st.success(
+        t("upload_ok", name=o.filename, patrol=o.patrol_id, visits=len(o.visits), state=state)
+    )
+    st.caption(o.summary)
+    for code, label_zh, message in o.flags:
+        st.warning(t("flag_line", label=label_zh if lang() == "zh" else code, message=message))
+    for note in o.notes:
+        st.caption(note)
+    if len(o.visits):
+        frame = o.visits[list(VISIT_COLUMNS)].rename(columns=lambda c: t(VISIT_COLUMNS[c]))
+        st.dataframe(frame, hide_index=True)
+    else:
+        st.caption(t("no_visits"))
+
+
+def record_form(o: records.UploadOutcome, user: SignedIn) -> None:
+    """The yes/no checklist per visited site, photos and notes, saved in one transaction."""
+    pid = o.patrol_id
+    sites = o.visits.drop_duplicates("site_id")
+    with st.form(f"{session.RECORD_FORM_PREFIX}_{pid}"):
+        answers: dict[int, dict[str, bool]] = {}
+        for site in sites.itertuples():
+            st.markdown(f"**{t('record_heading', patrol=pid, site=site.site_name)}**")
+            st.caption(t("checklist_heading"))
+            answers[int(site.site_id)] = {
+                item: st.radio(
+                    labels[0] if lang() == "zh" else labels[1],
+                    [False, True],
+                    format_func=lambda v: t("yes") if v else t("no"),
+                    horizontal=True,
+                    key=f"{session.CHECK_PREFIX}_{pid}_{site.site_id}_{item}",
+                )
+                for item, labels in checklist_for(site.kind).items()
+            }
+        photos = st.file_uploader(
+            t("photos"),
+            type=["jpg", "jpeg", "png"],
+            accept_multiple_files=True,
+            key=f"{session.RECORD_PHOTOS_PREFIX}_{pid}",
+        )
+        notes = st.text_area(t("notes"), key=f"{session.RECORD_NOTES_PREFIX}_{pid}")
+        if st.form_submit_button(t("record_save")):
+            try:
+                with session_scope(session.engine()) as s:
+                    saved = records.save_record(
+                        s,
+                        pid,
+                        user,
+                        answers=answers,
+                        notes=notes,
+                        photos=[records.Photo(p.getvalue(), p.name) for p in photos or []],
+                    )
+                st.success(t("record_saved", answers=saved["answers"], photos=saved["photos"]))
+            except ShuijianError as error:
+                show_error(error)
+
+
+user = guard(UPLOAD_ROLES)
+st.title(t("upload_heading"))
+engine = session.engine()
+with st.form("shuijian_upload_form"):
+    files = st.file_uploader(
+        t("upload_files"), type=["gpx"], accept_multiple_files=True, key=session.UPLOAD_FILES
+    )
+    gcj02 = st.checkbox(t("upload_gcj02"), key=session.UPLOAD_GCJ02)
+    deputy_id = user.deputy_id
+    if user.role != "deputy":
+        deputies = dict(cached.deputy_options(engine))
+        deputy_id = st.selectbox(
+            t("upload_deputy"), list(deputies), format_func=deputies.get, key=session.UPLOAD_DEPUTY
+        )
+    submitted = st.form_submit_button(t("upload_submit"))
+
+if submitted and not files:
+    st.warning(t("upload_none"))
+elif submitted and deputy_id is None:
+    st.error(t("upload_no_deputy"))
+elif submitted and deputy_id is not None:
+    bar = st.progress(0.0)
+    outcomes = []
+    for i, f in enumerate(files, start=1):
+        bar.progress(
+            (i - 1) / len(files), text=t("upload_progress", name=f.name, i=i, n=len(files))
+        )
+        outcomes.append(
+            records.ingest_upload(
+                engine, f.getvalue(), f.name, deputy_id=deputy_id, uploader=user, gcj02=gcj02
+            )
+        )
+    bar.progress(1.0)
+    st.session_state[session.UPLOAD_RESULTS] = outcomes
+
+outcomes = st.session_state.get(session.UPLOAD_RESULTS, [])
+for outcome in outcomes:
+    show_outcome(outcome)
+stored = [o for o in outcomes if o.stored]
+if stored:
+    with session_scope(engine) as s:
+        tracks = records.tracks_of(s, [o.patrol_id for o in stored])
+        visited = records.sites_of(s, sorted({int(v) for o in stored for v in o.visits["site_id"]}))
+    st.subheader(t("upload_map"))
+    st_folium(
+        patrol_map(tracks, visited, lang(), settings.get("tianditu_key")),
+        height=460,
+        use_container_width=True,
+        returned_objects=[],
+        key=f"upload_map_{'_'.join(str(o.patrol_id) for o in stored)}_{lang()}",
+    )
+    for outcome in stored:
+        if len(outcome.visits):
+            record_form(outcome, user)
