@@ -1,8 +1,9 @@
-"""Starts `streamlit run streamlit_app.py` on a free local port for browser tests."""
+"""Scaffolding for the browser tests: a local streamlit server and an offline chromium page."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,9 +13,30 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request, Route
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -38,9 +60,19 @@ def streamlit_server(database_url: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k != "TIANDITU_KEY"}
     env["DATABASE_URL"] = database_url
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "streamlit_app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -65,3 +97,50 @@ def streamlit_server(database_url: str) -> Iterator[str]:
             process.wait(timeout=10)
         if process.stdout:
             process.stdout.close()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
+
+
+def require_chromium() -> None:
+    """Skip the test when Debian's chromium is not installed."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+@contextmanager
+def offline_page(viewport: dict) -> Iterator[tuple[Page, list[str]]]:
+    """Yield a page in headless chromium and the URLs it tried to reach outside the machine.
+
+    Requests leaving the machine are aborted and recorded; the browser is closed afterwards.
+    """
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=viewport)
+
+            def refuse_outside(route: Route, request: Request) -> None:
+                if is_local(request.url):
+                    route.continue_()
+                else:
+                    outside.append(request.url)
+                    route.abort()
+
+            context.route("**/*", refuse_outside)
+            page = context.new_page()
+            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+            yield page, outside
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill the sign-in form and press 登录."""
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

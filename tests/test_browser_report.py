@@ -4,7 +4,6 @@ leaves the machine."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +13,21 @@ from sqlalchemy import Engine, text
 
 from core.photos import jpeg_with_exif
 from layers.tickets import CHOSEN_COLOUR, STATUS_COLOURS
-from tests.browser import streamlit_server
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, _is_local
+from tests.browser import (
+    ARTIFACTS,
+    MAP_IFRAME,
+    offline_page,
+    require_chromium,
+    sign_in,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def server(demo_copy: Engine) -> Iterator[str]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    require_chromium()
     with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
         yield url
 
@@ -48,101 +52,74 @@ def site_point(engine: Engine, username: str) -> tuple[float, float, str]:
 def test_deputy_reports_on_the_map_and_sees_the_ticket(
     server: str, demo_copy: Engine, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import Request, Route, expect, sync_playwright
+    from playwright.sync_api import expect
 
     lon, lat, township = site_point(demo_copy, "d0001")
     photo = tmp_path / "现场.jpg"
     photo.write_bytes(jpeg_with_exif(lon, lat, datetime.now(UTC), size=240))
 
-    outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    with offline_page({"width": 1400, "height": 1600}) as (page, outside):
+        page.goto(server, wait_until="domcontentloaded")
+        sign_in(page, "d0001", "deputy-demo")
+        expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
 
-            def refuse_outside(route: Route, request: Request) -> None:
-                if _is_local(request.url):
-                    route.continue_()
-                else:
-                    outside.append(request.url)
-                    route.abort()
+        page.get_by_role("link", name="上报问题").click()
+        expect(page.get_by_role("heading", name="上报问题")).to_be_visible(timeout=30_000)
+        map_frame = page.frame_locator(MAP_IFRAME)
+        container = map_frame.locator(".leaflet-container")
+        expect(container).to_be_visible(timeout=60_000)
+        expect(map_frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
+        page.wait_for_timeout(1000)  # let fitBounds settle before measuring pixels
+        frame = page.locator(MAP_IFRAME).element_handle().content_frame()
+        assert frame is not None
+        x, y = frame.evaluate(
+            "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]);"
+            " return [p.x, p.y]; }",
+            [lat, lon],
+        )
+        container.click(position={"x": x, "y": y})
+        expect(page.get_by_text(f"（{township}，附近点位").first).to_be_visible(timeout=30_000)
 
-            context.route("**/*", refuse_outside)
-            page = context.new_page()
-            page.on("request", lambda r: None if _is_local(r.url) else outside.append(r.url))
-            page.goto(server, wait_until="domcontentloaded")
-            page.get_by_label("用户名").fill("d0001")
-            page.get_by_label("密码").fill("deputy-demo")
-            page.get_by_role("button", name="登录").click()
-            expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
+        page.get_by_test_id("stSelectbox").filter(has_text="问题类别").click()
+        page.get_by_role("option", name="死鱼", exact=True).click()
+        description = page.get_by_label("问题描述")
+        description.fill("水面漂浮大量死鱼，有异味")
+        description.press("Control+Enter")
+        page.locator('input[type="file"]').first.set_input_files(str(photo))
+        expect(page.get_by_text("现场.jpg").first).to_be_visible(timeout=30_000)
+        chosen = map_frame.locator(f'.leaflet-overlay-pane path[fill="{CHOSEN_COLOUR}"]')
+        expect(chosen).to_have_count(1, timeout=30_000)  # the chosen place, a red dot
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report_form.png"), full_page=True)
+        page.get_by_role("button", name="提交上报").click()
+        expect(page.get_by_text("已上报，交办单号").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_label("问题描述")).to_have_value("", timeout=30_000)
 
-            page.get_by_role("link", name="上报问题").click()
-            expect(page.get_by_role("heading", name="上报问题")).to_be_visible(timeout=30_000)
-            map_frame = page.frame_locator(MAP_IFRAME)
-            container = map_frame.locator(".leaflet-container")
-            expect(container).to_be_visible(timeout=60_000)
-            expect(map_frame.locator(".leaflet-overlay-pane path").first).to_be_attached(
-                timeout=30_000
-            )
-            page.wait_for_timeout(1000)  # let fitBounds settle before measuring pixels
-            frame = page.locator(MAP_IFRAME).element_handle().content_frame()
-            assert frame is not None
-            x, y = frame.evaluate(
-                "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]);"
-                " return [p.x, p.y]; }",
-                [lat, lon],
-            )
-            container.click(position={"x": x, "y": y})
-            expect(page.get_by_text(f"（{township}，附近点位").first).to_be_visible(
-                timeout=30_000
-            )
+        with demo_copy.connect() as conn:
+            number, description_saved, photos = conn.execute(
+                text(
+                    "SELECT t.number, t.description, (SELECT count(*) FROM "
+                    "ticket_attachment a WHERE a.ticket_id = t.id) FROM ticket t"
+                )
+            ).one()
+        assert description_saved == "水面漂浮大量死鱼，有异味" and photos == 1
+        expect(page.get_by_text(number).first).to_be_visible()
+        expect(map_frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
 
-            page.get_by_test_id("stSelectbox").filter(has_text="问题类别").click()
-            page.get_by_role("option", name="死鱼", exact=True).click()
-            description = page.get_by_label("问题描述")
-            description.fill("水面漂浮大量死鱼，有异味")
-            description.press("Control+Enter")
-            page.locator('input[type="file"]').first.set_input_files(str(photo))
-            expect(page.get_by_text("现场.jpg").first).to_be_visible(timeout=30_000)
-            chosen = map_frame.locator(f'.leaflet-overlay-pane path[fill="{CHOSEN_COLOUR}"]')
-            expect(chosen).to_have_count(1, timeout=30_000)  # the chosen place, a red dot
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "report_form.png"), full_page=True)
-            page.get_by_role("button", name="提交上报").click()
-            expect(page.get_by_text("已上报，交办单号").first).to_be_visible(timeout=60_000)
-            expect(page.get_by_label("问题描述")).to_have_value("", timeout=30_000)
-
-            with demo_copy.connect() as conn:
-                number, description_saved, photos = conn.execute(
-                    text(
-                        "SELECT t.number, t.description, (SELECT count(*) FROM "
-                        "ticket_attachment a WHERE a.ticket_id = t.id) FROM ticket t"
-                    )
-                ).one()
-            assert description_saved == "水面漂浮大量死鱼，有异味" and photos == 1
-            expect(page.get_by_text(number).first).to_be_visible()
-            expect(map_frame.locator(".leaflet-overlay-pane path").first).to_be_attached(
-                timeout=30_000
-            )
-            page.wait_for_timeout(1000)
-            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-
-            page.get_by_role("link", name="问题地图").click()
-            expect(page.get_by_role("heading", name="问题地图")).to_be_visible(timeout=30_000)
-            metrics = page.get_by_test_id("stMetric")
-            expect(metrics.filter(has_text="显示件数")).to_contain_text("1", timeout=30_000)
-            issues = page.frame_locator(MAP_IFRAME)
-            marker = issues.locator(
-                f'.leaflet-overlay-pane path[fill="{STATUS_COLOURS["assigned"]}"]'
-            )
-            expect(marker).to_have_count(1, timeout=60_000)
-            expect(issues.locator(".shuijian-legend")).to_contain_text("交办")
-            page.locator(MAP_IFRAME).scroll_into_view_if_needed()
-            marker.click()
-            expect(issues.locator(".leaflet-popup-content")).to_contain_text(number)
-            expect(issues.locator(".leaflet-popup-content")).to_contain_text("便民服务平台")
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(ARTIFACTS / "issues_map.png"), full_page=True)
-        finally:
-            browser.close()
+        page.get_by_role("link", name="问题地图").click()
+        expect(page.get_by_role("heading", name="问题地图")).to_be_visible(timeout=30_000)
+        metrics = page.get_by_test_id("stMetric")
+        expect(metrics.filter(has_text="显示件数")).to_contain_text("1", timeout=30_000)
+        issues = page.frame_locator(MAP_IFRAME)
+        marker = issues.locator(f'.leaflet-overlay-pane path[fill="{STATUS_COLOURS["assigned"]}"]')
+        expect(marker).to_have_count(1, timeout=60_000)
+        expect(issues.locator(".shuijian-legend")).to_contain_text("交办")
+        page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+        marker.click()
+        expect(issues.locator(".leaflet-popup-content")).to_contain_text(number)
+        expect(issues.locator(".leaflet-popup-content")).to_contain_text("便民服务平台")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "issues_map.png"), full_page=True)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"

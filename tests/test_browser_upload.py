@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.browser import streamlit_server
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, _is_local
+from tests.browser import (
+    ARTIFACTS,
+    MAP_IFRAME,
+    offline_page,
+    require_chromium,
+    sign_in,
+    streamlit_server,
+)
 from tests.test_ingest import track_through
 from tracks.synth import to_gpx_bytes
 
@@ -20,8 +25,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(demo_copy: Engine) -> Iterator[str]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    require_chromium()
     with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
         yield url
 
@@ -44,7 +48,7 @@ def _assigned_site(engine: Engine, username: str) -> tuple[int, str]:
 def test_deputy_uploads_a_track_and_sees_the_visit(
     server: str, demo_copy: Engine, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import Request, Route, expect, sync_playwright
+    from playwright.sync_api import expect
 
     site_id, site_name = _assigned_site(demo_copy, "d0001")
     start = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
@@ -52,51 +56,33 @@ def test_deputy_uploads_a_track_and_sees_the_visit(
     gpx = tmp_path / "巡查.gpx"
     gpx.write_bytes(to_gpx_bytes(lon, lat, t, name="巡查"))
 
-    outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    with offline_page({"width": 1400, "height": 1400}) as (page, outside):
+        page.goto(server, wait_until="domcontentloaded")
+        sign_in(page, "d0001", "deputy-demo")
+        expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
 
-            def refuse_outside(route: Route, request: Request) -> None:
-                if _is_local(request.url):
-                    route.continue_()
-                else:
-                    outside.append(request.url)
-                    route.abort()
+        page.get_by_role("link", name="上传巡查轨迹").click()
+        expect(page.get_by_role("heading", name="上传巡查轨迹")).to_be_visible(timeout=30_000)
+        page.locator('input[type="file"]').first.set_input_files(str(gpx))
+        expect(page.get_by_text("巡查.gpx").first).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="上传并核验").click()
 
-            context.route("**/*", refuse_outside)
-            page = context.new_page()
-            page.goto(server, wait_until="domcontentloaded")
-            page.get_by_label("用户名").fill("d0001")
-            page.get_by_label("密码").fill("deputy-demo")
-            page.get_by_role("button", name="登录").click()
-            expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
+        success = page.get_by_test_id("stAlertContentSuccess")
+        expect(success).to_contain_text("已保存为巡查", timeout=60_000)
+        expect(success).to_contain_text("轨迹核验通过")
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)
 
-            page.get_by_role("link", name="上传巡查轨迹").click()
-            expect(page.get_by_role("heading", name="上传巡查轨迹")).to_be_visible(timeout=30_000)
-            page.locator('input[type="file"]').first.set_input_files(str(gpx))
-            expect(page.get_by_text("巡查.gpx").first).to_be_visible(timeout=30_000)
-            page.get_by_role("button", name="上传并核验").click()
-
-            success = page.get_by_test_id("stAlertContentSuccess")
-            expect(success).to_contain_text("已保存为巡查", timeout=60_000)
-            expect(success).to_contain_text("轨迹核验通过")
-            expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)
-
-            frame = page.frame_locator(MAP_IFRAME)
-            expect(frame.locator(".leaflet-container")).to_be_visible(timeout=60_000)
-            expect(frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
-            legend = frame.locator(".shuijian-legend")
-            expect(legend).to_contain_text("到访点位")
-            expect(legend).to_contain_text(site_name)
-            expect(page.get_by_text("标准化巡查描述（是/否）").first).to_be_visible()
-            page.locator(MAP_IFRAME).scroll_into_view_if_needed()
-            page.wait_for_timeout(1000)
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
-        finally:
-            browser.close()
+        frame = page.frame_locator(MAP_IFRAME)
+        expect(frame.locator(".leaflet-container")).to_be_visible(timeout=60_000)
+        expect(frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
+        legend = frame.locator(".shuijian-legend")
+        expect(legend).to_contain_text("到访点位")
+        expect(legend).to_contain_text(site_name)
+        expect(page.get_by_text("标准化巡查描述（是/否）").first).to_be_visible()
+        page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"
     with demo_copy.connect() as conn:
         visited = conn.scalar(
@@ -107,47 +93,28 @@ def test_deputy_uploads_a_track_and_sees_the_visit(
 
 @pytest.fixture
 def demo_server(demo_url: str) -> Iterator[str]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    require_chromium()
     with streamlit_server(demo_url) as url:
         yield url
 
 
 def test_leader_sees_the_coverage_gaps_offline(demo_server: str) -> None:
-    from playwright.sync_api import Request, Route, expect, sync_playwright
+    from playwright.sync_api import expect
 
-    outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1500})
-
-            def refuse_outside(route: Route, request: Request) -> None:
-                if _is_local(request.url):
-                    route.continue_()
-                else:
-                    outside.append(request.url)
-                    route.abort()
-
-            context.route("**/*", refuse_outside)
-            page = context.new_page()
-            page.goto(demo_server, wait_until="domcontentloaded")
-            page.get_by_label("用户名").fill("leader")
-            page.get_by_label("密码").fill("leader-demo")
-            page.get_by_role("button", name="登录").click()
-            expect(page.get_by_text("全县水环境监督总览")).to_be_visible(timeout=60_000)
-            page.get_by_role("link", name="覆盖缺口").click()
-            expect(page.get_by_role("heading", name="覆盖缺口地图")).to_be_visible(timeout=30_000)
-            metrics = page.get_by_test_id("stMetric")
-            expect(metrics.filter(has_text="按期巡查占比")).to_be_visible(timeout=60_000)
-            frame = page.frame_locator(MAP_IFRAME)
-            expect(frame.locator(".leaflet-container")).to_be_visible(timeout=60_000)
-            expect(frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
-            expect(frame.locator(".shuijian-legend")).to_contain_text("死角")
-            page.locator(MAP_IFRAME).scroll_into_view_if_needed()
-            page.wait_for_timeout(1000)
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "coverage.png"), full_page=True)
-        finally:
-            browser.close()
+    with offline_page({"width": 1400, "height": 1500}) as (page, outside):
+        page.goto(demo_server, wait_until="domcontentloaded")
+        sign_in(page, "leader", "leader-demo")
+        expect(page.get_by_text("全县水环境监督总览")).to_be_visible(timeout=60_000)
+        page.get_by_role("link", name="覆盖缺口").click()
+        expect(page.get_by_role("heading", name="覆盖缺口地图")).to_be_visible(timeout=30_000)
+        metrics = page.get_by_test_id("stMetric")
+        expect(metrics.filter(has_text="按期巡查占比")).to_be_visible(timeout=60_000)
+        frame = page.frame_locator(MAP_IFRAME)
+        expect(frame.locator(".leaflet-container")).to_be_visible(timeout=60_000)
+        expect(frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
+        expect(frame.locator(".shuijian-legend")).to_contain_text("死角")
+        page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "coverage.png"), full_page=True)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"

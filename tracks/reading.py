@@ -1,10 +1,16 @@
 """GPX reading: an uploaded file is hostile input until proven otherwise.
 
-One parser: a guarded streaming ``lxml.etree.iterparse`` that fills numpy arrays. gpxpy builds a
-Python object per point (~23 k points/s, ~2 GB for 1 M points); this reads ~190 k points/s.
-Everything dangerous is refused *before* lxml sees the bytes: DOCTYPE/ENTITY declarations
-(billion laughs, XXE), oversize files, binary junk. lxml is then run with entity resolution,
-network access, DTD loading and huge trees all switched off, as a second line of defence.
+One parser: a guarded streaming lxml pull parser that fills numpy arrays. gpxpy builds a
+Python object per point (~23 k points/s, ~2 GB for 1 M points), so it only writes GPX
+(``tracks.synth``). Everything dangerous is refused *before* lxml sees the bytes: DOCTYPE/ENTITY
+declarations (billion laughs, XXE), oversize files, binary junk. lxml is then run with entity
+resolution, network access, DTD loading and huge trees all switched off, as a second line of
+defence.
+
+Why it is fast: Python never touches a track point one by one. The bytes are fed to lxml in
+chunks; per ``<trkseg>`` (or per batch of finished points of a long one) compiled XPath
+expressions pull the lat/lon/ele/time strings out in C, numpy/pandas convert them in one
+vectorised call, and the elements are deleted, so memory stays bounded by a chunk.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,7 +159,7 @@ def parse_gpx(
         max_bytes = int(float(settings.get("gpx_max_mb")) * 1024 * 1024)
     _refuse_before_parsing(data, max_bytes)
     payload, encoding = _to_parser_bytes(data)
-    return _iterparse(payload, encoding, naive_tz)
+    return _pull_parse(payload, encoding, naive_tz)
 
 
 # --- guards -------------------------------------------------------------------------------
@@ -179,7 +185,28 @@ def _doctype_refusal() -> GpxRefused:
     )
 
 
-def _to_parser_bytes(data: bytes) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class _Payload:
+    """UTF-8 bytes for lxml without an XML declaration: ``head`` (newlines standing in for the
+    declaration, so line numbers hold) then ``body[start:]``. Kept in two pieces so the common
+    case, a UTF-8 upload, is fed to lxml without copying it whole."""
+
+    head: bytes
+    body: bytes
+    start: int = 0
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        if self.head:
+            yield self.head
+        for i in range(self.start, len(self.body), size):
+            yield self.body[i : i + size]
+
+    def whole(self) -> bytes:
+        """The payload in one piece (error path only: finding a line number)."""
+        return self.head + self.body[self.start :]
+
+
+def _to_parser_bytes(data: bytes) -> tuple[_Payload, str]:
     """Detect the encoding and return UTF-8 bytes without an XML declaration for lxml.
 
     Order: a BOM (the only way to read UTF-16/32), else the declaration's encoding, else UTF-8,
@@ -196,23 +223,36 @@ def _to_parser_bytes(data: bytes) -> tuple[bytes, str]:
         text = _decode(data[_bom_len(data) :], bom_encoding, bom_encoding)
         if _DANGER_TEXT_RE.search(text):
             raise _doctype_refusal()
-        return _strip_decl_text(text).encode("utf-8"), bom_encoding
+        return _Payload(b"", _strip_decl_text(text).encode("utf-8")), bom_encoding
     if bom_encoding == "UTF-8":
         data = data[len(codecs.BOM_UTF8) :]
     declared = _declared_encoding(data)
     if declared is None or _codec_name(declared) == "utf-8":
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
+        if not _is_utf8(data):
             if declared is not None:
                 name = "GB18030 (declared UTF-8 but not valid UTF-8)"
             else:
                 name = "GB18030 (undeclared; not valid UTF-8)"
             text = _decode(data, "gb18030", name)
-            return _strip_decl_text(text).encode("utf-8"), name
+            return _Payload(b"", _strip_decl_text(text).encode("utf-8")), name
         return _strip_decl_bytes(data), "UTF-8" if declared is None else declared.upper()
     text = _decode(data, declared, declared.upper())
-    return _strip_decl_text(text).encode("utf-8"), declared.upper()
+    return _Payload(b"", _strip_decl_text(text).encode("utf-8")), declared.upper()
+
+
+def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
+    """Valid UTF-8? ASCII (most GPX) is checked without decoding; otherwise decoded in chunks so
+    a 100 MB upload never becomes a 100 MB string."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(data), chunk):
+            decoder.decode(view[i : i + chunk], final=i + chunk >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _bom_len(data: bytes) -> int:
@@ -251,12 +291,12 @@ def _decode(data: bytes, encoding: str, label: str) -> str:
         ) from None
 
 
-def _strip_decl_bytes(data: bytes) -> bytes:
+def _strip_decl_bytes(data: bytes) -> _Payload:
     """Replace the XML declaration by blank space, keeping line numbers for messages."""
     decl = _DECL_RE.match(data)
     if decl is None:
-        return data
-    return b"\n" * decl.group(0).count(b"\n") + data[decl.end() :]
+        return _Payload(b"", data)
+    return _Payload(b"\n" * decl.group(0).count(b"\n"), data, decl.end())
 
 
 def _strip_decl_text(text: str) -> str:
@@ -268,22 +308,31 @@ def _strip_decl_text(text: str) -> str:
 
 # --- parsing ------------------------------------------------------------------------------
 
+_PARSER_GUARDS: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "load_dtd": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+_CHUNK = 1 << 20  # bytes fed to lxml at a time (~10,000 track points)
+_KINDS = ("trkseg", "trk", "rtept", "rte", "wpt", "name")
+
 
 class _Collector:
-    """Columns filled during the single streaming pass (Python lists of strings, converted to
-    numpy in one vectorised step at the end). Line numbers are not recorded per point: on an
-    error a second pass finds the line of the offending point (cheaper on the normal path)."""
+    """Route points or waypoints, one Python step per element: files hold few of them, so the
+    simple path is the right one. On an error a second pass finds the line of the point."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, payload: _Payload) -> None:
         self.kind = kind
+        self.payload = payload
         self.lat: list[str | None] = []
         self.lon: list[str | None] = []
         self.ele: list[str | None] = []
         self.time: list[str | None] = []
         self.names: list[str | None] = []
-        self.group = array("i")  # segment (trkpt) or route (rtept) index; unused for wpt
-        self.track = array("i")
-        self.payload = b""
+        self.group: list[int] = []  # route index (rtept); unused for wpt
 
     def add(self, el: etree._Element, ele_tag: str, time_tag: str, name_tag: str) -> None:
         attrib = el.attrib
@@ -302,166 +351,278 @@ class _Collector:
         self.time.append(time)
         self.names.append(name)
 
-    def add_batch(self, anchor: etree._Element, xp: _BatchXPath, group: int, track: int) -> int:
-        """Read a batch of track points, then free them.
-
-        ``anchor`` is either a closed container (<trkseg>, <trk>: read all its points) or the
-        point just closed (read it and the points before it: the parser may already have
-        started later points, which must not be touched). Texts are gathered with
-        ``iter(tag)`` over the batch (C iteration) rather than a Python step per child.
-        """
-        if tags_local(anchor.tag) == "trkpt":
-            container = anchor.getparent()
-            if container is None:
-                return 0
-            upto = container.index(anchor) + 1
-        else:
-            container, upto = anchor, len(anchor)
-        pts = [c for c in container[:upto] if c.tag == xp.trkpt_tag]
-        n = len(pts)
-        if n:
-            self.lat.extend([p.get("lat") for p in pts])
-            self.lon.extend([p.get("lon") for p in pts])
-            self.time.extend(_aligned_texts(container, xp.time_tag, pts))
-            self.ele.extend(_aligned_texts(container, xp.ele_tag, pts))
-            self.names.extend([None] * n)
-            self.group.extend(array("i", [group]) * n)
-            self.track.extend(array("i", [track]) * n)
-        del container[:upto]
-        return n
-
     def line_of(self, index: int) -> int:
-        """Source line of the index-th point of this kind (error path only: a second pass)."""
-        parser = etree.iterparse(
-            io.BytesIO(self.payload), events=("end",), **_PARSER_GUARDS, tag=(f"{{*}}{self.kind}",)
-        )
-        for i, (_event, el) in enumerate(parser):
-            if i == index:
-                return int(el.sourceline or 0)
-        return 0
+        return _line_of(self.payload, self.kind, index)
 
     def __len__(self) -> int:
         return len(self.lat)
 
 
-def tags_local(tag: object) -> str:
-    """Local name of an element tag ('{ns}trkpt' → 'trkpt')."""
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+def _line_of(payload: _Payload, kind: str, index: int) -> int:
+    """Source line of the index-th element ``kind`` (error path only: a second pass)."""
+    parser = etree.iterparse(
+        io.BytesIO(payload.whole()), events=("end",), tag=(f"{{*}}{kind}",), **_PARSER_GUARDS
+    )
+    for i, (_event, el) in enumerate(parser):
+        if i == index:
+            return int(el.sourceline or 0)
+    return 0
 
 
-class _BatchXPath:
-    """Full tag names in the root's namespace."""
+class _PointXPath:
+    """Compiled XPath expressions reading the ``trkpt`` children of a container in C.
+
+    ``ele[1]``/``time[1]`` give at most one value per point, so a result as long as the point
+    list is aligned with it; a shorter one (a point without a time, an empty ``<time/>``) sends
+    that batch down the per-point path.
+    """
 
     def __init__(self, ns: str) -> None:
-        prefix = f"{{{ns}}}" if ns else ""
-        self.trkpt_tag = f"{prefix}trkpt"
-        self.ele_tag, self.time_tag = f"{prefix}ele", f"{prefix}time"
-        self.name_tag = f"{prefix}name"
+        spaces = {"g": ns} if ns else None
+        q = "g:" if ns else ""
+        self.trkpt_tag = f"{{{ns}}}trkpt" if ns else "trkpt"
+        self.ele_tag = f"{{{ns}}}ele" if ns else "ele"
+        self.time_tag = f"{{{ns}}}time" if ns else "time"
+
+        def xp(path: str) -> etree.XPath:
+            return etree.XPath(path, namespaces=spaces, smart_strings=False)
+
+        self.columns = {
+            "lat": xp(f"{q}trkpt/@lat"),
+            "lon": xp(f"{q}trkpt/@lon"),
+            "ele": xp(f"{q}trkpt/{q}ele[1]/text()"),
+            "time": xp(f"{q}trkpt/{q}time[1]/text()"),
+        }
+
+    def counted_in(self, el: etree._Element) -> dict[str, bool]:
+        """How many values ``el`` (one child) adds to each of ``columns`` right now."""
+        if el.tag != self.trkpt_tag:
+            return {"lat": False, "lon": False, "ele": False, "time": False}
+        ele, time = el.find(self.ele_tag), el.find(self.time_tag)
+        return {
+            "lat": el.get("lat") is not None,
+            "lon": el.get("lon") is not None,
+            "ele": ele is not None and ele.text is not None,
+            "time": time is not None and time.text is not None,
+        }
 
 
-def _aligned_texts(
-    container: etree._Element, tag: str, pts: list[etree._Element]
-) -> list[str | None]:
-    """Text of each point's ``tag`` child, one per point.
+class _TrackPoints:
+    """Track point columns, converted to numpy one batch (segment) at a time.
 
-    Fast path: all ``tag`` descendants in one C iteration, accepted when they line up with the
-    points (the first belongs to the first point, the n-th to the last). Otherwise one
-    ``findtext`` per point (points without times, or irregular files).
+    Bad coordinates and times are counted over the whole file and the first of each is kept
+    with its raw text, so the refusal names the same point and count as a one-shot reading.
     """
-    n = len(pts)
-    elems = list(container.iter(tag))
-    if (
-        len(elems) >= n
-        and elems[0].getparent() is pts[0]
-        and elems[n - 1].getparent() is pts[-1]
-        and (len(elems) == n or elems[n].getparent() is not pts[-1])
-    ):
-        return [e.text for e in elems[:n]]
-    return [p.findtext(tag) for p in pts]
+
+    def __init__(self, payload: _Payload, naive_tz: str) -> None:
+        self.payload = payload
+        self.naive_tz = naive_tz
+        self.n = 0
+        self.parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("lon", "lat", "ele", "time", "track", "segment")
+        }
+        self.bad_coord: tuple[int, str | None, str | None] | None = None
+        self.n_bad_coord = 0
+        self.bad_time: tuple[int, str | None] | None = None
+        self.n_bad_time = 0
+
+    def take(
+        self, container: etree._Element, xp: _PointXPath, segment: int, track: int, *, open_: bool
+    ) -> int:
+        """Read the ``trkpt`` children of ``container``; delete them if it is still open.
+
+        A closed container gives all of them (the caller then drops it whole). An open one
+        (still being parsed) gives all but its last child, which lxml may still be filling:
+        the columns are read over all children and the last child's share, counted at the
+        same moment, is cut off the end.
+        """
+        n_children = len(container)
+        k = n_children - 1 if open_ else n_children
+        if k <= 0:
+            return 0
+        cols = {part: f(container) for part, f in xp.columns.items()}
+        if open_:
+            for part, extra in xp.counted_in(container[-1]).items():
+                if extra:
+                    cols[part] = cols[part][:-1]
+        # Only <trkpt> children carry lat/lon: k of each means every child is a point with
+        # both. Otherwise (other elements among the points, a point without lat) per point.
+        if len(cols["lat"]) != k or len(cols["lon"]) != k:
+            return self._take_irregular(container, xp, segment, track, n_children, open_=open_)
+        for part in ("ele", "time"):
+            if 0 < len(cols[part]) != k:
+                cols.update(_per_point(list(container[:k]), xp, (part,)))
+        if open_:
+            del container[:k]
+        self._add(cols, k, segment, track)
+        return k
+
+    def _take_irregular(
+        self,
+        container: etree._Element,
+        xp: _PointXPath,
+        segment: int,
+        track: int,
+        n_children: int,
+        *,
+        open_: bool,
+    ) -> int:
+        """Other elements among the points (<name>, <extensions>, a <trkseg> inside <trk>):
+        the rare irregular container, read point by point."""
+        stop = n_children - 1 if open_ else n_children
+        pts = [c for c in container[:stop] if c.tag == xp.trkpt_tag]
+        if not pts:
+            return 0
+        cols = _per_point(pts, xp, ("lat", "lon", "ele", "time"))
+        for p in pts:
+            container.remove(p)
+        self._add(cols, len(pts), segment, track)
+        return len(pts)
+
+    def _add(self, cols: dict[str, list], k: int, segment: int, track: int) -> None:
+        lat = _floats(cols["lat"])
+        lon = _floats(cols["lon"])
+        bad = _bad_position(lat, lon)
+        if bad.any():
+            if self.bad_coord is None:
+                i = int(np.flatnonzero(bad)[0])
+                self.bad_coord = (self.n + i, cols["lat"][i], cols["lon"][i])
+            self.n_bad_coord += int(bad.sum())
+        ele = _floats(cols["ele"]) if len(cols["ele"]) else np.full(k, np.nan)
+        if len(cols["time"]):
+            time, bad_t = _parse_times(cols["time"], self.naive_tz)
+            if bad_t.any():
+                if self.bad_time is None:
+                    i = int(np.flatnonzero(bad_t)[0])
+                    self.bad_time = (self.n + i, cols["time"][i])
+                self.n_bad_time += int(bad_t.sum())
+        else:
+            time = np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
+        for name, values in (
+            ("lon", lon),
+            ("lat", lat),
+            ("ele", ele),
+            ("time", time),
+            ("track", np.full(k, track, dtype=np.int32)),
+            ("segment", np.full(k, segment, dtype=np.int32)),
+        ):
+            self.parts[name].append(values)
+        self.n += k
+
+    def column(self, name: str, dtype: str) -> np.ndarray:
+        parts = self.parts[name]
+        if not parts:
+            return np.empty(0, dtype=dtype)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def refuse_if_bad(self) -> None:
+        if self.bad_coord is not None:
+            i, lat, lon = self.bad_coord
+            line = _line_of(self.payload, "trkpt", i)
+            raise GpxRefused(
+                "bad_coordinate",
+                f"track point at line {line} has an invalid position "
+                f"(lat={lat!r}, lon={lon!r}); {self.n_bad_coord} such point(s)",
+                line=line,
+            )
+        if self.bad_time is not None:
+            i, raw = self.bad_time
+            line = _line_of(self.payload, "trkpt", i)
+            raise _bad_time_refusal(line, raw, self.n_bad_time)
 
 
-_PARSER_GUARDS: dict[str, bool] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "huge_tree": False,
-    "load_dtd": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
-_BATCH = 4096
-_KINDS = ("trkpt", "trkseg", "trk", "rtept", "rte", "wpt", "name")
+def _per_point(
+    pts: list[etree._Element], xp: _PointXPath, parts: tuple[str, ...]
+) -> dict[str, list[str | None]]:
+    """The slow, always-right reading: one lookup per point."""
+    out: dict[str, list[str | None]] = {}
+    if "lat" in parts:
+        out["lat"] = [p.get("lat") for p in pts]
+    if "lon" in parts:
+        out["lon"] = [p.get("lon") for p in pts]
+    if "ele" in parts:
+        out["ele"] = [p.findtext(xp.ele_tag) for p in pts]
+    if "time" in parts:
+        out["time"] = [p.findtext(xp.time_tag) for p in pts]
+    return out
 
 
-def _iterparse(payload: bytes, encoding: str, naive_tz: str) -> ParsedGpx:
-    trk, rte, wpt = _Collector("trkpt"), _Collector("rtept"), _Collector("wpt")
-    for col in (trk, rte, wpt):
-        col.payload = payload
+def _pull_parse(payload: _Payload, encoding: str, naive_tz: str) -> ParsedGpx:
+    trk = _TrackPoints(payload, naive_tz)
+    rte, wpt = _Collector("rtept", payload), _Collector("wpt", payload)
     route_names: list[str | None] = []
     meta_name: str | None = None
     first_trk_name: str | None = None
     root: etree._Element | None = None
     tags: dict[str, str] = {}
     ns = ""
-    track_i = 0
-    seg_i = 0
-    pending = 0
-    xp: _BatchXPath | None = None  # tag names in the root's namespace, set at the first event
+    xp: _PointXPath | None = None
     ele_tag = time_tag = name_tag = meta_tag = ""
-    parser = etree.iterparse(
-        io.BytesIO(payload),
-        events=("end",),
-        tag=tuple(f"{{*}}{k}" for k in _KINDS),
-        **_PARSER_GUARDS,
+    track_i = seg_i = 0
+    open_trk: etree._Element | None = None
+    open_seg: etree._Element | None = None
+    loose = False  # points directly under the open <trk> (outside any <trkseg>) were read
+    parser = etree.XMLPullParser(
+        events=("start", "end"), tag=tuple(f"{{*}}{k}" for k in _KINDS), **_PARSER_GUARDS
     )
     try:
-        for _event, el in parser:
-            if root is None:
-                root = el.getroottree().getroot()
-                ns = _check_root(root)
-                q = f"{{{ns}}}" if ns else ""
-                tags = {f"{q}{k}": k for k in _KINDS}
-                ele_tag, time_tag, name_tag, meta_tag = (
-                    f"{q}ele",
-                    f"{q}time",
-                    f"{q}name",
-                    f"{q}metadata",
-                )
-                xp = _BatchXPath(ns)
-            kind = tags.get(el.tag)
-            if kind == "trkpt":
-                pending += 1  # read in batches, see _Collector.add_batch
-                if pending >= _BATCH:
-                    if xp is not None:
-                        trk.add_batch(el, xp, seg_i, track_i)
-                    pending = 0
-            elif kind == "trkseg":
-                if xp is not None:
-                    trk.add_batch(el, xp, seg_i, track_i)
-                pending = 0
-                seg_i += 1
-                _free(el)
-            elif kind == "trk":
-                if xp is not None and trk.add_batch(el, xp, seg_i, track_i):
-                    seg_i += 1  # points written directly under <trk> form their own segment
-                pending = 0
-                track_i += 1
-                _free(el)
-            elif kind == "rtept":
-                rte.add(el, ele_tag, time_tag, name_tag)
-                rte.group.append(len(route_names))
-            elif kind == "rte":
-                route_names.append(el.findtext(name_tag))
-                _free(el)
-            elif kind == "wpt":
-                wpt.add(el, ele_tag, time_tag, name_tag)
-                _free(el)
-            elif kind == "name":
-                parent = el.getparent()
-                text = (el.text or "").strip() or None
-                if parent is not None and (parent is root or parent.tag == meta_tag):
-                    meta_name = meta_name or text
-                elif parent is not None and tags.get(parent.tag) == "trk":
-                    first_trk_name = first_trk_name or text
+        for chunk in payload.chunks(_CHUNK):
+            parser.feed(chunk)
+            for event, el in parser.read_events():
+                if root is None:
+                    root = el.getroottree().getroot()
+                    ns = _check_root(root)
+                    q = f"{{{ns}}}" if ns else ""
+                    tags = {f"{q}{k}": k for k in _KINDS}
+                    ele_tag, time_tag, name_tag = f"{q}ele", f"{q}time", f"{q}name"
+                    meta_tag = f"{q}metadata"
+                    xp = _PointXPath(ns)
+                assert xp is not None
+                kind = tags.get(el.tag)
+                if event == "start":
+                    if kind == "trk":
+                        open_trk, loose = el, False
+                    elif kind == "trkseg":
+                        if open_trk is not None and loose:
+                            seg_i += 1  # loose points before this segment were their own
+                            loose = False
+                        open_seg = el
+                    continue
+                if kind == "trkseg":
+                    trk.take(el, xp, seg_i, track_i, open_=False)
+                    seg_i += 1
+                    open_seg = None
+                    _drop(el)
+                elif kind == "trk":
+                    if trk.take(el, xp, seg_i, track_i, open_=False) or loose:
+                        seg_i += 1  # points written directly under <trk> form their own segment
+                    track_i += 1
+                    open_trk, loose = None, False
+                    _free(el)
+                elif kind == "rtept":
+                    rte.add(el, ele_tag, time_tag, name_tag)
+                    rte.group.append(len(route_names))
+                elif kind == "rte":
+                    route_names.append(el.findtext(name_tag))
+                    _free(el)
+                elif kind == "wpt":
+                    wpt.add(el, ele_tag, time_tag, name_tag)
+                    _free(el)
+                elif kind == "name":
+                    parent = el.getparent()
+                    text = (el.text or "").strip() or None
+                    if parent is not None and (parent is root or parent.tag == meta_tag):
+                        meta_name = meta_name or text
+                    elif parent is not None and tags.get(parent.tag) == "trk":
+                        first_trk_name = first_trk_name or text
+            # A long segment: read its finished points after every chunk, so memory stays
+            # bounded by a chunk whatever the file's size.
+            if xp is not None:
+                if open_seg is not None:
+                    trk.take(open_seg, xp, seg_i, track_i, open_=True)
+                elif open_trk is not None:
+                    loose = trk.take(open_trk, xp, seg_i, track_i, open_=True) > 0 or loose
+        closed = parser.close()
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         where = f" at line {line}" if line else ""
@@ -469,17 +630,16 @@ def _iterparse(payload: bytes, encoding: str, naive_tz: str) -> ParsedGpx:
             "not_xml", f"the file is not well-formed XML{where}: {exc.msg}", line=line
         ) from None
     if root is None:
-        root = parser.root
+        root = closed
         if root is None:
             raise GpxRefused("not_xml", "the file holds no XML element")
         ns = _check_root(root)
 
-    if len(trk) == 0 and len(rte) == 0 and len(wpt) == 0:
+    if trk.n == 0 and len(rte) == 0 and len(wpt) == 0:
         raise GpxRefused("no_points", "the file has no track points, route points or waypoints")
 
-    lon, lat = _coordinates(trk, "track point")
-    ele = _floats(trk.ele)
-    time = _times(trk.time, trk, naive_tz)
+    trk.refuse_if_bad()
+    time = trk.column("time", "datetime64[ns]")
     routes = _routes(rte, route_names, naive_tz)
     waypoints = _waypoints(wpt, naive_tz)
     version = GPX_NAMESPACES.get(ns) or root.get("version") or "unknown"
@@ -488,15 +648,15 @@ def _iterparse(payload: bytes, encoding: str, naive_tz: str) -> ParsedGpx:
         creator=root.get("creator"),
         encoding=encoding,
         name=meta_name or first_trk_name,
-        lon=lon,
-        lat=lat,
-        ele=ele,
+        lon=trk.column("lon", "float64"),
+        lat=trk.column("lat", "float64"),
+        ele=trk.column("ele", "float64"),
         time=time,
-        track=_renumber(np.frombuffer(trk.track, dtype=np.int32)),
-        segment=_renumber(np.frombuffer(trk.group, dtype=np.int32)),
+        track=_renumber(trk.column("track", "int32")),
+        segment=_renumber(trk.column("segment", "int32")),
         waypoints=waypoints,
         routes=routes,
-        has_times=bool(len(trk) > 0 and not np.isnat(time).any()),
+        has_times=bool(trk.n > 0 and not np.isnat(time).any()),
     )
 
 
@@ -523,6 +683,15 @@ def _free(el: etree._Element) -> None:
             del parent[0]
 
 
+def _drop(el: etree._Element) -> None:
+    """Remove a read <trkseg> from its <trk>, leaving its siblings (points written directly
+    under <trk> before it are still to be read)."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
+
+
 def _renumber(group: np.ndarray) -> np.ndarray:
     """Segment ids 0..k-1 in order of appearance (empty segments leave no hole)."""
     if group.size == 0:
@@ -531,10 +700,14 @@ def _renumber(group: np.ndarray) -> np.ndarray:
     return inverse.astype(np.int32)
 
 
+def _bad_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    return ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+
+
 def _coordinates(col: _Collector, what: str) -> tuple[np.ndarray, np.ndarray]:
     lat = _floats(col.lat)
     lon = _floats(col.lon)
-    bad = ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    bad = _bad_position(lat, lon)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         line = col.line_of(i)
@@ -559,43 +732,50 @@ def _floats(values: list[str | None]) -> np.ndarray:
         )
 
 
-def _times(values: list[str | None], col: _Collector, naive_tz: str) -> np.ndarray:
-    """ISO 8601 strings → datetime64[ns] UTC; naive ones read in ``naive_tz``; NaT if absent.
+def _parse_times(values: list[str | None], naive_tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 strings → (datetime64[ns] UTC, unreadable mask); naive ones read in
+    ``naive_tz``; NaT where absent.
 
     Fast path: one ``to_datetime`` over all strings, which succeeds when they are all aware
-    (one offset) or all naive. Files mixing the two, or with unreadable times, take the slow
+    (one offset) or all naive. Batches mixing the two, or with unreadable times, take the slow
     path that classifies each string.
     """
     n = len(values)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    no_bad = np.zeros(n, dtype=bool)
     if n == 0:
-        return out
-    s = pd.Series(values, dtype=object)
-    present = s.notna().to_numpy()
-    if not present.any():
-        return out
-    try:
-        parsed = pd.to_datetime(s[present], format="ISO8601")
-    except (ValueError, TypeError):
-        utc = _times_mixed(s, present, col, naive_tz)
+        return out, no_bad
+    if None in values:
+        present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+        given = [v for v in values if v is not None]
+        if not given:
+            return out, no_bad
     else:
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            utc = parsed.dt.tz_convert("UTC")
+        present, given = np.ones(n, dtype=bool), values
+    try:
+        parsed = pd.to_datetime(given, format="ISO8601")
+    except (ValueError, TypeError):
+        utc, bad = _times_mixed(given, naive_tz)
+    else:
+        if parsed.tz is not None:
+            utc = parsed.tz_convert("UTC")
         else:
-            utc = _localize(parsed, naive_tz)
-        if utc.isna().any():
-            utc = _times_mixed(s, present, col, naive_tz)
-    out[present] = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    return out
+            utc = parsed.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT")
+            utc = utc.tz_convert("UTC")
+        bad = np.asarray(utc.isna())
+        if bad.any():
+            utc, bad = _times_mixed(given, naive_tz)
+    out[present] = utc.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    if bad.any():
+        full_bad = no_bad.copy()
+        full_bad[present] = bad
+        return out, full_bad
+    return out, no_bad
 
 
-def _localize(naive: pd.Series, tz: str) -> pd.Series:
-    return naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-
-
-def _times_mixed(s: pd.Series, present: np.ndarray, col: _Collector, naive_tz: str) -> pd.Series:
-    """Slow path: classify each string as aware or naive, parse each group, name a bad one."""
-    sp = s[present].astype(str).str.strip()
+def _times_mixed(values: list[str | None], naive_tz: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Slow path: classify each string as aware or naive and parse each group."""
+    sp = pd.Series(values, dtype=object).astype(str).str.strip()
     aware = sp.str.contains(_AWARE_RE, regex=True, na=False)
     parsed = pd.Series(pd.NaT, index=sp.index, dtype="datetime64[ns, UTC]")
     if aware.any():
@@ -605,18 +785,26 @@ def _times_mixed(s: pd.Series, present: np.ndarray, col: _Collector, naive_tz: s
         parsed[aware] = a.astype("datetime64[ns, UTC]")
     if (~aware).any():
         b = pd.to_datetime(sp[~aware], format="ISO8601", errors="coerce")
-        parsed[~aware] = _localize(b, naive_tz).astype("datetime64[ns, UTC]")
-    bad = parsed.isna().to_numpy()
+        local = b.dt.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT")
+        parsed[~aware] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return pd.DatetimeIndex(parsed), parsed.isna().to_numpy()
+
+
+def _bad_time_refusal(line: int, raw: str | None, count: int) -> GpxRefused:
+    return GpxRefused(
+        "bad_time",
+        f"the point at line {line} has an unreadable time {raw!r} ({count} such point(s))",
+        line=line,
+    )
+
+
+def _times(values: list[str | None], col: _Collector, naive_tz: str) -> np.ndarray:
+    """Times of route points or waypoints, refusing the file on an unreadable one."""
+    out, bad = _parse_times(values, naive_tz)
     if bad.any():
-        i = int(sp.index[np.flatnonzero(bad)[0]])
-        line = col.line_of(i)
-        raise GpxRefused(
-            "bad_time",
-            f"the point at line {line} has an unreadable time {s.iloc[i]!r} "
-            f"({int(bad.sum())} such point(s))",
-            line=line,
-        )
-    return parsed
+        i = int(np.flatnonzero(bad)[0])
+        raise _bad_time_refusal(col.line_of(i), values[i], int(bad.sum()))
+    return out
 
 
 def _routes(col: _Collector, names: list[str | None], naive_tz: str) -> list[Route]:
@@ -625,7 +813,7 @@ def _routes(col: _Collector, names: list[str | None], naive_tz: str) -> list[Rou
     lon, lat = _coordinates(col, "route point")
     ele = _floats(col.ele)
     time = _times(col.time, col, naive_tz)
-    group = np.frombuffer(col.group, dtype=np.int32)
+    group = np.asarray(col.group, dtype=np.int32)
     bounds = np.searchsorted(group, np.arange(len(names) + 1))
     return [
         Route(
