@@ -9,6 +9,7 @@ stored earlier is touched.
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -311,15 +312,35 @@ def _ts(seconds: float) -> datetime:
 
 
 def _county_outline(session: Session, epsg: int):
-    wkb = session.scalar(
-        text("SELECT ST_AsBinary(ST_Transform(ST_Union(geom), :epsg)) FROM county"),
-        {"epsg": epsg},
-    )
-    if wkb is None:
-        return None
-    outline = shapely.from_wkb(bytes(wkb))
-    shapely.prepare(outline)
-    return outline
+    """The county in metres, prepared; cached per database and county rows, since a batch
+    asks for it once per file and it changes only when a county is (re)loaded."""
+    key = session.execute(
+        text(
+            "SELECT count(*), COALESCE(max(id), 0), COALESCE(sum(ST_NPoints(geom)), 0) FROM county"
+        )
+    ).one()
+    url = session.get_bind().url.render_as_string(hide_password=True)
+    return _outline_cached(session, url, epsg, tuple(key))
+
+
+_OUTLINES: dict[tuple, object] = {}
+
+
+def _outline_cached(session: Session, url: str, epsg: int, key: tuple):
+    cache_key = (url, epsg, key)
+    if cache_key not in _OUTLINES:
+        wkb = session.scalar(
+            text("SELECT ST_AsBinary(ST_Transform(ST_Union(geom), :epsg)) FROM county"),
+            {"epsg": epsg},
+        )
+        outline = None
+        if wkb is not None:
+            outline = shapely.from_wkb(bytes(wkb))
+            shapely.prepare(outline)
+        if len(_OUTLINES) > 16:
+            _OUTLINES.clear()
+        _OUTLINES[cache_key] = outline
+    return _OUTLINES[cache_key]
 
 
 def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParams) -> pd.DataFrame:
@@ -418,29 +439,38 @@ def _nearby_shapes(
 
 
 def _store_geometry(session: Session, patrol_id: int, track: _Track) -> None:
-    """The kept points as a MultiLineStringM (M = epoch seconds), assembled by PostGIS from
-    arrays so no per-point Python object is made."""
-    if len(track.x) < 2:
-        return
-    m = np.nan_to_num(track.t_s, nan=0.0)
-    session.execute(
-        text(
-            "UPDATE patrol SET geom = sub.geom FROM ("
-            "  SELECT ST_Multi(ST_Collect(line ORDER BY seg)) AS geom FROM ("
-            "    SELECT seg, ST_MakeLine(ST_MakePointM(x, y, m) ORDER BY i) AS line"
-            "    FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[]), CAST(:m AS float8[]),"
-            "                CAST(:seg AS int[])) WITH ORDINALITY AS p(x, y, m, seg, i)"
-            "    GROUP BY seg HAVING count(*) > 1) lines"
-            ") sub WHERE patrol.id = :id"
-        ),
-        {
-            "x": track.lon.tolist(),
-            "y": track.lat.tolist(),
-            "m": m.tolist(),
-            "seg": track.segment.astype(int).tolist(),
-            "id": patrol_id,
-        },
+    """The kept points as a MultiLineStringM (M = epoch seconds), sent as one WKB value built
+    with numpy: no per-point Python object, and one parameter instead of four long arrays."""
+    wkb = multilinestring_m_wkb(
+        track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment
     )
+    if wkb is None:
+        return
+    session.execute(
+        text("UPDATE patrol SET geom = ST_GeomFromWKB(:wkb, 4326) WHERE id = :id"),
+        {"wkb": wkb, "id": patrol_id},
+    )
+
+
+def multilinestring_m_wkb(
+    x: np.ndarray, y: np.ndarray, m: np.ndarray, segment: np.ndarray
+) -> bytes | None:
+    """ISO WKB of a MultiLineString M, one line per run of equal segment ids (runs of fewer
+    than two points are left out); None when no line remains."""
+    if len(x) < 2:
+        return None
+    cuts = np.flatnonzero(np.diff(segment)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(x)]))
+    keep = (ends - starts) >= 2
+    if not keep.any():
+        return None
+    coords = np.column_stack((x, y, m)).astype("<f8")
+    parts = [struct.pack("<BII", 1, 2005, int(keep.sum()))]  # MultiLineString M
+    for a, b in zip(starts[keep], ends[keep], strict=True):
+        parts.append(struct.pack("<BII", 1, 2002, int(b - a)))  # LineString M
+        parts.append(coords[a:b].tobytes())
+    return b"".join(parts)
 
 
 def _features(patrol_id: int, parsed: ParsedGpx, gcj02: bool) -> list[PatrolFeature]:
