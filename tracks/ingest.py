@@ -45,6 +45,7 @@ from tracks.visits import detect_visits
 
 UPLOAD_ROLES = ("deputy", "analyst", "admin")
 CANDIDATE_LIMIT = 200  # earlier tracks compared for near-copies, the latest first
+BOX_SLACK_DEG = 0.003  # ~300 m: far more than a copy (mean distance ≤ 20 m) moves an edge
 SAME_DEPUTY_COPY_M = 0.5  # mean distance below which a deputy's own earlier track was copied
 
 
@@ -422,6 +423,10 @@ def _nearby_shapes(
             "SELECT id, deputy_id, shape_signature FROM patrol "
             "WHERE shape_signature IS NOT NULL "
             "AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
+            # A copy spans nearly the same box: every edge within BOX_SLACK_DEG. This keeps
+            # the costly shape comparison to a handful of candidates in a busy area.
+            "AND abs(ST_XMin(geom) - :x0) < :d AND abs(ST_XMax(geom) - :x1) < :d "
+            "AND abs(ST_YMin(geom) - :y0) < :d AND abs(ST_YMax(geom) - :y1) < :d "
             "ORDER BY id DESC LIMIT :n"
         ),
         {
@@ -430,6 +435,7 @@ def _nearby_shapes(
             "x1": float(track.lon.max()),
             "y1": float(track.lat.max()),
             "n": CANDIDATE_LIMIT,
+            "d": BOX_SLACK_DEG,
         },
     ).all()
     others, own = [], []
