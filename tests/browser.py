@@ -144,3 +144,26 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+def wait_until_idle(page: Page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished its current run (its status widget is gone): input
+    given while a run redraws the page can be lost with the element it was given to."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout_ms)
+
+
+def upload_file(page: Page, path: str, shown_name: str, attempts: int = 3) -> None:
+    """Give a file to the page's first file input and wait until Streamlit lists it; retried,
+    since a rerun that redraws the uploader drops a file given to the old element."""
+    from playwright.sync_api import TimeoutError
+
+    for attempt in range(attempts):
+        wait_until_idle(page)
+        page.locator('input[type="file"]').first.set_input_files(path)
+        try:
+            page.get_by_text(shown_name).first.wait_for(state="visible", timeout=20_000)
+            return
+        except TimeoutError:  # playwright's TimeoutError subclasses its Error, not this one
+            if attempt == attempts - 1:
+                raise

@@ -20,6 +20,7 @@ from tests.browser import (
     require_chromium,
     sign_in,
     streamlit_server,
+    upload_file,
 )
 
 pytestmark = pytest.mark.browser
@@ -85,8 +86,7 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
         description = page.get_by_label("问题描述")
         description.fill("水面漂浮大量死鱼，有异味")
         description.press("Control+Enter")
-        page.locator('input[type="file"]').first.set_input_files(str(photo))
-        expect(page.get_by_text("现场.jpg").first).to_be_visible(timeout=30_000)
+        upload_file(page, str(photo), "现场.jpg")
         chosen = map_frame.locator(f'.leaflet-overlay-pane path[fill="{CHOSEN_COLOUR}"]')
         expect(chosen).to_have_count(1, timeout=30_000)  # the chosen place, a red dot
         ARTIFACTS.mkdir(exist_ok=True)

@@ -16,6 +16,7 @@ from tests.browser import (
     require_chromium,
     sign_in,
     streamlit_server,
+    upload_file,
 )
 from tests.test_ingest import track_through
 from tracks.synth import to_gpx_bytes
@@ -63,8 +64,7 @@ def test_deputy_uploads_a_track_and_sees_the_visit(
 
         page.get_by_role("link", name="上传巡查轨迹").click()
         expect(page.get_by_role("heading", name="上传巡查轨迹")).to_be_visible(timeout=30_000)
-        page.locator('input[type="file"]').first.set_input_files(str(gpx))
-        expect(page.get_by_text("巡查.gpx").first).to_be_visible(timeout=30_000)
+        upload_file(page, str(gpx), "巡查.gpx")
         page.get_by_role("button", name="上传并核验").click()
 
         success = page.get_by_test_id("stAlertContentSuccess")
