@@ -253,6 +253,9 @@ def check_grid(
 @friendly
 def serve(
     port: Annotated[int | None, typer.Option(help="default SHUIJIAN_PORT")] = None,
+    address: Annotated[
+        str, typer.Option(help="interface to listen on; 0.0.0.0 to serve the network")
+    ] = "127.0.0.1",
     headless: bool = True,
 ) -> None:
     """Start the web app (Streamlit) on the configured database."""
@@ -270,8 +273,10 @@ def serve(
         str(port or settings.get("port")),
         "--server.headless",
         str(headless).lower(),
+        "--server.address",
+        address,
     ]
-    typer.echo(f"serving on http://localhost:{port or settings.get('port')}")
+    typer.echo(f"serving on http://{address}:{port or settings.get('port')}")
     raise typer.Exit(subprocess.call(args, cwd=PROJECT_ROOT, env=env))
 
 
