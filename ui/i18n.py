@@ -297,13 +297,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "worklist_heading": ("我的待办", "My worklist"),
     "work_reinspect": ("待复查", "To re-inspect"),
     "work_reinspect_note": (
-        "平台已反馈办理情况，请到现场复查。", "The platform fed back: go and re-inspect."
+        "平台已反馈办理情况，请到现场复查。",
+        "The platform fed back: go and re-inspect.",
     ),
     "work_rate": ("待评价", "To rate"),
     "work_rate_note": ("已复查，请评价办理结果。", "Re-inspected: rate the outcome."),
     "work_overdue": ("已逾期", "Overdue"),
     "work_overdue_note": (
-        "超过办理期限仍未反馈的交办单。", "Past their deadline with no feedback yet."
+        "超过办理期限仍未反馈的交办单。",
+        "Past their deadline with no feedback yet.",
     ),
     "work_returned": ("平台退回", "Returned by a platform"),
     "work_returned_note": (

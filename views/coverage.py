@@ -13,6 +13,7 @@ from geo.vocab import GRID_LEVELS
 from layers.coverage import coverage_map_figure
 from tracks import records
 from ui import cached, session
+from ui.filters import township_filter
 from ui.i18n import lang, t
 from ui.page import COVERAGE_ROLES, guard, show_error
 
@@ -32,17 +33,11 @@ months = [
     for k in range(MONTHS_BACK)
 ]
 engine = session.engine()
-towns = dict(cached.township_options(engine))
 cols = st.columns(3)
 year, month = cols[0].selectbox(
     t("month"), months, key=session.COVERAGE_MONTH, format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}"
 )
-township_id = cols[1].selectbox(
-    t("township"),
-    [None, *towns],
-    key=session.COVERAGE_TOWNSHIP,
-    format_func=lambda i: t("all_townships") if i is None else towns[i],
-)
+township_id = township_filter(cols[1], engine, session.COVERAGE_TOWNSHIP)
 level = cols[2].radio(
     t("level"),
     list(GRID_LEVELS),

@@ -12,7 +12,8 @@ from duty.windows import STATUS_LABELS
 from geo.database import session_scope
 from geo.vocab import SITE_CLASSES, SITE_KINDS
 from tracks import records
-from ui import cached, session
+from ui import session
+from ui.filters import deputy_filter, township_filter
 from ui.i18n import lang, t
 from ui.page import DUE_ROLES, guard
 
@@ -45,20 +46,8 @@ deputy_id = user.deputy_id if user.role == "deputy" else None
 if user.role == "deputy" and deputy_id is None:
     deputy_id = -1  # a deputy account without a deputy record owns no site
 if user.role != "deputy":
-    towns = dict(cached.township_options(engine))
-    township_id = cols[1].selectbox(
-        t("township"),
-        [None, *towns],
-        key=session.DUE_TOWNSHIP,
-        format_func=lambda i: t("all_townships") if i is None else towns[i],
-    )
-    deputies = dict(cached.deputy_options(engine))
-    deputy_id = cols[2].selectbox(
-        t("col_deputy"),
-        [None, *deputies],
-        key=session.DUE_DEPUTY,
-        format_func=lambda i: t("all_deputies") if i is None else deputies[i],
-    )
+    township_id = township_filter(cols[1], engine, session.DUE_TOWNSHIP)
+    deputy_id = deputy_filter(cols[2], engine, session.DUE_DEPUTY)
 with session_scope(engine) as s:
     frame = due_list(s, day, deputy_id=deputy_id, township_id=township_id)
 

@@ -22,6 +22,7 @@ from tickets import queries
 from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
 from tickets.service import local_today, ticket_rates
 from ui import cached, session
+from ui.filters import township_filter
 from ui.i18n import lang, t
 from ui.page import ISSUES_ROLES, guard, page_link
 
@@ -68,24 +69,27 @@ today = local_today()
 names = lang() == "en"
 
 cols = st.columns(5)
-towns = dict(cached.township_options(engine))
-township_id = cols[0].selectbox(
-    t("township"), [None, *towns], key=session.ISSUES_TOWNSHIP,
-    format_func=lambda i: t("all_townships") if i is None else towns[i],
-)
+township_id = township_filter(cols[0], engine, session.ISSUES_TOWNSHIP)
 platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
 platform = cols[1].selectbox(
-    t("col_platform"), [None, *platforms], key=session.ISSUES_PLATFORM,
+    t("col_platform"),
+    [None, *platforms],
+    key=session.ISSUES_PLATFORM,
     format_func=lambda c: t("all") if c is None else platforms[c][names],
 )
 categories = {c: (zh, en) for c, zh, en in cached.category_options(engine)}
 category = cols[2].selectbox(
-    t("col_category"), [None, *categories], key=session.ISSUES_CATEGORY,
+    t("col_category"),
+    [None, *categories],
+    key=session.ISSUES_CATEGORY,
     format_func=lambda c: t("all") if c is None else categories[c][names],
 )
 statuses = cols[3].multiselect(
-    t("col_status"), list(STATUS_LABELS), default=list(OPEN_STATUSES),
-    format_func=lambda s: queries.status_label(s, lang()), key=session.ISSUES_STATUSES,
+    t("col_status"),
+    list(STATUS_LABELS),
+    default=list(OPEN_STATUSES),
+    format_func=lambda s: queries.status_label(s, lang()),
+    key=session.ISSUES_STATUSES,
 )
 dates = cols[4].date_input(
     t("date_range"), value=(today - timedelta(days=365), today), key=session.ISSUES_DATES
@@ -112,12 +116,13 @@ figures = county.iloc[0] if not county.empty else pd.Series(dtype=object)
 row = st.columns(5)
 row[0].metric(t("issues_shown"), len(shown))
 row[1].metric(t("issues_overdue"), int(shown["overdue"].sum()) if not shown.empty else 0)
-row[2].metric(t("rate_handling"), percent(figures.get("handling_rate")),
-              help=t("rate_handling_help"))
-row[3].metric(t("rate_on_time"), percent(figures.get("on_time_rate")),
-              help=t("rate_on_time_help"))
-row[4].metric(t("rate_satisfaction"), percent(figures.get("satisfaction")),
-              help=t("rate_satisfaction_help"))
+row[2].metric(
+    t("rate_handling"), percent(figures.get("handling_rate")), help=t("rate_handling_help")
+)
+row[3].metric(t("rate_on_time"), percent(figures.get("on_time_rate")), help=t("rate_on_time_help"))
+row[4].metric(
+    t("rate_satisfaction"), percent(figures.get("satisfaction")), help=t("rate_satisfaction_help")
+)
 
 st.subheader(t("map_heading"))
 outlines = cached.map_layers(engine, township_id)

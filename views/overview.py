@@ -10,6 +10,7 @@ from core.errors import ShuijianError
 from layers.overview import overview_map
 from ui import cached, session
 from ui.figures import show_figures
+from ui.filters import township_filter
 from ui.i18n import lang, t
 from ui.page import OVERVIEW_ROLES, guard, show_error
 
@@ -18,13 +19,7 @@ st.title(t("overview_heading"))
 
 try:
     engine = session.engine()
-    names = dict(cached.township_options(engine))
-    township_id = st.selectbox(
-        t("township"),
-        [None, *names],
-        format_func=lambda i: t("all_townships") if i is None else names[i],
-        key=session.TOWNSHIP,
-    )
+    township_id = township_filter(st, engine, session.TOWNSHIP)
     figures = cached.key_figures(engine, township_id)
     layers = cached.map_layers(engine, township_id)
 except ShuijianError as error:

@@ -15,7 +15,8 @@ from layers.patrols import patrol_map
 from tracks import records
 from tracks.plausibility import FLAG_LABELS_ZH
 from tracks.review import REVIEW_ROLES, review_patrol
-from ui import cached, session
+from ui import session
+from ui.filters import deputy_filter, township_filter
 from ui.i18n import lang, t
 from ui.page import PATROL_ROLES, guard, show_error
 
@@ -53,20 +54,8 @@ township_id = deputy_id = None
 if own:
     deputy_id = user.deputy_id if user.deputy_id is not None else -1
 else:
-    towns = dict(cached.township_options(engine))
-    township_id = cols[0].selectbox(
-        t("township"),
-        [None, *towns],
-        key=session.PATROL_TOWNSHIP,
-        format_func=lambda i: t("all_townships") if i is None else towns[i],
-    )
-    deputies = dict(cached.deputy_options(engine))
-    deputy_id = cols[1].selectbox(
-        t("col_deputy"),
-        [None, *deputies],
-        key=session.PATROL_DEPUTY,
-        format_func=lambda i: t("all_deputies") if i is None else deputies[i],
-    )
+    township_id = township_filter(cols[0], engine, session.PATROL_TOWNSHIP)
+    deputy_id = deputy_filter(cols[1], engine, session.PATROL_DEPUTY)
 dates = cols[2].date_input(
     t("date_range"), value=(today - timedelta(days=90), today), key=session.PATROL_DATES
 )

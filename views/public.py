@@ -20,7 +20,8 @@ from geo import public
 from geo.vocab import DEPUTY_LEVELS
 from layers.public import public_map
 from tracks.records import local_now
-from ui import cached, session
+from ui import session
+from ui.filters import township_filter
 from ui.i18n import lang, t
 from ui.page import show_error
 
@@ -80,18 +81,12 @@ st.caption(t("public_intro", m=int(public.HIDDEN_M)))
 
 try:
     engine = session.engine()
-    towns = dict(cached.township_options(engine))
     months = _months(engine, _db(engine), local_now().date().isoformat())
     cols = st.columns(2)
     year, month = cols[0].selectbox(
         t("month"), months, key=PUBLIC_MONTH, format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}"
     )
-    township_id = cols[1].selectbox(
-        t("township"),
-        [None, *towns],
-        key=PUBLIC_TOWNSHIP,
-        format_func=lambda i: t("all_townships") if i is None else towns[i],
-    )
+    township_id = township_filter(cols[1], engine, PUBLIC_TOWNSHIP)
     figures, patrols, tracks, sites = _data(engine, _db(engine), year, month, township_id)
 except ShuijianError as error:
     show_error(error)

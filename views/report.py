@@ -50,7 +50,9 @@ if user.role == "deputy":
 else:
     deputies = dict(cached.deputy_options(engine))
     deputy_id = st.selectbox(
-        t("report_for_deputy"), list(deputies), format_func=deputies.get,
+        t("report_for_deputy"),
+        list(deputies),
+        format_func=deputies.get,
         key=session.REPORT_DEPUTY,
     )
 
@@ -84,8 +86,11 @@ if done:
 # ------------------------------------------------------------------ where
 st.subheader(t("report_where"))
 source = st.radio(
-    t("report_source"), SOURCES, format_func=lambda k: t(f"report_from_{k}"),
-    horizontal=True, key=session.REPORT_SOURCE,
+    t("report_source"),
+    SOURCES,
+    format_func=lambda k: t(f"report_from_{k}"),
+    horizontal=True,
+    key=session.REPORT_SOURCE,
 )
 place_photo = None
 if source == "map":
@@ -95,8 +100,9 @@ if source == "map":
     outlines = cached.map_layers(engine, None)
     point = state.get(session.REPORT_POINT)
     result = st_folium(
-        report_map(sites, outlines.county, outlines.townships, lang(),
-                   settings.get("tianditu_key")),
+        report_map(
+            sites, outlines.county, outlines.townships, lang(), settings.get("tianditu_key")
+        ),
         height=460,
         use_container_width=True,
         returned_objects=["last_clicked"],
@@ -118,17 +124,22 @@ elif source == "patrol":
         if state.get(session.REPORT_PATROL) in patrols:
             state.setdefault(session.REPORT_PATROL_PICK, state[session.REPORT_PATROL])
         patrol_id = st.selectbox(
-            t("report_patrol"), list(patrols), format_func=patrols.get,
+            t("report_patrol"),
+            list(patrols),
+            format_func=patrols.get,
             key=session.REPORT_PATROL_PICK,
         )
         mode = st.radio(
-            t("report_patrol_mode"), ["site", "point"],
-            format_func=lambda k: t(f"report_patrol_{k}"), horizontal=True,
+            t("report_patrol_mode"),
+            ["site", "point"],
+            format_func=lambda k: t(f"report_patrol_{k}"),
+            horizontal=True,
             key=session.REPORT_PATROL_MODE,
         )
         with session_scope(engine) as s:
             choices = (
-                queries.patrol_sites(s, patrol_id) if mode == "site"
+                queries.patrol_sites(s, patrol_id)
+                if mode == "site"
                 else queries.patrol_points(s, patrol_id)
             )
         if choices.empty:
@@ -136,15 +147,25 @@ elif source == "patrol":
         else:
             if mode == "site":
                 labels = {int(r.site_id): f"{r.name}（{r.code}）" for r in choices.itertuples()}
-                picked = st.selectbox(t("report_patrol_site"), list(labels),
-                                      format_func=labels.get, key=session.REPORT_PATROL_SITE)
+                picked = st.selectbox(
+                    t("report_patrol_site"),
+                    list(labels),
+                    format_func=labels.get,
+                    key=session.REPORT_PATROL_SITE,
+                )
                 row = choices.set_index("site_id").loc[picked]
                 state[session.REPORT_SITE] = int(picked)
             else:
-                labels = {int(r.n): f"{r.at or ''} ({r.lon:.5f}, {r.lat:.5f})"
-                          for r in choices.itertuples()}
-                picked = st.selectbox(t("report_patrol_point"), list(labels),
-                                      format_func=labels.get, key=session.REPORT_PATROL_POINT)
+                labels = {
+                    int(r.n): f"{r.at or ''} ({r.lon:.5f}, {r.lat:.5f})"
+                    for r in choices.itertuples()
+                }
+                picked = st.selectbox(
+                    t("report_patrol_point"),
+                    list(labels),
+                    format_func=labels.get,
+                    key=session.REPORT_PATROL_POINT,
+                )
                 row = choices.set_index("n").loc[picked]
                 state.pop(session.REPORT_SITE, None)
             state[session.REPORT_POINT] = (float(row["lon"]), float(row["lat"]))
@@ -155,8 +176,9 @@ else:
     )
     if place_photo is not None:
         try:
-            info = inspect_photo(place_photo.getvalue(), place_photo.name,
-                                 str(settings.get("timezone")))
+            info = inspect_photo(
+                place_photo.getvalue(), place_photo.name, str(settings.get("timezone"))
+            )
         except ShuijianError as error:
             show_error(error)
             place_photo = None
@@ -173,10 +195,15 @@ if point is None:
 else:
     with session_scope(engine) as s:
         place = queries.place_of(s, point[0], point[1])
-    st.caption(t(
-        "report_point", lon=f"{point[0]:.6f}", lat=f"{point[1]:.6f}",
-        township=place["township"] or t("report_outside"), site=place["site"] or "—",
-    ))
+    st.caption(
+        t(
+            "report_point",
+            lon=f"{point[0]:.6f}",
+            lat=f"{point[1]:.6f}",
+            township=place["township"] or t("report_outside"),
+            site=place["site"] or "—",
+        )
+    )
 
 # ------------------------------------------------------------------ what
 st.subheader(t("report_what"))
@@ -187,14 +214,18 @@ preset = state.get(session.REPORT_CATEGORY)
 if preset in categories and category_key not in state:
     state[category_key] = preset
 category = st.selectbox(
-    t("report_category"), list(categories), index=None, placeholder=t("report_choose"),
-    format_func=lambda c: categories[c][1 if lang() == "en" else 0], key=category_key,
+    t("report_category"),
+    list(categories),
+    index=None,
+    placeholder=t("report_choose"),
+    format_func=lambda c: categories[c][1 if lang() == "en" else 0],
+    key=category_key,
 )
-description = st.text_area(
-    t("report_description"), key=f"{session.REPORT_DESCRIPTION}_{nonce}"
-)
+description = st.text_area(t("report_description"), key=f"{session.REPORT_DESCRIPTION}_{nonce}")
 photos = st.file_uploader(
-    t("photos"), type=PHOTO_TYPES, accept_multiple_files=True,
+    t("photos"),
+    type=PHOTO_TYPES,
+    accept_multiple_files=True,
     key=f"{session.REPORT_PHOTOS}_{nonce}",
 )
 
@@ -203,8 +234,12 @@ def _finish(kind: str, number: str) -> None:
     """Remember the outcome, empty the form for the next report, and draw the page again."""
     state[session.REPORT_DONE] = (kind, number)
     state[session.REPORT_NONCE] = nonce + 1
-    for key in (session.REPORT_POINT, session.REPORT_SITE, session.REPORT_PATROL,
-                session.REPORT_CATEGORY):
+    for key in (
+        session.REPORT_POINT,
+        session.REPORT_SITE,
+        session.REPORT_PATROL,
+        session.REPORT_CATEGORY,
+    ):
         state.pop(key, None)
     st.rerun()
 
@@ -224,8 +259,12 @@ if point is not None and category:
             if right.button(t("report_follow"), key=f"{session.REPORT_FOLLOW_PREFIX}_{row.id}"):
                 try:
                     with session_scope(engine) as s:
-                        follow_ticket(s, get_ticket(s, int(row.id)), int(deputy_id),
-                                      description.strip() or None)
+                        follow_ticket(
+                            s,
+                            get_ticket(s, int(row.id)),
+                            int(deputy_id),
+                            description.strip() or None,
+                        )
                 except ShuijianError as error:
                     show_error(error)
                 else:
@@ -241,8 +280,12 @@ if st.button(t("report_submit"), type="primary", key=session.REPORT_SUBMIT):
         if place_photo is not None:
             uploads.append(Upload(place_photo.name, place_photo.getvalue()))
         problem = NewProblem(
-            category, description, float(point[0]), float(point[1]),
-            site_id=state.get(session.REPORT_SITE), patrol_id=state.get(session.REPORT_PATROL),
+            category,
+            description,
+            float(point[0]),
+            float(point[1]),
+            site_id=state.get(session.REPORT_SITE),
+            patrol_id=state.get(session.REPORT_PATROL),
             photos=uploads,
         )
         try:

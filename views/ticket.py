@@ -120,9 +120,7 @@ with left:
         st.image(bytes(photo["content"]), caption=caption, width=280)
 with right:
     st.subheader(t("map_heading"))
-    frame = gpd.GeoDataFrame(
-        [head], geometry=[Point(detail.lon, detail.lat)], crs=4326
-    )
+    frame = gpd.GeoDataFrame([head], geometry=[Point(detail.lon, detail.lat)], crs=4326)
     st_folium(
         ticket_map(frame, lang(), settings.get("tianditu_key")),
         height=300,
@@ -150,14 +148,23 @@ def _done(message: str) -> None:
 
 
 def _run(
-    action: str, comment: str | None = None, payload: dict | None = None,
+    action: str,
+    comment: str | None = None,
+    payload: dict | None = None,
     photos: list[Upload] | None = None,
 ) -> None:
     """One simple move through the service; a refusal is shown, the page stays."""
     try:
         with session_scope(engine) as s:
-            move(s, get_ticket(s, number), action, acting, comment=comment, payload=payload,
-                 photos=photos or [])
+            move(
+                s,
+                get_ticket(s, number),
+                action,
+                acting,
+                comment=comment,
+                payload=payload,
+                photos=photos or [],
+            )
     except ShuijianError as error:
         show_error(error)
     else:
@@ -175,7 +182,9 @@ if "dispatch" in actions:
         platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
         codes = list(platforms)
         target = st.selectbox(
-            t("dispatch_platform"), codes, index=codes.index(platform_code),
+            t("dispatch_platform"),
+            codes,
+            index=codes.index(platform_code),
             format_func=lambda c: platforms[c][1 if lang() == "en" else 0],
             key=key("dispatch", "platform"),
         )
@@ -192,8 +201,9 @@ if "reject" in actions:
 if "feedback" in actions:
     with st.form(key("feedback", "form")):
         comment = st.text_area(t("feedback_comment"), key=key("feedback", "comment"))
-        files = st.file_uploader(t("photos"), type=PHOTO_TYPES, accept_multiple_files=True,
-                                 key=key("feedback", "photos"))
+        files = st.file_uploader(
+            t("photos"), type=PHOTO_TYPES, accept_multiple_files=True, key=key("feedback", "photos")
+        )
         if st.form_submit_button(t("do_feedback"), key=key("feedback", "submit")):
             _run("feedback", comment=comment or None, payload=behalf, photos=_uploads(files))
 if "reinspect" in actions:
@@ -203,35 +213,59 @@ if "reinspect" in actions:
         items = checklist_for(detail.site_kind or "pond")
         answers = {
             item: st.radio(
-                names[1 if lang() == "en" else 0], [False, True], horizontal=True,
-                format_func=lambda v: t("yes") if v else t("no"), key=key("reinspect", item),
+                names[1 if lang() == "en" else 0],
+                [False, True],
+                horizontal=True,
+                format_func=lambda v: t("yes") if v else t("no"),
+                key=key("reinspect", item),
             )
             for item, names in items.items()
         }
         resolved = st.radio(
-            t("reinspect_resolved"), [True, False], horizontal=True,
-            format_func=lambda v: t("yes") if v else t("no"), key=key("reinspect", "resolved"),
+            t("reinspect_resolved"),
+            [True, False],
+            horizontal=True,
+            format_func=lambda v: t("yes") if v else t("no"),
+            key=key("reinspect", "resolved"),
         )
-        files = st.file_uploader(t("reinspect_photos"), type=PHOTO_TYPES,
-                                 accept_multiple_files=True, key=key("reinspect", "photos"))
+        files = st.file_uploader(
+            t("reinspect_photos"),
+            type=PHOTO_TYPES,
+            accept_multiple_files=True,
+            key=key("reinspect", "photos"),
+        )
         comment = st.text_area(t("col_comment"), key=key("reinspect", "comment"))
         if st.form_submit_button(t("do_reinspect"), key=key("reinspect", "submit")):
             try:
                 with session_scope(engine) as s:
                     reinspect(
-                        s, get_ticket(s, number), acting, resolved=resolved, checklist=answers,
-                        photos=_uploads(files), comment=comment or None,
+                        s,
+                        get_ticket(s, number),
+                        acting,
+                        resolved=resolved,
+                        checklist=answers,
+                        photos=_uploads(files),
+                        comment=comment or None,
                     )
             except ShuijianError as error:
                 show_error(error)
             else:
-                _done(t("action_done", action=queries.action_label(
-                    "reinspect" if resolved else "reinspect_fail", lang())))
+                _done(
+                    t(
+                        "action_done",
+                        action=queries.action_label(
+                            "reinspect" if resolved else "reinspect_fail", lang()
+                        ),
+                    )
+                )
 if "rate" in actions:
     with st.form(key("rate", "form")):
         rating = st.radio(
-            t("rate_heading"), list(RATINGS), horizontal=True,
-            format_func=lambda r: queries.rating_label(r, lang()), key=key("rate", "rating"),
+            t("rate_heading"),
+            list(RATINGS),
+            horizontal=True,
+            format_func=lambda r: queries.rating_label(r, lang()),
+            key=key("rate", "rating"),
         )
         comment = st.text_input(t("col_comment"), key=key("rate", "comment"))
         if st.form_submit_button(t("do_rate"), key=key("rate", "submit")):
@@ -247,4 +281,3 @@ if "withdraw" in actions:
         comment = st.text_input(t("withdraw_reason"), key=key("withdraw", "comment"))
         if st.form_submit_button(t("do_withdraw"), key=key("withdraw", "submit")):
             _run("withdraw", comment=comment or None)
-
