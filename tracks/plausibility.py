@@ -160,6 +160,12 @@ def _points_to_polylines(p: np.ndarray, line: np.ndarray) -> np.ndarray:
 # --- checks -----------------------------------------------------------------------------
 
 
+def _timed_steps(f: TrackFacts) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds and metres between consecutive timed points: what several checks judge."""
+    i = f.timed
+    return np.diff(f.t_s[i]), np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
+
+
 def check_no_times(f: TrackFacts) -> Flag | None:
     if f.timed.size >= 2:
         return None
@@ -175,8 +181,8 @@ def check_jumps(f: TrackFacts) -> Flag | None:
     i = f.timed
     msg: list[str] = []
     if i.size >= 2:
-        d = np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
-        dt = np.maximum(np.abs(np.diff(f.t_s[i])), 1.0)
+        dt, d = _timed_steps(f)
+        dt = np.maximum(np.abs(dt), 1.0)
         kmh = d / dt * 3.6
         bad = (kmh > lim.jump_speed_kmh) & (d >= lim.jump_min_m)
         if bad.any():
@@ -200,8 +206,7 @@ def check_regular_sampling(f: TrackFacts) -> Flag | None:
     i = f.timed
     if i.size < lim.regular_min_steps + 1:
         return None
-    dt = np.diff(f.t_s[i])
-    d = np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
+    dt, d = _timed_steps(f)
     if np.ptp(dt) > lim.regular_dt_tol_s or d.mean() <= 0:
         return None
     cv = d.std() / d.mean()
@@ -220,8 +225,7 @@ def check_constant_speed(f: TrackFacts) -> Flag | None:
     i = f.timed
     if i.size < lim.constant_min_steps + 1:
         return None
-    dt = np.diff(f.t_s[i])
-    d = np.hypot(np.diff(f.x[i]), np.diff(f.y[i]))
+    dt, d = _timed_steps(f)
     ok = dt > 0
     if ok.sum() < lim.constant_min_steps:
         return None
