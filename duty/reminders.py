@@ -27,10 +27,9 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Protocol
 from urllib.parse import quote_plus
-from zoneinfo import ZoneInfo
 
 import httpx
 import pandas as pd
@@ -38,7 +37,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import settings
+from core import clock, settings
 from core.errors import ConfigurationError
 from duty.due import DEFAULT_VISITS_SQL, due_list
 from duty.windows import STATUS_LABELS
@@ -359,7 +358,7 @@ class ReminderReport:
 
 def today() -> date:
     """Today in the county's time zone (a cron job on a UTC server would be a day off)."""
-    return datetime.now(ZoneInfo(settings.get("timezone"))).date()
+    return clock.today()
 
 
 def remind(
@@ -504,7 +503,7 @@ def _send_all(
     last_send: float | None = None
     for message in plan:
         report.messages.append(message)
-        when = now or datetime.now(UTC)
+        when = now or clock.now()
         if channel.needs_phone and not message.recipient.phone:
             _record(factory, channel.name, message, Delivery(False, NO_PHONE), "skipped", when)
             report.no_contact += 1

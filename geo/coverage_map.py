@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import clock
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
 from geo.overview import build_filter
@@ -80,7 +81,7 @@ def coverage_map(
     if level not in GRID_LEVELS:
         raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
     start, end = month_bounds(year, month)
-    as_of = as_of or records.local_now().date()
+    as_of = as_of or clock.today()
     ref = min(end, as_of)
     status = site_period_status(session, start, end, as_of, township_id)
     cells_df = load_cells(session)

@@ -14,6 +14,7 @@ from datetime import date
 import geopandas as gpd
 from sqlalchemy import Engine, text
 
+from core import clock
 from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 
 # Tolerance (degrees, ~1 m) for display-only simplification; the stored geometry is untouched.
@@ -83,7 +84,7 @@ def key_figures(
     engine: Engine, township_id: int | None = None, today: date | None = None
 ) -> KeyFigures:
     """Counts of townships, cells, sites, deputies and the share of sites assigned today."""
-    today = today or date.today()
+    today = today or clock.today()
     t_where, t_params = build_filter({"t.id": township_id})
     c_where, c_params = build_filter({"c.township_id": township_id})
     s_where, s_params = build_filter({"s.township_id": township_id})
@@ -159,7 +160,7 @@ def map_layers(
     Township outlines stay complete (they give the context); cells and sites are those of the
     township. `bounds` is ((south, west), (north, east)) of the township, else of the county.
     """
-    today = today or date.today()
+    today = today or clock.today()
     tol = {"tolerance": DISPLAY_TOLERANCE}
     c_where, c_params = build_filter({"c.township_id": township_id})
     s_where, s_params = build_filter({"s.township_id": township_id})

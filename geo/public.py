@@ -256,8 +256,10 @@ def township_outlines(engine: Engine, tolerance: float = 0.0005) -> gpd.GeoDataF
     return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
 
 
-def archive_months(engine: Engine, today: date) -> list[tuple[int, int]]:
-    """(year, month) of this month and every month with a counting patrol, newest first."""
+def archive_months(engine: Engine, today: date) -> tuple[list[tuple[int, int]], tuple[int, int]]:
+    """(year, month) of this month and every month with a counting patrol, newest first; and
+    the month the page opens on: the newest one with a counting patrol up to today (on the 1st
+    of a month the current one is still empty), else this month."""
     sql = """
         SELECT DISTINCT
                CAST(EXTRACT(YEAR FROM p.started_at AT TIME ZONE :tz) AS integer) AS y,
@@ -267,8 +269,10 @@ def archive_months(engine: Engine, today: date) -> list[tuple[int, int]]:
     """
     with engine.connect() as conn:
         found = {(int(r.y), int(r.m)) for r in conn.execute(text(sql), {"tz": _tz()})}
-    found.add((today.year, today.month))
-    return sorted(found, reverse=True)
+    current = (today.year, today.month)
+    opening = max((ym for ym in found if ym <= current), default=current)
+    found.add(current)
+    return sorted(found, reverse=True), opening
 
 
 def month_period(year: int, month: int) -> tuple[date, date]:

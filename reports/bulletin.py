@@ -44,6 +44,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import ConfigurationError
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
@@ -55,7 +56,6 @@ from reports.evaluation import (
     formula_text,
     labelled,
     load_weights,
-    local_today,
     month_after,
     township_ranking,
 )
@@ -178,7 +178,7 @@ def bulletin_data(
     ``as_of`` defaults to the day after the month (a closed month) or today, if earlier.
     """
     start, end = month_bounds(year, month)
-    today = local_today()
+    today = clock.today()
     as_of = as_of or min(month_after(year, month), today)
     ref = min(end, as_of)
     weights = weights or load_weights()

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core import settings
+from core import clock, settings
 from core.errors import ConfigurationError
 from duty.coverage import month_bounds, site_period_status
 from duty.due import query_frame
@@ -263,10 +263,6 @@ GROUP BY p.deputy_id
 """
 
 
-def local_today() -> date:
-    return datetime.now(ZoneInfo(str(settings.get("timezone")))).date()
-
-
 def reinspection_counts(feedbacks: pd.DataFrame, workdays: int, as_of: date) -> pd.DataFrame:
     """Per deputy: re-inspections due and on time, from (deputy_id, fed_back_on,
     reinspected_on) rows. Due once done or once the deadline is before as_of."""
@@ -292,7 +288,7 @@ def month_components(
 ) -> pd.DataFrame:
     """The raw counts per deputy with at least one assigned site on the reference day."""
     start, end = month_bounds(year, month)
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     ref = min(end, as_of)
     tz = str(settings.get("timezone"))
     as_of_ts = datetime.combine(as_of, datetime.min.time(), ZoneInfo(tz))
@@ -441,7 +437,7 @@ def trend(
     ``end`` (default: the current month); a month without assigned sites has no row."""
     if months < 1:
         raise ValueError(f"months must be 1 or more, not {months}")
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     year, month = end or (as_of.year, as_of.month)
     weights = weights or load_weights()
     rows = []

@@ -62,7 +62,7 @@ def streamlit_server(database_url: str) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
-        "streamlit",
+        "tests.frozen_streamlit",  # streamlit, on the test's clock (SHUIJIAN_TEST_DATE)
         "run",
         str(ROOT / "streamlit_app.py"),
         "--server.headless",

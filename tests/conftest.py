@@ -26,6 +26,19 @@ POSTGIS_ONLY = f"shuijian_test_postgis_{_RUN}"
 DEMO_DB = f"shuijian_test_demo_{_RUN}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Move the clock before anything is collected when SHUIJIAN_TEST_DATE is set."""
+    from tests.clock import start_travel
+
+    start_travel()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from core import clock
+
+    return f"shuijian clock: {clock.local_now().isoformat(timespec='minutes')}"
+
+
 def _server_url() -> str:
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:

@@ -5,12 +5,12 @@ leaves the machine."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from core import clock
 from core.photos import jpeg_with_exif
 from layers.tickets import CHOSEN_COLOUR, STATUS_COLOURS
 from tests.browser import (
@@ -57,7 +57,7 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
 
     lon, lat, township = site_point(demo_copy, "d0001")
     photo = tmp_path / "现场.jpg"
-    photo.write_bytes(jpeg_with_exif(lon, lat, datetime.now(UTC), size=240))
+    photo.write_bytes(jpeg_with_exif(lon, lat, clock.now(), size=240))
 
     with offline_page({"width": 1400, "height": 1600}) as (page, outside):
         page.goto(server, wait_until="domcontentloaded")

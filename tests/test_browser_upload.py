@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from core import clock
 from tests.browser import (
     ARTIFACTS,
     MAP_IFRAME,
@@ -52,7 +53,7 @@ def test_deputy_uploads_a_track_and_sees_the_visit(
     from playwright.sync_api import expect
 
     site_id, site_name = _assigned_site(demo_copy, "d0001")
-    start = (datetime.now(UTC) - timedelta(hours=3)).timestamp()
+    start = (clock.now() - timedelta(hours=3)).timestamp()
     lon, lat, t = track_through(demo_copy, site_id, start_s=start, seed=7)
     gpx = tmp_path / "巡查.gpx"
     gpx.write_bytes(to_gpx_bytes(lon, lat, t, name="巡查"))

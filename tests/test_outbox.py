@@ -16,13 +16,14 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from core import clock
 from geo.database import session_scope
 from tests.fake_platform import FakePlatform
 from tickets.outbox import DeliveryReport, backoff_seconds, deliver_due, run_sender
@@ -165,7 +166,7 @@ def test_happy_path_every_ticket_delivered_once(
     numbers = create_tickets(demo_copy)
     assert {r["platform_code"] for r in outbox(demo_copy)} == set(PLATFORMS)
     route_to(demo_copy, fake)
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
 
     report = deliver_due(demo_copy, now=now, client=client)
 
@@ -185,7 +186,7 @@ def test_500s_then_recovery_delivers_each_once_with_backoff(
     create_tickets(demo_copy)
     route_to(demo_copy, fake)
     fake.fail_next(45)  # the whole first pass and half the second answer 500
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
 
     first = deliver_due(demo_copy, now=now, client=client)
     assert (first.sent, first.failed) == (0, N_TICKETS)
@@ -213,7 +214,7 @@ def test_platform_down_then_up_delivers_later_once(
     create_tickets(demo_copy)
     route_to(demo_copy, fake)
     fake.stop()
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
 
     down = deliver_due(demo_copy, now=now, client=client)
     assert (down.sent, down.failed) == (0, N_TICKETS)
@@ -234,7 +235,7 @@ def test_timeout_is_retried_and_the_platform_drops_the_repeat(
     create_tickets(demo_copy, 3)
     route_to(demo_copy, fake)
     fake.delay_s = 0.6  # processed on arrival, answered after the sender stopped waiting
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     with httpx.Client(timeout=0.15, trust_env=False) as impatient:
         slow = deliver_due(demo_copy, now=now, client=impatient)
     assert (slow.sent, slow.failed) == (0, 3)
@@ -320,7 +321,7 @@ def test_sender_killed_mid_batch_loses_nothing_and_repeats_one(
 def test_a_second_sender_skips_the_row_another_holds(demo_copy: Engine, fake: FakePlatform) -> None:
     create_tickets(demo_copy, 12)
     route_to(demo_copy, fake)
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     fake.hold_at = 1  # sender A's first message stays in flight, its row locked
     reports: dict[str, DeliveryReport] = {}
 
@@ -348,7 +349,7 @@ def test_two_senders_racing_never_send_a_row_twice(demo_copy: Engine, fake: Fake
     create_tickets(demo_copy)
     route_to(demo_copy, fake)
     fake.delay_s = 0.01
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     start = threading.Barrier(2, timeout=10)
     reports: list[DeliveryReport] = []
 
@@ -384,7 +385,7 @@ def test_order_per_ticket_is_kept_when_an_earlier_message_fails(
     assert len(rows) == 18
     route_to(demo_copy, fake)
     fake.fail_next(1)  # the very first message (ticket 1's first) fails
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
 
     first = deliver_due(demo_copy, now=now, client=client)
     assert (first.sent, first.failed) == (15, 1)
@@ -408,7 +409,7 @@ def test_platform_without_endpoint_is_skipped_not_lost(
     route_to(demo_copy, fake, ("bianmin", "shichang", "zhifa"))
     waiting = sum(r["platform_code"] == "zongzhi" for r in outbox(demo_copy))
     assert waiting > 0
-    now = datetime.now(UTC) + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
 
     report = deliver_due(demo_copy, now=now, client=client)
     assert (report.sent, report.failed, report.skipped) == (12 - waiting, 0, waiting)

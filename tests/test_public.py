@@ -21,10 +21,10 @@ import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
+from core import clock
 from core.auth import SignedIn
 from data.demo_tracks import add_demo_patrols
 from geo import crs, public
-from tracks.records import local_now
 from ui import session
 from ui.page import PUBLIC, pages_for
 
@@ -38,8 +38,9 @@ DEPUTY_COLUMNS = {"contact", "home", "deputy_id", "deputy_code", "code", "phone"
 
 
 def with_patrols(engine: Engine, limit: int = 6) -> tuple[date, date]:
-    """Ingest a month of demo patrols of a few deputies; the local month they fall in."""
-    until = local_now().date() - timedelta(days=1)
+    """Ingest the last complete month of demo patrols of a few deputies; that local month.
+    (The current month may be a day old: on the 1st it holds no patrol at all.)"""
+    until = clock.today().replace(day=1) - timedelta(days=1)
     summary = add_demo_patrols(engine, 2026, until, months=1, limit=limit)
     assert summary.files > 0
     return public.month_period(until.year, until.month)
@@ -241,7 +242,8 @@ def test_township_filter_and_figures_agree(demo_copy: Engine) -> None:
     assert public.public_patrols(demo_copy, empty_start, empty_end).empty
     assert public.public_tracks(demo_copy, empty_start, empty_end).empty
     assert public.public_figures(demo_copy, empty_start, empty_end).patrols == 0
-    months = public.archive_months(demo_copy, local_now().date())
+    months, opening = public.archive_months(demo_copy, clock.today())
+    assert opening == (start.year, start.month)
     assert len(public.township_outlines(demo_copy)) == 14
     assert (start.year, start.month) in months and months == sorted(months, reverse=True)
 

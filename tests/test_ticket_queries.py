@@ -5,11 +5,12 @@ of a patrol to report from. Tickets are made through tickets.service, as the app
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.auth import SignedIn
 from core.photos import jpeg_with_exif
 from geo.database import session_scope
@@ -22,7 +23,6 @@ from tickets.service import (
     NewProblem,
     Upload,
     get_ticket,
-    local_today,
     move,
     platform_update,
     reinspect,
@@ -73,8 +73,8 @@ def test_list_filters_narrow_with_named_parameters(demo_copy: Engine) -> None:
             TicketFilter(statuses=("fed_back", "closed")): set(),
             TicketFilter(township_id=township): {fish, sewage},
             TicketFilter(township_id=township + 1000): set(),
-            TicketFilter(date_from=local_today(), date_to=local_today()): {fish, sewage},
-            TicketFilter(date_to=local_today() - timedelta(days=2)): set(),
+            TicketFilter(date_from=clock.today(), date_to=clock.today()): {fish, sewage},
+            TicketFilter(date_to=clock.today() - timedelta(days=2)): set(),
             TicketFilter(overdue_only=True): set(),
         }
         for chosen, expected in cases.items():
@@ -131,7 +131,7 @@ def test_deputy_worklist_follows_feedback_and_reinspection(demo_copy: Engine) ->
         lists = queries.deputy_worklist(s, user.deputy_id)
         assert list(lists["reinspect"].number) == [number] and lists["rate"].empty
         assert queries.deputy_worklist(s, user.deputy_id + 1)["reinspect"].empty
-    photo = Upload("p.jpg", jpeg_with_exif(lon, lat, datetime.now(UTC) + timedelta(minutes=5)))
+    photo = Upload("p.jpg", jpeg_with_exif(lon, lat, clock.now() + timedelta(minutes=5)))
     with session_scope(demo_copy) as s:
         reinspect(
             s, get_ticket(s, number), Actor("reporter", user.user_id, user.deputy_id),

@@ -3,13 +3,14 @@ re-inspection, ratings, and figures computed from the event log."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import PermissionDenied
 from core.photos import PhotoRefused, jpeg_with_exif
 from geo.database import session_scope
@@ -170,7 +171,7 @@ def test_full_lifecycle_with_photo_proof_and_reopen(demo_copy: Engine) -> None:
         assert not new and again.id == event.id
         platform_update(s, "bianmin", number, "u-2", "feedback", comment="已打捞死鱼")
     checklist = {k: False for k in _items(kind)}
-    later = datetime.now(UTC) + timedelta(minutes=5)
+    later = clock.now() + timedelta(minutes=5)
     far_photo = Upload("far.jpg", jpeg_with_exif(lon + 0.05, lat, later))
     near_photo = Upload("near.jpg", jpeg_with_exif(lon, lat, later))
     with session_scope(demo_copy) as s:

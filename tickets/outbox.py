@@ -24,14 +24,14 @@ import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from core import settings
+from core import clock, settings
 
 log = logging.getLogger("shuijian.outbox")
 
@@ -178,7 +178,7 @@ def deliver_due(
 ) -> DeliveryReport:
     """One pass: send up to `batch` due messages, each in its own transaction (claimed with
     FOR UPDATE SKIP LOCKED, posted, marked, committed), so a crash repeats at most one."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     max_backoff = float(settings.get("outbox_max_backoff_s"))
     report = DeliveryReport()
     own_client = client is None

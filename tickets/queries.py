@@ -18,11 +18,11 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core import settings
+from core import clock, settings
 from core.auth import SignedIn
 from core.errors import PermissionDenied
 from tickets.lifecycle import MOVES, RATINGS, STATUS_LABELS
-from tickets.service import get_ticket, local_today, locate
+from tickets.service import get_ticket, locate
 
 LIST_LIMIT = 500
 TRACK_POINTS_MAX = 200
@@ -159,7 +159,7 @@ def ticket_where(f: TicketFilter, today: date | None = None) -> tuple[str, dict[
     if f.numbers:
         clauses.append("t.number = ANY(:numbers)")
         params["numbers"] = list(f.numbers)
-    params["today"] = today or local_today()
+    params["today"] = today or clock.today()
     params["waiting"] = list(WAITING_ON_PLATFORM)
     return (" AND ".join(clauses) or "TRUE"), params
 

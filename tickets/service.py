@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from geoalchemy2.shape import from_shape
@@ -18,7 +17,7 @@ from shapely import Point
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core import settings
+from core import clock, settings
 from core.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import PhotoInfo, inspect_photo
@@ -97,10 +96,6 @@ def add_working_days(start: date, days: int) -> date:
         if d.weekday() < 5:
             left -= 1
     return d
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(str(settings.get("timezone")))).date()
 
 
 def next_ticket_number(session: Session, when: date, county_code: str | None = None) -> str:
@@ -192,8 +187,9 @@ def _append(
         comment=comment,
         payload=payload or {},
     )
-    if at is not None:  # a story time (demo, imports); live moves take the database's now()
-        event.at = at
+    # A story time (demo, imports) or the one clock: never the database's now(), so a test
+    # that moves the clock moves the ticket's history with it.
+    event.at = at if at is not None else clock.now()
     session.add(event)
     session.flush()
     for item in photos:
@@ -254,6 +250,7 @@ def _enqueue(session: Session, ticket: Ticket, event: TicketEvent) -> None:
             platform_code=ticket.platform_code,
             idempotency_key=f"{ticket.number}:{event.id}",
             payload=payload,
+            next_attempt_at=event.at,  # due from the event's moment on the one clock
         )
     )
     session.flush()
@@ -294,8 +291,7 @@ def report_problem(
     township_id, site_id = locate(session, problem.lon, problem.lat)
     if township_id is None:
         raise ReportRefused("the location lies outside every township of the county")
-    zone = ZoneInfo(str(settings.get("timezone")))
-    day = today or (at.astimezone(zone).date() if at else local_today())
+    day = today or (clock.local_date(at) if at else clock.today())
     ticket = Ticket(
         number=next_ticket_number(session, day),
         category_code=category.code,
@@ -310,8 +306,7 @@ def report_problem(
         deadline=add_working_days(day, category.deadline_workdays),
         geom=from_shape(Point(problem.lon, problem.lat), srid=4326),
     )
-    if at is not None:
-        ticket.created_at = at
+    ticket.created_at = at if at is not None else clock.now()
     session.add(ticket)
     session.flush()
     _append(session, ticket, "report", actor, photos=photos, at=at)
@@ -564,7 +559,7 @@ def overdue_tickets(session: Session, today: date | None = None) -> pd.DataFrame
             "WHERE s.status IN ('reported', 'assigned', 'accepted') AND t.deadline < :today "
             "ORDER BY t.deadline"
         ),
-        {"today": today or local_today()},
+        {"today": today or clock.today()},
     ).all()
     return pd.DataFrame(
         rows, columns=["number", "category", "platform", "township", "status", "deadline"]

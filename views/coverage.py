@@ -7,7 +7,7 @@ import math
 import streamlit as st
 from streamlit_folium import st_folium
 
-from core import settings
+from core import clock, settings
 from core.errors import ShuijianError
 from geo.vocab import GRID_LEVELS
 from layers.coverage import coverage_map_figure
@@ -27,7 +27,7 @@ def level_name(level: int) -> str:
 
 guard(COVERAGE_ROLES)
 st.title(t("coverage_heading"))
-today = records.local_now().date()
+today = clock.today()
 months = [
     ((today.year * 12 + today.month - 1 - k) // 12, (today.month - 1 - k) % 12 + 1)
     for k in range(MONTHS_BACK)

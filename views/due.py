@@ -6,12 +6,12 @@ from io import BytesIO
 
 import streamlit as st
 
+from core import clock
 from duty.due import due_list
 from duty.export import due_list_to_excel
 from duty.windows import STATUS_LABELS
 from geo.database import session_scope
 from geo.vocab import SITE_CLASSES, SITE_KINDS
-from tracks import records
 from ui import session
 from ui.filters import deputy_filter, township_filter
 from ui.i18n import lang, t
@@ -40,7 +40,7 @@ user = guard(DUE_ROLES)
 st.title(t("due_heading"))
 engine = session.engine()
 cols = st.columns(3)
-day = cols[0].date_input(t("due_date"), value=records.local_now().date(), key=session.DUE_DATE)
+day = cols[0].date_input(t("due_date"), value=clock.today(), key=session.DUE_DATE)
 township_id = None
 deputy_id = user.deputy_id if user.role == "deputy" else None
 if user.role == "deputy" and deputy_id is None:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from core import clock
 from core.errors import ShuijianError
 from geo.database import session_scope
 from reports.bulletin import build_bulletin
@@ -18,7 +19,6 @@ from reports.evaluation import (
     formula_text,
     labelled,
     load_weights,
-    local_today,
     previous_months,
     township_ranking,
     trend,
@@ -65,7 +65,7 @@ def _bulletin_bytes(engine: Engine, year: int, month: int) -> dict[str, bytes]:
 
 guard(EVALUATION_ROLES)
 st.title(t("evaluation_heading"))
-today = local_today()
+today = clock.today()
 months = previous_months(today.year, today.month, MONTHS_BACK)[::-1]
 year, month = st.selectbox(
     t("evaluation_month"),

@@ -15,12 +15,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from core import settings
+from core import clock, settings
 from geo.database import session_scope
 from layers.tickets import tickets_map
 from tickets import queries
 from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
-from tickets.service import local_today, ticket_rates
+from tickets.service import ticket_rates
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import lang, t
@@ -65,7 +65,7 @@ def rate_table(frame: pd.DataFrame) -> pd.DataFrame:
 user = guard(ISSUES_ROLES)
 st.title(t("issues_heading"))
 engine = session.engine()
-today = local_today()
+today = clock.today()
 names = lang() == "en"
 
 cols = st.columns(5)

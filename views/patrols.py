@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from core import settings
+from core import clock, settings
 from core.errors import ShuijianError
 from geo.database import session_scope
 from layers.patrols import patrol_map
@@ -48,7 +48,7 @@ user = guard(PATROL_ROLES)
 st.title(t("patrols_heading"))
 engine = session.engine()
 own = user.role == "deputy"
-today = records.local_now().date()
+today = clock.today()
 cols = st.columns(4)
 township_id = deputy_id = None
 if own:

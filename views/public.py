@@ -14,12 +14,11 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit_folium import st_folium
 
-from core import settings
+from core import clock, settings
 from core.errors import ShuijianError
 from geo import public
 from geo.vocab import DEPUTY_LEVELS
 from layers.public import public_map
-from tracks.records import local_now
 from ui import session
 from ui.filters import township_filter
 from ui.i18n import lang, t
@@ -48,7 +47,9 @@ def _db(engine: Engine) -> str:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _months(_engine: Engine, db: str, today: str) -> list[tuple[int, int]]:
+def _months(
+    _engine: Engine, db: str, today: str
+) -> tuple[list[tuple[int, int]], tuple[int, int]]:
     # `today` is part of the cache key, so the current month appears on its first day.
     return public.archive_months(_engine, date.fromisoformat(today))
 
@@ -81,10 +82,14 @@ st.caption(t("public_intro", m=int(public.HIDDEN_M)))
 
 try:
     engine = session.engine()
-    months = _months(engine, _db(engine), local_now().date().isoformat())
+    months, opening = _months(engine, _db(engine), clock.today().isoformat())
     cols = st.columns(2)
     year, month = cols[0].selectbox(
-        t("month"), months, key=PUBLIC_MONTH, format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}"
+        t("month"),
+        months,
+        index=months.index(opening),
+        key=PUBLIC_MONTH,
+        format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
     )
     township_id = township_filter(cols[1], engine, PUBLIC_TOWNSHIP)
     figures, patrols, tracks, sites = _data(engine, _db(engine), year, month, township_id)
