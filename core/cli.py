@@ -11,10 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 
-from core import settings
-from core.errors import ShuijianError
+from core import clock, settings
+from core.errors import (
+    DatabaseUnavailable,
+    ShuijianError,
+    is_database_outage,
+    log_unexpected,
+)
 
 app = typer.Typer(
     help="水监 Shuijian: water-environment supervision for a county People's Congress.",
@@ -33,7 +39,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def friendly(func: Callable) -> Callable:
-    """Show our errors as one sentence and an exit code, not a traceback."""
+    """Show our errors as one sentence and an exit code, not a traceback: a database that
+    cannot be reached exits 3, anything unexpected is logged (errors.log) and exits 2 with
+    the id under which its traceback was logged."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -42,6 +50,19 @@ def friendly(func: Callable) -> Callable:
         except ShuijianError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if is_database_outage(exc):
+                typer.secho(
+                    "error: the database is unavailable; try again later",
+                    fg=typer.colors.RED,
+                    err=True,
+                )
+                raise typer.Exit(DatabaseUnavailable.exit_code) from None
+            error = log_unexpected(exc, f"shuijian {func.__name__}")
+            typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper
 
@@ -171,7 +192,7 @@ def demo(
 ) -> None:
     """Build the deterministic demo county and load it (kept when already loaded), then
     ingest months of demo patrols through the same path as uploads."""
-    from datetime import date, timedelta
+    from datetime import date
 
     from data.demo import generate_demo
     from data.demo_tracks import add_demo_patrols, tracks_start
@@ -180,7 +201,7 @@ def demo(
     from geo.readers import read_vector_file
 
     try:
-        last_day = date.fromisoformat(until) if until else date.today() - timedelta(days=1)
+        last_day = date.fromisoformat(until) if until else clock.yesterday()
     except ValueError:
         raise typer.BadParameter(f"--until {until!r} is not YYYY-MM-DD") from None
     engine = _migrated_engine()
@@ -287,42 +308,48 @@ def ingest(
     deputy: Annotated[str, typer.Option(help="code of the deputy who walked the tracks")],
     gcj02: Annotated[bool, typer.Option(help="the files are in GCJ-02 (Amap-based apps)")] = False,
 ) -> None:
-    """Ingest GPX files for a deputy; each file gets its own result, one bad file stops none."""
-    from sqlalchemy import select
+    """Ingest GPX files for a deputy; each file gets its own verdict, one bad file stops none.
+
+    Exit 0 when every file was stored (or already was), 1 when a file was refused, 2 when an
+    unexpected error was logged (its id is printed; the traceback is in errors.log)."""
+    from sqlalchemy import func, select
 
     from geo.database import session_scope
     from geo.models import Deputy
-    from tracks.ingest import IngestParams, ingest_gpx
+    from tracks.batch import ingest_file
+    from tracks.ingest import IngestParams
 
     engine = _migrated_engine()
     params = IngestParams.from_settings()
     with session_scope(engine) as session:
-        deputy_id = session.scalar(select(Deputy.id).where(Deputy.code == deputy))
+        deputy_id = session.scalar(
+            select(Deputy.id).where(func.upper(Deputy.code) == deputy.strip().upper())
+        )
     if deputy_id is None:
         raise typer.BadParameter(f"no deputy with code {deputy!r}")
-    failed = 0
+    worst = 0
     for path in paths:
         try:
-            with session_scope(engine) as session:
-                result = ingest_gpx(
-                    session,
-                    path.read_bytes(),
-                    path.name,
-                    deputy_id=deputy_id,
-                    gcj02=gcj02,
-                    params=params,
-                )
-        except ShuijianError as exc:
-            failed += 1
-            typer.secho(f"{path.name}: {exc}", fg=typer.colors.RED, err=True)
+            data = path.read_bytes()
+        except OSError as exc:
+            typer.secho(f"{path.name}: not read: {exc.strerror}", fg=typer.colors.RED, err=True)
+            worst = max(worst, 1)
             continue
+        verdict = ingest_file(
+            engine, data, path.name, deputy_id=deputy_id, gcj02=gcj02, params=params
+        )
+        if verdict.result is None:
+            worst = max(worst, 2 if verdict.status == "error" else 1)
+            typer.secho(f"{path.name}: {verdict.message}", fg=typer.colors.RED, err=True)
+            continue
+        result = verdict.result
         typer.echo(result.summary())
         for flag in result.flags:
             typer.secho(f"  flag {flag.code}: {flag.message}", fg=typer.colors.YELLOW)
         for note in result.notes:
             typer.secho(f"  note: {note}", fg=typer.colors.YELLOW)
-    if failed:
-        raise typer.Exit(1)
+    if worst:
+        raise typer.Exit(worst)
 
 
 @app.command()
@@ -344,7 +371,7 @@ def due(
     from geo.models import Deputy
 
     try:
-        on = date.fromisoformat(date_) if date_ else date.today()
+        on = date.fromisoformat(date_) if date_ else clock.today()
     except ValueError:
         raise typer.BadParameter(f"--date {date_!r} is not YYYY-MM-DD") from None
     with session_scope(_migrated_engine()) as session:
@@ -559,9 +586,19 @@ def evaluate(
     if frame.empty:
         typer.echo("no deputy had assigned sites that month")
         return
-    columns = ["rank_county", "deputy_code", "deputy_name", "township", "assigned_sites",
-               "sites_on_time", "visits", "problems_confirmed", "reinspections_on_time",
-               "flagged_tracks", "score"]
+    columns = [
+        "rank_county",
+        "deputy_code",
+        "deputy_name",
+        "township",
+        "assigned_sites",
+        "sites_on_time",
+        "visits",
+        "problems_confirmed",
+        "reinspections_on_time",
+        "flagged_tracks",
+        "score",
+    ]
     typer.echo(frame[columns].to_string(index=False))
     typer.echo(f"{len(frame)} deputies, mean score {frame['score'].mean():.2f}")
     if csv:

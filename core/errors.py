@@ -42,3 +42,43 @@ class AuthenticationFailed(ShuijianError):
 
 class PermissionDenied(ShuijianError):
     """The signed-in user's role may not do this."""
+
+
+class InternalError(ShuijianError):
+    """An unexpected fault: users see only its id; the traceback is in the error log."""
+
+    exit_code = 2
+
+    def __init__(self, error_id: str) -> None:
+        self.error_id = error_id
+        super().__init__(f"internal error, logged as {error_id}")
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, gone away, timed out), as opposed to a query
+    that the database answered with an error."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+def log_unexpected(exc: BaseException, where: str) -> InternalError:
+    """Log an unexpected exception with its traceback under a short random id, and return
+    the error to show instead (the id lets an admin find the traceback)."""
+    import secrets
+
+    from core.logs import error_logger
+
+    error_id = secrets.token_hex(4)
+    error_logger().error("internal error %s in %s", error_id, where, exc_info=exc)
+    return InternalError(error_id)

@@ -45,6 +45,13 @@ SETTINGS: tuple[Setting, ...] = (
         "the checkout (git-ignored).",
     ),
     Setting(
+        "log_dir",
+        "SHUIJIAN_LOG_DIR",
+        None,
+        "Folder of errors.log, where unexpected errors are logged with their traceback under "
+        "the id users are shown. Default: logs/ in SHUIJIAN_HOME (.shuijian/logs).",
+    ),
+    Setting(
         "metric_epsg",
         "SHUIJIAN_METRIC_EPSG",
         32650,

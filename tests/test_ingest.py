@@ -11,6 +11,7 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.auth import SignedIn
 from core.errors import PermissionDenied
 from geo import crs
@@ -232,7 +233,7 @@ def test_cli_ingest_reports_each_file(demo_copy: Engine, tmp_path: Path, monkeyp
     from geo import database
 
     dep, site = deputy(demo_copy, "D0001")
-    recent = (datetime.now(UTC) - timedelta(days=2)).timestamp()
+    recent = (clock.now() - timedelta(days=2)).timestamp()
     good = tmp_path / "good.gpx"
     good.write_bytes(to_gpx_bytes(*track_through(demo_copy, site, start_s=recent)))
     bad = tmp_path / "bad.gpx"

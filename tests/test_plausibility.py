@@ -11,6 +11,7 @@ from tracks.plausibility import (
     DEFAULT_CHECKS,
     FLAG_LABELS_ZH,
     TrackFacts,
+    check_time_order,
     fingerprint,
     run_checks,
     shape_signature,
@@ -161,6 +162,23 @@ def test_every_code_has_a_chinese_label() -> None:
         facts(np.zeros(3), np.zeros(3), np.full(3, np.nan), now_s=T0),
     ]
     seen = {flag.code for f in crafted for flag in run_checks(f)}
-    assert len(DEFAULT_CHECKS) == 9
+    assert len(DEFAULT_CHECKS) == 10
     assert seen <= set(FLAG_LABELS_ZH)
     assert all(run_checks(crafted[0])[0].label_zh for _ in range(1))
+
+
+def test_time_order_counts_backwards_and_repeated_steps() -> None:
+    x = np.arange(100) * 5.0
+    ordered = facts(x, np.zeros(100), T0 + np.arange(100) * 5.0)
+    assert check_time_order(ordered) is None
+    backwards = facts(x, np.zeros(100), T0 + np.arange(100)[::-1] * 5.0)
+    flag = check_time_order(backwards)
+    assert flag is not None and flag.code == "time_order"
+    assert "backwards 99 time(s)" in flag.message
+    repeated = facts(x, np.zeros(100), T0 + np.repeat(np.arange(50), 2) * 5.0)
+    flag = check_time_order(repeated)
+    assert flag is not None and "50 of 99 steps repeat" in flag.message
+    one_hiccup = T0 + np.arange(100) * 5.0
+    one_hiccup[50] = one_hiccup[49]
+    assert check_time_order(facts(x, np.zeros(100), one_hiccup)) is None
+    assert FLAG_LABELS_ZH["time_order"]

@@ -19,7 +19,7 @@ import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core import settings
+from core import clock, settings
 from core.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError
 from geo import crs as crs_helper
@@ -152,11 +152,12 @@ def ingest_gpx(
     if parsed.n_points == 0:
         raise GpxRefused(
             "no_points",
-            f"{filename}: refused: the file has no track points (waypoints and routes are "
-            "stored with a track but are never proof of a visit)",
+            "the file has no track points (waypoints and routes are stored with a track but "
+            "are never proof of a visit)",
         )
+    checks_now = (now or clock.now()).timestamp()
+    _refuse_far_future(parsed, checks_now)
     track = _prepare(session, parsed, gcj02, params)
-    checks_now = (now or datetime.now(UTC)).timestamp()
     others, own = _nearby_shapes(session, track, deputy_id)
     facts = TrackFacts(
         lon=track.lon,
@@ -186,7 +187,7 @@ def ingest_gpx(
         filename=filename[:255],
         size_bytes=len(data),
         content=data,
-        encoding=parsed.encoding,
+        encoding=parsed.encoding[:20],
         gpx_version=parsed.version,
         declared_crs="gcj02" if gcj02 else "wgs84",
         naive_timezone=params.naive_tz,
@@ -237,6 +238,8 @@ def ingest_gpx(
         if parsed.has_times
         else ["the track points have no timestamps, so this file cannot prove a visit"]
     )
+    if parsed.encoding_note:
+        result_notes.append(parsed.encoding_note)
     return IngestResult(
         filename, patrol.id, False, parsed.n_points, len(track.x), visits, flags, result_notes
     )
@@ -288,6 +291,8 @@ def _prepare(session: Session, parsed: ParsedGpx, gcj02: bool, params: IngestPar
     dropped = {k: int(v) for k, v in cleaned.dropped.items() if v}
     if zero.any():
         dropped["zero_island"] = int(zero.sum())
+    if not cleaned.kept.any():
+        raise _nothing_kept(lon[keep], lat[keep], dropped, outline, params)
     k = cleaned.kept
     lon_k, lat_k = lon[keep][k], lat[keep][k]
     x_k, y_k, t_k, seg_k = x[keep][k], y[keep][k], t_s[keep][k], cleaned.segment
@@ -306,6 +311,80 @@ def _prepare(session: Session, parsed: ParsedGpx, gcj02: bool, params: IngestPar
         fingerprint=fingerprint(lon, lat),
         signature=shape_signature(x_k, y_k) if len(x_k) >= 2 else None,
     )
+
+
+FUTURE_REFUSE_S = 86_400.0  # a track ending more than a day after the upload: a wrong clock
+
+
+def _refuse_far_future(parsed: ParsedGpx, now_s: float) -> None:
+    """Times more than a day after now are a device clock set wrong, not a patrol: refused.
+    (Up to a day ahead is flagged ``future_time`` by the plausibility checks instead.)"""
+    t_s = parsed.t_s
+    if not np.isfinite(t_s).any():
+        return
+    last = float(np.nanmax(t_s))
+    if last <= now_s + FUTURE_REFUSE_S:
+        return
+    zone = clock.zone()
+    when = datetime.fromtimestamp(last, tz=UTC).astimezone(zone)
+    days = (last - now_s) / 86_400.0
+    raise GpxRefused(
+        "time_range",
+        f"the track ends at {when:%Y-%m-%d %H:%M}, {days:,.1f} days in the future; check the "
+        "device's clock",
+        value=f"{when:%Y-%m-%d %H:%M}",
+        days=round(days, 1),
+    )
+
+
+def _nothing_kept(
+    lon: np.ndarray, lat: np.ndarray, dropped: dict[str, int], outline, params: IngestParams
+) -> GpxRefused:
+    """Why cleaning left no point: no position fix at all, or every point far from the
+    county (naming how far the nearest one was), or (rarely) every point a speed spike."""
+    if lon.size == 0:
+        return GpxRefused("no_fix", "no track point has a position fix (all at 0,0 or missing)")
+    margin_km = params.margin_m / 1000.0
+    if outline is not None and dropped.get("outside_county", 0) > 0:
+        nearest_km = nearest_distance_km(lon, lat, outline, params.metric_epsg)
+        return GpxRefused(
+            "far_away",
+            f"no track point lies within {margin_km:g} km of the county; the nearest is "
+            f"{nearest_km:,.0f} km away (was the file recorded elsewhere, or in GCJ-02?)",
+            margin_km=margin_km,
+            nearest_km=round(nearest_km),
+        )
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))
+    return GpxRefused("no_points", f"cleaning dropped every track point ({counts})", dropped=counts)
+
+
+_GEOD = None
+
+
+def nearest_distance_km(lon: np.ndarray, lat: np.ndarray, outline_metric, epsg: int) -> float:
+    """Great-circle distance from the track's nearest point to the county outline, in km.
+
+    Measured on the ellipsoid, since a point on another continent is far outside the metric
+    CRS's zone: the point nearest the county's centre first (one vectorised call over the
+    points), then its distance to the outline's vertices (one call over the vertices)."""
+    global _GEOD
+    from pyproj import Geod
+
+    _GEOD = _GEOD or Geod(ellps="WGS84")
+    ring = shapely.get_coordinates(shapely.boundary(outline_metric))
+    if ring.size == 0:
+        return float("nan")
+    olon, olat = crs_helper.metric_to_lonlat(ring[:, 0], ring[:, 1], epsg)
+    c = shapely.centroid(outline_metric)
+    clon, clat = crs_helper.metric_to_lonlat(np.array([c.x]), np.array([c.y]), epsg)
+    _, _, to_centre = _GEOD.inv(np.full(lon.size, clon[0]), np.full(lat.size, clat[0]), lon, lat)
+    i = int(np.argmin(to_centre))
+    _, _, to_outline = _GEOD.inv(np.full(olon.size, lon[i]), np.full(olat.size, lat[i]), olon, olat)
+    if shapely.contains_xy(
+        outline_metric, *crs_helper.lonlat_to_metric(np.array([lon[i]]), np.array([lat[i]]), epsg)
+    ).any():
+        return 0.0
+    return float(np.min(to_outline)) / 1000.0
 
 
 def _ts(seconds: float) -> datetime:
@@ -380,7 +459,8 @@ def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParam
     )
     if found.empty:
         return _no_visits()
-    day = datetime.fromtimestamp(float(np.nanmin(track.t_s)), tz=UTC).date()
+    # The deputy's assignment on the local day the patrol began (not the UTC day).
+    day = clock.local_date(datetime.fromtimestamp(float(np.nanmin(track.t_s)), tz=UTC))
     assigned = set(
         session.scalars(
             text(

@@ -25,6 +25,7 @@ FLAG_LABELS_ZH: dict[str, str] = {
     "old_time": "时间过早（超过一年）",
     "outside_county": "大部分轨迹在县域外",
     "no_times": "无时间戳，无法证明到访",
+    "time_order": "时间顺序错乱（倒退或重复）",
     "duplicate_upload": "与已上传轨迹完全相同",
     "copied_shape": "与已上传轨迹形状几乎相同（疑似复制）",
 }
@@ -52,6 +53,8 @@ class Limits:
     regular_dist_cv: float = 0.02
     constant_speed_cv: float = 0.03
     constant_min_steps: int = 20
+    max_repeated_share: float = 0.01  # a logger may repeat a second now and then, not often:
+    max_repeated_min: int = 2  # ... up to 1 % of the steps, and 2 in any track
     future_tol_s: float = 600.0
     max_age_s: float = 365.0 * 86400.0
     min_inside_share: float = 0.5
@@ -169,9 +172,39 @@ def _timed_steps(f: TrackFacts) -> tuple[np.ndarray, np.ndarray]:
 def check_no_times(f: TrackFacts) -> Flag | None:
     if f.timed.size >= 2:
         return None
+    if f.timed.size == 1:
+        return Flag("no_times", "only one track point has a time: it cannot prove a visit")
     return Flag(
         "no_times",
         "the track has no timestamps (fewer than 2 timed points): it cannot prove a visit",
+    )
+
+
+def check_time_order(f: TrackFacts) -> Flag | None:
+    """Times that run backwards, or repeat often: the points were not recorded in this order
+    (shuffled, concatenated or edited), so no dwell computed from them means anything."""
+    i = f.timed
+    if i.size < 2:
+        return None
+    dt = np.diff(f.t_s[i])
+    backwards = int((dt < 0).sum())
+    repeated = int((dt == 0).sum())
+    allowed = max(f.limits.max_repeated_min, f.limits.max_repeated_share * dt.size)
+    if backwards == 0 and repeated <= allowed:
+        return None
+    parts = []
+    if backwards:
+        first = int(np.flatnonzero(dt < 0)[0])
+        parts.append(
+            f"the time runs backwards {backwards:,} time(s) (first after "
+            f"{_stamp(f.t_s[i[first]], f.tz)})"
+        )
+    if repeated > allowed:
+        parts.append(f"{repeated:,} of {dt.size:,} steps repeat the previous time")
+    return Flag(
+        "time_order",
+        "; ".join(parts) + ": the points were not recorded in this order, so the track "
+        "cannot prove a visit until an analyst has looked at it",
     )
 
 
@@ -343,6 +376,7 @@ def check_copied_shape(f: TrackFacts) -> Flag | None:
 
 DEFAULT_CHECKS: tuple[Check, ...] = (
     check_no_times,
+    check_time_order,
     check_jumps,
     check_regular_sampling,
     check_constant_speed,

@@ -19,7 +19,7 @@ import codecs
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,16 @@ REASONS = (
     "bad_time",
     "no_points",
     "encoding",
+    "time_range",
+    "far_away",
+    "no_fix",
 )
+
+# No phone or logger recorded a patrol before 2000; after 2200 a date is a broken clock, and
+# datetime64[ns] cannot hold years past 2262 at all (it would wrap silently).
+TIME_MIN = np.datetime64("2000-01-01T00:00:00", "s")
+TIME_MAX = np.datetime64("2200-01-01T00:00:00", "s")
+_YEAR_RE = r"^\s*([+-]?\d+)-"
 
 _DECL_RE = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.DOTALL)
 _DECL_TEXT_RE = re.compile(r"^\s*<\?xml[^>]*?\?>", re.DOTALL)
@@ -66,13 +75,17 @@ _BOMS = (
 
 
 class GpxRefused(ShuijianError):
-    """The GPX file was refused as a whole; ``reason`` is a stable code for the UI and logs."""
+    """The GPX file was refused as a whole; ``reason`` is a stable code for the UI and logs,
+    ``params`` the values its message names (for the UI's own sentence in zh or en)."""
 
-    def __init__(self, reason: str, message: str, line: int | None = None) -> None:
+    def __init__(
+        self, reason: str, message: str, line: int | None = None, **params: object
+    ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown refusal reason {reason!r}")
         self.reason = reason
         self.line = line
+        self.params = {"line": line, **params} if line is not None else dict(params)
         super().__init__(f"refused: {message}")
 
 
@@ -107,7 +120,10 @@ class Route:
 
 @dataclass(frozen=True, eq=False)
 class ParsedGpx:
-    """Track points as flat arrays (one row per ``<trkpt>``), plus waypoints and routes."""
+    """Track points as flat arrays (one row per ``<trkpt>``), plus waypoints and routes.
+
+    ``encoding`` is the codec the bytes were read with (``UTF-8``, ``GB18030``, ...);
+    ``encoding_note`` says why when it was guessed rather than declared."""
 
     version: str
     creator: str | None
@@ -122,6 +138,7 @@ class ParsedGpx:
     waypoints: list[Waypoint] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     has_times: bool = False
+    encoding_note: str | None = None
 
     @property
     def n_points(self) -> int:
@@ -158,8 +175,9 @@ def parse_gpx(
     if max_bytes is None:
         max_bytes = int(float(settings.get("gpx_max_mb")) * 1024 * 1024)
     _refuse_before_parsing(data, max_bytes)
-    payload, encoding = _to_parser_bytes(data)
-    return _pull_parse(payload, encoding, naive_tz)
+    payload, encoding, note = _to_parser_bytes(data)
+    parsed = _pull_parse(payload, encoding, naive_tz)
+    return replace(parsed, encoding_note=note) if note else parsed
 
 
 # --- guards -------------------------------------------------------------------------------
@@ -173,6 +191,7 @@ def _refuse_before_parsing(data: bytes, max_bytes: int) -> None:
             "too_large",
             f"the file is {len(data) / 1e6:,.1f} MB, more than the limit of "
             f"{max_bytes / 1e6:,.1f} MB",
+            limit_mb=round(max_bytes / 1024 / 1024),
         )
     if _DANGER_RE.search(data):
         raise _doctype_refusal()
@@ -206,11 +225,14 @@ class _Payload:
         return self.head + self.body[self.start :]
 
 
-def _to_parser_bytes(data: bytes) -> tuple[_Payload, str]:
-    """Detect the encoding and return UTF-8 bytes without an XML declaration for lxml.
+def _to_parser_bytes(data: bytes) -> tuple[_Payload, str, str | None]:
+    """Detect the encoding and return UTF-8 bytes without an XML declaration for lxml, the
+    codec's name, and a note when the codec was guessed.
 
     Order: a BOM (the only way to read UTF-16/32), else the declaration's encoding, else UTF-8,
-    and if UTF-8 fails GB18030 (Chinese apps that write GBK without declaring it).
+    and if UTF-8 fails GB18030 (Chinese apps that write GBK without declaring it). A declared
+    encoding must be ASCII-compatible (UTF-7, UTF-16 without BOM, EBCDIC are refused), and the
+    DOCTYPE/ENTITY check is repeated on every decoded text, so no encoding can hide one.
     """
     bom_encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
     if bom_encoding is None:
@@ -221,23 +243,62 @@ def _to_parser_bytes(data: bytes) -> tuple[_Payload, str]:
             )
     if bom_encoding is not None and bom_encoding != "UTF-8":
         text = _decode(data[_bom_len(data) :], bom_encoding, bom_encoding)
-        if _DANGER_TEXT_RE.search(text):
-            raise _doctype_refusal()
-        return _Payload(b"", _strip_decl_text(text).encode("utf-8")), bom_encoding
+        return _text_payload(text), bom_encoding, None
     if bom_encoding == "UTF-8":
         data = data[len(codecs.BOM_UTF8) :]
     declared = _declared_encoding(data)
     if declared is None or _codec_name(declared) == "utf-8":
         if not _is_utf8(data):
             if declared is not None:
-                name = "GB18030 (declared UTF-8 but not valid UTF-8)"
+                note = "declared UTF-8 but not valid UTF-8; read as GB18030"
             else:
-                name = "GB18030 (undeclared; not valid UTF-8)"
-            text = _decode(data, "gb18030", name)
-            return _Payload(b"", _strip_decl_text(text).encode("utf-8")), name
-        return _strip_decl_bytes(data), "UTF-8" if declared is None else declared.upper()
-    text = _decode(data, declared, declared.upper())
-    return _Payload(b"", _strip_decl_text(text).encode("utf-8")), declared.upper()
+                note = "no encoding declared and not valid UTF-8; read as GB18030"
+            return _text_payload(_decode(data, "gb18030", "GB18030")), "GB18030", note
+        return _strip_decl_bytes(data), "UTF-8", None
+    codec = _ascii_compatible_codec(declared)
+    text = _decode(data, codec, declared)
+    return _text_payload(text), _label(codec), None
+
+
+def _text_payload(text: str) -> _Payload:
+    """A decoded text as parser bytes, after the DOCTYPE/ENTITY check on the text itself."""
+    if _DANGER_TEXT_RE.search(text):
+        raise _doctype_refusal()
+    return _Payload(b"", _strip_decl_text(text).encode("utf-8"))
+
+
+_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _ascii_compatible_codec(declared: str) -> str:
+    """The codec of a declared encoding, if it reads ASCII as ASCII; else refused by name.
+
+    The declaration itself was found by an ASCII pattern, so any other codec (UTF-7, UTF-16
+    or UTF-32 without a BOM, EBCDIC) would be read differently from how it was checked."""
+    codec = _codec_name(declared)
+    if codec is None:
+        raise GpxRefused(
+            "encoding", f"the file declares an unknown encoding {declared!r}", encoding=declared
+        )
+    if codec.replace("_", "-") in _GB_FAMILY or declared.lower() in _GB_FAMILY:
+        return "gb18030"
+    try:
+        compatible = _ASCII.decode(codec) == _ASCII.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        compatible = False
+    if not compatible:
+        raise GpxRefused(
+            "encoding",
+            f"the file declares the encoding {declared!r}, which is not ASCII-compatible; "
+            "save it as UTF-8",
+            encoding=declared,
+        )
+    return codec
+
+
+def _label(codec: str) -> str:
+    """A short, stored name of a codec (``iso8859-1`` → ``ISO8859-1``)."""
+    return codec.upper()[:20]
 
 
 def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
@@ -277,7 +338,9 @@ def _codec_name(encoding: str) -> str | None:
 def _decode(data: bytes, encoding: str, label: str) -> str:
     codec = _codec_name(encoding)
     if codec is None:
-        raise GpxRefused("encoding", f"the file declares an unknown encoding {encoding!r}")
+        raise GpxRefused(
+            "encoding", f"the file declares an unknown encoding {encoding!r}", encoding=encoding
+        )
     if codec.replace("_", "-") in _GB_FAMILY or encoding.lower() in _GB_FAMILY:
         codec = "gb18030"
     try:
@@ -288,6 +351,7 @@ def _decode(data: bytes, encoding: str, label: str) -> str:
             "encoding",
             f"the file is not valid {label} (undecodable bytes at line {line})",
             line=line,
+            encoding=label,
         ) from None
 
 
@@ -425,6 +489,8 @@ class _TrackPoints:
         self.n_bad_coord = 0
         self.bad_time: tuple[int, str | None] | None = None
         self.n_bad_time = 0
+        self.far_time: tuple[int, str | None] | None = None
+        self.n_far_time = 0
 
     def take(
         self, container: etree._Element, xp: _PointXPath, segment: int, track: int, *, open_: bool
@@ -490,12 +556,17 @@ class _TrackPoints:
             self.n_bad_coord += int(bad.sum())
         ele = _floats(cols["ele"]) if len(cols["ele"]) else np.full(k, np.nan)
         if len(cols["time"]):
-            time, bad_t = _parse_times(cols["time"], self.naive_tz)
+            time, bad_t, far_t = _parse_times(cols["time"], self.naive_tz)
             if bad_t.any():
                 if self.bad_time is None:
                     i = int(np.flatnonzero(bad_t)[0])
                     self.bad_time = (self.n + i, cols["time"][i])
                 self.n_bad_time += int(bad_t.sum())
+            if far_t.any():
+                if self.far_time is None:
+                    i = int(np.flatnonzero(far_t)[0])
+                    self.far_time = (self.n + i, cols["time"][i])
+                self.n_far_time += int(far_t.sum())
         else:
             time = np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
         for name, values in (
@@ -529,6 +600,10 @@ class _TrackPoints:
             i, raw = self.bad_time
             line = _line_of(self.payload, "trkpt", i)
             raise _bad_time_refusal(line, raw, self.n_bad_time)
+        if self.far_time is not None:
+            i, raw = self.far_time
+            line = _line_of(self.payload, "trkpt", i)
+            raise _time_range_refusal(line, raw, self.n_far_time)
 
 
 def _per_point(
@@ -732,31 +807,34 @@ def _floats(values: list[str | None]) -> np.ndarray:
         )
 
 
-def _parse_times(values: list[str | None], naive_tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """ISO 8601 strings → (datetime64[ns] UTC, unreadable mask); naive ones read in
-    ``naive_tz``; NaT where absent.
+def _parse_times(
+    values: list[str | None], naive_tz: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ISO 8601 strings → (datetime64[ns] UTC, unreadable mask, out-of-range mask); naive ones
+    read in ``naive_tz``; NaT where absent, unreadable or outside ``TIME_MIN``–``TIME_MAX``.
 
     Fast path: one ``to_datetime`` over all strings, which succeeds when they are all aware
-    (one offset) or all naive. Batches mixing the two, or with unreadable times, take the slow
-    path that classifies each string.
+    (one offset) or all naive, and whose min and max are then checked against the range (a
+    year 9999 would otherwise wrap in nanoseconds). Batches mixing the two, with unreadable
+    or out-of-range times, take the slow path that classifies each string.
     """
     n = len(values)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     no_bad = np.zeros(n, dtype=bool)
     if n == 0:
-        return out, no_bad
+        return out, no_bad, no_bad
     if None in values:
         present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
         given = [v for v in values if v is not None]
         if not given:
-            return out, no_bad
+            return out, no_bad, no_bad
     else:
         present, given = np.ones(n, dtype=bool), values
+    far = np.zeros(len(given), dtype=bool)
     try:
         parsed = pd.to_datetime(given, format="ISO8601")
-    except (ValueError, TypeError):
-        utc, bad = _times_mixed(given, naive_tz)
-    else:
+        if not _within_range(parsed):
+            raise ValueError("a time outside the accepted range")
         if parsed.tz is not None:
             utc = parsed.tz_convert("UTC")
         else:
@@ -764,18 +842,45 @@ def _parse_times(values: list[str | None], naive_tz: str) -> tuple[np.ndarray, n
             utc = utc.tz_convert("UTC")
         bad = np.asarray(utc.isna())
         if bad.any():
-            utc, bad = _times_mixed(given, naive_tz)
-    out[present] = utc.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    if bad.any():
-        full_bad = no_bad.copy()
-        full_bad[present] = bad
-        return out, full_bad
-    return out, no_bad
+            raise ValueError("an unreadable time")
+    except (ValueError, TypeError, OverflowError):
+        utc, bad, far = _times_mixed(given, naive_tz)
+    out[present] = utc.tz_localize(None).as_unit("ns").to_numpy(dtype="datetime64[ns]")
+    if not bad.any() and not far.any():
+        return out, no_bad, no_bad
+    full_bad, full_far = no_bad.copy(), no_bad.copy()
+    full_bad[present] = bad
+    full_far[present] = far
+    return out, full_bad, full_far
 
 
-def _times_mixed(values: list[str | None], naive_tz: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Slow path: classify each string as aware or naive and parse each group."""
+def _within_range(parsed: pd.DatetimeIndex) -> bool:
+    """All parsed times between TIME_MIN and TIME_MAX (compared in seconds, which hold any
+    year; the comparison happens before anything is cast to nanoseconds)."""
+    if len(parsed) == 0:
+        return True
+    lo, hi = parsed.min(), parsed.max()
+    if pd.isna(lo) or pd.isna(hi):
+        return True  # unreadable ones go down the slow path anyway
+    # Aware times compare in UTC; naive ones in their wall time (a day's slack either way is
+    # far below what the range is for).
+    lo_s = np.datetime64(lo.tz_convert("UTC").tz_localize(None) if lo.tz else lo, "s")
+    hi_s = np.datetime64(hi.tz_convert("UTC").tz_localize(None) if hi.tz else hi, "s")
+    return bool(lo_s >= TIME_MIN and hi_s < TIME_MAX)
+
+
+def _times_mixed(
+    values: list[str | None], naive_tz: str
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Slow path: set aside times whose year is outside the range, classify the rest as aware
+    or naive and parse each group."""
     sp = pd.Series(values, dtype=object).astype(str).str.strip()
+    year = pd.to_numeric(sp.str.extract(_YEAR_RE)[0], errors="coerce")
+    lo, hi = TIME_MIN.astype(object).year, TIME_MAX.astype(object).year
+    # A year one off the range may still fall inside it once its offset is applied; the exact
+    # bounds are checked on the parsed values below.
+    far = np.array(((year < lo - 1) | (year > hi)).fillna(False), dtype=bool)
+    sp = sp.where(~far, "")
     aware = sp.str.contains(_AWARE_RE, regex=True, na=False)
     parsed = pd.Series(pd.NaT, index=sp.index, dtype="datetime64[ns, UTC]")
     if aware.any():
@@ -783,11 +888,17 @@ def _times_mixed(values: list[str | None], naive_tz: str) -> tuple[pd.DatetimeIn
             sp[aware].str.replace("z", "Z"), format="ISO8601", utc=True, errors="coerce"
         )
         parsed[aware] = a.astype("datetime64[ns, UTC]")
-    if (~aware).any():
-        b = pd.to_datetime(sp[~aware], format="ISO8601", errors="coerce")
+    naive = ~aware & ~far
+    if naive.any():
+        b = pd.to_datetime(sp[naive], format="ISO8601", errors="coerce")
         local = b.dt.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT")
-        parsed[~aware] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    return pd.DatetimeIndex(parsed), parsed.isna().to_numpy()
+        parsed[naive] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    secs = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    outside = ~np.isnat(secs) & ((secs < TIME_MIN) | (secs >= TIME_MAX))
+    far |= outside
+    parsed[outside] = pd.NaT
+    bad = np.array(parsed.isna(), dtype=bool) & ~far
+    return pd.DatetimeIndex(parsed), bad, far
 
 
 def _bad_time_refusal(line: int, raw: str | None, count: int) -> GpxRefused:
@@ -795,15 +906,32 @@ def _bad_time_refusal(line: int, raw: str | None, count: int) -> GpxRefused:
         "bad_time",
         f"the point at line {line} has an unreadable time {raw!r} ({count} such point(s))",
         line=line,
+        value=raw,
+        count=count,
+    )
+
+
+def _time_range_refusal(line: int, raw: str | None, count: int) -> GpxRefused:
+    lo, hi = TIME_MIN.astype(object).year, TIME_MAX.astype(object).year
+    return GpxRefused(
+        "time_range",
+        f"the point at line {line} has the time {raw!r}, outside the years {lo}–{hi - 1} "
+        f"({count} such point(s)); check the device's clock",
+        line=line,
+        value=raw,
+        count=count,
     )
 
 
 def _times(values: list[str | None], col: _Collector, naive_tz: str) -> np.ndarray:
     """Times of route points or waypoints, refusing the file on an unreadable one."""
-    out, bad = _parse_times(values, naive_tz)
+    out, bad, far = _parse_times(values, naive_tz)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise _bad_time_refusal(col.line_of(i), values[i], int(bad.sum()))
+    if far.any():
+        i = int(np.flatnonzero(far)[0])
+        raise _time_range_refusal(col.line_of(i), values[i], int(far.sum()))
     return out
 
 

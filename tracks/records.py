@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import geopandas as gpd
 import pandas as pd
@@ -26,10 +26,10 @@ from core.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import photo_mime
 from duty.due import query_frame
-from geo.database import session_scope
 from geo.models import ChecklistAnswer, Patrol, PatrolPhoto
 from geo.vocab import checklist_for
-from tracks.ingest import ingest_gpx
+from tracks.batch import ingest_file
+from tracks.ingest import IngestResult
 
 ANY_PATROL_ROLES = ("analyst", "admin")
 NOTES_MAX_CHARS = 4000
@@ -68,13 +68,19 @@ class PatrolDetail:
 
 @dataclass
 class UploadOutcome:
-    """One uploaded file's result as a page shows it: stored, duplicate, or refused (why)."""
+    """One uploaded file's result as a page shows it: stored, duplicate, or not stored (why:
+    ``reason`` a code the page translates, ``params`` its values, ``refused`` the English
+    sentence)."""
 
     filename: str
     patrol_id: int | None = None
     duplicate: bool = False
     refused: str | None = None
+    reason: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
     summary: str = ""
+    n_points: int = 0
+    n_kept: int = 0
     visits: pd.DataFrame = field(default_factory=pd.DataFrame)
     flags: list[tuple[str, str, str]] = field(default_factory=list)  # code, label_zh, message
     notes: list[str] = field(default_factory=list)
@@ -94,21 +100,35 @@ def ingest_upload(
     uploader: SignedIn,
     gcj02: bool = False,
 ) -> UploadOutcome:
-    """Ingest one file in its own transaction, so a refused file stops none of the others."""
-    try:
-        with session_scope(engine) as s:
-            result = ingest_gpx(
-                s, data, filename, deputy_id=deputy_id, uploader=uploader, gcj02=gcj02
-            )
-            visits = visits_of(s, [] if result.duplicate else [result.patrol_id])
-    except ShuijianError as error:
-        return UploadOutcome(filename, refused=str(error))
+    """Ingest one file in its own transaction, so a refused file stops none of the others;
+    never raises (see :func:`tracks.batch.ingest_file`)."""
+    read: dict[str, pd.DataFrame] = {}
+
+    def read_visits(s: Session, result: IngestResult) -> None:
+        read["visits"] = visits_of(s, [] if result.duplicate else [result.patrol_id])
+
+    verdict = ingest_file(
+        engine,
+        data,
+        filename,
+        deputy_id=deputy_id,
+        uploader=uploader,
+        gcj02=gcj02,
+        after=read_visits,
+    )
+    result = verdict.result
+    if result is None:
+        return UploadOutcome(
+            filename, refused=verdict.message, reason=verdict.reason, params=verdict.params
+        )
     return UploadOutcome(
         filename,
         patrol_id=result.patrol_id,
         duplicate=result.duplicate,
         summary=result.summary(),
-        visits=visits,
+        n_points=result.n_points,
+        n_kept=result.n_kept,
+        visits=read.get("visits", pd.DataFrame()),
         flags=[(f.code, f.label_zh, f.message) for f in result.flags],
         notes=list(result.notes),
     )
@@ -425,13 +445,6 @@ def patrol_detail(session: Session, patrol_id: int, user: SignedIn) -> PatrolDet
     )
 
 
-def local_now() -> datetime:
-    """Now in the deployment's zone, for defaults such as today's date."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(_tz()))
-
-
 __all__ = [
     "Photo",
     "PatrolDetail",
@@ -440,7 +453,6 @@ __all__ = [
     "check_record_rights",
     "deputy_options",
     "list_patrols",
-    "local_now",
     "patrol_detail",
     "period_tracks",
     "ingest_upload",

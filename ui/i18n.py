@@ -64,6 +64,83 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "upload_progress": ("正在处理 {name}（{i}/{n}）", "Processing {name} ({i}/{n})"),
     "upload_refused": ("{name}：未接收。{reason}", "{name}: refused. {reason}"),
+    "upload_not_stored": ("{name}：未保存。{reason}", "{name}: not stored. {reason}"),
+    "upload_verdicts": (
+        "共 {n} 个文件：{stored} 个已保存，{duplicate} 个此前已上传，{refused} 个未接收。",
+        "{n} file(s): {stored} stored, {duplicate} uploaded before, {refused} not stored.",
+    ),
+    # One sentence per refusal reason (tracks.reading.REASONS and tracks.batch's codes).
+    "refusal_empty": ("文件是空的。", "The file is empty."),
+    "refusal_too_large": (
+        "文件超过大小上限（{limit_mb} MB）。",
+        "The file is larger than the limit ({limit_mb} MB).",
+    ),
+    "refusal_doctype": (
+        "文件含有 DOCTYPE/ENTITY 声明，出于安全原因不予接收。",
+        "The file declares a DOCTYPE/ENTITY, which is refused for safety.",
+    ),
+    "refusal_not_xml": (
+        "文件不是格式正确的 XML（GPX）文件{where}。",
+        "The file is not well-formed XML (GPX){where}.",
+    ),
+    "refusal_not_gpx": ("文件不是 GPX 轨迹文件。", "The file is not a GPX file."),
+    "refusal_bad_coordinate": (
+        "第 {line} 行的轨迹点坐标无效。",
+        "The point at line {line} has an invalid position.",
+    ),
+    "refusal_bad_time": (
+        "第 {line} 行的时间无法识别（{value}）。",
+        "The time at line {line} cannot be read ({value}).",
+    ),
+    "refusal_time_range": (
+        "轨迹时间不合理（{value}），请检查设备时钟。",
+        "The track's time is not plausible ({value}); check the device's clock.",
+    ),
+    "refusal_no_points": (
+        "文件中没有可用的轨迹点（航点和路线不能证明到访）。",
+        "The file has no usable track points (waypoints and routes cannot prove a visit).",
+    ),
+    "refusal_encoding": (
+        "文件的字符编码无法识别（{encoding}），请另存为 UTF-8。",
+        "The file's character encoding cannot be read ({encoding}); save it as UTF-8.",
+    ),
+    "refusal_far_away": (
+        "轨迹不在本县：没有任何轨迹点位于县界 {margin_km} 公里范围内，最近的点距县界约 "
+        "{nearest_km} 公里（是否在别处录制，或坐标为 GCJ-02？）。",
+        "The track is not in the county: no point lies within {margin_km} km of it; the "
+        "nearest is about {nearest_km} km away (recorded elsewhere, or in GCJ-02?).",
+    ),
+    "refusal_no_fix": (
+        "轨迹点均无有效定位（坐标为 0,0 或缺失）。",
+        "No track point has a position fix (all at 0,0 or missing).",
+    ),
+    "refusal_permission": (
+        "您无权为该代表上传轨迹。",
+        "You may not upload tracks for this deputy.",
+    ),
+    "refusal_no_deputy": ("所选代表不存在。", "The chosen deputy does not exist."),
+    "refusal_db_unavailable": (
+        "数据库暂不可用，请稍后再试；本文件未保存。",
+        "The database is unavailable; try again later. This file was not stored.",
+    ),
+    "refusal_internal": (
+        "系统内部错误，已记录，编号 {error_id}。请将编号告知管理员。",
+        "Internal error, logged as {error_id}. Please give this id to an administrator.",
+    ),
+    "refusal_other": ("{message}", "{message}"),
+    "db_unavailable": (
+        "数据库暂不可用，请稍后再试。",
+        "The database is unavailable. Please try again later.",
+    ),
+    "db_retrying": (
+        "恢复后页面将自动刷新。",
+        "The page reloads by itself once it is back.",
+    ),
+    "internal_error": (
+        "页面出现内部错误，已记录，编号 {error_id}。请将编号告知管理员。",
+        "Internal error on this page, logged as {error_id}. Please give this id to an "
+        "administrator.",
+    ),
     "upload_duplicate": (
         "{name}：该文件已上传（巡查 #{patrol}），未作改动。",
         "{name}: already uploaded as patrol #{patrol}; nothing changed.",
@@ -346,3 +423,26 @@ def t(key: str, **values: object) -> str:
     zh, en = STRINGS[key]
     text = en if lang() == "en" else zh
     return text.format(**values) if values else text
+
+
+class _Blank(dict):
+    """Format values with a fallback: a sentence never fails for want of a parameter."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def refusal(reason: str | None, params: dict[str, object], message: str = "") -> str:
+    """The sentence for a refusal code (``refusal_<reason>``) in the current language."""
+    key = f"refusal_{reason}"
+    if key not in STRINGS:
+        key = "refusal_other"
+    values = _Blank({k: v for k, v in params.items() if v is not None})
+    values.setdefault("message", message)
+    if reason == "not_xml":
+        line = params.get("line")
+        values["where"] = (
+            (f"（第 {line} 行）" if lang() == "zh" else f" (line {line})") if line else ""
+        )
+    zh, en = STRINGS[key]
+    return (en if lang() == "en" else zh).format_map(values)

@@ -13,7 +13,7 @@ from geo.vocab import checklist_for
 from layers.patrols import patrol_map
 from tracks import records
 from ui import cached, session
-from ui.i18n import lang, t
+from ui.i18n import lang, refusal, t
 from ui.page import UPLOAD_ROLES, guard, show_error
 
 VISIT_COLUMNS = {
@@ -29,7 +29,12 @@ VISIT_COLUMNS = {
 def show_outcome(o: records.UploadOutcome) -> None:
     """Success with visits and flags, duplicate as info, refusal with its reason."""
     if o.refused is not None:
-        st.error(t("upload_refused", name=o.filename, reason=o.refused))
+        key = (
+            "upload_refused"
+            if o.reason not in ("db_unavailable", "internal")
+            else ("upload_not_stored")
+        )
+        st.error(t(key, name=o.filename, reason=refusal(o.reason, o.params, o.refused)))
         return
     if o.duplicate:
         st.info(t("upload_duplicate", name=o.filename, patrol=o.patrol_id))
@@ -114,7 +119,8 @@ elif submitted and deputy_id is None:
     st.error(t("upload_no_deputy"))
 elif submitted and deputy_id is not None:
     bar = st.progress(0.0)
-    outcomes = []
+    # Kept in the session as they come: a run cut short still shows each file already done.
+    outcomes = st.session_state[session.UPLOAD_RESULTS] = []
     for i, f in enumerate(files, start=1):
         bar.progress(
             (i - 1) / len(files), text=t("upload_progress", name=f.name, i=i, n=len(files))
@@ -125,9 +131,18 @@ elif submitted and deputy_id is not None:
             )
         )
     bar.progress(1.0)
-    st.session_state[session.UPLOAD_RESULTS] = outcomes
 
 outcomes = st.session_state.get(session.UPLOAD_RESULTS, [])
+if outcomes:
+    st.info(
+        t(
+            "upload_verdicts",
+            n=len(outcomes),
+            stored=sum(o.stored for o in outcomes),
+            duplicate=sum(o.duplicate for o in outcomes),
+            refused=sum(o.refused is not None for o in outcomes),
+        )
+    )
 for outcome in outcomes:
     show_outcome(outcome)
 stored = [o for o in outcomes if o.stored]
