@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import session
+from ui.errors import run_page
 from ui.i18n import t
 from ui.page import pages_for, sidebar
 
@@ -16,4 +17,4 @@ navigation = st.navigation(
     [st.Page(s.path, title=t(s.title_key)) for s in specs], position="sidebar"
 )
 sidebar()
-navigation.run()
+run_page(navigation.run, "a page")

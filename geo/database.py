@@ -33,9 +33,19 @@ def database_url() -> str:
     return cluster.up().url()
 
 
+CONNECT_TIMEOUT_S = 5
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    return create_engine(url or database_url(), pool_pre_ping=True, future=True)
+    # pre-ping: a connection dropped by a restarted server is replaced, not handed out;
+    # a short connect timeout: an unreachable host is an outage message, not a hung page.
+    return create_engine(
+        url or database_url(),
+        pool_pre_ping=True,
+        future=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+    )
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

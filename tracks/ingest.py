@@ -351,7 +351,7 @@ def _nothing_kept(
             "far_away",
             f"no track point lies within {margin_km:g} km of the county; the nearest is "
             f"{nearest_km:,.0f} km away (was the file recorded elsewhere, or in GCJ-02?)",
-            margin_km=margin_km,
+            margin_km=f"{margin_km:g}",
             nearest_km=round(nearest_km),
         )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))

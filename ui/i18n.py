@@ -64,6 +64,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "upload_progress": ("正在处理 {name}（{i}/{n}）", "Processing {name} ({i}/{n})"),
     "upload_refused": ("{name}：未接收。{reason}", "{name}: refused. {reason}"),
+    "upload_points": (
+        "保留 {kept}/{n} 个轨迹点（其余为定位漂移或县外的点）。",
+        "{kept}/{n} track points kept (the rest were GPS spikes or outside the county).",
+    ),
     "upload_not_stored": ("{name}：未保存。{reason}", "{name}: not stored. {reason}"),
     "upload_verdicts": (
         "共 {n} 个文件：{stored} 个已保存，{duplicate} 个此前已上传，{refused} 个未接收。",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.auth import SignedIn, require_role
-from core.errors import PermissionDenied, ShuijianError
+from core.errors import DatabaseUnavailable, PermissionDenied, ShuijianError
 from ui import session
 from ui.i18n import t
 
@@ -89,7 +89,13 @@ def guard(allowed: tuple[str, ...]) -> SignedIn:
 
 
 def show_error(error: ShuijianError) -> None:
-    """A service refused or failed on purpose: show its sentence, keep the page alive."""
+    """A service refused or failed on purpose: show its sentence, keep the page alive (an
+    unreachable database gets the one outage message and its probe)."""
+    if isinstance(error, DatabaseUnavailable):
+        from ui.errors import database_unavailable
+
+        database_unavailable()
+        return
     st.error(t("service_error", error=error))
 
 

@@ -43,7 +43,7 @@ def show_outcome(o: records.UploadOutcome) -> None:
     st.success(
         t("upload_ok", name=o.filename, patrol=o.patrol_id, visits=len(o.visits), state=state)
     )
-    st.caption(o.summary)
+    st.caption(t("upload_points", kept=o.n_kept, n=o.n_points))
     for code, label_zh, message in o.flags:
         st.warning(t("flag_line", label=label_zh if lang() == "zh" else code, message=message))
     for note in o.notes:

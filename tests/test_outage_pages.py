@@ -1,0 +1,99 @@
+"""A database outage on the pages: one sentence in the user's language, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import make_url
+from streamlit.testing.v1 import AppTest
+
+from core.auth import SignedIn
+from ui import session
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 60
+LEADER = SignedIn(2, "leader", "leader", None, "人大常委会领导")
+DEPUTY = SignedIn(9, "d0001", "deputy", 1, "代表")
+
+
+@pytest.fixture
+def database_down(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DATABASE_URL names a port where nothing listens (credentials and all else valid)."""
+    down = make_url(server_url).set(host="127.0.0.1", port=1, database="shuijian")
+    monkeypatch.setenv("DATABASE_URL", down.render_as_string(hide_password=False))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _all_text(at: AppTest) -> str:
+    parts = [e.value for e in (*at.error, *at.warning, *at.markdown, *at.caption, *at.title)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_sign_in_during_an_outage_says_so_in_chinese(database_down: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and [t.value for t in at.title] == ["登录水监"]
+    at.text_input(key="login_username").input("leader")
+    at.text_input(key="login_password").input("leader-demo")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    text = _all_text(at)
+    assert "数据库暂不可用，请稍后再试" in text
+    assert "OperationalError" not in text and "127.0.0.1" not in text and "port" not in text
+
+
+def test_sign_in_during_an_outage_says_so_in_english(database_down: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.ENGLISH] = True
+    at.run()
+    at.text_input(key="login_username").input("leader")
+    at.text_input(key="login_password").input("leader-demo")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "The database is unavailable. Please try again later." in _all_text(at)
+
+
+@pytest.mark.parametrize(
+    ("user", "page"),
+    [
+        (LEADER, "overview"),
+        (LEADER, "coverage"),
+        (LEADER, "evaluation"),
+        (LEADER, "issues_map"),
+        (DEPUTY, "due"),
+        (DEPUTY, "patrols"),
+        (DEPUTY, "worklist"),
+        (DEPUTY, "report"),
+        (None, "public"),
+    ],
+)
+def test_every_page_survives_an_outage(
+    database_down: None, user: SignedIn | None, page: str
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if user is not None:
+        at.session_state[session.USER] = user
+    at.switch_page(f"views/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    text = _all_text(at)
+    assert "数据库暂不可用，请稍后再试" in text, text
+    assert "Traceback" not in text and "OperationalError" not in text
+
+
+def test_the_upload_page_opens_without_the_database(database_down: None) -> None:
+    """It needs the database only when files are sent (then each file's verdict says so)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.USER] = DEPUTY
+    at.switch_page("views/upload.py")
+    at.run()
+    assert not at.exception and "上传巡查轨迹" in [t.value for t in at.title]
