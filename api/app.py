@@ -6,17 +6,20 @@ their own database and `shuijian api` runs it on the configured one.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import ApiError, error_body, validation_descriptions
+from api import RETRY_AFTER_S, ApiError, app_engine, error_body, validation_descriptions
+from api.guard import Guard
 from api.keys import PlatformUnknown
 from api.logging import CallLogMiddleware
 from core.errors import (
@@ -25,8 +28,13 @@ from core.errors import (
     DatabaseUnavailable,
     PermissionDenied,
     ShuijianError,
+    is_database_outage,
 )
 from tickets.lifecycle import TransitionRefused
+
+log = logging.getLogger("shuijian.api")
+
+DATABASE_DOWN_TEXT = "the database is temporarily unavailable; try again later"
 
 DESCRIPTION = """\
 GeoReport v2 (Open311) API of 水监 Shuijian, through which the four government platforms
@@ -50,18 +58,63 @@ def _status_for(exc: ShuijianError) -> int:
     return 400
 
 
-def _error(status: int, *descriptions: str) -> JSONResponse:
+def _error(status: int, *descriptions: str, headers: dict[str, str] | None = None) -> JSONResponse:
     body = [item for d in descriptions for item in error_body(status, d)]
-    return JSONResponse(body, status_code=status)
+    if status == 503:
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_S)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _database_down(request: Request, exc: BaseException) -> JSONResponse:
+    # The details (host, port, the driver's words) are for the operator, not the caller.
+    log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc,
+    )
+    return _error(503, DATABASE_DOWN_TEXT)
+
+
+def _bad_input(request: Request, exc: BaseException, description: str) -> JSONResponse:
+    """400 for an exception only input should be able to cause, which the body and parameter
+    checks did not catch first: logged with its traceback, since a check is missing."""
+    log.warning(
+        "%s on %s %s answered 400",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    return _error(400, description)
+
+
+# The net under the checks: exceptions that only hostile input should be able to raise.
+BAD_INPUT: dict[type[Exception], str] = {
+    RecursionError: "body: nested too deeply",
+    UnicodeError: "body: not valid UTF-8 text",
+    OverflowError: "a number is out of range",
+    sqlalchemy.exc.DataError: "a value is out of the range the database stores",
+    psycopg.DataError: "a value is out of the range the database stores",
+}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become answers, all in GeoReport's error list. What no
+    handler here takes becomes a 500 with an error id in `api.guard.Guard`."""
+
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.description)
 
     @app.exception_handler(ShuijianError)
-    async def shuijian_error(_: Request, exc: ShuijianError) -> JSONResponse:
+    async def shuijian_error(request: Request, exc: ShuijianError) -> JSONResponse:
+        if isinstance(exc, DatabaseUnavailable):
+            return _database_down(request, exc)
+        if isinstance(exc, ConfigurationError):
+            log.error("configuration error on %s %s: %s", request.method, request.url.path, exc)
+            return _error(503, "the server is misconfigured; its log says how")
         return _error(_status_for(exc), str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -71,11 +124,27 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, str(exc.detail), headers=exc.headers)
 
-    @app.exception_handler(OperationalError)
-    async def db_down(_: Request, exc: OperationalError) -> JSONResponse:
-        return _error(503, "the database cannot be reached; try again later")
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """Unreachable (refused, gone away, pool exhausted) is 503; a value the database
+        would not take is 400; any other database error is a bug, left to the 500."""
+        if is_database_outage(exc) or isinstance(exc, sqlalchemy.exc.TimeoutError):
+            return _database_down(request, exc)
+        for kind, description in BAD_INPUT.items():
+            if isinstance(exc, kind):
+                return _bad_input(request, exc, description)
+        raise exc
+
+    app.add_exception_handler(sqlalchemy.exc.SQLAlchemyError, database_error)
+    app.add_exception_handler(psycopg.Error, database_error)
+    for kind, description in BAD_INPUT.items():
+        if not issubclass(kind, sqlalchemy.exc.SQLAlchemyError | psycopg.Error):
+
+            async def bad_input(request: Request, exc: Exception, text: str = description) -> Any:
+                return _bad_input(request, exc, text)
+
+            app.add_exception_handler(kind, bad_input)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -110,15 +179,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-
-    def current_engine() -> Engine:
-        if app.state.engine is None:
-            from geo.database import get_engine
-
-            app.state.engine = get_engine()
-        return app.state.engine
-
-    app.add_middleware(CallLogMiddleware, engine=current_engine)
+    # Outermost first: the call log sees every answer, the guard's refusals and 500s included.
+    app.add_middleware(Guard)
+    app.add_middleware(CallLogMiddleware, engine=lambda: app_engine(app.state))
     _install_error_handlers(app)
     app.include_router(open311_router)
     app.include_router(platform_router)

@@ -414,7 +414,7 @@ def _create(
     "/requests.json",
     status_code=201,
     response_model=list[RequestCreated],
-    responses=error_responses(400, 403, 404, 415, 503),
+    responses=error_responses(400, 403, 404, 413, 415, 503),
     summary="Create a service request (a problem becomes a ticket)",
     openapi_extra={
         "requestBody": {

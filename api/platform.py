@@ -198,7 +198,7 @@ async def _callback(
     )
 
 
-_RESPONSES = error_responses(400, 403, 404, 409, 415, 503)
+_RESPONSES = error_responses(400, 403, 404, 409, 413, 415, 503)
 Key = Annotated[str | None, Header(alias="X-API-Key", description="the platform's API key")]
 Number = Annotated[str, Path(description="ticket number, e.g. 330822-202611-0007")]
 

@@ -31,6 +31,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.clock import start_travel
 
     start_travel()
+    # Errors the tests provoke on purpose are logged beside the run, not in the checkout.
+    if not os.environ.get("SHUIJIAN_LOG_DIR"):
+        import tempfile
+
+        os.environ["SHUIJIAN_LOG_DIR"] = tempfile.mkdtemp(prefix="shuijian-test-logs-")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

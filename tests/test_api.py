@@ -17,11 +17,14 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.keys import hash_key, issue_key, verify_key
-from core import settings
+from core import clock, settings
 from core.cli import app as cli
 from core.photos import jpeg_with_exif
 from geo.database import session_scope
-from tickets.service import Actor, get_ticket, local_today, move
+from tickets.service import Actor, get_ticket, move
+
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
 
 PHOTO = jpeg_with_exif(118.5, 28.9, datetime(2026, 11, 20, 10, 0))
 PHOTO_B64 = base64.b64encode(PHOTO).decode()
@@ -149,7 +152,7 @@ def test_services_list_every_category_with_its_platform(api: Api) -> None:
 
 def test_post_json_creates_a_routed_numbered_ticket_with_its_photo(api: Api) -> None:
     number = api.report("dead_fish", "bianmin", media=PHOTO_B64, email="someone@example.org")
-    assert re.fullmatch(rf"330822-{local_today():%Y%m}-\d{{4}}", number)
+    assert re.fullmatch(rf"330822-{clock.today():%Y%m}-\d{{4}}", number)
     with session_scope(api.engine) as s:
         ticket = get_ticket(s, number)
         assert ticket.platform_code == "bianmin" and ticket.source == "api:bianmin"
@@ -301,7 +304,7 @@ def test_requests_with_each_filter(api: Api) -> None:
     assert numbers(status="closed") == [litter]
     assert numbers(status="open") == [sewage, fish]
     assert numbers(status="open,closed") == [litter, sewage, fish]
-    now = datetime.now().astimezone()
+    now = clock.local_now()
     assert numbers(start_date=(now - timedelta(hours=1)).isoformat()) == [litter, sewage, fish]
     assert numbers(start_date=(now + timedelta(hours=1)).isoformat()) == []
     assert numbers(end_date=(now - timedelta(hours=1)).isoformat()) == []
@@ -437,6 +440,19 @@ def test_openapi_documents_the_error_format_and_no_422(api: Api) -> None:
         post["requestBody"]["content"]
     )
     assert "403" in post["responses"] and "400" in post["responses"]
+    # Every operation documents the outage (with the header that says when to retry), and
+    # every operation with a body the size limit and the media types.
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if method == "post":
+                assert {"413", "415"} <= set(responses), (method, path)
+            assert "Retry-After" in responses["503"]["headers"], (method, path)
+    callbacks = [p for p in schema["paths"] if p.startswith("/api/v1/tickets/")]
+    assert len(callbacks) == 3
+    for path in callbacks:
+        content = schema["paths"][path]["post"]["requestBody"]["content"]
+        assert "update_id" in content["application/json"]["schema"]["required"], path
 
 
 def test_cli_issues_a_key_once_and_sets_the_endpoint(
