@@ -62,7 +62,8 @@ def streamlit_server(database_url: str) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
-        "tests.frozen_streamlit",  # streamlit, on the test's clock (SHUIJIAN_TEST_DATE)
+        "tests.frozen",  # on the test's clock (SHUIJIAN_TEST_DATE)
+        "streamlit",
         "run",
         str(ROOT / "streamlit_app.py"),
         "--server.headless",

@@ -15,13 +15,15 @@ two local times on either side of UTC midnight.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 ENV = "SHUIJIAN_TEST_DATE"
+ANCHOR_ENV = "SHUIJIAN_TEST_CLOCK_ANCHOR"
 DEFAULT_LOCAL_TIME = time(10, 0)
-FROZEN_DATES: tuple[str, ...] = (
+FROZEN_DATES: tuple[str, ...] = (  # the first three also run the browser tests
     "2027-01-01T00:30",  # New Year, 16:30 UTC the day (and year) before
+    "2028-02-29",
     "2027-03-01",
     "2027-04-10",
     "2027-04-11",
@@ -29,7 +31,6 @@ FROZEN_DATES: tuple[str, ...] = (
     "2027-04-21",
     "2027-04-30",
     "2027-12-31T23:30",
-    "2028-02-29",
 )
 
 
@@ -48,12 +49,24 @@ def frozen_moment(value: str | None = None, zone: str = "Asia/Shanghai") -> date
 
 
 def start_travel(value: str | None = None):
-    """Move this process's clock to the configured moment; returns the traveller (or None)."""
+    """Move this process's clock to the configured moment; returns the traveller (or None).
+
+    The first process (pytest) notes in ``SHUIJIAN_TEST_CLOCK_ANCHOR`` the real time at which
+    its clock stood at the moment; a subprocess it starts later moves to the moment plus the
+    real time elapsed since, so every process of the run reads one and the same clock."""
     moment = frozen_moment(value, os.environ.get("SHUIJIAN_TIMEZONE") or "Asia/Shanghai")
     if moment is None:
         return None
+    import time as wall
+
     import time_machine
 
+    real_now = wall.time()  # not yet moved in this process
+    anchor = os.environ.get(ANCHOR_ENV)
+    if anchor:
+        moment += timedelta(seconds=max(0.0, real_now - float(anchor)))
+    else:
+        os.environ[ANCHOR_ENV] = repr(real_now)
     traveller = time_machine.travel(moment, tick=True)
     traveller.start()
     return traveller

@@ -10,9 +10,6 @@ handed in, so it builds its own from DATABASE_URL, with the pool settings of pro
 from __future__ import annotations
 
 import base64
-import contextlib
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,77 +25,9 @@ from api.keys import issue_key
 from core.errors import DatabaseUnavailable
 from core.photos import jpeg_with_exif
 from geo.database import session_scope
+from tests.tcp_proxy import Relay
 from tests.test_api import assert_error
 from tickets.service import Actor, NewProblem, Upload, report_problem
-
-
-class Relay:
-    """A TCP relay from a local port to the database server that can be cut and restored."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._listener: socket.socket | None = None
-        self._acceptor: threading.Thread | None = None
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        listener.settimeout(0.05)
-        self._listener = listener
-        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True)
-        self._acceptor.start()
-
-    def stop(self) -> None:
-        """The database goes away: no new connections, and the open ones are cut."""
-        listener, self._listener = self._listener, None
-        if self._acceptor is not None:
-            self._acceptor.join()  # it leaves accept() within its timeout
-        if listener is not None:
-            listener.close()
-        with self._lock:
-            doomed, self._open = self._open, set()
-        for sock in doomed:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while self._listener is listener:
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open |= {client, server}
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            source.close()
-
 
 PHOTO_B64 = base64.b64encode(jpeg_with_exif(118.5, 28.9, None)).decode()
 

@@ -23,7 +23,8 @@ from tests.browser import (
 )
 from tests.test_public import assert_no_phone, phones, with_patrols
 
-pytestmark = pytest.mark.browser
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = [pytest.mark.browser, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ from tests.browser import (
     upload_file,
 )
 
-pytestmark = pytest.mark.browser
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = [pytest.mark.browser, pytest.mark.clock]
 
 
 @pytest.fixture

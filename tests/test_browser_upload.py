@@ -22,7 +22,8 @@ from tests.browser import (
 from tests.test_ingest import track_through
 from tracks.synth import to_gpx_bytes
 
-pytestmark = pytest.mark.browser
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = [pytest.mark.browser, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.browser import (
     streamlit_server,
     wait_until_idle,
 )
-from tests.tcp_proxy import SwitchableProxy
+from tests.tcp_proxy import Relay
 from tests.test_browser_upload import _assigned_site
 from tests.test_ingest import track_through
 from tracks.synth import to_gpx_bytes
@@ -94,21 +94,21 @@ def test_a_batch_gets_one_verdict_per_file(server: str, demo_copy: Engine, tmp_p
 
 
 @pytest.fixture
-def proxied(demo_copy: Engine) -> Iterator[tuple[str, SwitchableProxy]]:
+def proxied(demo_copy: Engine) -> Iterator[tuple[str, Relay]]:
     require_chromium()
     url = demo_copy.url
-    proxy = SwitchableProxy(url.host or "127.0.0.1", int(url.port or 5432))
-    proxy.up()
+    proxy = Relay((url.host or "127.0.0.1", int(url.port or 5432)))
+    proxy.start()
     via = make_url(url.render_as_string(hide_password=False)).set(host="127.0.0.1", port=proxy.port)
     try:
         with streamlit_server(via.render_as_string(hide_password=False)) as server:
             yield server, proxy
     finally:
-        proxy.down()
+        proxy.stop()
 
 
 def test_an_outage_is_one_sentence_and_heals_by_itself(
-    proxied: tuple[str, SwitchableProxy],
+    proxied: tuple[str, Relay],
 ) -> None:
     from playwright.sync_api import expect
 
@@ -116,7 +116,7 @@ def test_an_outage_is_one_sentence_and_heals_by_itself(
     with offline_page({"width": 1280, "height": 900}) as (page, outside):
         page.goto(server, wait_until="domcontentloaded")
         expect(page.get_by_role("heading", name="登录水监")).to_be_visible(timeout=60_000)
-        proxy.down()
+        proxy.stop()
         sign_in(page, "leader", "leader-demo")
         message = page.get_by_text("数据库暂不可用，请稍后再试")
         expect(message).to_be_visible(timeout=60_000)
@@ -126,15 +126,15 @@ def test_an_outage_is_one_sentence_and_heals_by_itself(
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "outage.png"), full_page=True)
 
-        proxy.up()  # the probe notices within a few seconds and reruns the page
+        proxy.start()  # the probe notices within a few seconds and reruns the page
         expect(message).to_be_hidden(timeout=60_000)
         sign_in(page, "leader", "leader-demo")
         expect(page.get_by_text("全县水环境监督总览")).to_be_visible(timeout=60_000)
 
-        proxy.down()  # signed in, on a page that reads the database
+        proxy.stop()  # signed in, on a page that reads the database
         page.get_by_role("link", name="覆盖缺口").click()
         expect(message).to_be_visible(timeout=60_000)
-        proxy.up()
+        proxy.start()
         expect(page.get_by_role("heading", name="覆盖缺口地图")).to_be_visible(timeout=60_000)
         expect(message).to_be_hidden(timeout=60_000)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"

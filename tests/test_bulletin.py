@@ -21,6 +21,9 @@ from reports.bulletin import BulletinFiles, build_bulletin, font_path
 from reports.evaluation import evaluate_month, month_after
 from tests.conftest import DEMO_DB, _admin, _fresh
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 YEAR, MONTH = 2026, 10
 TITLE = "示范县人大常委会关于2026年10月人大代表水环境监督履职情况的通报"
 

@@ -12,6 +12,9 @@ import time_machine
 from core import clock
 from tests.clock import FROZEN_DATES, frozen_moment
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ROOT = Path(__file__).resolve().parent.parent
 WALL_CLOCK = re.compile(r"datetime\.now\(|date\.today\(|datetime\.utcnow\(|datetime\.today\(")
 # The benchmarks stamp their result files with the day they ran; nothing else may.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import Engine, text
 
 from data.demo_tracks import demo_trips, load_deputies, tracks_start
@@ -12,7 +13,12 @@ from geo.database import session_scope
 from tracks.ingest import ingest_gpx
 from tracks.reading import parse_gpx
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 UNTIL = date(2026, 11, 25)
+# Uploaded the day after: a fixed moment, so the tracks never age into "over a year old".
+UPLOADED = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 def test_tracks_start_counts_whole_months() -> None:
@@ -43,7 +49,12 @@ def test_demo_trips_tell_the_story_and_the_fakes_are_caught(demo_copy: Engine) -
     for trip in honest + fakes:
         with session_scope(demo_copy) as s:
             result = ingest_gpx(
-                s, trip.data, trip.filename, deputy_id=trip.deputy_id, gcj02=trip.gcj02
+                s,
+                trip.data,
+                trip.filename,
+                deputy_id=trip.deputy_id,
+                gcj02=trip.gcj02,
+                now=UPLOADED,
             )
         outcome[trip.filename] = (trip.kind, {f.code for f in result.flags}, len(result.visits))
     honest_flagged = [f for f, (k, flags, _) in outcome.items() if k == "patrol" and flags]

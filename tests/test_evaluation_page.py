@@ -12,6 +12,9 @@ from streamlit.testing.v1 import AppTest
 from core.auth import SignedIn
 from ui import session
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 PAGE = str(Path(__file__).resolve().parent.parent / "views" / "evaluation.py")
 TIMEOUT = 120
 LEADER = SignedIn(2, "leader", "leader", None, "人大常委会领导")

@@ -14,6 +14,9 @@ from geo.database import session_scope
 from geo.grid import grid_report
 from tests.test_importers import load_good
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 
 def _report(engine: Engine, expected=(2, 4, 8)):
     with Session(engine) as s:

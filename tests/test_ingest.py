@@ -21,6 +21,9 @@ from tracks.reading import GpxRefused
 from tracks.review import ReviewRefused, review_patrol
 from tracks.synth import to_gpx_bytes, walk
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 START = datetime(2026, 11, 10, 1, 0, tzinfo=UTC).timestamp()  # 09:00 in Shanghai
 TABLES = ("gpx_upload", "patrol", "visit", "patrol_flag", "patrol_feature")
@@ -76,8 +79,10 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 def ingest(engine: Engine, data: bytes, name: str, deputy_id: int, **kw):
+    """Ingest as uploaded at NOW (a fixed moment), unless the test gives its own ``now``."""
+    kw.setdefault("now", NOW)
     with session_scope(engine) as s:
-        return ingest_gpx(s, data, name, deputy_id=deputy_id, now=NOW, **kw)
+        return ingest_gpx(s, data, name, deputy_id=deputy_id, **kw)
 
 
 def test_upload_proves_a_visit_to_an_assigned_site(demo_copy: Engine) -> None:

@@ -22,6 +22,9 @@ from tracks import batch
 from tracks.reading import GpxRefused, parse_gpx
 from tracks.synth import to_gpx_bytes
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 LJUBLJANA = (14.5058, 46.0569)  # ~8,900 km from the county
 
 
@@ -308,4 +311,3 @@ def _reset_error_log() -> None:
     for handler in list(logger.handlers):
         handler.close()
         logger.removeHandler(handler)
-

@@ -19,6 +19,9 @@ from geo.overview import MapLayers
 from layers.basemap import LOCAL_CSS, LOCAL_JS, localise, new_map
 from layers.overview import overview_map
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ROOT = Path(__file__).resolve().parent.parent
 CDN_HOSTS = ("cdn.jsdelivr", "unpkg", "bootstrapcdn", "cdnjs", "code.jquery")
 URL = re.compile(r"https?://[^\s\"'<>)]+")

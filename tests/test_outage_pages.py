@@ -13,6 +13,9 @@ from streamlit.testing.v1 import AppTest
 from core.auth import SignedIn
 from ui import session
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 TIMEOUT = 60

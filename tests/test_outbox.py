@@ -29,6 +29,9 @@ from tests.fake_platform import FakePlatform
 from tickets.outbox import DeliveryReport, backoff_seconds, deliver_due, run_sender
 from tickets.service import Actor, NewProblem, get_ticket, move, report_problem
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 26)
 ANALYST = Actor("analyst")
@@ -280,7 +283,7 @@ def test_sender_killed_mid_batch_loses_nothing_and_repeats_one(
     fake.hold_at = 9  # the 9th message is processed, then its answer held: in flight
 
     sender = subprocess.Popen(
-        [sys.executable, "-m", "tickets.outbox", "--database-url", url, "--once"],
+        [sys.executable, "-m", "tests.frozen", "tickets.outbox", "--database-url", url, "--once"],
         cwd=ROOT,
         env=_subprocess_env(SHUIJIAN_OUTBOX_TIMEOUT_S="20"),
         stdout=subprocess.DEVNULL,
@@ -301,7 +304,7 @@ def test_sender_killed_mid_batch_loses_nothing_and_repeats_one(
 
     fake.delay_s = 0.0
     restarted = subprocess.run(
-        [sys.executable, "-m", "core.cli", "send", "--once"],
+        [sys.executable, "-m", "tests.frozen", "core.cli", "send", "--once"],
         cwd=ROOT,
         env=_subprocess_env(DATABASE_URL=url, SHUIJIAN_OUTBOX_TIMEOUT_S="20"),
         capture_output=True,

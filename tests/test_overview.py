@@ -7,6 +7,9 @@ from sqlalchemy import Engine
 
 from geo import overview
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 
 @pytest.mark.parametrize(
     ("conditions", "expected"),

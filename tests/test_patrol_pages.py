@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,14 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from core import clock
 from core.auth import SignedIn
 from tests.test_ingest import deputy, ingest, signed_in, track_through
 from tracks.synth import to_gpx_bytes
 from ui import session
+
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ROOT / "views"
@@ -109,9 +114,14 @@ def test_patrols_page_lists_a_flagged_patrol_and_records_a_review(
     monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
     dep1, site = deputy(demo_copy, "D0001")
     dep2, _ = deputy(demo_copy, "D0002")
-    lon, lat, t = track_through(demo_copy, site)
-    ingest(demo_copy, to_gpx_bytes(lon, lat, t, name="o"), "o.gpx", dep1)
-    copy = ingest(demo_copy, to_gpx_bytes(lon, lat, t + 86400, name="c"), "c.gpx", dep2)
+    # Within the page's default 90 days before today, whatever day today is.
+    start = (clock.now() - timedelta(days=5)).timestamp()
+    lon, lat, t = track_through(demo_copy, site, start_s=start)
+    now = clock.now()
+    ingest(demo_copy, to_gpx_bytes(lon, lat, t, name="o"), "o.gpx", dep1, now=now)
+    copy = ingest(
+        demo_copy, to_gpx_bytes(lon, lat, t + 86400, name="c"), "c.gpx", dep2, now=now
+    )
     assert copy.flags
 
     analyst = signed_in(demo_copy, "analyst")

@@ -28,6 +28,9 @@ from geo import crs, public
 from ui import session
 from ui.page import PUBLIC, pages_for
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 PAGE = str(ROOT / "views" / "public.py")

@@ -27,6 +27,9 @@ from duty.reminders import (
 from duty.windows import deadline_after_visit
 from tests.fake_webhook import FakeWebhook, expected_sign
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ON = date(2026, 3, 15)
 NOW = datetime(2026, 3, 15, 0, 30, tzinfo=UTC)  # 08:30 in the county
 SECRET = "SEC0123456789abcdef-test-secret"

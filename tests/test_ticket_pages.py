@@ -19,6 +19,9 @@ from tests.test_ticket_queries import report, reporter_site
 from tickets.service import platform_update
 from ui import session
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ROOT / "views"
 TIMEOUT = 90

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,9 @@ from tickets.service import (
     report_problem,
 )
 from tracks.synth import to_gpx_bytes
+
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
 
 TODAY = date(2026, 11, 26)
 

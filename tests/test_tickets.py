@@ -35,6 +35,9 @@ from tickets.service import (
     ticket_rates,
 )
 
+# Reads today's date: run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 TODAY = date(2026, 11, 26)  # a Thursday
 
 

@@ -257,7 +257,7 @@ def _to_parser_bytes(data: bytes) -> tuple[_Payload, str, str | None]:
         return _strip_decl_bytes(data), "UTF-8", None
     codec = _ascii_compatible_codec(declared)
     text = _decode(data, codec, declared)
-    return _text_payload(text), _label(codec), None
+    return _text_payload(text), _label(declared), None
 
 
 def _text_payload(text: str) -> _Payload:
@@ -296,9 +296,10 @@ def _ascii_compatible_codec(declared: str) -> str:
     return codec
 
 
-def _label(codec: str) -> str:
-    """A short, stored name of a codec (``iso8859-1`` → ``ISO8859-1``)."""
-    return codec.upper()[:20]
+def _label(declared: str) -> str:
+    """The declared encoding as stored (``gbk`` → ``GBK``), at most 20 characters: the
+    declaration is the file's own word; GB family names are read as GB18030 regardless."""
+    return declared.upper()[:20]
 
 
 def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
