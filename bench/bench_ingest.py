@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,8 @@ from lxml import etree
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+
+from core import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "RESULTS.md"
@@ -83,7 +84,7 @@ def machine_line() -> str:
     machine a load above nproc means the figures understate what the code does alone."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{date.today().isoformat()}, nproc {os.cpu_count()}, Python {platform.python_version()}"
+        f"{clock.today().isoformat()}, nproc {os.cpu_count()}, Python {platform.python_version()}"
         f" ({platform.machine()}, {platform.system()}); load average at the end {load}"
     )
 

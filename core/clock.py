@@ -56,15 +56,10 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(zone()).date()
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 __all__ = [
     "local_date",
     "local_midnight",
     "local_now",
-    "month_start",
     "now",
     "today",
     "yesterday",

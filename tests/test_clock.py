@@ -17,8 +17,7 @@ pytestmark = pytest.mark.clock
 
 ROOT = Path(__file__).resolve().parent.parent
 WALL_CLOCK = re.compile(r"datetime\.now\(|date\.today\(|datetime\.utcnow\(|datetime\.today\(")
-# The benchmarks stamp their result files with the day they ran; nothing else may.
-ALLOWED = {Path("core/clock.py"), Path("bench/bench_ingest.py")}
+ALLOWED = {Path("core/clock.py")}
 
 
 def _sources() -> list[Path]:

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlalchemy import Engine, text
 
 from data.demo_tracks import demo_trips, load_deputies, tracks_start
 from geo.database import session_scope
 from tracks.ingest import ingest_gpx
 from tracks.reading import parse_gpx
-
-# Reads today's date: run again under each frozen date (tests/clock.py).
-pytestmark = pytest.mark.clock
 
 UNTIL = date(2026, 11, 25)
 # Uploaded the day after: a fixed moment, so the tracks never age into "over a year old".
