@@ -86,7 +86,7 @@ def app_engine(state: Any) -> Engine:
     will not start) the next call tries again. Its pool checks a connection before handing it
     out (`pool_pre_ping`), so connections the database dropped are replaced, not used."""
     if getattr(state, "engine", None) is None:
-        from geo.database import database_url, get_engine
+        from db.database import database_url, get_engine
 
         # By URL, not `get_engine()`: that one is cached for the process whatever the URL.
         state.engine = get_engine(database_url())

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ShuijianError
-from geo.models import Platform
+from db.models import Platform
 
 KEY_PREFIX = "sjk_"
 HASH_PREFIX = "sha256:"

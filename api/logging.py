@@ -17,7 +17,7 @@ from sqlalchemy import Engine, insert
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geo.models import ApiCallLog
+from db.models import ApiCallLog
 
 
 def write_call(engine: Engine, row: dict[str, Any]) -> None:

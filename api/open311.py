@@ -29,8 +29,8 @@ from api import (
 from api.keys import verify_key
 from core import settings
 from core.photos import PhotoRefused
-from geo.database import session_scope
-from geo.models import Platform, ProblemCategory
+from db.database import session_scope
+from db.models import Platform, ProblemCategory
 from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
 from tickets.service import Actor, NewProblem, ReportRefused, Upload, locate, report_problem
 

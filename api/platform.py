@@ -27,8 +27,8 @@ from api import (
 )
 from api.keys import verify_key
 from core.photos import PhotoRefused
-from geo.database import session_scope
-from geo.models import Ticket, TicketEvent
+from db.database import session_scope
+from db.models import Ticket, TicketEvent
 from tickets.lifecycle import STATUS_LABELS
 from tickets.service import ReportRefused, Upload, platform_update, status_of
 

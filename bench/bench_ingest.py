@@ -45,12 +45,12 @@ START = np.datetime64("2026-05-04T00:30:00", "s")  # 08:30 in Asia/Shanghai
 
 def server_url(given: str | None) -> str:
     """The server to use: ``--database-url``, else TEST_DATABASE_URL, else the local cluster."""
-    from geo.database import normalise_url
+    from db.database import normalise_url
 
     url = given or os.environ.get("TEST_DATABASE_URL")
     if url:
         return normalise_url(url)
-    from geo import cluster
+    from db import cluster
 
     return cluster.up().url()
 
@@ -63,7 +63,7 @@ def _admin(base: str) -> psycopg.Connection:
 @contextmanager
 def scratch_database(base: str, prefix: str) -> Iterator[Engine]:
     """A fresh database migrated to head, dropped afterwards whatever happens."""
-    from geo import migrate
+    from db import migrate
 
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with _admin(base) as conn:

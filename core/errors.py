@@ -8,9 +8,19 @@ from __future__ import annotations
 
 
 class ShuijianError(Exception):
-    """Base of every error this project raises on purpose."""
+    """Base of every error this project raises on purpose.
+
+    ``code`` names the fault for the interface, which says it in the user's language with
+    ``params``; the message is the English sentence for logs and the command line."""
 
     exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str = "", *, code: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.params: dict[str, object] = {**getattr(self, "params", {}), **params}
 
 
 class ConfigurationError(ShuijianError):

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 
 from core import settings
 from core.photos import jpeg_with_exif
-from geo.database import session_scope
-from geo.vocab import CHECKLIST_CATEGORY, checklist_for
+from core.vocab import CHECKLIST_CATEGORY, checklist_for
+from db.database import session_scope
 from tickets.service import (
     Actor,
     NewProblem,

@@ -20,8 +20,8 @@ import numpy as np
 from sqlalchemy import Engine, text
 
 from core import settings
+from db.database import session_scope
 from geo import crs
-from geo.database import session_scope
 from tracks.ingest import IngestParams, ingest_gpx
 from tracks.reading import parse_gpx
 from tracks.synth import CYCLE_MS, WALK_MS, to_gpx_bytes, walk

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from core.auth import create_user, hash_password
+from accounts.auth import create_user, hash_password
 from core.errors import ShuijianError
 from data.demo import DemoCounty
+from db.models import County, Deputy, Meta, User
 from geo import importers
-from geo.models import County, Deputy, Meta, User
 
 # Demo sign-ins, documented in the README. Outside the demo no account has a default password.
 DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from duty.due import DEFAULT_VISITS_SQL, query_frame
+from db.query import query_frame
+from duty.due import DEFAULT_VISITS_SQL
 from duty.windows import as_days, missed_counts
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (

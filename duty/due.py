@@ -19,9 +19,12 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.permissions import may
+from core.errors import PermissionDenied
+from db.query import query_frame
 from duty.windows import site_status_frame
 
 DEFAULT_VISITS_SQL = "SELECT site_id, visit_date FROM verified_visit"
@@ -94,27 +97,22 @@ def due_list(
     return _with_status(query_frame(session, sql, params), on, due_soon_days)
 
 
-def query_frame(
-    session: Session, sql: str, params: Mapping[str, Any] | None = None
+def due_list_for(
+    session: Session,
+    user: SignedIn,
+    on: date,
+    deputy_id: int | None = None,
+    township_id: int | None = None,
 ) -> pd.DataFrame:
-    """Rows of a SELECT (named ``:params``) as a DataFrame, fetched through the DBAPI cursor.
-
-    SQLAlchemy compiles the text and binds the parameters as usual; only the fetch bypasses its
-    Row objects, which cost 5–10× more than psycopg's tuples and make the DataFrame constructor
-    probe every row (seconds for a province's 100,000 cells). Runs on the session's connection,
-    so it sees the transaction's TEMP TABLEs.
-    """
-    connection = session.connection()
-    compiled = text(sql).compile(dialect=connection.dialect)
-    values = compiled.construct_params(dict(params or {}))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(compiled.string, values)
-        keys = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pd.DataFrame.from_records(rows, columns=keys)
+    """The due list a signed-in user may read: any deputy's or township's with
+    ``read_any_due_list``, else only their own sites, whatever they asked for."""
+    if not may(user.role, "read_any_due_list"):
+        if user.deputy_id is None:
+            raise PermissionDenied(
+                "this account is linked to no deputy", code="no_deputy_linked"
+            )
+        deputy_id, township_id = user.deputy_id, None
+    return due_list(session, on, deputy_id=deputy_id, township_id=township_id)
 
 
 def _with_status(rows: pd.DataFrame, on: date, due_soon_days: int | None) -> pd.DataFrame:
@@ -134,4 +132,4 @@ def _with_status(rows: pd.DataFrame, on: date, due_soon_days: int | None) -> pd.
     return frame.reset_index(drop=True)[list(DUE_COLUMNS)]
 
 
-__all__ = ["DEFAULT_VISITS_SQL", "DUE_COLUMNS", "due_list", "query_frame"]
+__all__ = ["DEFAULT_VISITS_SQL", "DUE_COLUMNS", "due_list", "due_list_for"]

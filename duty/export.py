@@ -13,8 +13,8 @@ from typing import IO
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from core.vocab import SITE_CLASSES, SITE_KINDS
 from duty.windows import STATUS_LABELS
-from geo.vocab import SITE_CLASSES, SITE_KINDS
 
 HEADERS: dict[str, dict[str, str]] = {
     "zh": {

@@ -39,9 +39,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import clock, settings
 from core.errors import ConfigurationError
+from db.database import session_factory
+from db.models import Deputy, ReminderItem, ReminderLog
 from duty.due import DEFAULT_VISITS_SQL, due_list
 from duty.windows import STATUS_LABELS
-from geo.models import Deputy, ReminderItem, ReminderLog
 
 log = logging.getLogger("shuijian.reminders")
 
@@ -381,7 +382,7 @@ def remind(
     ``now`` fixes the send time (signature timestamp, sent_at); ``dry_run`` composes the
     messages (report.messages) and neither sends nor logs. Network errors never raise: they
     are logged as failed sends and counted in ``failed``."""
-    factory = sessions if isinstance(sessions, sessionmaker) else _factory(sessions)
+    factory = sessions if isinstance(sessions, sessionmaker) else session_factory(sessions)
     if channel is None or isinstance(channel, str):
         name = channel_name(channel)
         if name is None:
@@ -414,10 +415,6 @@ def remind(
     finally:
         lock.rollback()
         lock.close()
-
-
-def _factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def _lock_key(channel: str) -> int:

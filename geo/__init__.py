@@ -1,1 +1,2 @@
-"""The county in PostGIS: database, models, grid hierarchy, importers and the CRS helper."""
+"""GIS: the CRS helper, vector readers and importers, the grid integrity check, and the
+overview's read model (inventory of the county)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.vocab import GRID_LEVELS
+from core.vocab import GRID_LEVELS
 
 AREA_TOLERANCE_M2 = 1.0
 COVERAGE_TOLERANCE = 1e-4  # union area equals county area within 0.01 %

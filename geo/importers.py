@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import ImportRefused
+from core.vocab import kind_from_label, level_from_label
+from db.models import Assignment, County, Deputy, GridCell, Site, Township
 from geo import crs as crs_helper
-from geo.models import Assignment, County, Deputy, GridCell, Site, Township
-from geo.vocab import kind_from_label, level_from_label
 
 AREA_TOLERANCE_M2 = 1.0  # floating-point slivers below this are not faults
 NESTING_TOLERANCE = 1e-4  # a cell may stick out of its parent by 0.01 % of its area

@@ -2,12 +2,11 @@
 
 Plain functions (engine in, dataclasses and GeoDataFrames out) so that pages stay thin and the
 numbers can be tested without Streamlit. Every filter is SQL with named parameters, built by
-`build_filter`, never by pasting values into the text.
+`db.query.where_equal`, never by pasting values into the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +14,8 @@ import geopandas as gpd
 from sqlalchemy import Engine, text
 
 from core import clock
-from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
+from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
+from db.query import read_geoframe, where_equal
 
 # Tolerance (degrees, ~1 m) for display-only simplification; the stored geometry is untouched.
 DISPLAY_TOLERANCE = 0.00001
@@ -55,24 +55,6 @@ class MapLayers:
     township_id: int | None = None
 
 
-def build_filter(conditions: Mapping[str, object | None]) -> tuple[str, dict[str, object]]:
-    """AND of `column = :param` for every condition whose value is set.
-
-    Keys are qualified columns (`s.township_id`); the parameter is named after the column part,
-    so one township id can filter several tables. Returns ("TRUE", {}) when nothing is set, so
-    the caller can always write `WHERE {where}`.
-    """
-    clauses: list[str] = []
-    params: dict[str, object] = {}
-    for column, value in conditions.items():
-        if value is None:
-            continue
-        name = column.rsplit(".", 1)[-1]
-        clauses.append(f"{column} = :{name}")
-        params[name] = value
-    return (" AND ".join(clauses) or "TRUE"), params
-
-
 def township_options(engine: Engine) -> list[tuple[int, str]]:
     """(id, name) of every township, by code, for the township selectbox."""
     with engine.connect() as conn:
@@ -85,9 +67,9 @@ def key_figures(
 ) -> KeyFigures:
     """Counts of townships, cells, sites, deputies and the share of sites assigned today."""
     today = today or clock.today()
-    t_where, t_params = build_filter({"t.id": township_id})
-    c_where, c_params = build_filter({"c.township_id": township_id})
-    s_where, s_params = build_filter({"s.township_id": township_id})
+    t_where, t_params = where_equal({"t.id": township_id})
+    c_where, c_params = where_equal({"c.township_id": township_id})
+    s_where, s_params = where_equal({"s.township_id": township_id})
     with engine.connect() as conn:
         townships = conn.scalar(text(f"SELECT count(*) FROM township t WHERE {t_where}"), t_params)
         cell_rows = conn.execute(
@@ -140,14 +122,6 @@ def _deputy_count_sql(township_id: int | None) -> str:
     )
 
 
-def _read(engine: Engine, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
-    with engine.connect() as conn:
-        frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params=dict(params))
-    if frame.crs is None:
-        frame = frame.set_crs(WGS84)
-    return frame.to_crs(WGS84)
-
-
 def _simplified(column: str) -> str:
     return f"ST_SimplifyPreserveTopology({column}, :tolerance) AS geom"
 
@@ -162,15 +136,17 @@ def map_layers(
     """
     today = today or clock.today()
     tol = {"tolerance": DISPLAY_TOLERANCE}
-    c_where, c_params = build_filter({"c.township_id": township_id})
-    s_where, s_params = build_filter({"s.township_id": township_id})
-    county = _read(engine, f"SELECT c.code, c.name, {_simplified('c.geom')} FROM county c", tol)
-    townships = _read(
+    c_where, c_params = where_equal({"c.township_id": township_id})
+    s_where, s_params = where_equal({"s.township_id": township_id})
+    county = read_geoframe(
+        engine, f"SELECT c.code, c.name, {_simplified('c.geom')} FROM county c", tol
+    )
+    townships = read_geoframe(
         engine,
         f"SELECT t.id, t.code, t.name, {_simplified('t.geom')} FROM township t ORDER BY t.code",
         tol,
     )
-    all_cells = _read(
+    all_cells = read_geoframe(
         engine,
         "SELECT c.id, c.code, coalesce(c.name, c.code) AS name, c.level, "
         "coalesce(t.name, '') AS township, "
@@ -183,7 +159,7 @@ def map_layers(
         level: all_cells[all_cells["level"] == level].reset_index(drop=True)
         for level in GRID_LEVELS
     }
-    sites = _read(
+    sites = read_geoframe(
         engine,
         "SELECT s.id, s.code, s.name, s.kind, s.site_class, coalesce(t.name, '') AS township, "
         "coalesce(g.code, '') AS cell, coalesce(d.name, '') AS deputy, "

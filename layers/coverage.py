@@ -14,9 +14,9 @@ import folium
 import numpy as np
 import pandas as pd
 
+from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
+from duty.coverage_map import CoverageMap
 from duty.windows import STATUS_LABELS
-from geo.coverage_map import CoverageMap
-from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from layers.basemap import localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks, light

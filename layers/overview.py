@@ -15,8 +15,8 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import MapLayers
-from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from layers.basemap import localise, new_map
 
 CLASS_COLOURS: dict[int, str] = {1: "#d7301f", 2: "#f39c12", 3: "#2b8cbe"}

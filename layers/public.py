@@ -1,6 +1,6 @@
 """The public archive map: trimmed patrol tracks and the sites the patrols visited.
 
-Draws only what `geo.public` returns (tracks whose ends are already cut away in the database),
+Draws only what `archive.public` returns (tracks whose ends are already cut away in the database),
 as one GeoJson per layer, through `new_map` and `localise`, so the page stays offline and light.
 Tooltips name the patrol number, the deputy and the day; nothing else about a deputy.
 """
@@ -12,7 +12,7 @@ from html import escape
 import folium
 import geopandas as gpd
 
-from geo.vocab import SITE_KINDS
+from core.vocab import SITE_KINDS
 from layers.basemap import localise, new_map
 from layers.overview import Legend
 from layers.patrols import TRACK_COLOUR, VISITED_COLOUR, light

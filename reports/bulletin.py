@@ -44,8 +44,11 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.permissions import require
 from core import clock
 from core.errors import ConfigurationError
+from db.query import read_geoframe
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
 from geo import crs
@@ -159,13 +162,6 @@ def _percent(value: float) -> str:
     )
 
 
-def _read_geo(
-    session: Session, sql: str, params: dict[str, object] | None = None
-) -> gpd.GeoDataFrame:
-    frame = gpd.read_postgis(text(sql), session.connection(), geom_col="geom", params=params)
-    return frame if frame.crs is not None else frame.set_crs(4326)
-
-
 def bulletin_data(
     session: Session,
     year: int,
@@ -237,10 +233,10 @@ def bulletin_data(
 
     status = site_period_status(session, start, end, as_of)
     scored = cell_coverage(status, load_cells(session), 3)
-    shapes = _read_geo(session, "SELECT id AS cell_id, geom FROM grid_cell WHERE level = 3")
+    shapes = read_geoframe(session, "SELECT id AS cell_id, geom FROM grid_cell WHERE level = 3")
     cells = gpd.GeoDataFrame(shapes.merge(scored, on="cell_id"), geometry="geom", crs=shapes.crs)
-    outline = _read_geo(session, "SELECT name, geom FROM county")
-    township_shapes = _read_geo(session, "SELECT name, geom FROM township")
+    outline = read_geoframe(session, "SELECT name, geom FROM county")
+    township_shapes = read_geoframe(session, "SELECT name, geom FROM township")
     return BulletinData(
         county=county,
         year=year,
@@ -692,8 +688,13 @@ def build_bulletin(
     out_dir: str | Path,
     as_of: date | None = None,
     weights: Weights | None = None,
+    user: SignedIn | None = None,
 ) -> BulletinFiles:
-    """Write 通报-YYYY-MM .docx, .pdf, .xlsx and the map .png into ``out_dir`` (created)."""
+    """Write 通报-YYYY-MM .docx, .pdf, .xlsx and the map .png into ``out_dir`` (created).
+    ``user`` is who asked on a page (``build_bulletin`` in the permission table); None is
+    the command line."""
+    if user is not None:
+        require(user, "build_bulletin")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = bulletin_data(session, year, month, as_of, weights)

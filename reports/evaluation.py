@@ -45,9 +45,9 @@ from sqlalchemy.orm import Session
 
 from core import clock, settings
 from core.errors import ConfigurationError
+from core.vocab import DEPUTY_LEVELS
+from db.query import query_frame
 from duty.coverage import month_bounds, site_period_status
-from duty.due import query_frame
-from geo.vocab import DEPUTY_LEVELS
 from tickets.service import add_working_days
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights.toml"

@@ -47,10 +47,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 def _server_url() -> str:
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
-        from geo.database import normalise_url
+        from db.database import normalise_url
 
         return normalise_url(configured)
-    from geo import cluster
+    from db import cluster
 
     return cluster.up().url()
 
@@ -78,7 +78,7 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def template_db(server_url: str) -> Iterator[str]:
     """PostGIS-only and migrated-to-head templates, rebuilt once per test session."""
-    from geo import migrate
+    from db import migrate
 
     with _admin(server_url) as conn:
         _recreate(conn, POSTGIS_ONLY)

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.keys import hash_key, issue_key, verify_key
+from cli.main import app as cli
 from core import clock, settings
-from core.cli import app as cli
 from core.photos import jpeg_with_exif
-from geo.database import session_scope
+from db.database import session_scope
 from tickets.service import Actor, get_ticket, move
 
 # Reads today's date: run again under each frozen date (tests/clock.py).

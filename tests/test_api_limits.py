@@ -22,7 +22,7 @@ from api import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES, parse_json
 from api.app import create_app
 from api.keys import issue_key
 from core.logs import LOGGER
-from geo.database import session_scope
+from db.database import session_scope
 from tests.test_api import assert_error
 from tickets.service import Actor, NewProblem, report_problem
 

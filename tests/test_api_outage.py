@@ -24,7 +24,7 @@ from api.app import create_app
 from api.keys import issue_key
 from core.errors import DatabaseUnavailable
 from core.photos import jpeg_with_exif
-from geo.database import session_scope
+from db.database import session_scope
 from tests.tcp_proxy import Relay
 from tests.test_api import assert_error
 from tickets.service import Actor, NewProblem, Upload, report_problem
@@ -186,7 +186,7 @@ def test_every_kind_of_unreachable_database_is_503(
         raise fault
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://shuijian@10.1.2.3:54321/shuijian")
-    monkeypatch.setattr("geo.database.get_engine", unreachable)
+    monkeypatch.setattr("db.database.get_engine", unreachable)
     app = create_app()
     with TestClient(app) as client:
         for method, url, kw in every_endpoint(ticket):

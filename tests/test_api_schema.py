@@ -32,7 +32,7 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from api.keys import issue_key
 from core.photos import jpeg_with_exif
-from geo.database import session_scope
+from db.database import session_scope
 from tickets.service import Actor, NewProblem, Upload, platform_update, report_problem
 
 # Reads today's date: run again under each frozen date (tests/clock.py).

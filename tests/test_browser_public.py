@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from geo import public
+from archive import public
 from layers.patrols import TRACK_COLOUR
 from tests.browser import (
     ARTIFACTS,

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, text
 
-from geo.coverage_map import CoverageMap, coverage_map
-from geo.database import session_scope
+from db.database import session_scope
+from duty.coverage_map import CoverageMap, coverage_map
 from tests.test_ingest import ingest, track_through
 from tracks.synth import to_gpx_bytes
 

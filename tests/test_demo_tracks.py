@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, text
 
 from data.demo_tracks import demo_trips, load_deputies, tracks_start
-from geo.database import session_scope
+from db.database import session_scope
 from tracks.ingest import ingest_gpx
 from tracks.reading import parse_gpx
 

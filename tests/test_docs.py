@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
+from cli.main import app
 from core import settings
-from core.cli import app
 from core.errors import ConfigurationError
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from geo.database import session_scope
+from db.database import session_scope
 from geo.grid import grid_report
 from tests.test_importers import load_good
 
@@ -48,8 +48,8 @@ def test_faults_are_found(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_check_grid_cli_exit_codes(engine: Engine, tmp_path: Path, monkeypatch) -> None:
-    from core.cli import app
-    from geo import database
+    from cli.main import app
+    from db import database
 
     load_good(engine, tmp_path)
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
@@ -112,8 +112,8 @@ def test_demo_county_contents(demo_engine: Engine) -> None:
 
 @pytest.mark.slow
 def test_demo_on_real_changshan_outline(shared_data: Path, engine: Engine, monkeypatch) -> None:
-    from core.cli import app
-    from geo import database
+    from cli.main import app
+    from db import database
 
     boundary = shared_data / "boundaries" / "changshan_county.geojson"
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))

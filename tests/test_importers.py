@@ -13,7 +13,7 @@ from shapely import Polygon, box
 from sqlalchemy import Engine, text
 
 from core.errors import ImportRefused
-from geo.database import session_scope
+from db.database import session_scope
 from geo.importers import (
     import_assignments,
     import_cells,
@@ -224,8 +224,8 @@ def test_unreadable_files_name_the_problem() -> None:
 def test_cli_import_refusal_exits_nonzero(engine: Engine, tmp_path: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from core.cli import app
-    from geo import database
+    from cli.main import app
+    from db import database
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     database.get_engine.cache_clear()

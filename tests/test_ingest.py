@@ -11,11 +11,11 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
 from core import clock
-from core.auth import SignedIn
 from core.errors import PermissionDenied
+from db.database import session_scope
 from geo import crs
-from geo.database import session_scope
 from tracks.ingest import ingest_gpx
 from tracks.reading import GpxRefused
 from tracks.review import ReviewRefused, review_patrol
@@ -234,8 +234,8 @@ def test_copies_and_teleports_are_flagged_and_count_only_once_accepted(demo_copy
 def test_cli_ingest_reports_each_file(demo_copy: Engine, tmp_path: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from core.cli import app
-    from geo import database
+    from cli.main import app
+    from db import database
 
     dep, site = deputy(demo_copy, "D0001")
     recent = (clock.now() - timedelta(days=2)).timestamp()

@@ -245,8 +245,8 @@ def test_cli_batch_gives_every_file_a_verdict_and_exit_2_on_a_bug(
 ) -> None:
     from typer.testing import CliRunner
 
-    from core.cli import app
-    from geo import database
+    from cli.main import app
+    from db import database
 
     monkeypatch.setenv("SHUIJIAN_LOG_DIR", str(tmp_path / "logs"))
     _reset_error_log()

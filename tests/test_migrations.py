@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from geo import migrate
+from db import migrate
 
 DOMAIN_TABLES = {
     "county",

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core import clock
-from geo.database import session_scope
+from db.database import session_scope
 from tests.fake_platform import FakePlatform
 from tickets.outbox import DeliveryReport, backoff_seconds, deliver_due, run_sender
 from tickets.service import Actor, NewProblem, get_ticket, move, report_problem
@@ -304,7 +304,7 @@ def test_sender_killed_mid_batch_loses_nothing_and_repeats_one(
 
     fake.delay_s = 0.0
     restarted = subprocess.run(
-        [sys.executable, "-m", "tests.frozen", "core.cli", "send", "--once"],
+        [sys.executable, "-m", "tests.frozen", "cli.main", "send", "--once"],
         cwd=ROOT,
         env=_subprocess_env(DATABASE_URL=url, SHUIJIAN_OUTBOX_TIMEOUT_S="20"),
         capture_output=True,

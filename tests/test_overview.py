@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from db.query import where_equal
 from geo import overview
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
@@ -26,12 +27,12 @@ pytestmark = pytest.mark.clock
         ({"s.kind": "pond"}, ("s.kind = :kind", {"kind": "pond"})),
     ],
 )
-def test_build_filter(conditions: dict[str, object], expected: tuple[str, dict]) -> None:
-    assert overview.build_filter(conditions) == expected
+def test_where_equal(conditions: dict[str, object], expected: tuple[str, dict]) -> None:
+    assert where_equal(conditions) == expected
 
 
-def test_build_filter_never_inlines_values() -> None:
-    where, params = overview.build_filter({"s.kind": "x'; DROP TABLE site; --"})
+def test_where_equal_never_inlines_values() -> None:
+    where, params = where_equal({"s.kind": "x'; DROP TABLE site; --"})
     assert "DROP" not in where
     assert params == {"kind": "x'; DROP TABLE site; --"}
 

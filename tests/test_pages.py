@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.auth import SignedIn
+from accounts.auth import SignedIn
 from ui import session
 
 # Reads today's date: run again under each frozen date (tests/clock.py).

@@ -12,8 +12,8 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from accounts.auth import SignedIn
 from core import clock
-from core.auth import SignedIn
 from tests.test_ingest import deputy, ingest, signed_in, track_through
 from tracks.synth import to_gpx_bytes
 from ui import session

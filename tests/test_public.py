@@ -21,10 +21,11 @@ import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
+from accounts.auth import SignedIn
+from archive import public
 from core import clock
-from core.auth import SignedIn
 from data.demo_tracks import add_demo_patrols
-from geo import crs, public
+from geo import crs
 from ui import session
 from ui.page import PUBLIC, pages_for
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, text
 
 from core.errors import PermissionDenied
 from core.photos import PHOTO_MAX_BYTES, PhotoRefused
-from geo.database import session_scope
-from geo.vocab import checklist_for
+from core.vocab import checklist_for
+from db.database import session_scope
 from tests.test_ingest import deputy, ingest, signed_in, track_through
 from tracks import records
 from tracks.records import Photo, RecordRefused, save_record

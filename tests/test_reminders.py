@@ -275,8 +275,8 @@ def test_dry_run_sends_and_logs_nothing(demo_copy: Engine, fake: FakeWebhook) ->
 def test_cli_remind_is_cron_friendly(
     demo_copy: Engine, fake: FakeWebhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.cli import app
-    from geo.database import get_engine
+    from cli.main import app
+    from db.database import get_engine
 
     url = demo_copy.url.render_as_string(hide_password=False)
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):

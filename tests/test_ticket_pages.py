@@ -12,8 +12,8 @@ import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
-from core.auth import SignedIn
-from geo.database import session_scope
+from accounts.auth import SignedIn
+from db.database import session_scope
 from tests.test_ingest import signed_in
 from tests.test_ticket_queries import report, reporter_site
 from tickets.service import platform_update

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
 from core import clock
-from core.auth import SignedIn
 from core.photos import jpeg_with_exif
-from geo.database import session_scope
-from geo.vocab import checklist_for
+from core.vocab import checklist_for
+from db.database import session_scope
 from tests.test_ingest import deputy, ingest, signed_in, track_through
 from tickets import queries
 from tickets.queries import TicketFilter

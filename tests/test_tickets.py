@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import PermissionDenied
 from core.photos import PhotoRefused, jpeg_with_exif
-from geo.database import session_scope
+from db.database import session_scope
 from tickets.lifecycle import MOVES, STATUS_LABELS, TransitionRefused, allowed_actions, move_for
 from tickets.service import (
     SYSTEM,
@@ -220,7 +220,7 @@ def test_full_lifecycle_with_photo_proof_and_reopen(demo_copy: Engine) -> None:
 
 
 def _items(kind: str) -> list[str]:
-    from geo.vocab import checklist_for
+    from core.vocab import checklist_for
 
     return list(checklist_for(kind))
 

@@ -238,7 +238,7 @@ def run_sender(
 def main(argv: list[str] | None = None) -> int:
     """`python -m tickets.outbox`: the sender without the CLI's imports (used by the tests
     that kill it); SIGTERM and Ctrl-C stop it between two messages."""
-    from geo.database import get_engine, normalise_url
+    from db.database import get_engine, normalise_url
 
     parser = argparse.ArgumentParser(prog="python -m tickets.outbox", description=__doc__)
     parser.add_argument("--database-url", help="default: DATABASE_URL or the local cluster")

@@ -18,9 +18,11 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.permissions import may
 from core import clock, settings
-from core.auth import SignedIn
 from core.errors import PermissionDenied
+from db.query import read_geoframe
 from tickets.lifecycle import MOVES, RATINGS, STATUS_LABELS
 from tickets.service import get_ticket, locate
 
@@ -213,8 +215,7 @@ def tickets_geo(
     where, params = ticket_where(f, today)
     params["limit"] = limit
     sql = LIST_SQL.format(where=where, geom=", t.geom")
-    frame = gpd.read_postgis(text(sql), session.connection(), geom_col="geom", params=params)
-    return frame if frame.crs is not None else frame.set_crs(4326)
+    return read_geoframe(session, sql, params)
 
 
 def with_labels(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
@@ -246,9 +247,9 @@ class TicketDetail:
 def may_view(session: Session, user: SignedIn, ticket_id: int) -> bool:
     """Leaders, analysts and admins see every ticket; a deputy sees their own reports, tickets
     they follow and tickets in their own township (where they may be asked about it)."""
-    if user.role in ("leader", "analyst", "admin"):
+    if may(user.role, "read_any_ticket"):
         return True
-    if user.role != "deputy" or user.deputy_id is None:
+    if not may(user.role, "view_ticket") or user.deputy_id is None:
         return False
     where, params = ticket_where(TicketFilter(visible_to_deputy=user.deputy_id))
     params["id"] = ticket_id
@@ -467,17 +468,13 @@ def site_point(session: Session, site_id: int) -> tuple[float, float] | None:
 
 def deputy_sites(session: Session, deputy_id: int) -> gpd.GeoDataFrame:
     """The deputy's currently assigned sites, drawn on the report map for orientation."""
-    frame = gpd.read_postgis(
-        text(
-            "SELECT s.id AS site_id, s.code, s.name, s.kind, s.geom FROM site s "
-            "JOIN assignment a ON a.site_id = s.id AND a.valid_to IS NULL "
-            "WHERE a.deputy_id = :d ORDER BY s.code"
-        ),
-        session.connection(),
-        geom_col="geom",
-        params={"d": deputy_id},
+    return read_geoframe(
+        session,
+        "SELECT s.id AS site_id, s.code, s.name, s.kind, s.geom FROM site s "
+        "JOIN assignment a ON a.site_id = s.id AND a.valid_to IS NULL "
+        "WHERE a.deputy_id = :d ORDER BY s.code",
+        {"d": deputy_id},
     )
-    return frame if frame.crs is not None else frame.set_crs(4326)
 
 
 def place_of(session: Session, lon: float, lat: float) -> dict[str, Any]:

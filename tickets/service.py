@@ -17,11 +17,13 @@ from shapely import Point
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.permissions import may
 from core import clock, settings
-from core.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import PhotoInfo, inspect_photo
-from geo.models import (
+from core.vocab import checklist_for
+from db.models import (
     Deputy,
     Outbox,
     Platform,
@@ -32,8 +34,13 @@ from geo.models import (
     TicketEvent,
     TicketFollower,
 )
-from geo.vocab import checklist_for
-from tickets.lifecycle import OPEN_STATUSES, RATINGS, TransitionRefused, move_for
+from tickets.lifecycle import (
+    OPEN_STATUSES,
+    RATINGS,
+    TransitionRefused,
+    allowed_actions,
+    move_for,
+)
 
 SITE_SEARCH_M = 200.0  # a problem within this distance of a site is about that site
 PROOF_RADIUS_M = 100.0  # a re-inspection photo must be taken within this of the problem
@@ -58,13 +65,41 @@ SYSTEM = Actor("system")
 
 def actor_for(user: SignedIn, ticket: Ticket | None = None) -> Actor:
     """The role a signed-in user plays for a ticket (a deputy only for their own reports)."""
-    if user.role in ("analyst", "admin"):
+    if may(user.role, "manage_tickets"):
         return Actor("analyst", user.user_id)
-    if user.role == "deputy":
+    if may(user.role, "act_as_reporter"):
         if ticket is not None and ticket.reporter_deputy_id != user.deputy_id:
-            raise PermissionDenied("only the deputy who reported a problem may act on it")
+            raise PermissionDenied(
+                "only the deputy who reported a problem may act on it", code="not_your_ticket"
+            )
         return Actor("reporter", user.user_id, user.deputy_id)
-    raise PermissionDenied(f"role {user.role!r} may not act on tickets")
+    raise PermissionDenied(
+        f"role {user.role!r} may not act on tickets", code="not_allowed", action="manage_tickets"
+    )
+
+
+# Moves the platform makes; an analyst makes them only for a platform without an API.
+PLATFORM_MOVES = ("accept", "reject", "feedback")
+# rate() closes or reopens by itself: no one chooses these moves.
+AUTOMATIC_MOVES = ("close", "reopen")
+
+
+def platform_has_api(session: Session, platform_code: str) -> bool:
+    """Whether the platform receives tickets through its own API (an endpoint is set)."""
+    return bool(
+        session.scalar(
+            select(Platform.endpoint_url.is_not(None)).where(Platform.code == platform_code)
+        )
+    )
+
+
+def available_actions(status: str | None, actor: Actor, has_api: bool) -> list[str]:
+    """The moves this actor may choose now: the lifecycle's, less the automatic ones, and
+    less the platform's own moves when the platform has an API (``act_for_platform``)."""
+    actions = [a for a in allowed_actions(status, actor.kind) if a not in AUTOMATIC_MOVES]
+    if actor.kind == "analyst" and has_api:
+        actions = [a for a in actions if a not in PLATFORM_MOVES]
+    return actions
 
 
 @dataclass(frozen=True)
@@ -176,7 +211,24 @@ def _append(
     # Any platform may report a problem (routing decides where it goes); only the platform a
     # ticket is routed to may move it afterwards.
     if actor.kind == "platform" and action != "report" and actor.platform != ticket.platform_code:
-        raise PermissionDenied(f"ticket {ticket.number} is not routed to platform {actor.platform}")
+        raise PermissionDenied(
+            f"ticket {ticket.number} is not routed to platform {actor.platform}",
+            code="not_routed_here",
+            ticket=ticket.number,
+        )
+    # An analyst makes a platform's moves only for a platform without an API of its own.
+    if (
+        actor.kind == "analyst"
+        and action in PLATFORM_MOVES
+        and platform_has_api(session, ticket.platform_code)
+    ):
+        raise PermissionDenied(
+            f"platform {ticket.platform_code} has an API: it accepts, returns and feeds back "
+            "itself",
+            code="platform_has_api",
+            action="act_for_platform",
+            platform=ticket.platform_code,
+        )
     event = TicketEvent(
         ticket_id=ticket.id,
         from_status=current,
@@ -285,6 +337,12 @@ def report_problem(
         raise ReportRefused("a problem needs a description")
     if not (-180 <= problem.lon <= 180 and -90 <= problem.lat <= 90):
         raise ReportRefused(f"location {problem.lon}, {problem.lat} is not longitude/latitude")
+    if actor.kind == "reporter" and reporter_deputy_id != actor.deputy_id:
+        raise PermissionDenied(
+            "a deputy reports problems only as themselves",
+            code="not_allowed",
+            action="report_for_deputy",
+        )
     if reporter_deputy_id is not None and session.get(Deputy, reporter_deputy_id) is None:
         raise ReportRefused(f"no deputy with id {reporter_deputy_id}")
     photos = _photos(problem.photos)  # refuse bad photos before anything is written

@@ -15,9 +15,9 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from core.auth import SignedIn
+from accounts.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError, is_database_outage, log_unexpected
-from geo.database import session_scope
+from db.database import session_scope
 from tracks.ingest import IngestParams, IngestResult, UploadRefused, ingest_gpx
 from tracks.reading import GpxRefused
 

@@ -19,11 +19,11 @@ import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.permissions import may
 from core import clock, settings
-from core.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError
-from geo import crs as crs_helper
-from geo.models import (
+from db.models import (
     Deputy,
     GpxUpload,
     Patrol,
@@ -31,6 +31,7 @@ from geo.models import (
     PatrolFlag,
     Visit,
 )
+from geo import crs as crs_helper
 from tracks.cleaning import clean_track, zero_island_mask
 from tracks.plausibility import (
     Flag,
@@ -43,7 +44,6 @@ from tracks.plausibility import (
 from tracks.reading import GpxRefused, ParsedGpx, parse_gpx
 from tracks.visits import detect_visits
 
-UPLOAD_ROLES = ("deputy", "analyst", "admin")
 CANDIDATE_LIMIT = 200  # earlier tracks compared for near-copies, the latest first
 BOX_SLACK_DEG = 0.003  # ~300 m: far more than a copy (mean distance ≤ 20 m) moves an edge
 SAME_DEPUTY_COPY_M = 0.5  # mean distance below which a deputy's own earlier track was copied
@@ -114,13 +114,21 @@ def check_upload_rights(uploader: SignedIn | None, deputy_id: int) -> bool:
     Returns whether the upload is on someone else's behalf. None is the command line."""
     if uploader is None:
         return False
-    if uploader.role not in UPLOAD_ROLES:
-        raise PermissionDenied(f"role {uploader.role!r} may not upload patrols")
-    if uploader.role == "deputy":
+    if may(uploader.role, "upload_for_deputy"):
+        return uploader.deputy_id != deputy_id
+    if may(uploader.role, "upload_own_patrol"):
         if uploader.deputy_id != deputy_id:
-            raise PermissionDenied("a deputy may upload patrols only as themselves")
+            raise PermissionDenied(
+                "a deputy may upload patrols only as themselves",
+                code="not_allowed",
+                action="upload_for_deputy",
+            )
         return False
-    return True
+    raise PermissionDenied(
+        f"role {uploader.role!r} may not upload patrols",
+        code="not_allowed",
+        action="upload_own_patrol",
+    )
 
 
 def ingest_gpx(

@@ -21,17 +21,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.permissions import may
 from core import settings
-from core.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import photo_mime
-from duty.due import query_frame
-from geo.models import ChecklistAnswer, Patrol, PatrolPhoto
-from geo.vocab import checklist_for
+from core.vocab import checklist_for
+from db.models import ChecklistAnswer, Patrol, PatrolPhoto
+from db.query import query_frame, read_geoframe
 from tracks.batch import ingest_file
 from tracks.ingest import IngestResult
 
-ANY_PATROL_ROLES = ("analyst", "admin")
 NOTES_MAX_CHARS = 4000
 # Tracks of a period are drawn simplified (~5 m) and capped, so a busy month stays light.
 TRACK_TOLERANCE = 0.00005
@@ -146,11 +146,15 @@ def check_record_rights(session: Session, patrol_id: int, user: SignedIn) -> Pat
     patrol = session.get(Patrol, patrol_id)
     if patrol is None:
         raise RecordRefused(f"no patrol #{patrol_id}")
-    if user.role in ANY_PATROL_ROLES:
+    if may(user.role, "read_any_patrol"):
         return patrol
-    if user.role == "deputy" and user.deputy_id is not None and user.deputy_id == patrol.deputy_id:
+    if user.deputy_id is not None and user.deputy_id == patrol.deputy_id:
         return patrol
-    raise PermissionDenied(f"patrol #{patrol_id} is not yours; only its deputy or an analyst")
+    raise PermissionDenied(
+        f"patrol #{patrol_id} is not yours; only its deputy or an analyst",
+        code="not_your_patrol",
+        patrol=patrol_id,
+    )
 
 
 def _visited_sites(session: Session, patrol_id: int) -> dict[int, str]:
@@ -341,16 +345,11 @@ def visits_of(session: Session, patrol_ids: Sequence[int]) -> pd.DataFrame:
     )
 
 
-def _read_geo(session: Session, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
-    frame = gpd.read_postgis(text(sql), session.connection(), geom_col="geom", params=dict(params))
-    return frame if frame.crs is not None else frame.set_crs(4326)
-
-
 def tracks_of(
     session: Session, patrol_ids: Sequence[int], tolerance: float = TRACK_TOLERANCE
 ) -> gpd.GeoDataFrame:
     """The given patrols' tracks, 2D and simplified for display."""
-    return _read_geo(
+    return read_geoframe(
         session,
         "SELECT p.id AS patrol_id, d.code AS deputy_code, d.name AS deputy_name, "
         "to_char(p.started_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS started, "
@@ -363,7 +362,7 @@ def tracks_of(
 
 def sites_of(session: Session, site_ids: Sequence[int]) -> gpd.GeoDataFrame:
     """Sites by id, with code, name, kind and class, for highlighting visited sites."""
-    return _read_geo(
+    return read_geoframe(
         session,
         "SELECT s.id AS site_id, s.code, s.name, s.kind, s.site_class, s.geom FROM site s "
         "WHERE s.id = ANY(:ids) ORDER BY s.code",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.permissions import may
 from core.errors import PermissionDenied, ShuijianError
-from geo.models import Patrol, PatrolFlag, PatrolReview
+from db.models import Patrol, PatrolFlag, PatrolReview
 
-REVIEW_ROLES = ("analyst", "admin")
 DECISIONS = ("accept", "reject")
 
 
@@ -19,8 +19,10 @@ class ReviewRefused(ShuijianError):
 def review_patrol(
     session: Session, patrol_id: int, decision: str, reason: str, reviewer_id: int, role: str
 ) -> PatrolReview:
-    if role not in REVIEW_ROLES:
-        raise PermissionDenied(f"role {role!r} may not review patrols")
+    if not may(role, "review_patrol"):
+        raise PermissionDenied(
+            f"role {role!r} may not review patrols", code="not_allowed", action="review_patrol"
+        )
     if decision not in DECISIONS:
         raise ReviewRefused(f"decision must be accept or reject, not {decision!r}")
     if not reason.strip():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
+from db.database import session_scope
+from duty.coverage_map import CoverageMap, coverage_map
 from geo import overview
-from geo.coverage_map import CoverageMap, coverage_map
-from geo.database import session_scope
 from tickets import queries as ticket_queries
 from tracks import records
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import KeyFigures
-from geo.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from ui.i18n import lang, t
 
 

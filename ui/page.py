@@ -6,52 +6,51 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.auth import SignedIn, require_role
-from core.errors import DatabaseUnavailable, PermissionDenied, ShuijianError
+from accounts.auth import SignedIn
+from accounts.permissions import may
+from core.errors import DatabaseUnavailable, ShuijianError
 from ui import session
 from ui.i18n import t
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    """A page and who may open it. No icons: Streamlit turns a page's icon into the favicon
-    and fetches that from fonts.gstatic.com, which an offline dashboard must not do."""
+    """A page and the action (in ``accounts.permissions``) that opens it; None: open to all.
+    No icons: Streamlit turns a page's icon into the favicon and fetches that from
+    fonts.gstatic.com, which an offline dashboard must not do."""
 
     path: str
     title_key: str
-    roles: tuple[str, ...]
+    action: str | None
 
 
-# require_role lets admin through everywhere; the tuples name the other roles.
-OVERVIEW_ROLES: tuple[str, ...] = ("leader", "analyst", "admin")
-ACCOUNT_ROLES: tuple[str, ...] = ("leader", "analyst", "deputy", "admin")
-UPLOAD_ROLES: tuple[str, ...] = ("deputy", "analyst", "admin")
-PATROL_ROLES: tuple[str, ...] = ("deputy", "analyst", "admin")
-DUE_ROLES: tuple[str, ...] = ("deputy", "leader", "analyst", "admin")
-COVERAGE_ROLES: tuple[str, ...] = ("leader", "analyst", "admin")
-# Ticket pages. Deputies report and see their own (and their township's) tickets; leaders
-# read tickets and the issues map but act on none.
-REPORT_ROLES: tuple[str, ...] = ("deputy", "analyst", "admin")
-TICKET_ROLES: tuple[str, ...] = ("deputy", "leader", "analyst", "admin")
-ISSUES_ROLES: tuple[str, ...] = ("deputy", "leader", "analyst", "admin")
-WORKLIST_ROLES: tuple[str, ...] = ("deputy", "analyst", "admin")
-# Monthly evaluation and bulletin (通报): the Standing Committee's reading, not deputies'.
-EVALUATION_ROLES: tuple[str, ...] = ("leader", "analyst", "admin")
-LOGIN = PageSpec("views/login.py", "page_login", ())
+LOGIN = PageSpec("views/login.py", "page_login", None)
 # The public archive (公示) is open to everyone, signed in or not: no guard, listed for all.
-PUBLIC = PageSpec("views/public.py", "page_public", ())
+PUBLIC = PageSpec("views/public.py", "page_public", None)
+OVERVIEW = PageSpec("views/overview.py", "page_overview", "view_overview")
+ACCOUNT = PageSpec("views/account.py", "page_account", "view_account")
+UPLOAD = PageSpec("views/upload.py", "page_upload", "view_upload")
+PATROLS = PageSpec("views/patrols.py", "page_patrols", "view_patrols")
+DUE = PageSpec("views/due.py", "page_due", "view_due")
+COVERAGE = PageSpec("views/coverage.py", "page_coverage", "view_coverage")
+EVALUATION = PageSpec("views/evaluation.py", "page_evaluation", "view_evaluation")
+REPORT = PageSpec("views/report.py", "page_report", "view_report")
+WORKLIST = PageSpec("views/worklist.py", "page_worklist", "view_worklist")
+ISSUES_MAP = PageSpec("views/issues_map.py", "page_issues_map", "view_issues_map")
+TICKET = PageSpec("views/ticket.py", "page_ticket", "view_ticket")
+# In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("views/overview.py", "page_overview", OVERVIEW_ROLES),
-    PageSpec("views/account.py", "page_account", ACCOUNT_ROLES),
-    PageSpec("views/upload.py", "page_upload", UPLOAD_ROLES),
-    PageSpec("views/patrols.py", "page_patrols", PATROL_ROLES),
-    PageSpec("views/due.py", "page_due", DUE_ROLES),
-    PageSpec("views/coverage.py", "page_coverage", COVERAGE_ROLES),
-    PageSpec("views/evaluation.py", "page_evaluation", EVALUATION_ROLES),
-    PageSpec("views/report.py", "page_report", REPORT_ROLES),
-    PageSpec("views/worklist.py", "page_worklist", WORKLIST_ROLES),
-    PageSpec("views/issues_map.py", "page_issues_map", ISSUES_ROLES),
-    PageSpec("views/ticket.py", "page_ticket", TICKET_ROLES),
+    OVERVIEW,
+    ACCOUNT,
+    UPLOAD,
+    PATROLS,
+    DUE,
+    COVERAGE,
+    EVALUATION,
+    REPORT,
+    WORKLIST,
+    ISSUES_MAP,
+    TICKET,
 )
 
 
@@ -60,7 +59,7 @@ def pages_for(user: SignedIn | None) -> list[PageSpec]:
     open and the public archive last (the first page listed is where a user lands)."""
     if user is None:
         return [LOGIN, PUBLIC]
-    return [*(p for p in PAGES if user.role == "admin" or user.role in p.roles), PUBLIC]
+    return [*(p for p in PAGES if p.action and may(user.role, p.action)), PUBLIC]
 
 
 def sidebar() -> None:
@@ -75,17 +74,16 @@ def sidebar() -> None:
                 st.rerun()
 
 
-def guard(allowed: tuple[str, ...]) -> SignedIn:
+def guard(page: PageSpec) -> SignedIn:
     """The signed-in user if the role may open this page; otherwise say why and stop the run."""
     user = session.current_user()
-    try:
-        return require_role(user, allowed)
-    except PermissionDenied:
-        if user is None:
-            st.warning(t("need_sign_in"))
-        else:
-            st.error(t("not_allowed", role=t("role_" + user.role)))
+    if user is None:
+        st.warning(t("need_sign_in"))
         st.stop()
+    if page.action is not None and not may(user.role, page.action):
+        st.error(t("not_allowed", role=t("role_" + user.role)))
+        st.stop()
+    return user
 
 
 def show_error(error: ShuijianError) -> None:
@@ -99,12 +97,12 @@ def show_error(error: ShuijianError) -> None:
     st.error(t("service_error", error=error))
 
 
-def page_link(path: str, label: str, query_params: dict[str, str] | None = None) -> None:
+def page_link(page: PageSpec, label: str, query_params: dict[str, str] | None = None) -> None:
     """A link to another page that keeps the session (a plain URL would start a new one and
     sign the user out). A page run on its own (AppTest) has no navigation: show the label."""
     from streamlit.errors import StreamlitPageNotFoundError
 
     try:
-        st.page_link(path, label=label, query_params=query_params)
+        st.page_link(page.path, label=label, query_params=query_params)
     except StreamlitPageNotFoundError:
         st.markdown(label)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
+from accounts.auth import SignedIn
 from core import settings
-from core.auth import SignedIn
-from geo.database import database_url, get_engine
+from db.database import database_url, get_engine
 
 # Fixed keys: every page reads and writes session state only through these names.
 USER = "shuijian_user"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
-from ui.page import ACCOUNT_ROLES, guard
+from ui.page import ACCOUNT, guard
 
-user = guard(ACCOUNT_ROLES)
+user = guard(ACCOUNT)
 st.title(t("account_heading"))
 st.metric(t("signed_in_as"), user.display_name)
 st.metric(t("role"), t("role_" + user.role))

@@ -9,13 +9,13 @@ from streamlit_folium import st_folium
 
 from core import clock, settings
 from core.errors import ShuijianError
-from geo.vocab import GRID_LEVELS
+from core.vocab import GRID_LEVELS
 from layers.coverage import coverage_map_figure
 from tracks import records
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import lang, t
-from ui.page import COVERAGE_ROLES, guard, show_error
+from ui.page import COVERAGE, guard, show_error
 
 MONTHS_BACK = 12
 
@@ -25,7 +25,7 @@ def level_name(level: int) -> str:
     return en if lang() == "en" else zh
 
 
-guard(COVERAGE_ROLES)
+guard(COVERAGE)
 st.title(t("coverage_heading"))
 today = clock.today()
 months = [

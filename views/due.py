@@ -6,16 +6,17 @@ from io import BytesIO
 
 import streamlit as st
 
+from accounts.permissions import may
 from core import clock
-from duty.due import due_list
+from core.vocab import SITE_CLASSES, SITE_KINDS
+from db.database import session_scope
+from duty.due import due_list_for
 from duty.export import due_list_to_excel
 from duty.windows import STATUS_LABELS
-from geo.database import session_scope
-from geo.vocab import SITE_CLASSES, SITE_KINDS
 from ui import session
 from ui.filters import deputy_filter, township_filter
 from ui.i18n import lang, t
-from ui.page import DUE_ROLES, guard
+from ui.page import DUE, guard
 
 STATUS_COLOURS = {"ok": "#d9f0d3", "due_soon": "#fee08b", "overdue": "#f4a582"}
 COLUMNS = {
@@ -36,20 +37,21 @@ def pick(table: dict, code: object) -> str:
     return en if lang() == "en" else zh
 
 
-user = guard(DUE_ROLES)
+user = guard(DUE)
 st.title(t("due_heading"))
 engine = session.engine()
 cols = st.columns(3)
 day = cols[0].date_input(t("due_date"), value=clock.today(), key=session.DUE_DATE)
 township_id = None
-deputy_id = user.deputy_id if user.role == "deputy" else None
-if user.role == "deputy" and deputy_id is None:
+own = not may(user.role, "read_any_due_list")
+deputy_id = user.deputy_id if own else None
+if own and deputy_id is None:
     deputy_id = -1  # a deputy account without a deputy record owns no site
-if user.role != "deputy":
+if not own:
     township_id = township_filter(cols[1], engine, session.DUE_TOWNSHIP)
     deputy_id = deputy_filter(cols[2], engine, session.DUE_DEPUTY)
 with session_scope(engine) as s:
-    frame = due_list(s, day, deputy_id=deputy_id, township_id=township_id)
+    frame = due_list_for(s, user, day, deputy_id=deputy_id, township_id=township_id)
 
 counts = frame["status"].value_counts()
 metrics = st.columns(len(STATUS_LABELS) + 1)

@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from accounts.auth import SignedIn
 from core import clock
 from core.errors import ShuijianError
-from geo.database import session_scope
+from db.database import session_scope
 from reports.bulletin import build_bulletin
 from reports.evaluation import (
     evaluate_month,
@@ -25,7 +26,7 @@ from reports.evaluation import (
 )
 from ui import session
 from ui.i18n import lang, t
-from ui.page import EVALUATION_ROLES, guard, show_error
+from ui.page import EVALUATION, guard, show_error
 
 MONTHS_BACK = 12
 TREND_MONTHS = 6
@@ -55,15 +56,15 @@ def _trend(_engine: Engine, db: str, deputy_id: int, year: int, month: int) -> p
         return trend(s, deputy_id, TREND_MONTHS, end=(year, month))
 
 
-def _bulletin_bytes(engine: Engine, year: int, month: int) -> dict[str, bytes]:
+def _bulletin_bytes(engine: Engine, year: int, month: int, user: SignedIn) -> dict[str, bytes]:
     """Build into a temporary folder that is removed at once; keep only the bytes."""
     with tempfile.TemporaryDirectory(prefix="shuijian-bulletin-") as folder:
         with session_scope(engine) as s:
-            files = build_bulletin(s, year, month, Path(folder))
+            files = build_bulletin(s, year, month, Path(folder), user=user)
         return {suffix: getattr(files, suffix).read_bytes() for suffix in MIME}
 
 
-guard(EVALUATION_ROLES)
+user = guard(EVALUATION)
 st.title(t("evaluation_heading"))
 today = clock.today()
 months = previous_months(today.year, today.month, MONTHS_BACK)[::-1]
@@ -119,7 +120,7 @@ stored: dict = st.session_state.setdefault(FILES_KEY, {})
 if st.button(t("evaluation_build"), key="shuijian_evaluation_build"):
     try:
         with st.spinner(t("evaluation_building")):
-            stored[(year, month)] = _bulletin_bytes(engine, year, month)
+            stored[(year, month)] = _bulletin_bytes(engine, year, month, user)
     except ShuijianError as error:
         show_error(error)
 files = stored.get((year, month))

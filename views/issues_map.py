@@ -15,8 +15,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from accounts.permissions import may
 from core import clock, settings
-from geo.database import session_scope
+from db.database import session_scope
 from layers.tickets import tickets_map
 from tickets import queries
 from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
@@ -24,7 +25,7 @@ from tickets.service import ticket_rates
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import lang, t
-from ui.page import ISSUES_ROLES, guard, page_link
+from ui.page import ISSUES_MAP, TICKET, guard, page_link
 
 RATE_COLUMNS = {
     "key": "col_group",
@@ -62,7 +63,7 @@ def rate_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=lambda c: t(RATE_COLUMNS[c]))
 
 
-user = guard(ISSUES_ROLES)
+user = guard(ISSUES_MAP)
 st.title(t("issues_heading"))
 engine = session.engine()
 today = clock.today()
@@ -103,7 +104,7 @@ chosen = queries.TicketFilter(
     statuses=tuple(statuses),
     date_from=date_from,
     date_to=date_to,
-    visible_to_deputy=user.deputy_id if user.role == "deputy" else None,
+    visible_to_deputy=None if may(user.role, "read_any_ticket") else user.deputy_id,
 )
 end = (date_to or today) + timedelta(days=1)
 with session_scope(engine) as s:
@@ -158,4 +159,4 @@ st.dataframe(
 )
 numbers = list(listing["number"])
 picked = st.selectbox(t("open_which"), numbers, key=session.ISSUES_OPEN)
-page_link("views/ticket.py", t("open_ticket", number=picked), {"number": picked})
+page_link(TICKET, t("open_ticket", number=picked), {"number": picked})

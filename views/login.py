@@ -1,12 +1,12 @@
-"""登录 / Sign in: user name and password, checked by core.auth."""
+"""登录 / Sign in: user name and password, checked by accounts.auth."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.auth import authenticate
+from accounts.auth import authenticate
 from core.errors import AuthenticationFailed, ShuijianError
-from geo.database import session_scope
+from db.database import session_scope
 from ui import session
 from ui.i18n import t
 from ui.page import show_error

@@ -12,9 +12,9 @@ from ui import cached, session
 from ui.figures import show_figures
 from ui.filters import township_filter
 from ui.i18n import lang, t
-from ui.page import OVERVIEW_ROLES, guard, show_error
+from ui.page import OVERVIEW, guard, show_error
 
-guard(OVERVIEW_ROLES)
+guard(OVERVIEW)
 st.title(t("overview_heading"))
 
 try:

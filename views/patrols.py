@@ -8,17 +8,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from accounts.permissions import may
 from core import clock, settings
 from core.errors import ShuijianError
-from geo.database import session_scope
+from db.database import session_scope
 from layers.patrols import patrol_map
 from tracks import records
 from tracks.plausibility import FLAG_LABELS_ZH
-from tracks.review import REVIEW_ROLES, review_patrol
+from tracks.review import review_patrol
 from ui import session
 from ui.filters import deputy_filter, township_filter
 from ui.i18n import lang, t
-from ui.page import PATROL_ROLES, guard, show_error
+from ui.page import PATROLS, guard, show_error
 
 LIST_COLUMNS = {
     "patrol_id": "col_patrol",
@@ -44,10 +45,10 @@ def labelled(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return frame[list(columns)].rename(columns=lambda c: t(columns[c]))
 
 
-user = guard(PATROL_ROLES)
+user = guard(PATROLS)
 st.title(t("patrols_heading"))
 engine = session.engine()
-own = user.role == "deputy"
+own = not may(user.role, "read_any_patrol")
 today = clock.today()
 cols = st.columns(4)
 township_id = deputy_id = None
@@ -83,7 +84,9 @@ patrol_id = st.selectbox(
 )
 
 detail_area = st.container()
-if user.role in REVIEW_ROLES and bool(listing.set_index("patrol_id").loc[patrol_id, "flagged"]):
+if may(user.role, "review_patrol") and bool(
+    listing.set_index("patrol_id").loc[patrol_id, "flagged"]
+):
     with st.form("shuijian_review_form"):
         st.subheader(t("review_heading"))
         decision = st.radio(

@@ -1,6 +1,6 @@
 """存档公示 / Public archive: the patrols that count, open to anyone without signing in.
 
-Read-only. Everything shown comes from `geo.public`, which never selects a deputy's contact,
+Read-only. Everything shown comes from `archive.public`, which never selects a deputy's contact,
 home or code and cuts the ends off every track; this page only filters, counts and draws.
 """
 
@@ -14,10 +14,10 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit_folium import st_folium
 
+from archive import public
 from core import clock, settings
 from core.errors import ShuijianError
-from geo import public
-from geo.vocab import DEPUTY_LEVELS
+from core.vocab import DEPUTY_LEVELS
 from layers.public import public_map
 from ui import session
 from ui.filters import township_filter
@@ -47,9 +47,7 @@ def _db(engine: Engine) -> str:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _months(
-    _engine: Engine, db: str, today: str
-) -> tuple[list[tuple[int, int]], tuple[int, int]]:
+def _months(_engine: Engine, db: str, today: str) -> tuple[list[tuple[int, int]], tuple[int, int]]:
     # `today` is part of the cache key, so the current month appears on its first day.
     return public.archive_months(_engine, date.fromisoformat(today))
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from accounts.permissions import may
 from core import settings
 from core.errors import ShuijianError
 from core.photos import inspect_photo
-from geo.database import session_scope
-from geo.vocab import CHECKLIST_CATEGORY
+from core.vocab import CHECKLIST_CATEGORY
+from db.database import session_scope
 from layers.tickets import chosen_point, report_map
 from tickets import queries
 from tickets.service import (
@@ -28,12 +29,12 @@ from tickets.service import (
 )
 from ui import cached, session
 from ui.i18n import lang, t
-from ui.page import REPORT_ROLES, guard, page_link, show_error
+from ui.page import REPORT, TICKET, guard, page_link, show_error
 
 PHOTO_TYPES = ["jpg", "jpeg", "png"]
 SOURCES = ("map", "patrol", "photo")
 
-user = guard(REPORT_ROLES)
+user = guard(REPORT)
 st.title(t("report_heading"))
 engine = session.engine()
 state = st.session_state
@@ -42,7 +43,7 @@ nonce = int(state[session.REPORT_NONCE])
 categories = {code: (zh, en) for code, zh, en in cached.category_options(engine)}
 
 # Who the report is for: a deputy reports as themselves; staff choose the deputy.
-if user.role == "deputy":
+if not may(user.role, "report_for_deputy"):
     deputy_id = user.deputy_id
     if deputy_id is None:
         st.error(t("report_no_deputy"))
@@ -81,7 +82,7 @@ done = state.get(session.REPORT_DONE)
 if done:
     kind, number = done
     st.success(t(f"report_{kind}", number=number))
-    page_link("views/ticket.py", t("open_ticket", number=number), {"number": number})
+    page_link(TICKET, t("open_ticket", number=number), {"number": number})
 
 # ------------------------------------------------------------------ where
 st.subheader(t("report_where"))

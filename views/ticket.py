@@ -2,7 +2,7 @@
 
 Who may view: leaders, analysts and admins every ticket; a deputy their own reports, tickets
 they follow and tickets in their township (tickets.queries.may_view). Who may act comes from
-the lifecycle table (`allowed_actions`) for the role the user plays (`actor_for`): the reporting
+the lifecycle table (`available_actions`) for the role the user plays (`actor_for`): the reporting
 deputy withdraws, re-inspects and rates; analysts dispatch (re-routing after a rejection) and,
 for a platform without an API, accept, return or feed back on its behalf.
 """
@@ -16,15 +16,16 @@ from streamlit_folium import st_folium
 
 from core import settings
 from core.errors import PermissionDenied, ShuijianError
-from geo.database import session_scope
-from geo.vocab import checklist_for
+from core.vocab import checklist_for
+from db.database import session_scope
 from layers.tickets import ticket_map
 from tickets import queries
-from tickets.lifecycle import RATINGS, allowed_actions
+from tickets.lifecycle import RATINGS
 from tickets.service import (
     Actor,
     Upload,
     actor_for,
+    available_actions,
     get_ticket,
     move,
     rate,
@@ -33,13 +34,9 @@ from tickets.service import (
 )
 from ui import cached, session
 from ui.i18n import lang, t
-from ui.page import TICKET_ROLES, guard, page_link, show_error
+from ui.page import TICKET, WORKLIST, guard, page_link, show_error
 
 PHOTO_TYPES = ["jpg", "jpeg", "png"]
-# Moves the platform makes; an analyst makes them only for a platform without an API.
-PLATFORM_MOVES = ("accept", "reject", "feedback")
-# rate() closes or reopens by itself; there is no separate button for them.
-AUTOMATIC = ("close", "reopen")
 TIMELINE_COLUMNS = {
     "at": "col_at",
     "who": "col_who",
@@ -49,7 +46,7 @@ TIMELINE_COLUMNS = {
     "attachments": "col_attachments",
 }
 
-user = guard(TICKET_ROLES)
+user = guard(TICKET)
 st.title(t("ticket_heading"))
 engine = session.engine()
 state = st.session_state
@@ -129,13 +126,11 @@ with right:
         key=f"ticket_map_{number}_{lang()}",
     )
 
-page_link("views/worklist.py", t("back_to_worklist"))
+page_link(WORKLIST, t("back_to_worklist"))
 
 # ------------------------------------------------------------------ actions
 st.subheader(t("actions_heading"))
-actions = [a for a in allowed_actions(status, actor.kind) if a not in AUTOMATIC] if actor else []
-if actor is not None and actor.kind == "analyst" and detail.platform_has_api:
-    actions = [a for a in actions if a not in PLATFORM_MOVES]
+actions = available_actions(status, actor, detail.platform_has_api) if actor else []
 if actor is None or not actions:
     st.caption(t("no_actions"))
     st.stop()

@@ -5,16 +5,17 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from accounts.auth import SignedIn
+from accounts.permissions import may
 from core import settings
-from core.auth import SignedIn
 from core.errors import ShuijianError
-from geo.database import session_scope
-from geo.vocab import checklist_for
+from core.vocab import checklist_for
+from db.database import session_scope
 from layers.patrols import patrol_map
 from tracks import records
 from ui import cached, session
 from ui.i18n import lang, refusal, t
-from ui.page import UPLOAD_ROLES, guard, show_error
+from ui.page import UPLOAD, guard, show_error
 
 VISIT_COLUMNS = {
     "site_name": "col_site",
@@ -97,7 +98,7 @@ def record_form(o: records.UploadOutcome, user: SignedIn) -> None:
                 show_error(error)
 
 
-user = guard(UPLOAD_ROLES)
+user = guard(UPLOAD)
 st.title(t("upload_heading"))
 engine = session.engine()
 with st.form("shuijian_upload_form"):
@@ -106,7 +107,7 @@ with st.form("shuijian_upload_form"):
     )
     gcj02 = st.checkbox(t("upload_gcj02"), key=session.UPLOAD_GCJ02)
     deputy_id = user.deputy_id
-    if user.role != "deputy":
+    if may(user.role, "upload_for_deputy"):
         deputies = dict(cached.deputy_options(engine))
         deputy_id = st.selectbox(
             t("upload_deputy"), list(deputies), format_func=deputies.get, key=session.UPLOAD_DEPUTY

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.database import session_scope
+from accounts.permissions import may
+from db.database import session_scope
 from tickets import queries
 from ui import session
 from ui.i18n import lang, t
-from ui.page import WORKLIST_ROLES, guard, page_link
+from ui.page import REPORT, TICKET, WORKLIST, guard, page_link
 
 LINKS_MAX = 50  # more than this in one list is a table to read, not a list to click through
 COLUMNS = {
@@ -45,26 +46,26 @@ def section(title_key: str, frame: pd.DataFrame, note_key: str) -> None:
     for row in labelled.head(LINKS_MAX).itertuples():
         place = row.site or row.township or ""
         page_link(
-            "views/ticket.py",
+            TICKET,
             f"{row.number} · {row.category} · {place} · {row.status_label}",
             {"number": str(row.number)},
         )
 
 
-user = guard(WORKLIST_ROLES)
+user = guard(WORKLIST)
 st.title(t("worklist_heading"))
 engine = session.engine()
 
 with session_scope(engine) as s:
-    if user.role == "deputy":
+    if not may(user.role, "manage_tickets"):
         lists = queries.deputy_worklist(s, user.deputy_id if user.deputy_id is not None else -1)
     else:
         lists = queries.analyst_worklist(s)
 
-if user.role == "deputy":
+if not may(user.role, "manage_tickets"):
     section("work_reinspect", lists["reinspect"], "work_reinspect_note")
     section("work_rate", lists["rate"], "work_rate_note")
-    page_link("views/report.py", t("page_report"))
+    page_link(REPORT, t("page_report"))
 else:
     section("work_overdue", lists["overdue"], "work_overdue_note")
     section("work_returned", lists["returned"], "work_returned_note")

@@ -1,7 +1,7 @@
 """The domain tables. Geometry is EPSG:4326 with explicit types; GeoAlchemy2 adds GiST indexes.
 
 Kinds and levels are short English codes with CHECK constraints; their Chinese labels live in
-`geo.vocab`, so the database never depends on display text.
+`core.vocab`, so the database never depends on display text.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from geo.vocab import DEPUTY_LEVELS, ROLES, SITE_KINDS
+from core.vocab import DEPUTY_LEVELS, ROLES, SITE_KINDS
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -28,7 +28,7 @@ def database_url() -> str:
     configured = settings.get("database_url")
     if configured:
         return normalise_url(configured)
-    from geo import cluster
+    from db import cluster
 
     return cluster.up().url()
 

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from core import settings
+from db.query import read_geoframe
 from geo import crs
 
 HIDDEN_M = 200.0
@@ -97,7 +98,7 @@ def public_patrols(
     """The period's counting patrols, newest first, with only what may be published.
 
     Columns: patrol_no (the patrol's number, nothing of the deputy), date (local), deputy_name,
-    deputy_level (code, see geo.vocab.DEPUTY_LEVELS), township (the deputy's, else the first
+    deputy_level (code, see core.vocab.DEPUTY_LEVELS), township (the deputy's, else the first
     visited site's), duration_min, distance_km, site_count and sites (names joined by 、).
     """
     sql = f"""
@@ -221,9 +222,7 @@ def public_tracks(
         "disc": HIDDEN_M + DISC_MARGIN_M,
         "tol": SIMPLIFY_M,
     }
-    with engine.connect() as conn:
-        frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
-    return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
+    return read_geoframe(engine, sql, params)
 
 
 def public_sites(
@@ -238,11 +237,7 @@ def public_sites(
         JOIN site s ON s.id = v.site_id
         GROUP BY s.id ORDER BY s.code
     """
-    with engine.connect() as conn:
-        frame = gpd.read_postgis(
-            text(sql), conn, geom_col="geom", params=_period_params(start, end, township_id)
-        )
-    return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
+    return read_geoframe(engine, sql, _period_params(start, end, township_id))
 
 
 def township_outlines(engine: Engine, tolerance: float = 0.0005) -> gpd.GeoDataFrame:
@@ -251,9 +246,7 @@ def township_outlines(engine: Engine, tolerance: float = 0.0005) -> gpd.GeoDataF
         "SELECT t.name, ST_SimplifyPreserveTopology(t.geom, :tol) AS geom "
         "FROM township t ORDER BY t.code"
     )
-    with engine.connect() as conn:
-        frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params={"tol": tolerance})
-    return frame if frame.crs is not None else frame.set_crs(crs.STORAGE_EPSG)
+    return read_geoframe(engine, sql, {"tol": tolerance})
 
 
 def archive_months(engine: Engine, today: date) -> tuple[list[tuple[int, int]], tuple[int, int]]:

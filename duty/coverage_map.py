@@ -14,14 +14,13 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.vocab import GRID_LEVELS
+from db.query import read_geoframe, where_equal
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
-from geo.overview import build_filter
-from geo.vocab import GRID_LEVELS
 from tracks import records
 
 DISPLAY_TOLERANCE = 0.00001
@@ -61,11 +60,6 @@ class CoverageMap:
         return pd.DataFrame(dead[columns]).reset_index(drop=True)
 
 
-def _read(session: Session, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
-    frame = gpd.read_postgis(text(sql), session.connection(), geom_col="geom", params=params)
-    return frame if frame.crs is not None else frame.set_crs(4326)
-
-
 def coverage_map(
     session: Session,
     year: int,
@@ -88,8 +82,8 @@ def coverage_map(
     per_level = {lv: cell_coverage(status, cells_df, lv, lang) for lv in GRID_LEVELS}
     scored = per_level[level]
 
-    c_where, c_params = build_filter({"c.level": level})
-    geoms = _read(
+    c_where, c_params = where_equal({"c.level": level})
+    geoms = read_geoframe(
         session,
         "SELECT c.id AS cell_id, c.township_id, coalesce(t.name, '') AS township, "
         "ST_SimplifyPreserveTopology(c.geom, :tol) AS geom FROM grid_cell c "
@@ -120,8 +114,8 @@ def _sites(
     session: Session, status: pd.DataFrame, ref: date, township_id: int | None
 ) -> gpd.GeoDataFrame:
     """Sites with class, current deputy, last verified visit and next deadline on `ref`."""
-    s_where, s_params = build_filter({"s.township_id": township_id})
-    geo = _read(
+    s_where, s_params = where_equal({"s.township_id": township_id})
+    geo = read_geoframe(
         session,
         "SELECT s.id AS site_id, s.code, s.name, s.kind, s.site_class, "
         "coalesce(g.code, '') AS cell, "

@@ -1,4 +1,5 @@
-"""Domain vocabularies: English codes in the database, Chinese and English labels for display."""
+"""The domain's vocabulary: the codes of kinds, levels, roles, classes and checklist items
+with their Chinese and English labels (plain data; the schema's CHECK constraints use the codes)."""
 
 from __future__ import annotations
 

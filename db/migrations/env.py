@@ -1,9 +1,9 @@
-"""Alembic environment: online migrations against the URL set by geo.migrate."""
+"""Alembic environment: online migrations against the URL set by db.migrate."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from geo.models import Base
+from db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,9 +9,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import AuthenticationFailed, PermissionDenied
-from geo.models import User
-from geo.vocab import ROLES
+from core.errors import AuthenticationFailed
+from core.vocab import ROLES
+from db.models import User
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # Verified against when the user name is unknown, so both failures take the same time.
@@ -71,13 +71,4 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    return user
-
-
-def require_role(user: SignedIn | None, allowed: tuple[str, ...]) -> SignedIn:
-    """Raise unless someone is signed in with one of the allowed roles."""
-    if user is None:
-        raise PermissionDenied("please sign in first")
-    if user.role not in allowed and user.role != "admin":
-        raise PermissionDenied(f"role {user.role!r} may not open this page")
     return user

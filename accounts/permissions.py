@@ -1,0 +1,76 @@
+"""One permission table: which role may do what.
+
+Services enforce it (``require``); pages read it (``may``) only to decide what to show, so a
+hidden button is never the only thing between a role and an action. Rules that depend on the
+row as well as the role stay beside the row, in the service that owns it, and name the action
+here: a deputy acts as reporter only on the tickets they reported (``tickets.service``), an
+analyst acts for a platform only when that platform has no API of its own (same place), a
+deputy uploads and reads patrols only as themselves (``tracks``).
+"""
+
+from __future__ import annotations
+
+from accounts.auth import SignedIn
+from core.errors import PermissionDenied
+
+LEADER, ANALYST, DEPUTY, ADMIN = "leader", "analyst", "deputy", "admin"
+EVERYONE = (LEADER, ANALYST, DEPUTY, ADMIN)
+
+# action → the roles that may take it. Admin is written out, not implied.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # Pages (the sign-in page and the public archive are open to everyone, signed in or not).
+    "view_overview": (LEADER, ANALYST, ADMIN),
+    "view_account": EVERYONE,
+    "view_upload": (DEPUTY, ANALYST, ADMIN),
+    "view_patrols": (DEPUTY, ANALYST, ADMIN),
+    "view_due": EVERYONE,
+    "view_coverage": (LEADER, ANALYST, ADMIN),
+    "view_evaluation": (LEADER, ANALYST, ADMIN),
+    "view_report": (DEPUTY, ANALYST, ADMIN),
+    "view_worklist": (DEPUTY, ANALYST, ADMIN),
+    "view_issues_map": EVERYONE,
+    "view_ticket": EVERYONE,
+    # Patrols.
+    "upload_own_patrol": (DEPUTY,),  # as themselves only
+    "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
+    "read_any_patrol": (ANALYST, ADMIN),  # a deputy reads their own
+    "review_patrol": (ANALYST, ADMIN),
+    "read_any_due_list": (LEADER, ANALYST, ADMIN),  # a deputy reads their own sites
+    # Tickets.
+    "report_own_problem": (DEPUTY,),
+    "report_for_deputy": (ANALYST, ADMIN),
+    "act_as_reporter": (DEPUTY,),  # withdraw, re-inspect, rate: on their own reports only
+    "manage_tickets": (ANALYST, ADMIN),  # dispatch, re-route, the analysts' worklist
+    "act_for_platform": (ANALYST, ADMIN),  # accept/return/feed back for a platform without API
+    "read_any_ticket": (LEADER, ANALYST, ADMIN),  # a deputy reads theirs and their township's
+    # Reports.
+    "build_bulletin": (LEADER, ANALYST, ADMIN),
+}
+
+PAGE_ACTIONS = tuple(a for a in PERMISSIONS if a.startswith("view_"))
+
+
+def may(role: str | None, action: str) -> bool:
+    """Whether ``role`` may take ``action`` (an unknown action is a programming error)."""
+    try:
+        roles = PERMISSIONS[action]
+    except KeyError:
+        raise KeyError(f"no such action in the permission table: {action!r}") from None
+    return role in roles
+
+
+def require(user: SignedIn | None, action: str) -> SignedIn:
+    """The user, if their role may take ``action``; else PermissionDenied naming both."""
+    if user is None:
+        raise PermissionDenied("not signed in", code="not_signed_in", action=action)
+    if not may(user.role, action):
+        raise PermissionDenied(
+            f"role {user.role!r} may not {action.replace('_', ' ')}",
+            code="not_allowed",
+            action=action,
+            role=user.role,
+        )
+    return user
+
+
+__all__ = ["PAGE_ACTIONS", "PERMISSIONS", "may", "require"]

@@ -1,0 +1,1 @@
+"""The `shuijian` command line (entry point: `cli.main:app`)."""

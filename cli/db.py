@@ -1,0 +1,79 @@
+"""The database: project-local cluster and schema (``shuijian db ...``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import friendly, migrated_engine, open_engine
+from core import settings
+
+app = typer.Typer(help="The database: project-local cluster and schema.", no_args_is_help=True)
+
+
+@app.command("up")
+@friendly
+def db_up() -> None:
+    """Create (first time) and start the project-local cluster; apply migrations."""
+    if settings.get("database_url"):
+        typer.echo("DATABASE_URL is set: using that server, no local cluster needed.")
+    else:
+        from db import cluster
+
+        info = cluster.up()
+        typer.echo(f"local cluster running on 127.0.0.1:{info.port} (data in {info.data_dir})")
+    migrated_engine()
+    typer.echo("schema is up to date")
+
+
+@app.command("down")
+@friendly
+def db_down() -> None:
+    """Stop the project-local cluster."""
+    from db import cluster
+
+    typer.echo("stopped" if cluster.down() else "the local cluster was not running")
+
+
+@app.command("status")
+@friendly
+def db_status() -> None:
+    """Say which database is used, whether it runs, and the schema revision."""
+    from db import cluster, migrate
+
+    if settings.get("database_url"):
+        typer.echo("database: DATABASE_URL")
+    else:
+        info = cluster.load_info()
+        if info is None:
+            typer.echo("local cluster: not created yet (run `shuijian db up`)")
+            raise typer.Exit(1)
+        running = cluster.is_running(info)
+        typer.echo(
+            f"local cluster: {'running' if running else 'stopped'} on 127.0.0.1:"
+            f"{info.port}, data in {info.data_dir}"
+        )
+        if not running:
+            raise typer.Exit(1)
+    typer.echo(f"schema revision: {migrate.current_revision(open_engine()) or '(empty)'}")
+
+
+@app.command("migrate")
+@friendly
+def db_migrate(revision: str = "head") -> None:
+    """Upgrade the schema (to head by default)."""
+    from db import migrate
+
+    migrate.upgrade(open_engine(), revision)
+    typer.echo(f"schema at {migrate.current_revision(open_engine())}")
+
+
+@app.command("downgrade")
+@friendly
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target, e.g. base")]) -> None:
+    """Downgrade the schema (drops tables: data in them is lost)."""
+    from db import migrate
+
+    migrate.downgrade(open_engine(), revision)
+    typer.echo(f"schema at {migrate.current_revision(open_engine()) or '(empty)'}")

@@ -1,0 +1,74 @@
+"""Tickets: delivery to the platforms and their keys and endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import friendly, migrated_engine
+
+app = typer.Typer()
+platform_app = typer.Typer(
+    help="The four government platforms: API keys, endpoints.", no_args_is_help=True
+)
+app.add_typer(platform_app, name="platform")
+
+
+@app.command()
+@friendly
+def send(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between passes")] = 5.0,
+    batch: Annotated[int, typer.Option(help="messages per pass at most")] = 50,
+) -> None:
+    """Deliver dispatch messages from the outbox to the platforms: a loop until Ctrl-C or
+    SIGTERM, or one pass with --once. Several senders may run at once."""
+    import logging
+    import signal
+    import threading
+
+    from db.database import database_url, get_engine
+    from tickets.outbox import deliver_due, run_sender
+
+    # Keyed by URL: getengine() alone is cached and would outlive a changed DATABASE_URL.
+    engine = get_engine(database_url())
+    if once:
+        typer.echo(str(deliver_due(engine, batch=batch)))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    typer.echo(f"sending every {interval:g} s; Ctrl-C stops")
+    run_sender(engine, interval, stop, batch=batch)
+
+
+@platform_app.command("key")
+@friendly
+def platform_key(code: Annotated[str, typer.Argument(help="platform code, e.g. zhifa")]) -> None:
+    """Issue a new API key for a platform (the old one stops working); shown once only."""
+    from api.keys import issue_key
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        key = issue_key(session, code)
+    typer.echo(key)
+    typer.secho(
+        f"new key for {code}: shown this once, only its hash is stored", fg="yellow", err=True
+    )
+
+
+@platform_app.command("endpoint")
+@friendly
+def platform_endpoint(
+    code: Annotated[str, typer.Argument(help="platform code, e.g. zhifa")],
+    url: Annotated[str, typer.Argument(help="http(s) URL receiving dispatched tickets")],
+) -> None:
+    """Set the URL to which a platform's dispatched tickets are delivered."""
+    from api.keys import set_endpoint
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        set_endpoint(session, code, url)
+    typer.echo(f"{code}: endpoint {url}")
