@@ -16,8 +16,8 @@ from core import clock
 from core.errors import PermissionDenied
 from db.database import session_scope
 from geo import crs
+from tracks.gpx_input import GpxRefused
 from tracks.ingest import ingest_gpx
-from tracks.reading import GpxRefused
 from tracks.review import ReviewRefused, review_patrol
 from tracks.synth import to_gpx_bytes, walk
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from tests.test_ingest import counts, deputy
 from tracks import batch
-from tracks.reading import REASONS
+from tracks.gpx_input import REASONS
 
 BASE = datetime(2026, 11, 10, 1, 0, tzinfo=UTC).timestamp()
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -19,7 +19,8 @@ from core import clock
 from core.errors import InternalError, log_unexpected
 from tests.test_ingest import NOW, START, counts, deputy, ingest, track_through
 from tracks import batch
-from tracks.reading import GpxRefused, parse_gpx
+from tracks.gpx_input import GpxRefused
+from tracks.reading import parse_gpx
 from tracks.synth import to_gpx_bytes
 
 # Reads today's date: run again under each frozen date (tests/clock.py).

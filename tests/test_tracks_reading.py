@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from tracks.reading import GpxRefused, parse_gpx, read_gpx_file
+from tracks.gpx_input import GpxRefused
+from tracks.reading import parse_gpx, read_gpx_file
 from tracks.synth import to_gpx_bytes
 
 HERE = Path(__file__).resolve().parent

@@ -6,6 +6,7 @@ its own: it pulls in scipy and gpxpy).
 """
 
 from tracks.cleaning import CleanResult, clean_track, split_segments, zero_island_mask
+from tracks.gpx_input import GpxRefused
 from tracks.plausibility import (
     DEFAULT_CHECKS,
     FLAG_LABELS_ZH,
@@ -16,7 +17,7 @@ from tracks.plausibility import (
     run_checks,
     shape_signature,
 )
-from tracks.reading import GpxRefused, ParsedGpx, Route, Waypoint, parse_gpx, read_gpx_file
+from tracks.reading import ParsedGpx, Route, Waypoint, parse_gpx, read_gpx_file
 from tracks.visits import detect_visits
 
 __all__ = [

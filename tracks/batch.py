@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from accounts.auth import SignedIn
 from core.errors import PermissionDenied, ShuijianError, is_database_outage, log_unexpected
 from db.database import session_scope
+from tracks.gpx_input import GpxRefused
 from tracks.ingest import IngestParams, IngestResult, UploadRefused, ingest_gpx
-from tracks.reading import GpxRefused
 
 Status = Literal["stored", "duplicate", "refused", "unavailable", "error"]
 

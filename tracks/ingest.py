@@ -33,6 +33,7 @@ from db.models import (
 )
 from geo import crs as crs_helper
 from tracks.cleaning import clean_track, zero_island_mask
+from tracks.gpx_input import GpxRefused
 from tracks.plausibility import (
     Flag,
     TrackFacts,
@@ -41,7 +42,7 @@ from tracks.plausibility import (
     run_checks,
     shape_signature,
 )
-from tracks.reading import GpxRefused, ParsedGpx, parse_gpx
+from tracks.reading import ParsedGpx, parse_gpx
 from tracks.visits import detect_visits
 
 CANDIDATE_LIMIT = 200  # earlier tracks compared for near-copies, the latest first

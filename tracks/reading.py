@@ -10,83 +10,33 @@ defence.
 Why it is fast: Python never touches a track point one by one. The bytes are fed to lxml in
 chunks; per ``<trkseg>`` (or per batch of finished points of a long one) compiled XPath
 expressions pull the lat/lon/ele/time strings out in C, numpy/pandas convert them in one
-vectorised call, and the elements are deleted, so memory stays bounded by a chunk.
-"""
+vectorised call, and the elements are deleted, so memory stays bounded by a chunk."""
 
 from __future__ import annotations
 
-import codecs
 import io
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from lxml import etree
 
 from core import settings
-from core.errors import ShuijianError
+from tracks.gpx_input import GpxRefused, Payload, refuse_before_parsing, to_parser_bytes
+from tracks.gpx_values import (
+    bad_position,
+    bad_time_refusal,
+    datetime_to_seconds,
+    floats,
+    parse_times,
+    time_range_refusal,
+)
 
 GPX_NAMESPACES = {
     "http://www.topografix.com/GPX/1/1": "1.1",
     "http://www.topografix.com/GPX/1/0": "1.0",
     "": None,
 }
-
-REASONS = (
-    "empty",
-    "too_large",
-    "doctype",
-    "not_xml",
-    "not_gpx",
-    "bad_coordinate",
-    "bad_time",
-    "no_points",
-    "encoding",
-    "time_range",
-    "far_away",
-    "no_fix",
-)
-
-# No phone or logger recorded a patrol before 2000; after 2200 a date is a broken clock, and
-# datetime64[ns] cannot hold years past 2262 at all (it would wrap silently).
-TIME_MIN = np.datetime64("2000-01-01T00:00:00", "s")
-TIME_MAX = np.datetime64("2200-01-01T00:00:00", "s")
-_YEAR_RE = r"^\s*([+-]?\d+)-"
-
-_DECL_RE = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.DOTALL)
-_DECL_TEXT_RE = re.compile(r"^\s*<\?xml[^>]*?\?>", re.DOTALL)
-_DECL_ENC_RE = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_DANGER_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_DANGER_TEXT_RE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_AWARE_RE = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
-
-# Chinese apps declare GB2312/GBK but write characters only GB18030 (their superset) has.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc-cn", "x-gbk", "ms936"}
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "UTF-32-LE"),
-    (codecs.BOM_UTF32_BE, "UTF-32-BE"),
-    (codecs.BOM_UTF8, "UTF-8"),
-    (codecs.BOM_UTF16_LE, "UTF-16-LE"),
-    (codecs.BOM_UTF16_BE, "UTF-16-BE"),
-)
-
-
-class GpxRefused(ShuijianError):
-    """The GPX file was refused as a whole; ``reason`` is a stable code for the UI and logs,
-    ``params`` the values its message names (for the UI's own sentence in zh or en)."""
-
-    def __init__(
-        self, reason: str, message: str, line: int | None = None, **params: object
-    ) -> None:
-        if reason not in REASONS:
-            raise ValueError(f"unknown refusal reason {reason!r}")
-        self.reason = reason
-        self.line = line
-        self.params = {"line": line, **params} if line is not None else dict(params)
-        super().__init__(f"refused: {message}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,14 +100,6 @@ class ParsedGpx:
         return datetime_to_seconds(self.time)
 
 
-def datetime_to_seconds(time: np.ndarray) -> np.ndarray:
-    """datetime64 → float64 epoch seconds with NaN for NaT."""
-    ns = time.astype("datetime64[ns]")
-    out = ns.astype(np.int64).astype(np.float64) / 1e9
-    out[np.isnat(ns)] = np.nan
-    return out
-
-
 def read_gpx_file(path: str | Path, **kwargs: object) -> ParsedGpx:
     """Read and parse a GPX file from disk (same guards as :func:`parse_gpx`)."""
     return parse_gpx(Path(path).read_bytes(), **kwargs)  # type: ignore[arg-type]
@@ -174,204 +116,11 @@ def parse_gpx(
     naive_tz = naive_tz or str(settings.get("timezone"))
     if max_bytes is None:
         max_bytes = int(float(settings.get("gpx_max_mb")) * 1024 * 1024)
-    _refuse_before_parsing(data, max_bytes)
-    payload, encoding, note = _to_parser_bytes(data)
+    refuse_before_parsing(data, max_bytes)
+    payload, encoding, note = to_parser_bytes(data)
     parsed = _pull_parse(payload, encoding, naive_tz)
     return replace(parsed, encoding_note=note) if note else parsed
 
-
-# --- guards -------------------------------------------------------------------------------
-
-
-def _refuse_before_parsing(data: bytes, max_bytes: int) -> None:
-    if not data or not data.strip():
-        raise GpxRefused("empty", "the file is empty")
-    if len(data) > max_bytes:
-        raise GpxRefused(
-            "too_large",
-            f"the file is {len(data) / 1e6:,.1f} MB, more than the limit of "
-            f"{max_bytes / 1e6:,.1f} MB",
-            limit_mb=round(max_bytes / 1024 / 1024),
-        )
-    if _DANGER_RE.search(data):
-        raise _doctype_refusal()
-
-
-def _doctype_refusal() -> GpxRefused:
-    return GpxRefused(
-        "doctype",
-        "the file declares a DOCTYPE/ENTITY (XML entity expansion is not allowed)",
-    )
-
-
-@dataclass(frozen=True)
-class _Payload:
-    """UTF-8 bytes for lxml without an XML declaration: ``head`` (newlines standing in for the
-    declaration, so line numbers hold) then ``body[start:]``. Kept in two pieces so the common
-    case, a UTF-8 upload, is fed to lxml without copying it whole."""
-
-    head: bytes
-    body: bytes
-    start: int = 0
-
-    def chunks(self, size: int) -> Iterator[bytes]:
-        if self.head:
-            yield self.head
-        for i in range(self.start, len(self.body), size):
-            yield self.body[i : i + size]
-
-    def whole(self) -> bytes:
-        """The payload in one piece (error path only: finding a line number)."""
-        return self.head + self.body[self.start :]
-
-
-def _to_parser_bytes(data: bytes) -> tuple[_Payload, str, str | None]:
-    """Detect the encoding and return UTF-8 bytes without an XML declaration for lxml, the
-    codec's name, and a note when the codec was guessed.
-
-    Order: a BOM (the only way to read UTF-16/32), else the declaration's encoding, else UTF-8,
-    and if UTF-8 fails GB18030 (Chinese apps that write GBK without declaring it). A declared
-    encoding must be ASCII-compatible (UTF-7, UTF-16 without BOM, EBCDIC are refused), and the
-    DOCTYPE/ENTITY check is repeated on every decoded text, so no encoding can hide one.
-    """
-    bom_encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
-    if bom_encoding is None:
-        head = data[:64].lstrip()
-        if b"\x00" in data[:1024] or not head.startswith(b"<"):
-            raise GpxRefused(
-                "not_xml", "the file is not XML (it does not start with '<'; binary or text?)"
-            )
-    if bom_encoding is not None and bom_encoding != "UTF-8":
-        text = _decode(data[_bom_len(data) :], bom_encoding, bom_encoding)
-        return _text_payload(text), bom_encoding, None
-    if bom_encoding == "UTF-8":
-        data = data[len(codecs.BOM_UTF8) :]
-    declared = _declared_encoding(data)
-    if declared is None or _codec_name(declared) == "utf-8":
-        if not _is_utf8(data):
-            if declared is not None:
-                note = "declared UTF-8 but not valid UTF-8; read as GB18030"
-            else:
-                note = "no encoding declared and not valid UTF-8; read as GB18030"
-            return _text_payload(_decode(data, "gb18030", "GB18030")), "GB18030", note
-        return _strip_decl_bytes(data), "UTF-8", None
-    codec = _ascii_compatible_codec(declared)
-    text = _decode(data, codec, declared)
-    return _text_payload(text), _label(declared), None
-
-
-def _text_payload(text: str) -> _Payload:
-    """A decoded text as parser bytes, after the DOCTYPE/ENTITY check on the text itself."""
-    if _DANGER_TEXT_RE.search(text):
-        raise _doctype_refusal()
-    return _Payload(b"", _strip_decl_text(text).encode("utf-8"))
-
-
-_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-
-
-def _ascii_compatible_codec(declared: str) -> str:
-    """The codec of a declared encoding, if it reads ASCII as ASCII; else refused by name.
-
-    The declaration itself was found by an ASCII pattern, so any other codec (UTF-7, UTF-16
-    or UTF-32 without a BOM, EBCDIC) would be read differently from how it was checked."""
-    codec = _codec_name(declared)
-    if codec is None:
-        raise GpxRefused(
-            "encoding", f"the file declares an unknown encoding {declared!r}", encoding=declared
-        )
-    if codec.replace("_", "-") in _GB_FAMILY or declared.lower() in _GB_FAMILY:
-        return "gb18030"
-    try:
-        compatible = _ASCII.decode(codec) == _ASCII.decode("ascii")
-    except (UnicodeDecodeError, LookupError):
-        compatible = False
-    if not compatible:
-        raise GpxRefused(
-            "encoding",
-            f"the file declares the encoding {declared!r}, which is not ASCII-compatible; "
-            "save it as UTF-8",
-            encoding=declared,
-        )
-    return codec
-
-
-def _label(declared: str) -> str:
-    """The declared encoding as stored (``gbk`` → ``GBK``), at most 20 characters: the
-    declaration is the file's own word; GB family names are read as GB18030 regardless."""
-    return declared.upper()[:20]
-
-
-def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
-    """Valid UTF-8? ASCII (most GPX) is checked without decoding; otherwise decoded in chunks so
-    a 100 MB upload never becomes a 100 MB string."""
-    if data.isascii():
-        return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for i in range(0, len(data), chunk):
-            decoder.decode(view[i : i + chunk], final=i + chunk >= len(data))
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _bom_len(data: bytes) -> int:
-    return next(len(bom) for bom, _ in _BOMS if data.startswith(bom))
-
-
-def _declared_encoding(data: bytes) -> str | None:
-    decl = _DECL_RE.match(data[:512])
-    if decl is None:
-        return None
-    enc = _DECL_ENC_RE.search(decl.group(0))
-    return enc.group(1).decode("ascii") if enc else None
-
-
-def _codec_name(encoding: str) -> str | None:
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        return None
-
-
-def _decode(data: bytes, encoding: str, label: str) -> str:
-    codec = _codec_name(encoding)
-    if codec is None:
-        raise GpxRefused(
-            "encoding", f"the file declares an unknown encoding {encoding!r}", encoding=encoding
-        )
-    if codec.replace("_", "-") in _GB_FAMILY or encoding.lower() in _GB_FAMILY:
-        codec = "gb18030"
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise GpxRefused(
-            "encoding",
-            f"the file is not valid {label} (undecodable bytes at line {line})",
-            line=line,
-            encoding=label,
-        ) from None
-
-
-def _strip_decl_bytes(data: bytes) -> _Payload:
-    """Replace the XML declaration by blank space, keeping line numbers for messages."""
-    decl = _DECL_RE.match(data)
-    if decl is None:
-        return _Payload(b"", data)
-    return _Payload(b"\n" * decl.group(0).count(b"\n"), data, decl.end())
-
-
-def _strip_decl_text(text: str) -> str:
-    decl = _DECL_TEXT_RE.match(text)
-    if decl is None:
-        return text
-    return "\n" * decl.group(0).count("\n") + text[decl.end() :]
-
-
-# --- parsing ------------------------------------------------------------------------------
 
 _PARSER_GUARDS: dict[str, bool] = {
     "resolve_entities": False,
@@ -389,7 +138,7 @@ class _Collector:
     """Route points or waypoints, one Python step per element: files hold few of them, so the
     simple path is the right one. On an error a second pass finds the line of the point."""
 
-    def __init__(self, kind: str, payload: _Payload) -> None:
+    def __init__(self, kind: str, payload: Payload) -> None:
         self.kind = kind
         self.payload = payload
         self.lat: list[str | None] = []
@@ -423,7 +172,7 @@ class _Collector:
         return len(self.lat)
 
 
-def _line_of(payload: _Payload, kind: str, index: int) -> int:
+def _line_of(payload: Payload, kind: str, index: int) -> int:
     """Source line of the index-th element ``kind`` (error path only: a second pass)."""
     parser = etree.iterparse(
         io.BytesIO(payload.whole()), events=("end",), tag=(f"{{*}}{kind}",), **_PARSER_GUARDS
@@ -479,7 +228,7 @@ class _TrackPoints:
     with its raw text, so the refusal names the same point and count as a one-shot reading.
     """
 
-    def __init__(self, payload: _Payload, naive_tz: str) -> None:
+    def __init__(self, payload: Payload, naive_tz: str) -> None:
         self.payload = payload
         self.naive_tz = naive_tz
         self.n = 0
@@ -547,17 +296,17 @@ class _TrackPoints:
         return len(pts)
 
     def _add(self, cols: dict[str, list], k: int, segment: int, track: int) -> None:
-        lat = _floats(cols["lat"])
-        lon = _floats(cols["lon"])
-        bad = _bad_position(lat, lon)
+        lat = floats(cols["lat"])
+        lon = floats(cols["lon"])
+        bad = bad_position(lat, lon)
         if bad.any():
             if self.bad_coord is None:
                 i = int(np.flatnonzero(bad)[0])
                 self.bad_coord = (self.n + i, cols["lat"][i], cols["lon"][i])
             self.n_bad_coord += int(bad.sum())
-        ele = _floats(cols["ele"]) if len(cols["ele"]) else np.full(k, np.nan)
+        ele = floats(cols["ele"]) if len(cols["ele"]) else np.full(k, np.nan)
         if len(cols["time"]):
-            time, bad_t, far_t = _parse_times(cols["time"], self.naive_tz)
+            time, bad_t, far_t = parse_times(cols["time"], self.naive_tz)
             if bad_t.any():
                 if self.bad_time is None:
                     i = int(np.flatnonzero(bad_t)[0])
@@ -600,11 +349,11 @@ class _TrackPoints:
         if self.bad_time is not None:
             i, raw = self.bad_time
             line = _line_of(self.payload, "trkpt", i)
-            raise _bad_time_refusal(line, raw, self.n_bad_time)
+            raise bad_time_refusal(line, raw, self.n_bad_time)
         if self.far_time is not None:
             i, raw = self.far_time
             line = _line_of(self.payload, "trkpt", i)
-            raise _time_range_refusal(line, raw, self.n_far_time)
+            raise time_range_refusal(line, raw, self.n_far_time)
 
 
 def _per_point(
@@ -623,7 +372,7 @@ def _per_point(
     return out
 
 
-def _pull_parse(payload: _Payload, encoding: str, naive_tz: str) -> ParsedGpx:
+def _pull_parse(payload: Payload, encoding: str, naive_tz: str) -> ParsedGpx:
     trk = _TrackPoints(payload, naive_tz)
     rte, wpt = _Collector("rtept", payload), _Collector("wpt", payload)
     route_names: list[str | None] = []
@@ -776,14 +525,10 @@ def _renumber(group: np.ndarray) -> np.ndarray:
     return inverse.astype(np.int32)
 
 
-def _bad_position(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    return ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
-
-
 def _coordinates(col: _Collector, what: str) -> tuple[np.ndarray, np.ndarray]:
-    lat = _floats(col.lat)
-    lon = _floats(col.lon)
-    bad = _bad_position(lat, lon)
+    lat = floats(col.lat)
+    lon = floats(col.lon)
+    bad = bad_position(lat, lon)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         line = col.line_of(i)
@@ -796,143 +541,15 @@ def _coordinates(col: _Collector, what: str) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def _floats(values: list[str | None]) -> np.ndarray:
-    """Strings → float64, NaN for missing or non-numeric (checked by the caller if needed)."""
-    if not values:
-        return np.empty(0, dtype=np.float64)
-    try:  # fast path: numpy parses a list of clean numeric strings in C
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-
-
-def _parse_times(
-    values: list[str | None], naive_tz: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ISO 8601 strings → (datetime64[ns] UTC, unreadable mask, out-of-range mask); naive ones
-    read in ``naive_tz``; NaT where absent, unreadable or outside ``TIME_MIN``–``TIME_MAX``.
-
-    Fast path: one ``to_datetime`` over all strings, which succeeds when they are all aware
-    (one offset) or all naive, and whose min and max are then checked against the range (a
-    year 9999 would otherwise wrap in nanoseconds). Batches mixing the two, with unreadable
-    or out-of-range times, take the slow path that classifies each string.
-    """
-    n = len(values)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    no_bad = np.zeros(n, dtype=bool)
-    if n == 0:
-        return out, no_bad, no_bad
-    if None in values:
-        present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
-        given = [v for v in values if v is not None]
-        if not given:
-            return out, no_bad, no_bad
-    else:
-        present, given = np.ones(n, dtype=bool), values
-    far = np.zeros(len(given), dtype=bool)
-    try:
-        parsed = pd.to_datetime(given, format="ISO8601")
-        if not _within_range(parsed):
-            raise ValueError("a time outside the accepted range")
-        if parsed.tz is not None:
-            utc = parsed.tz_convert("UTC")
-        else:
-            utc = parsed.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT")
-            utc = utc.tz_convert("UTC")
-        bad = np.asarray(utc.isna())
-        if bad.any():
-            raise ValueError("an unreadable time")
-    except (ValueError, TypeError, OverflowError):
-        utc, bad, far = _times_mixed(given, naive_tz)
-    out[present] = utc.tz_localize(None).as_unit("ns").to_numpy(dtype="datetime64[ns]")
-    if not bad.any() and not far.any():
-        return out, no_bad, no_bad
-    full_bad, full_far = no_bad.copy(), no_bad.copy()
-    full_bad[present] = bad
-    full_far[present] = far
-    return out, full_bad, full_far
-
-
-def _within_range(parsed: pd.DatetimeIndex) -> bool:
-    """All parsed times between TIME_MIN and TIME_MAX (compared in seconds, which hold any
-    year; the comparison happens before anything is cast to nanoseconds)."""
-    if len(parsed) == 0:
-        return True
-    lo, hi = parsed.min(), parsed.max()
-    if pd.isna(lo) or pd.isna(hi):
-        return True  # unreadable ones go down the slow path anyway
-    # Aware times compare in UTC; naive ones in their wall time (a day's slack either way is
-    # far below what the range is for).
-    lo_s = np.datetime64(lo.tz_convert("UTC").tz_localize(None) if lo.tz else lo, "s")
-    hi_s = np.datetime64(hi.tz_convert("UTC").tz_localize(None) if hi.tz else hi, "s")
-    return bool(lo_s >= TIME_MIN and hi_s < TIME_MAX)
-
-
-def _times_mixed(
-    values: list[str | None], naive_tz: str
-) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
-    """Slow path: set aside times whose year is outside the range, classify the rest as aware
-    or naive and parse each group."""
-    sp = pd.Series(values, dtype=object).astype(str).str.strip()
-    year = pd.to_numeric(sp.str.extract(_YEAR_RE)[0], errors="coerce")
-    lo, hi = TIME_MIN.astype(object).year, TIME_MAX.astype(object).year
-    # A year one off the range may still fall inside it once its offset is applied; the exact
-    # bounds are checked on the parsed values below.
-    far = np.array(((year < lo - 1) | (year > hi)).fillna(False), dtype=bool)
-    sp = sp.where(~far, "")
-    aware = sp.str.contains(_AWARE_RE, regex=True, na=False)
-    parsed = pd.Series(pd.NaT, index=sp.index, dtype="datetime64[ns, UTC]")
-    if aware.any():
-        a = pd.to_datetime(
-            sp[aware].str.replace("z", "Z"), format="ISO8601", utc=True, errors="coerce"
-        )
-        parsed[aware] = a.astype("datetime64[ns, UTC]")
-    naive = ~aware & ~far
-    if naive.any():
-        b = pd.to_datetime(sp[naive], format="ISO8601", errors="coerce")
-        local = b.dt.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT")
-        parsed[naive] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    secs = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
-    outside = ~np.isnat(secs) & ((secs < TIME_MIN) | (secs >= TIME_MAX))
-    far |= outside
-    parsed[outside] = pd.NaT
-    bad = np.array(parsed.isna(), dtype=bool) & ~far
-    return pd.DatetimeIndex(parsed), bad, far
-
-
-def _bad_time_refusal(line: int, raw: str | None, count: int) -> GpxRefused:
-    return GpxRefused(
-        "bad_time",
-        f"the point at line {line} has an unreadable time {raw!r} ({count} such point(s))",
-        line=line,
-        value=raw,
-        count=count,
-    )
-
-
-def _time_range_refusal(line: int, raw: str | None, count: int) -> GpxRefused:
-    lo, hi = TIME_MIN.astype(object).year, TIME_MAX.astype(object).year
-    return GpxRefused(
-        "time_range",
-        f"the point at line {line} has the time {raw!r}, outside the years {lo}–{hi - 1} "
-        f"({count} such point(s)); check the device's clock",
-        line=line,
-        value=raw,
-        count=count,
-    )
-
-
 def _times(values: list[str | None], col: _Collector, naive_tz: str) -> np.ndarray:
     """Times of route points or waypoints, refusing the file on an unreadable one."""
-    out, bad, far = _parse_times(values, naive_tz)
+    out, bad, far = parse_times(values, naive_tz)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise _bad_time_refusal(col.line_of(i), values[i], int(bad.sum()))
+        raise bad_time_refusal(col.line_of(i), values[i], int(bad.sum()))
     if far.any():
         i = int(np.flatnonzero(far)[0])
-        raise _time_range_refusal(col.line_of(i), values[i], int(far.sum()))
+        raise time_range_refusal(col.line_of(i), values[i], int(far.sum()))
     return out
 
 
@@ -940,7 +557,7 @@ def _routes(col: _Collector, names: list[str | None], naive_tz: str) -> list[Rou
     if len(col) == 0:
         return []
     lon, lat = _coordinates(col, "route point")
-    ele = _floats(col.ele)
+    ele = floats(col.ele)
     time = _times(col.time, col, naive_tz)
     group = np.asarray(col.group, dtype=np.int32)
     bounds = np.searchsorted(group, np.arange(len(names) + 1))
@@ -960,7 +577,7 @@ def _waypoints(col: _Collector, naive_tz: str) -> list[Waypoint]:
     if len(col) == 0:
         return []
     lon, lat = _coordinates(col, "waypoint")
-    ele = _floats(col.ele)
+    ele = floats(col.ele)
     time = _times(col.time, col, naive_tz)
     return [
         Waypoint(

@@ -73,7 +73,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "共 {n} 个文件：{stored} 个已保存，{duplicate} 个此前已上传，{refused} 个未接收。",
         "{n} file(s): {stored} stored, {duplicate} uploaded before, {refused} not stored.",
     ),
-    # One sentence per refusal reason (tracks.reading.REASONS and tracks.batch's codes).
+    # One sentence per refusal reason (tracks.gpx_input.REASONS and tracks.batch's codes).
     "refusal_empty": ("文件是空的。", "The file is empty."),
     "refusal_too_large": (
         "文件超过大小上限（{limit_mb} MB）。",

@@ -1,0 +1,61 @@
+"""The bulletin's workbook (.xlsx): every table in full, the weights beside the scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from reports.bulletin.data import BulletinData
+from reports.bulletin.text import platform_rows
+from reports.evaluation import (
+    COMPONENTS,
+    labelled,
+)
+
+COMPONENT_ZH = {
+    "on_time_share": "按期巡查率",
+    "visits": "有效巡查次数",
+    "problems": "问题确认数",
+    "reinspections": "按时复查率",
+}
+
+
+def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
+    """The underlying tables, one sheet each, headed in Chinese."""
+    weights = pd.DataFrame(
+        [(COMPONENT_ZH[c], c, data.weights.weight(c)) for c in COMPONENTS]
+        + [
+            ("每处点位计分巡查次数上限", "visits_cap_per_site", data.weights.visits_cap_per_site),
+            ("计分问题确认数上限", "problems_cap", data.weights.problems_cap),
+            ("复查时限（工作日）", "reinspect_workdays", data.weights.reinspect_workdays),
+            ("每条异常轨迹扣分", "flagged_per_track", data.weights.flagged_per_track),
+            ("异常轨迹扣分上限", "flagged_cap", data.weights.flagged_cap),
+        ],
+        columns=["项目", "键", "数值"],
+    )
+    platforms = pd.DataFrame(
+        platform_rows(data.ticket_platforms, data.ticket_county)[1:],
+        columns=platform_rows(data.ticket_platforms, data.ticket_county)[0],
+    )
+    return {
+        "汇总": data.summary,
+        "代表评价": labelled(data.evaluation),
+        "乡镇排名": labelled(data.townships),
+        "逾期点位": data.overdue_sites,
+        "问题处置": platforms,
+        "评分权重": weights,
+    }
+
+
+def write_xlsx(data: BulletinData, path: Path) -> Path:
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in workbook_sheets(data).items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            for column in sheet.columns:
+                letter = column[0].column_letter
+                sheet.column_dimensions[letter].width = max(
+                    10, min(40, max(len(str(c.value or "")) for c in column) * 2)
+                )
+    return path

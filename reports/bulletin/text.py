@@ -1,0 +1,171 @@
+"""The bulletin's text, composed once (sections of paragraphs and tables) for Word and PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from duty.coverage import month_bounds
+from reports.bulletin.data import BulletinData, percent
+from reports.evaluation import (
+    formula_text,
+)
+
+TOP_N = 10
+OVERDUE_ROWS = 20  # overdue sites listed in the text; the workbook holds them all
+
+
+@dataclass
+class Section:
+    """A heading, paragraphs of text and tables (header row first), in order."""
+
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[tuple[str, list[list[str]]]] = field(default_factory=list)
+    image: bool = False
+
+
+def _deputy_rows(frame: pd.DataFrame) -> list[list[str]]:
+    header = [
+        "全县排名",
+        "代表",
+        "乡镇（街道）",
+        "联系点位",
+        "按期巡查率",
+        "有效巡查",
+        "问题确认",
+        "异常轨迹",
+        "综合得分",
+    ]
+    rows = [header]
+    for _, r in frame.iterrows():
+        rows.append(
+            [
+                str(r["rank_county"]),
+                str(r["deputy_name"]),
+                str(r["township"]),
+                str(r["assigned_sites"]),
+                percent(float(r["on_time_share"])),
+                str(r["visits"]),
+                str(r["problems_confirmed"]),
+                str(r["flagged_tracks"]),
+                f"{r['score']:.2f}",
+            ]
+        )
+    return rows
+
+
+def _township_rows(frame: pd.DataFrame) -> list[list[str]]:
+    rows = [
+        [
+            "排名",
+            "乡镇（街道）",
+            "代表人数",
+            "联系点位",
+            "按期巡查点位",
+            "按期巡查率",
+            "有效巡查",
+            "问题确认",
+            "平均得分",
+        ]
+    ]
+    for _, r in frame.iterrows():
+        rows.append(
+            [
+                str(r["rank"]),
+                str(r["township"]),
+                str(r["deputies"]),
+                str(r["assigned_sites"]),
+                str(r["sites_on_time"]),
+                percent(float(r["on_time_share"])),
+                str(r["visits"]),
+                str(r["problems_confirmed"]),
+                f"{r['mean_score']:.2f}",
+            ]
+        )
+    return rows
+
+
+def platform_rows(frame: pd.DataFrame, whole: pd.Series) -> list[list[str]]:
+    counts = ("dispatched", "handled", "on_time", "closed")
+    rows = [["平台", "交办", "已反馈", "按期反馈", "办结", "处置率"]]
+    for name, r in [*((str(r["key"]), r) for _, r in frame.iterrows()), ("合计", whole)]:
+        rows.append([name, *(str(int(r[c])) for c in counts), percent(float(r["handling_rate"]))])
+    return rows
+
+
+def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
+    """The bulletin's body as sections, shared by the Word and the PDF writer."""
+    ev = data.evaluation
+    summary = dict(zip(data.summary["指标"], data.summary["数值"], strict=True))
+    intro = Section(
+        "一、总体情况",
+        [
+            f"{data.year}年{data.month}月，全县{summary['参评代表（名）']}名人大代表联系"
+            f"{summary['联系点位（处）']}处水环境监督点位，其中{summary['按期巡查点位（处）']}处"
+            f"按期完成巡查，按期巡查率{summary['按期巡查率']}；经轨迹核验的有效巡查"
+            f"{summary['有效巡查（次）']}次。代表反映问题{summary['代表反映问题（件）']}件，"
+            f"经平台办理反馈确认{summary['问题确认（件）']}件。本月交办问题"
+            f"{summary['交办问题（件）']}件，已反馈{summary['已反馈（件）']}件，"
+            f"处置率{summary['处置率']}。"
+        ],
+        [("主要指标", [["指标", "数值"], *data.summary.values.tolist()])],
+    )
+    towns = Section(
+        "二、各乡镇（街道）履职情况",
+        ["按代表平均得分排名，按期巡查率按点位数重新计算。"],
+        [("乡镇（街道）排名", _township_rows(data.townships))],
+    )
+    ranking = Section("三、代表履职排名", [], [(f"得分前{top_n}名", _deputy_rows(ev.head(top_n)))])
+    if len(ev) > top_n:
+        ranking.tables.append((f"得分后{top_n}名", _deputy_rows(ev.tail(top_n))))
+    overdue = data.overdue_sites
+    shown = overdue.head(OVERDUE_ROWS)
+    overdue_section = Section(
+        "四、逾期未巡查点位",
+        [
+            f"截至{min(month_bounds(data.year, data.month)[1], data.as_of):%Y年%m月%d日}，"
+            f"共有{len(overdue)}处点位超过巡查期限未巡查"
+            + (
+                f"，以下列出逾期最久的{len(shown)}处，完整清单见附表。"
+                if len(overdue) > len(shown)
+                else "。"
+            )
+        ],
+        [("逾期点位", [list(overdue.columns), *shown.astype(str).values.tolist()])]
+        if len(shown)
+        else [],
+    )
+    problems = Section(
+        "五、问题交办与处置情况",
+        [
+            f"本月交办{int(data.ticket_county['dispatched'])}件，已反馈"
+            f"{int(data.ticket_county['handled'])}件，处置率"
+            f"{percent(float(data.ticket_county['handling_rate']))}；截至"
+            f"{data.as_of:%Y年%m月%d日}超期未反馈{data.overdue_ticket_count}件。"
+        ],
+        [("各平台处置情况", platform_rows(data.ticket_platforms, data.ticket_county))],
+    )
+    coverage = Section(
+        "六、巡查覆盖情况", ["下图按小网格显示本月按期巡查率，灰色为无监督点位的网格。"], image=True
+    )
+    method = Section("七、评分办法", [formula_text(data.weights)])
+    return [intro, towns, ranking, overdue_section, problems, coverage, method]
+
+
+OPENING = "各乡镇（街道）人大主席团（工委），各位人大代表："
+
+
+def opening_text(data: BulletinData) -> str:
+    return (
+        f"为推动人大代表依法履行水环境监督职责，现将{data.year}年{data.month}月全县人大代表"
+        "水环境监督履职情况通报如下："
+    )
+
+
+def closing_text(data: BulletinData) -> str:
+    return (
+        "请各乡镇（街道）对照通报，督促得分靠后、存在逾期点位的代表及时补巡，"
+        "对已交办问题跟踪问效，确保水环境监督全覆盖、无死角。"
+    )
