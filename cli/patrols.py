@@ -159,10 +159,10 @@ def remind_deputies(
     import logging
     from datetime import date
 
-    from duty.reminders import remind, today
+    from duty.reminders import remind
 
     try:
-        on = date.fromisoformat(date_) if date_ else today()
+        on = date.fromisoformat(date_) if date_ else clock.today()
     except ValueError:
         raise typer.BadParameter(f"--date {date_!r} is not YYYY-MM-DD") from None
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")

@@ -21,7 +21,7 @@ from core.vocab import GRID_LEVELS
 from db.query import read_geoframe, where_equal
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
-from tracks import records
+from tracks import patrol_queries
 
 DISPLAY_TOLERANCE = 0.00001
 
@@ -69,7 +69,7 @@ def coverage_map(
     as_of: date | None = None,
     lang: str = "zh",
     with_tracks: bool = True,
-    track_limit: int = records.TRACK_LIMIT,
+    track_limit: int = patrol_queries.TRACK_LIMIT,
 ) -> CoverageMap:
     """Cells of `level` with share and dead corners, sites with popups, tracks of the month."""
     if level not in GRID_LEVELS:
@@ -98,7 +98,7 @@ def coverage_map(
 
     sites = _sites(session, status, ref, township_id)
     tracks = (
-        records.period_tracks(session, start, end, township_id, limit=track_limit)
+        patrol_queries.period_tracks(session, start, end, township_id, limit=track_limit)
         if with_tracks
         else gpd.GeoDataFrame({"patrol_id": []}, geometry=gpd.GeoSeries([], crs=4326))
     )

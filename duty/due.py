@@ -108,9 +108,7 @@ def due_list_for(
     ``read_any_due_list``, else only their own sites, whatever they asked for."""
     if not may(user.role, "read_any_due_list"):
         if user.deputy_id is None:
-            raise PermissionDenied(
-                "this account is linked to no deputy", code="no_deputy_linked"
-            )
+            raise PermissionDenied("this account is linked to no deputy", code="no_deputy_linked")
         deputy_id, township_id = user.deputy_id, None
     return due_list(session, on, deputy_id=deputy_id, township_id=township_id)
 

@@ -48,7 +48,7 @@ from core.errors import ConfigurationError
 from core.vocab import DEPUTY_LEVELS
 from db.query import query_frame
 from duty.coverage import month_bounds, site_period_status
-from tickets.service import add_working_days
+from tickets.calendar import add_working_days
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights.toml"
 

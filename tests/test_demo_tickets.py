@@ -8,7 +8,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from data.demo_tickets import add_demo_tickets
-from tickets.service import ticket_rates
+from tickets.figures import ticket_rates
 
 
 def test_demo_tickets_cover_the_lifecycle(demo_copy: Engine) -> None:

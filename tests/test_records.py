@@ -12,7 +12,7 @@ from core.photos import PHOTO_MAX_BYTES, PhotoRefused
 from core.vocab import checklist_for
 from db.database import session_scope
 from tests.test_ingest import deputy, ingest, signed_in, track_through
-from tracks import records
+from tracks import patrol_queries
 from tracks.records import Photo, RecordRefused, save_record
 from tracks.synth import to_gpx_bytes
 
@@ -123,7 +123,7 @@ def test_a_deputy_may_not_annotate_anothers_patrol(
     with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
         save_record(s, pid, signed_in(demo_copy, "leader"), notes="x")
     with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
-        records.patrol_detail(s, pid, signed_in(demo_copy, "d0002"))
+        patrol_queries.patrol_detail(s, pid, signed_in(demo_copy, "d0002"))
     with session_scope(demo_copy) as s:
         save_record(s, pid, signed_in(demo_copy, "analyst"), answers={site: {item: True}})
     assert _count(demo_copy, "checklist_answer") == 1
@@ -133,10 +133,12 @@ def test_list_and_detail(demo_copy: Engine, patrol: tuple[int, int, str]) -> Non
     pid, site, _ = patrol
     analyst = signed_in(demo_copy, "analyst")
     with session_scope(demo_copy) as s:
-        everything = records.list_patrols(s)
-        in_nov = records.list_patrols(s, date_from=date(2026, 11, 10), date_to=date(2026, 11, 10))
-        before = records.list_patrols(s, date_to=date(2026, 11, 9))
-        flagged = records.list_patrols(s, flagged_only=True)
+        everything = patrol_queries.list_patrols(s)
+        in_nov = patrol_queries.list_patrols(
+            s, date_from=date(2026, 11, 10), date_to=date(2026, 11, 10)
+        )
+        before = patrol_queries.list_patrols(s, date_to=date(2026, 11, 9))
+        flagged = patrol_queries.list_patrols(s, flagged_only=True)
         township = s.scalar(text("SELECT township_id FROM site WHERE id = :s"), {"s": site})
         other = s.scalar(
             text(
@@ -145,10 +147,10 @@ def test_list_and_detail(demo_copy: Engine, patrol: tuple[int, int, str]) -> Non
                 "WHERE code = 'D0001')"
             )
         )
-        elsewhere = records.list_patrols(s, township_id=other)
-        here = records.list_patrols(s, township_id=township)
-        detail = records.patrol_detail(s, pid, analyst)
-        tracks = records.period_tracks(s, date(2026, 11, 1), date(2026, 11, 30))
+        elsewhere = patrol_queries.list_patrols(s, township_id=other)
+        here = patrol_queries.list_patrols(s, township_id=township)
+        detail = patrol_queries.patrol_detail(s, pid, analyst)
+        tracks = patrol_queries.period_tracks(s, date(2026, 11, 1), date(2026, 11, 30))
     assert list(everything["patrol_id"]) == [pid] == list(in_nov["patrol_id"])
     assert before.empty and flagged.empty
     assert list(here["patrol_id"]) == [pid]

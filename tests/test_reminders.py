@@ -16,7 +16,6 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from duty.reminders import (
-    NO_PHONE,
     DingTalk,
     HttpHook,
     ReminderReport,
@@ -24,6 +23,7 @@ from duty.reminders import (
     remind,
     signed_url,
 )
+from duty.reminders.message import NO_PHONE
 from duty.windows import deadline_after_visit
 from tests.fake_webhook import FakeWebhook, expected_sign
 

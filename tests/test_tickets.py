@@ -14,6 +14,8 @@ from core import clock
 from core.errors import PermissionDenied
 from core.photos import PhotoRefused, jpeg_with_exif
 from db.database import session_scope
+from tickets.calendar import add_working_days
+from tickets.figures import overdue_tickets, ticket_rates
 from tickets.lifecycle import MOVES, STATUS_LABELS, TransitionRefused, allowed_actions, move_for
 from tickets.service import (
     SYSTEM,
@@ -21,18 +23,15 @@ from tickets.service import (
     NewProblem,
     ReportRefused,
     Upload,
-    add_working_days,
     follow_ticket,
     get_ticket,
     move,
     nearby_open_tickets,
-    overdue_tickets,
     platform_update,
     rate,
     reinspect,
     report_problem,
     status_of,
-    ticket_rates,
 )
 
 # Reads today's date: run again under each frozen date (tests/clock.py).

@@ -29,7 +29,7 @@ from tickets.service import get_ticket, locate
 LIST_LIMIT = 500
 TRACK_POINTS_MAX = 200
 # Statuses in which the platform still owes its feedback: past the deadline they are overdue
-# (the same rule as tickets.service.overdue_tickets).
+# (the same rule as tickets.figures.overdue_tickets).
 WAITING_ON_PLATFORM = ("reported", "assigned", "accepted")
 ACTION_LABELS_EN: dict[str, str] = {
     "report": "Reported",
@@ -89,8 +89,10 @@ def category_options(session: Session) -> list[tuple[str, str, str]]:
 def platform_options(session: Session) -> list[tuple[str, str, str, bool]]:
     """(code, Chinese name, English name, has an API) of every platform."""
     rows = session.execute(
-        text("SELECT code, name_zh, name_en, endpoint_url IS NOT NULL AS api FROM platform "
-             "ORDER BY code")
+        text(
+            "SELECT code, name_zh, name_en, endpoint_url IS NOT NULL AS api FROM platform "
+            "ORDER BY code"
+        )
     )
     return [(r.code, r.name_zh, r.name_en, bool(r.api)) for r in rows]
 
@@ -189,15 +191,35 @@ ORDER BY t.created_at DESC, t.id DESC
 LIMIT :limit
 """
 LIST_COLUMNS = [
-    "id", "number", "category_code", "category_zh", "category_en", "platform_code",
-    "platform_zh", "platform_en", "township_id", "township", "site", "status", "status_at",
-    "reported_at", "deadline", "overdue", "reporter", "reporter_deputy_id", "description",
-    "last_action", "last_comment",
+    "id",
+    "number",
+    "category_code",
+    "category_zh",
+    "category_en",
+    "platform_code",
+    "platform_zh",
+    "platform_en",
+    "township_id",
+    "township",
+    "site",
+    "status",
+    "status_at",
+    "reported_at",
+    "deadline",
+    "overdue",
+    "reporter",
+    "reporter_deputy_id",
+    "description",
+    "last_action",
+    "last_comment",
 ]
 
 
 def list_tickets(
-    session: Session, f: TicketFilter = TicketFilter(), *, today: date | None = None,
+    session: Session,
+    f: TicketFilter = TicketFilter(),
+    *,
+    today: date | None = None,
     limit: int = LIST_LIMIT,
 ) -> pd.DataFrame:
     """Tickets matching the filter, newest first, with names, status and the overdue flag."""
@@ -208,7 +230,10 @@ def list_tickets(
 
 
 def tickets_geo(
-    session: Session, f: TicketFilter = TicketFilter(), *, today: date | None = None,
+    session: Session,
+    f: TicketFilter = TicketFilter(),
+    *,
+    today: date | None = None,
     limit: int = 5000,
 ) -> gpd.GeoDataFrame:
     """The same rows with their points, for the map (EPSG:4326)."""
@@ -293,10 +318,14 @@ def _comment(row: Any, lang: str) -> str:
     proof = payload.get("proof")
     if isinstance(proof, dict):
         kind = proof.get("kind")
-        parts.append(("Proof: " if lang == "en" else "证明：") + (
-            ("track visit" if lang == "en" else "巡查轨迹到访") if kind == "track"
-            else ("photo" if lang == "en" else "现场照片")
-        ))
+        parts.append(
+            ("Proof: " if lang == "en" else "证明：")
+            + (
+                ("track visit" if lang == "en" else "巡查轨迹到访")
+                if kind == "track"
+                else ("photo" if lang == "en" else "现场照片")
+            )
+        )
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
@@ -322,7 +351,10 @@ def timeline(session: Session, ticket_id: int, lang: str = "zh") -> pd.DataFrame
 
 
 def ticket_detail(
-    session: Session, number_or_id: str | int, user: SignedIn, lang: str = "zh",
+    session: Session,
+    number_or_id: str | int,
+    user: SignedIn,
+    lang: str = "zh",
     today: date | None = None,
 ) -> TicketDetail:
     """One ticket for the page, after checking the user may see it."""
@@ -383,11 +415,13 @@ def deputy_worklist(
     (re-inspected, give a rating)."""
     return {
         "reinspect": list_tickets(
-            session, TicketFilter(reporter_deputy_id=deputy_id, statuses=("fed_back",)),
+            session,
+            TicketFilter(reporter_deputy_id=deputy_id, statuses=("fed_back",)),
             today=today,
         ),
         "rate": list_tickets(
-            session, TicketFilter(reporter_deputy_id=deputy_id, statuses=("reinspected",)),
+            session,
+            TicketFilter(reporter_deputy_id=deputy_id, statuses=("reinspected",)),
             today=today,
         ),
     }
@@ -459,8 +493,10 @@ def patrol_points(
 def site_point(session: Session, site_id: int) -> tuple[float, float] | None:
     """(lon, lat) of a point on a site, for a report that arrives from a checklist."""
     row = session.execute(
-        text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM site "
-             "WHERE id = :s"),
+        text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM site "
+            "WHERE id = :s"
+        ),
         {"s": site_id},
     ).first()
     return (float(row[0]), float(row[1])) if row else None

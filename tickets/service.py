@@ -1,15 +1,15 @@
-"""Problems and tickets in the database: report, route, move, prove, rate, and count.
+"""Problems and tickets in the database: report, route, move, prove and rate.
 
 Every move goes through `lifecycle.move_for` and is one appended `ticket_event`; a dispatch
 also writes its outbox message in the same transaction, so a ticket is never dispatched without
-its message, nor the message sent for a ticket that was rolled back.
-"""
+its message, nor the message sent for a ticket that was rolled back. Deadlines and numbers are
+`tickets.calendar`; the figures counted from the events are `tickets.figures`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 import pandas as pd
 from geoalchemy2.shape import from_shape
@@ -34,6 +34,7 @@ from db.models import (
     TicketEvent,
     TicketFollower,
 )
+from tickets.calendar import add_working_days, next_ticket_number
 from tickets.lifecycle import (
     OPEN_STATUSES,
     RATINGS,
@@ -117,33 +118,6 @@ class NewProblem:
     site_id: int | None = None
     patrol_id: int | None = None
     photos: Sequence[Upload] = field(default_factory=tuple)
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def add_working_days(start: date, days: int) -> date:
-    """Monday–Friday only; public holidays are not modelled (no official calendar here)."""
-    d = start
-    left = days
-    while left > 0:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            left -= 1
-    return d
-
-
-def next_ticket_number(session: Session, when: date, county_code: str | None = None) -> str:
-    """`330822-202611-0007`: county code, month, sequence; a row lock keeps numbers unique."""
-    month = f"{when:%Y%m}"
-    seq = session.scalar(
-        text(
-            "INSERT INTO ticket_counter (month, last) VALUES (:m, 1) "
-            "ON CONFLICT (month) DO UPDATE SET last = ticket_counter.last + 1 RETURNING last"
-        ),
-        {"m": month},
-    )
-    return f"{county_code or settings.get('county_code')}-{month}-{seq:04d}"
 
 
 def locate(session: Session, lon: float, lat: float) -> tuple[int | None, int | None]:
@@ -549,79 +523,6 @@ def rate(
     )
     follow = "reopen" if rating == "dissatisfied" else "close"
     return [rated, _append(session, ticket, follow, SYSTEM, payload={"rating": rating}, at=at)]
-
-
-# ------------------------------------------------------------------ figures from the event log
-
-
-RATES_SQL = """
-WITH t AS (
-  SELECT t.id, t.township_id, t.platform_code, t.deadline, t.created_at,
-    EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.action = 'dispatch')
-      AS dispatched,
-    (SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id AND e.to_status = 'fed_back')
-      AS handled_at,
-    EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.to_status = 'closed')
-      AS closed,
-    (SELECT e.payload->>'rating' FROM ticket_event e WHERE e.ticket_id = t.id
-       AND e.action = 'rate' ORDER BY e.id DESC LIMIT 1) AS rating
-  FROM ticket t
-  WHERE t.created_at >= :start AND t.created_at < :end
-)
-SELECT {group} AS key, count(*) FILTER (WHERE dispatched) AS dispatched,
-  count(handled_at) AS handled,
-  count(*) FILTER (WHERE handled_at IS NOT NULL AND
-    (handled_at AT TIME ZONE :tz)::date <= deadline) AS on_time,
-  count(*) FILTER (WHERE closed) AS closed,
-  count(rating) AS rated,
-  count(*) FILTER (WHERE rating IN ('satisfied', 'basically_satisfied')) AS satisfied
-FROM t {join} GROUP BY 1 ORDER BY 1
-"""
-
-
-def ticket_rates(
-    session: Session, by: str = "township", start: date | None = None, end: date | None = None
-) -> pd.DataFrame:
-    """处置率 (handled / dispatched), on-time rate (handled by the deadline / handled) and
-    satisfaction (满意 + 基本满意 / rated), per township or platform, from the event log."""
-    if by == "township":
-        group, join = "tw.name", "LEFT JOIN township tw ON tw.id = t.township_id"
-    elif by == "platform":
-        group, join = "p.name_zh", "JOIN platform p ON p.code = t.platform_code"
-    else:
-        group, join = "'全县'", ""
-    params = {
-        "start": datetime.combine(start or date(2000, 1, 1), datetime.min.time(), UTC),
-        "end": datetime.combine(end or date(2100, 1, 1), datetime.min.time(), UTC),
-        "tz": str(settings.get("timezone")),
-    }
-    rows = session.execute(text(RATES_SQL.format(group=group, join=join)), params).all()
-    frame = pd.DataFrame(
-        rows, columns=["key", "dispatched", "handled", "on_time", "closed", "rated", "satisfied"]
-    )
-    frame["handling_rate"] = frame["handled"] / frame["dispatched"].where(frame["dispatched"] > 0)
-    frame["on_time_rate"] = frame["on_time"] / frame["handled"].where(frame["handled"] > 0)
-    frame["satisfaction"] = frame["satisfied"] / frame["rated"].where(frame["rated"] > 0)
-    return frame
-
-
-def overdue_tickets(session: Session, today: date | None = None) -> pd.DataFrame:
-    """Tickets past their deadline that the platform has not yet fed back on."""
-    rows = session.execute(
-        text(
-            "SELECT t.number, c.name_zh, p.name_zh, tw.name, s.status, t.deadline "
-            "FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id "
-            "JOIN problem_category c ON c.code = t.category_code "
-            "JOIN platform p ON p.code = t.platform_code "
-            "LEFT JOIN township tw ON tw.id = t.township_id "
-            "WHERE s.status IN ('reported', 'assigned', 'accepted') AND t.deadline < :today "
-            "ORDER BY t.deadline"
-        ),
-        {"today": today or clock.today()},
-    ).all()
-    return pd.DataFrame(
-        rows, columns=["number", "category", "platform", "township", "status", "deadline"]
-    )
 
 
 def platform_update(

@@ -9,7 +9,7 @@ from db.database import session_scope
 from duty.coverage_map import CoverageMap, coverage_map
 from geo import overview
 from tickets import queries as ticket_queries
-from tracks import records
+from tracks import patrol_queries
 
 TTL_SECONDS = 300
 
@@ -52,7 +52,7 @@ PATROL_TTL_SECONDS = 60
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def _deputy_options(_engine: Engine, db: str) -> list[tuple[int, str]]:
     with session_scope(_engine) as s:
-        return records.deputy_options(s)
+        return patrol_queries.deputy_options(s)
 
 
 def deputy_options(engine: Engine) -> list[tuple[int, str]]:

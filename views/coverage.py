@@ -11,7 +11,7 @@ from core import clock, settings
 from core.errors import ShuijianError
 from core.vocab import GRID_LEVELS
 from layers.coverage import coverage_map_figure
-from tracks import records
+from tracks import patrol_queries
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import lang, t
@@ -60,7 +60,9 @@ for col, lv in zip(row[1:], GRID_LEVELS, strict=True):
     col.metric(t("dead_corners_of", level=level_name(lv)), figures.dead_corners[lv])
 
 key = settings.get("tianditu_key")
-st.caption(t("tracks_note", n=records.TRACK_LIMIT) + ("" if key else " " + t("map_offline_note")))
+st.caption(
+    t("tracks_note", n=patrol_queries.TRACK_LIMIT) + ("" if key else " " + t("map_offline_note"))
+)
 st_folium(
     coverage_map_figure(data, lang(), key),
     height=640,

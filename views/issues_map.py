@@ -20,8 +20,8 @@ from core import clock, settings
 from db.database import session_scope
 from layers.tickets import tickets_map
 from tickets import queries
+from tickets.figures import ticket_rates
 from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
-from tickets.service import ticket_rates
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import lang, t

@@ -13,7 +13,7 @@ from core import clock, settings
 from core.errors import ShuijianError
 from db.database import session_scope
 from layers.patrols import patrol_map
-from tracks import records
+from tracks import patrol_queries
 from tracks.plausibility import FLAG_LABELS_ZH
 from tracks.review import review_patrol
 from ui import session
@@ -64,7 +64,7 @@ flagged = cols[3].checkbox(t("flagged_only"), key=session.PATROL_FLAGGED)
 date_from = dates[0] if len(dates) > 0 else None
 date_to = dates[1] if len(dates) > 1 else None
 with session_scope(engine) as s:
-    listing = records.list_patrols(
+    listing = patrol_queries.list_patrols(
         s,
         township_id=township_id,
         deputy_id=deputy_id,
@@ -111,8 +111,10 @@ if may(user.role, "review_patrol") and bool(
 with detail_area:
     try:
         with session_scope(engine) as s:
-            detail = records.patrol_detail(s, patrol_id, user)
-            visited = records.sites_of(s, [int(i) for i in detail.visits["site_id"].unique()])
+            detail = patrol_queries.patrol_detail(s, patrol_id, user)
+            visited = patrol_queries.sites_of(
+                s, [int(i) for i in detail.visits["site_id"].unique()]
+            )
     except ShuijianError as error:
         show_error(error)
         st.stop()

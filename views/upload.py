@@ -12,7 +12,7 @@ from core.errors import ShuijianError
 from core.vocab import checklist_for
 from db.database import session_scope
 from layers.patrols import patrol_map
-from tracks import records
+from tracks import outcomes, patrol_queries, records
 from ui import cached, session
 from ui.i18n import lang, refusal, t
 from ui.page import UPLOAD, guard, show_error
@@ -27,7 +27,7 @@ VISIT_COLUMNS = {
 }
 
 
-def show_outcome(o: records.UploadOutcome) -> None:
+def show_outcome(o: outcomes.UploadOutcome) -> None:
     """Success with visits and flags, duplicate as info, refusal with its reason."""
     if o.refused is not None:
         key = (
@@ -56,7 +56,7 @@ def show_outcome(o: records.UploadOutcome) -> None:
         st.caption(t("no_visits"))
 
 
-def record_form(o: records.UploadOutcome, user: SignedIn) -> None:
+def record_form(o: outcomes.UploadOutcome, user: SignedIn) -> None:
     """The yes/no checklist per visited site, photos and notes, saved in one transaction."""
     pid = o.patrol_id
     sites = o.visits.drop_duplicates("site_id")
@@ -127,7 +127,7 @@ elif submitted and deputy_id is not None:
             (i - 1) / len(files), text=t("upload_progress", name=f.name, i=i, n=len(files))
         )
         outcomes.append(
-            records.ingest_upload(
+            outcomes.ingest_upload(
                 engine, f.getvalue(), f.name, deputy_id=deputy_id, uploader=user, gcj02=gcj02
             )
         )
@@ -149,8 +149,10 @@ for outcome in outcomes:
 stored = [o for o in outcomes if o.stored]
 if stored:
     with session_scope(engine) as s:
-        tracks = records.tracks_of(s, [o.patrol_id for o in stored])
-        visited = records.sites_of(s, sorted({int(v) for o in stored for v in o.visits["site_id"]}))
+        tracks = patrol_queries.tracks_of(s, [o.patrol_id for o in stored])
+        visited = patrol_queries.sites_of(
+            s, sorted({int(v) for o in stored for v in o.visits["site_id"]})
+        )
     st.subheader(t("upload_map"))
     st_folium(
         patrol_map(tracks, visited, lang(), settings.get("tianditu_key")),

@@ -2,7 +2,7 @@
 
 All four files are made from one `BulletinData` (``data.py``), gathered once; ``text.py``
 composes the sections, ``word.py``, ``pdf.py``, ``excel.py`` and ``map.py`` write them. The
-evaluation itself is `reports.evaluation`; the handling rate is `tickets.service.ticket_rates`;
+evaluation itself is `reports.evaluation`; the handling rate is `tickets.figures.ticket_rates`;
 overdue sites are `duty.due.due_list`."""
 
 from __future__ import annotations

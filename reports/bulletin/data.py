@@ -24,7 +24,7 @@ from reports.evaluation import (
     month_after,
     township_ranking,
 )
-from tickets.service import overdue_tickets, ticket_rates
+from tickets.figures import overdue_tickets, ticket_rates
 
 
 @dataclass

@@ -1,0 +1,180 @@
+"""Where reminders go: a DingTalk custom robot (signed with HMAC-SHA256) or a generic HTTP /
+SMS-gateway hook. Secrets come only from the environment and never reach a log line."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+from urllib.parse import quote_plus
+
+import httpx
+
+from core import settings
+from core.errors import ConfigurationError
+from duty.reminders.message import CHANNEL_NAMES, DETAIL_CHARS, TIMEOUT_S, Message
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel made of one send: OK or not, and a secret-free line saying why."""
+
+    ok: bool
+    detail: str
+
+
+class Channel(Protocol):
+    """A way to reach deputies. ``name`` keys reminder_item, so it must be stable."""
+
+    name: str
+    needs_phone: bool
+    min_interval_s: float
+
+    def send(self, client: httpx.Client, message: Message, now: datetime) -> Delivery: ...
+
+
+def _redact(line: str, secrets: Iterable[str | None]) -> str:
+    """Cut a line to size and blank every secret in it (an exception may quote the URL)."""
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, "***")
+    return line[:DETAIL_CHARS]
+
+
+def _post(
+    client: httpx.Client,
+    url: str,
+    body: dict[str, Any],
+    headers: Mapping[str, str],
+    secrets: Iterable[str | None],
+) -> httpx.Response | Delivery:
+    """POST JSON; a network failure becomes a failed Delivery instead of an exception."""
+    try:
+        return client.post(url, json=body, headers=dict(headers), timeout=TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        return Delivery(False, _redact(f"{type(exc).__name__}: {exc}", secrets))
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """The ``sign`` query value of DingTalk's signing scheme, already URL-encoded:
+    urlencode(base64(HMAC-SHA256(key=secret, msg=f"{timestamp}\\n{secret}")))."""
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return quote_plus(base64.b64encode(digest))
+
+
+def signed_url(webhook: str, secret: str | None, timestamp_ms: int) -> str:
+    """The webhook with ``timestamp`` and ``sign`` appended (unchanged without a secret)."""
+    if not secret:
+        return webhook
+    joiner = "&" if "?" in webhook else "?"
+    return f"{webhook}{joiner}timestamp={timestamp_ms}&sign={dingtalk_sign(secret, timestamp_ms)}"
+
+
+@dataclass(frozen=True)
+class DingTalk:
+    """A DingTalk custom robot. OK means HTTP 200 *and* errcode 0: DingTalk answers 200 to a
+    bad signature or a rate limit too, with the reason in errcode/errmsg."""
+
+    webhook: str = field(repr=False)
+    secret: str | None = field(default=None, repr=False)
+    min_interval_s: float = 0.0
+    name: ClassVar[str] = "dingtalk"
+    needs_phone: ClassVar[bool] = False
+
+    def body(self, message: Message) -> dict[str, Any]:
+        phone = message.recipient.phone
+        return {
+            "msgtype": "markdown",
+            "markdown": {"title": message.title, "text": message.markdown()},
+            "at": {"atMobiles": [phone] if phone else [], "isAtAll": False},
+        }
+
+    def send(self, client: httpx.Client, message: Message, now: datetime) -> Delivery:
+        timestamp_ms = int(now.timestamp() * 1000)
+        secrets = (self.webhook, self.secret, self.webhook.partition("?")[2])
+        answer = _post(
+            client,
+            signed_url(self.webhook, self.secret, timestamp_ms),
+            self.body(message),
+            {},
+            secrets,
+        )
+        if isinstance(answer, Delivery):
+            return answer
+        if answer.status_code != 200:
+            return Delivery(False, _redact(f"HTTP {answer.status_code}: {answer.text}", secrets))
+        try:
+            payload = answer.json()
+        except ValueError:
+            return Delivery(False, _redact(f"HTTP 200, not JSON: {answer.text}", secrets))
+        errcode = payload.get("errcode") if isinstance(payload, dict) else None
+        errmsg = payload.get("errmsg", "") if isinstance(payload, dict) else ""
+        if errcode == 0:
+            return Delivery(True, "errcode 0")
+        return Delivery(False, _redact(f"errcode {errcode}: {errmsg}", secrets))
+
+
+@dataclass(frozen=True)
+class HttpHook:
+    """A generic HTTP / SMS-gateway hook: POST {to, deputy, text}; any 2xx is OK."""
+
+    url: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    min_interval_s: float = 0.0
+    name: ClassVar[str] = "http"
+    needs_phone: ClassVar[bool] = True
+
+    def send(self, client: httpx.Client, message: Message, now: datetime) -> Delivery:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = {
+            "to": message.recipient.phone,
+            "deputy": message.recipient.code,
+            "text": message.plain(),
+        }
+        secrets = (self.token, self.url.partition("?")[2])
+        answer = _post(client, self.url, body, headers, secrets)
+        if isinstance(answer, Delivery):
+            return answer
+        line = f"HTTP {answer.status_code}"
+        if answer.is_success:
+            return Delivery(True, line)
+        return Delivery(False, _redact(f"{line}: {answer.text}", secrets))
+
+
+def channel_name(name: str | None = None) -> str | None:
+    """The channel asked for, else SHUIJIAN_REMIND_CHANNEL; None when reminders are off."""
+    chosen = (name or settings.get("remind_channel") or "none").strip().lower()
+    if chosen == "none":
+        return None
+    if chosen not in CHANNEL_NAMES:
+        raise ConfigurationError(
+            f"reminder channel {chosen!r} is unknown: choose dingtalk, http or none "
+            "(SHUIJIAN_REMIND_CHANNEL or --channel)"
+        )
+    return chosen
+
+
+def channel_from_settings(name: str | None = None) -> Channel | None:
+    """Build the configured channel from the environment; None when reminders are off."""
+    chosen = channel_name(name)
+    if chosen == "dingtalk":
+        webhook = settings.get("dingtalk_webhook")
+        if not webhook:
+            raise ConfigurationError(
+                "DingTalk reminders need SHUIJIAN_DINGTALK_WEBHOOK (the robot's webhook URL)"
+            )
+        per_minute = settings.get("dingtalk_per_minute")
+        interval = 60.0 / per_minute if per_minute > 0 else 0.0
+        return DingTalk(webhook, settings.get("dingtalk_secret"), min_interval_s=interval)
+    if chosen == "http":
+        url = settings.get("sms_webhook")
+        if not url:
+            raise ConfigurationError("HTTP / SMS reminders need SHUIJIAN_SMS_WEBHOOK (a URL)")
+        return HttpHook(url, settings.get("sms_token"))
+    return None

@@ -1,0 +1,83 @@
+"""One uploaded file's outcome as a page shows it: stored (with its visits and flags), already
+uploaded, or not stored and why (a code the page translates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from accounts.auth import SignedIn
+from tracks.batch import ingest_file
+from tracks.ingest import IngestResult
+from tracks.patrol_queries import visits_of
+
+
+@dataclass
+class UploadOutcome:
+    """One uploaded file's result as a page shows it: stored, duplicate, or not stored (why:
+    ``reason`` a code the page translates, ``params`` its values, ``refused`` the English
+    sentence)."""
+
+    filename: str
+    patrol_id: int | None = None
+    duplicate: bool = False
+    refused: str | None = None
+    reason: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
+    summary: str = ""
+    n_points: int = 0
+    n_kept: int = 0
+    visits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flags: list[tuple[str, str, str]] = field(default_factory=list)  # code, label_zh, message
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def stored(self) -> bool:
+        """A new patrol was written by this upload (not refused, not a re-upload)."""
+        return self.patrol_id is not None and not self.duplicate
+
+
+def ingest_upload(
+    engine: Engine,
+    data: bytes,
+    filename: str,
+    *,
+    deputy_id: int,
+    uploader: SignedIn,
+    gcj02: bool = False,
+) -> UploadOutcome:
+    """Ingest one file in its own transaction, so a refused file stops none of the others;
+    never raises (see :func:`tracks.batch.ingest_file`)."""
+    read: dict[str, pd.DataFrame] = {}
+
+    def read_visits(s: Session, result: IngestResult) -> None:
+        read["visits"] = visits_of(s, [] if result.duplicate else [result.patrol_id])
+
+    verdict = ingest_file(
+        engine,
+        data,
+        filename,
+        deputy_id=deputy_id,
+        uploader=uploader,
+        gcj02=gcj02,
+        after=read_visits,
+    )
+    result = verdict.result
+    if result is None:
+        return UploadOutcome(
+            filename, refused=verdict.message, reason=verdict.reason, params=verdict.params
+        )
+    return UploadOutcome(
+        filename,
+        patrol_id=result.patrol_id,
+        duplicate=result.duplicate,
+        summary=result.summary(),
+        n_points=result.n_points,
+        n_kept=result.n_kept,
+        visits=read.get("visits", pd.DataFrame()),
+        flags=[(f.code, f.label_zh, f.message) for f in result.flags],
+        notes=list(result.notes),
+    )
