@@ -112,7 +112,7 @@ class NewServiceRequest(BaseModel):
 
 def check_jurisdiction(jurisdiction_id: str | None) -> None:
     """GeoReport: a jurisdiction this server does not serve is 404."""
-    ours = str(settings.get("jurisdiction_id"))
+    ours = settings.text("jurisdiction_id")
     if jurisdiction_id is not None and jurisdiction_id != ours:
         raise ApiError(404, f"jurisdiction_id: jurisdiction {jurisdiction_id!r} not found")
 
@@ -194,7 +194,7 @@ def query_requests(
     engine: Engine, request: Request, where: list[str], params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Tickets matching the conditions, newest first, as GeoReport service requests."""
-    tz = ZoneInfo(str(settings.get("timezone")))
+    tz = ZoneInfo(settings.text("timezone"))
     sql = text(REQUESTS_SQL.format(where=" AND ".join(where) or "true"))
     with session_scope(engine) as s:
         rows = s.execute(sql, {**params, "limit": MAX_RESULTS}).mappings().all()
@@ -233,7 +233,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     """A time without an offset is read in the configured zone (as the dashboard shows it)."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=ZoneInfo(str(settings.get("timezone"))))
+    return moment.replace(tzinfo=ZoneInfo(settings.text("timezone")))
 
 
 @router.get(

@@ -59,7 +59,7 @@ class PublicFigures:
 
 
 def _tz() -> str:
-    return str(settings.get("timezone"))
+    return settings.text("timezone")
 
 
 def _period_params(start: date, end: date, township_id: int | None) -> dict[str, object]:

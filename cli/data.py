@@ -81,7 +81,7 @@ def demo(
     county = generate_demo(
         seed,
         boundary=outline,
-        county_code=settings.get("county_code"),
+        county_code=settings.text("county_code"),
         assignments_from=tracks_start(last_day, max(patrol_months, 1)),
     )
     with session_scope(engine) as session:

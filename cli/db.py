@@ -16,7 +16,7 @@ app = typer.Typer(help="The database: project-local cluster and schema.", no_arg
 @friendly
 def db_up() -> None:
     """Create (first time) and start the project-local cluster; apply migrations."""
-    if settings.get("database_url"):
+    if settings.optional_text("database_url"):
         typer.echo("DATABASE_URL is set: using that server, no local cluster needed.")
     else:
         from db import cluster
@@ -42,7 +42,7 @@ def db_status() -> None:
     """Say which database is used, whether it runs, and the schema revision."""
     from db import cluster, migrate
 
-    if settings.get("database_url"):
+    if settings.optional_text("database_url"):
         typer.echo("database: DATABASE_URL")
     else:
         info = cluster.load_info()

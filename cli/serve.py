@@ -36,13 +36,13 @@ def serve(
         "run",
         str(PROJECT_ROOT / "streamlit_app.py"),
         "--server.port",
-        str(port or settings.get("port")),
+        str(port or settings.integer("port")),
         "--server.headless",
         str(headless).lower(),
         "--server.address",
         address,
     ]
-    typer.echo(f"serving on http://{address}:{port or settings.get('port')}")
+    typer.echo(f"serving on http://{address}:{port or settings.integer('port')}")
     raise typer.Exit(subprocess.call(args, cwd=PROJECT_ROOT, env=env))
 
 
@@ -58,6 +58,6 @@ def api_serve(
     from api.app import create_app
 
     engine = migrated_engine()
-    chosen = port or settings.get("api_port")
+    chosen = port or settings.integer("api_port")
     typer.echo(f"platform API on http://{host}:{chosen}/open311/v2/services.json")
     uvicorn.run(create_app(engine), host=host, port=chosen)

@@ -23,7 +23,7 @@ def _zone(name: str) -> ZoneInfo:
 
 def zone() -> ZoneInfo:
     """The county's time zone (setting ``timezone``, Asia/Shanghai by default)."""
-    return _zone(str(settings.get("timezone")))
+    return _zone(settings.text("timezone"))
 
 
 def now() -> datetime:

@@ -18,10 +18,10 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 
 def log_dir() -> Path:
-    configured = settings.get("log_dir")
+    configured = settings.optional_text("log_dir")
     if configured:
         return Path(configured)
-    home = settings.get("home")
+    home = settings.optional_text("home")
     return (Path(home) if home else _ROOT / ".shuijian") / "logs"
 
 

@@ -234,8 +234,9 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def get(name: str) -> Any:
-    """Value of a setting from the environment, else its default."""
+def _value(name: str) -> Any:
+    """Value of a setting from the environment, else its default (untyped: use the typed
+    accessors below)."""
     try:
         setting = _BY_NAME[name]
     except KeyError:
@@ -252,9 +253,34 @@ def get(name: str) -> Any:
         ) from None
 
 
+def text(name: str) -> str:
+    """A setting that always has a value (a default or the environment's), as text."""
+    value = _value(name)
+    if value is None:
+        setting = _BY_NAME[name]
+        raise ConfigurationError(f"{setting.env} is not set: {setting.help}")
+    return str(value)
+
+
+def optional_text(name: str) -> str | None:
+    """A setting that may be unset (a key, a URL, a folder): None when it is."""
+    value = _value(name)
+    return None if value is None else str(value)
+
+
+def number(name: str) -> float:
+    """A setting measured in a unit (metres, minutes, seconds, MB), as a float."""
+    return float(_value(name))
+
+
+def integer(name: str) -> int:
+    """A whole-number setting (a port, an EPSG code, a count of days)."""
+    return int(_value(name))
+
+
 def grid_expected() -> tuple[int, int, int] | None:
     """Expected (large, medium, small) cell counts, or None when only reporting."""
-    return parse_grid_counts(get("grid_expected"))
+    return parse_grid_counts(optional_text("grid_expected"))
 
 
 def parse_grid_counts(raw: str | None) -> tuple[int, int, int] | None:

@@ -81,7 +81,7 @@ def _at(day: date, hour: int, tz: ZoneInfo) -> datetime:
 
 def add_demo_tickets(engine: Engine, seed: int, start: date, until: date) -> TicketSummary:
     sites = _candidates(engine)
-    tz = ZoneInfo(str(settings.get("timezone")))
+    tz = ZoneInfo(settings.text("timezone"))
     items = [i for i, c in CHECKLIST_CATEGORY.items() if c in DESCRIPTIONS]
     made = closed = 0
     day = start

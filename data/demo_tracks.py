@@ -202,7 +202,7 @@ def demo_trips(
 ) -> Iterator[DemoTrip]:
     """Every deputy's trips, deputy by deputy in date order; then the fakers' fakes, which
     copy a colleague's real trip (yielded earlier) or teleport."""
-    tz = ZoneInfo(str(settings.get("timezone")))
+    tz = ZoneInfo(settings.text("timezone"))
     kinds = list(TEMPERAMENTS)
     weights = np.array(list(TEMPERAMENTS.values()))
     trips_of: dict[str, list[DemoTrip]] = {}

@@ -54,7 +54,7 @@ class ClusterInfo:
 def home_dir() -> Path:
     """SHUIJIAN_HOME, else .shuijian/ in the checkout; as root, when the `postgres` user cannot
     reach the checkout (a clone under /root), a folder under /var/lib/shuijian instead."""
-    configured = settings.get("home")
+    configured = settings.optional_text("home")
     if configured:
         return Path(configured).resolve()
     default = PROJECT_ROOT / ".shuijian"

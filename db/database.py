@@ -25,7 +25,7 @@ def normalise_url(url: str) -> str:
 
 def database_url() -> str:
     """DATABASE_URL when set, else the project-local cluster (started if needed)."""
-    configured = settings.get("database_url")
+    configured = settings.optional_text("database_url")
     if configured:
         return normalise_url(configured)
     from db import cluster

@@ -84,7 +84,7 @@ def _check_class(site_class: int) -> int:
 
 
 def _due_soon_days(due_soon_days: int | None) -> int:
-    days = settings.get("due_soon_days") if due_soon_days is None else due_soon_days
+    days = settings.integer("due_soon_days") if due_soon_days is None else due_soon_days
     if days < 0:
         raise ValueError(f"due_soon_days must be 0 or more, not {days}")
     return int(days)

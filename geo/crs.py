@@ -19,7 +19,7 @@ STORAGE_EPSG = 4326
 
 
 def metric_epsg() -> int:
-    return int(settings.get("metric_epsg"))
+    return settings.integer("metric_epsg")
 
 
 def utm_epsg_for(lon: float, lat: float) -> int:

@@ -200,7 +200,7 @@ def load_weights(path: str | Path | None = None) -> Weights:
     """The shipped weights, overlaid with the file ``path`` (default: the setting
     ``SHUIJIAN_EVALUATION_WEIGHTS``, which itself defaults to the shipped file)."""
     shipped = parse_weights(_read_toml(SHIPPED_WEIGHTS), str(SHIPPED_WEIGHTS))
-    chosen = Path(path or settings.get("evaluation_weights") or SHIPPED_WEIGHTS)
+    chosen = Path(path or settings.optional_text("evaluation_weights") or SHIPPED_WEIGHTS)
     if chosen.resolve() == SHIPPED_WEIGHTS:
         return shipped
     return parse_weights(_read_toml(chosen), str(chosen), base=shipped)
@@ -290,7 +290,7 @@ def month_components(
     start, end = month_bounds(year, month)
     as_of = as_of or clock.today()
     ref = min(end, as_of)
-    tz = str(settings.get("timezone"))
+    tz = settings.text("timezone")
     as_of_ts = datetime.combine(as_of, datetime.min.time(), ZoneInfo(tz))
     params = {"start": start, "ref": ref, "tz": tz, "as_of_ts": as_of_ts}
 

@@ -140,7 +140,7 @@ def test_services_list_every_category_with_its_platform(api: Api) -> None:
     assert dead_fish["group"] == "便民服务平台" and dead_fish["metadata"] is False
     assert dead_fish["type"] == "realtime"
     assert services["sewage"]["group"] == "综合执法平台"
-    ours = settings.get("jurisdiction_id")
+    ours = settings.text("jurisdiction_id")
     ok = api.call("GET", "/open311/v2/services.json", params={"jurisdiction_id": ours})
     assert ok.status_code == 200
     other = api.call("GET", "/open311/v2/services.json", params={"jurisdiction_id": "x.1"})
@@ -309,7 +309,7 @@ def test_requests_with_each_filter(api: Api) -> None:
     assert numbers(start_date=(now + timedelta(hours=1)).isoformat()) == []
     assert numbers(end_date=(now - timedelta(hours=1)).isoformat()) == []
     assert numbers(end_date=(now + timedelta(hours=1)).isoformat()) == [litter, sewage, fish]
-    assert numbers(jurisdiction_id=settings.get("jurisdiction_id")) == [litter, sewage, fish]
+    assert numbers(jurisdiction_id=settings.text("jurisdiction_id")) == [litter, sewage, fish]
     closed = api.call("GET", f"/open311/v2/requests/{litter}.json").json()[0]
     assert closed["status"] == "closed" and closed["detailed_status_zh"] == "撤回"
     assert closed["status_notes"] == "重复上报" and closed["media_url"] is None

@@ -38,12 +38,26 @@ def test_every_cli_command_is_in_the_readme(command: str) -> None:
 
 def test_unknown_setting_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ConfigurationError, match="known settings: .*database_url"):
-        settings.get("databse_url")
+        settings.text("databse_url")
 
 
 def test_bad_setting_value_names_the_variable(monkeypatch) -> None:
     monkeypatch.setenv("SHUIJIAN_METRIC_EPSG", "utm")
     with pytest.raises(ConfigurationError, match="SHUIJIAN_METRIC_EPSG='utm'"):
-        settings.get("metric_epsg")
+        settings.integer("metric_epsg")
     with pytest.raises(ConfigurationError, match="three whole numbers"):
         settings.parse_grid_counts("15/192")
+
+
+def test_settings_are_read_typed(monkeypatch) -> None:
+    """No untyped get(): each accessor returns its type, an unset key is None, not ''."""
+    assert not hasattr(settings, "get")
+    monkeypatch.setenv("SHUIJIAN_VISIT_DISTANCE_M", "75")
+    assert settings.number("visit_distance_m") == 75.0
+    assert settings.integer("metric_epsg") == 32650
+    assert settings.text("timezone") == "Asia/Shanghai"
+    monkeypatch.setenv("TIANDITU_KEY", "")
+    assert settings.optional_text("tianditu_key") is None
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="DATABASE_URL is not set"):
+        settings.text("database_url")

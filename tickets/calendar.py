@@ -32,4 +32,4 @@ def next_ticket_number(session: Session, when: date, county_code: str | None = N
         ),
         {"m": month},
     )
-    return f"{county_code or settings.get('county_code')}-{month}-{seq:04d}"
+    return f"{county_code or settings.text('county_code')}-{month}-{seq:04d}"

@@ -50,7 +50,7 @@ def ticket_rates(
     params = {
         "start": datetime.combine(start or date(2000, 1, 1), datetime.min.time(), UTC),
         "end": datetime.combine(end or date(2100, 1, 1), datetime.min.time(), UTC),
-        "tz": str(settings.get("timezone")),
+        "tz": settings.text("timezone"),
     }
     rows = session.execute(text(RATES_SQL.format(group=group, join=join)), params).all()
     frame = pd.DataFrame(

@@ -104,7 +104,7 @@ def backoff_seconds(attempts: int, key: str, max_s: float | None = None) -> floa
     """Wait before the next try after `attempts` failures: 2 ** attempts s, capped, minus a
     jitter of up to 10 % derived from the key (deterministic, so tests can predict it, yet
     different per message, so failed rows do not all come back in the same second)."""
-    cap = float(settings.get("outbox_max_backoff_s") if max_s is None else max_s)
+    cap = float(settings.number("outbox_max_backoff_s") if max_s is None else max_s)
     base = min(2.0 ** min(max(attempts, 0), 30), cap)
     fraction = (zlib.crc32(key.encode()) % 1000) / 1000.0
     return base * (1.0 - JITTER * fraction)
@@ -165,7 +165,7 @@ def _deliver_one(
 
 def make_client(timeout_s: float | None = None) -> httpx.Client:
     """The HTTP client the sender uses: one timeout for connect, read and write."""
-    timeout = float(settings.get("outbox_timeout_s") if timeout_s is None else timeout_s)
+    timeout = float(settings.number("outbox_timeout_s") if timeout_s is None else timeout_s)
     return httpx.Client(timeout=timeout, follow_redirects=False)
 
 
@@ -179,7 +179,7 @@ def deliver_due(
     """One pass: send up to `batch` due messages, each in its own transaction (claimed with
     FOR UPDATE SKIP LOCKED, posted, marked, committed), so a crash repeats at most one."""
     now = now or clock.now()
-    max_backoff = float(settings.get("outbox_max_backoff_s"))
+    max_backoff = settings.number("outbox_max_backoff_s")
     report = DeliveryReport()
     own_client = client is None
     http = make_client() if client is None else client

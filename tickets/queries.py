@@ -50,7 +50,7 @@ ON_BEHALF = ("（代{platform}）", " (for {platform})")
 
 
 def _tz() -> str:
-    return str(settings.get("timezone"))
+    return settings.text("timezone")
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:

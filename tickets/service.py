@@ -283,7 +283,7 @@ def _enqueue(session: Session, ticket: Ticket, event: TicketEvent) -> None:
 
 
 def _photos(uploads: Sequence[Upload]) -> list[tuple[PhotoInfo, bytes]]:
-    tz = str(settings.get("timezone"))
+    tz = settings.text("timezone")
     return [(inspect_photo(u.data, u.filename, tz), u.data) for u in uploads]
 
 

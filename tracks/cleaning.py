@@ -249,10 +249,10 @@ def clean_track(
     )
     params = CleanParams(
         outline_metric=outline_metric,
-        max_speed_ms=_default(max_speed_ms, float(settings.get("max_speed_kmh")) / 3.6),
-        margin_m=_default(margin_m, float(settings.get("county_margin_m"))),
-        gap_split_s=_default(gap_split_s, float(settings.get("gap_split_min")) * 60.0),
-        stay_radius_m=_default(stay_radius_m, float(settings.get("stay_radius_m"))),
+        max_speed_ms=_default(max_speed_ms, settings.number("max_speed_kmh") / 3.6),
+        margin_m=_default(margin_m, settings.number("county_margin_m")),
+        gap_split_s=_default(gap_split_s, settings.number("gap_split_min") * 60.0),
+        stay_radius_m=_default(stay_radius_m, settings.number("stay_radius_m")),
     )
     keep = np.ones(n, dtype=bool)
     dropped: dict[str, int] = {}

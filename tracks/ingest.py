@@ -71,14 +71,14 @@ class IngestParams:
     @classmethod
     def from_settings(cls) -> IngestParams:
         return cls(
-            distance_m=float(settings.get("visit_distance_m")),
-            min_dwell_s=float(settings.get("visit_min_dwell_min")) * 60.0,
-            max_speed_ms=float(settings.get("max_speed_kmh")) / 3.6,
-            gap_split_s=float(settings.get("gap_split_min")) * 60.0,
-            stay_radius_m=float(settings.get("stay_radius_m")),
-            margin_m=float(settings.get("county_margin_m")),
-            max_bytes=int(float(settings.get("gpx_max_mb")) * 1024 * 1024),
-            naive_tz=str(settings.get("timezone")),
+            distance_m=settings.number("visit_distance_m"),
+            min_dwell_s=settings.number("visit_min_dwell_min") * 60.0,
+            max_speed_ms=settings.number("max_speed_kmh") / 3.6,
+            gap_split_s=settings.number("gap_split_min") * 60.0,
+            stay_radius_m=settings.number("stay_radius_m"),
+            margin_m=settings.number("county_margin_m"),
+            max_bytes=int(settings.number("gpx_max_mb") * 1024 * 1024),
+            naive_tz=settings.text("timezone"),
             metric_epsg=crs_helper.metric_epsg(),
         )
 

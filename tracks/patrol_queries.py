@@ -37,7 +37,7 @@ class PatrolDetail:
 
 
 def _tz() -> str:
-    return str(settings.get("timezone"))
+    return settings.text("timezone")
 
 
 def deputy_options(session: Session) -> list[tuple[int, str]]:

@@ -85,7 +85,7 @@ class TrackFacts:
     earlier_fingerprints: Sequence[Any] = ()
     earlier_shapes: Sequence[tuple[Any, np.ndarray]] = ()
     fingerprint: str | None = None
-    tz: str = field(default_factory=lambda: str(settings.get("timezone")))
+    tz: str = field(default_factory=lambda: settings.text("timezone"))
     limits: Limits = field(default_factory=Limits)
 
     @property

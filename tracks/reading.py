@@ -113,9 +113,9 @@ def parse_gpx(
     ``naive_tz`` is the zone in which times without offset are read (default: the ``timezone``
     setting, Asia/Shanghai); ``max_bytes`` defaults to the ``gpx_max_mb`` setting.
     """
-    naive_tz = naive_tz or str(settings.get("timezone"))
+    naive_tz = naive_tz or settings.text("timezone")
     if max_bytes is None:
-        max_bytes = int(float(settings.get("gpx_max_mb")) * 1024 * 1024)
+        max_bytes = int(settings.number("gpx_max_mb") * 1024 * 1024)
     refuse_before_parsing(data, max_bytes)
     payload, encoding, note = to_parser_bytes(data)
     parsed = _pull_parse(payload, encoding, naive_tz)

@@ -42,7 +42,7 @@ class Photo:
 
 
 def _tz() -> str:
-    return str(settings.get("timezone"))
+    return settings.text("timezone")
 
 
 # ------------------------------------------------------------------ rights and validation

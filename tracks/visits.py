@@ -59,9 +59,9 @@ def detect_visits(
     belongs to the same visit) defaults to gap_split_min. Points without a time are ignored.
     Pass a prebuilt ``tree`` over ``site_geoms_metric`` when calling repeatedly.
     """
-    distance_m = _default(distance_m, float(settings.get("visit_distance_m")))
-    min_dwell_s = _default(min_dwell_s, float(settings.get("visit_min_dwell_min")) * 60.0)
-    merge_gap_s = _default(merge_gap_s, float(settings.get("gap_split_min")) * 60.0)
+    distance_m = _default(distance_m, settings.number("visit_distance_m"))
+    min_dwell_s = _default(min_dwell_s, settings.number("visit_min_dwell_min") * 60.0)
+    merge_gap_s = _default(merge_gap_s, settings.number("gap_split_min") * 60.0)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     t_s = np.asarray(t_s, dtype=np.float64)

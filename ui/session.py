@@ -76,7 +76,7 @@ def _engine_for(configured_url: str | None) -> Engine:
 
 def engine() -> Engine:
     # Keyed by DATABASE_URL so a changed setting (or a test's database) gets its own engine.
-    return _engine_for(settings.get("database_url"))
+    return _engine_for(settings.optional_text("database_url"))
 
 
 def current_user() -> SignedIn | None:

@@ -59,7 +59,7 @@ row[0].metric(t("share_on_time"), share, help=f"{figures.sites_on_time} / {figur
 for col, lv in zip(row[1:], GRID_LEVELS, strict=True):
     col.metric(t("dead_corners_of", level=level_name(lv)), figures.dead_corners[lv])
 
-key = settings.get("tianditu_key")
+key = settings.optional_text("tianditu_key")
 st.caption(
     t("tracks_note", n=patrol_queries.TRACK_LIMIT) + ("" if key else " " + t("map_offline_note"))
 )

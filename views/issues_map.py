@@ -127,7 +127,7 @@ row[4].metric(
 
 st.subheader(t("map_heading"))
 outlines = cached.map_layers(engine, township_id)
-key = settings.get("tianditu_key")
+key = settings.optional_text("tianditu_key")
 if not key:
     st.caption(t("map_offline_note"))
 st_folium(

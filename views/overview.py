@@ -29,7 +29,7 @@ except ShuijianError as error:
 show_figures(figures)
 
 st.subheader(t("map_heading"))
-key = settings.get("tianditu_key")
+key = settings.optional_text("tianditu_key")
 if not key:
     st.caption(t("map_offline_note"))
 st_folium(

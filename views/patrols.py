@@ -127,7 +127,7 @@ with detail_area:
     if head["notes"]:
         st.caption(f"{t('notes')}: {head['notes']}")
     st_folium(
-        patrol_map(detail.track, visited, lang(), settings.get("tianditu_key")),
+        patrol_map(detail.track, visited, lang(), settings.optional_text("tianditu_key")),
         height=420,
         use_container_width=True,
         returned_objects=[],

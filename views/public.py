@@ -114,7 +114,7 @@ else:
     )
 
 st.subheader(t("public_map"))
-key = settings.get("tianditu_key")
+key = settings.optional_text("tianditu_key")
 if not key:
     st.caption(t("map_offline_note"))
 st_folium(

@@ -102,7 +102,11 @@ if source == "map":
     point = state.get(session.REPORT_POINT)
     result = st_folium(
         report_map(
-            sites, outlines.county, outlines.townships, lang(), settings.get("tianditu_key")
+            sites,
+            outlines.county,
+            outlines.townships,
+            lang(),
+            settings.optional_text("tianditu_key"),
         ),
         height=460,
         use_container_width=True,
@@ -178,7 +182,7 @@ else:
     if place_photo is not None:
         try:
             info = inspect_photo(
-                place_photo.getvalue(), place_photo.name, str(settings.get("timezone"))
+                place_photo.getvalue(), place_photo.name, settings.text("timezone")
             )
         except ShuijianError as error:
             show_error(error)

@@ -119,7 +119,7 @@ with right:
     st.subheader(t("map_heading"))
     frame = gpd.GeoDataFrame([head], geometry=[Point(detail.lon, detail.lat)], crs=4326)
     st_folium(
-        ticket_map(frame, lang(), settings.get("tianditu_key")),
+        ticket_map(frame, lang(), settings.optional_text("tianditu_key")),
         height=300,
         use_container_width=True,
         returned_objects=[],

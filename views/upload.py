@@ -155,7 +155,7 @@ if stored:
         )
     st.subheader(t("upload_map"))
     st_folium(
-        patrol_map(tracks, visited, lang(), settings.get("tianditu_key")),
+        patrol_map(tracks, visited, lang(), settings.optional_text("tianditu_key")),
         height=460,
         use_container_width=True,
         returned_objects=[],

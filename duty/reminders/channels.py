@@ -149,7 +149,7 @@ class HttpHook:
 
 def channel_name(name: str | None = None) -> str | None:
     """The channel asked for, else SHUIJIAN_REMIND_CHANNEL; None when reminders are off."""
-    chosen = (name or settings.get("remind_channel") or "none").strip().lower()
+    chosen = (name or settings.optional_text("remind_channel") or "none").strip().lower()
     if chosen == "none":
         return None
     if chosen not in CHANNEL_NAMES:
@@ -164,17 +164,17 @@ def channel_from_settings(name: str | None = None) -> Channel | None:
     """Build the configured channel from the environment; None when reminders are off."""
     chosen = channel_name(name)
     if chosen == "dingtalk":
-        webhook = settings.get("dingtalk_webhook")
+        webhook = settings.optional_text("dingtalk_webhook")
         if not webhook:
             raise ConfigurationError(
                 "DingTalk reminders need SHUIJIAN_DINGTALK_WEBHOOK (the robot's webhook URL)"
             )
-        per_minute = settings.get("dingtalk_per_minute")
+        per_minute = settings.integer("dingtalk_per_minute")
         interval = 60.0 / per_minute if per_minute > 0 else 0.0
-        return DingTalk(webhook, settings.get("dingtalk_secret"), min_interval_s=interval)
+        return DingTalk(webhook, settings.optional_text("dingtalk_secret"), min_interval_s=interval)
     if chosen == "http":
-        url = settings.get("sms_webhook")
+        url = settings.optional_text("sms_webhook")
         if not url:
             raise ConfigurationError("HTTP / SMS reminders need SHUIJIAN_SMS_WEBHOOK (a URL)")
-        return HttpHook(url, settings.get("sms_token"))
+        return HttpHook(url, settings.optional_text("sms_token"))
     return None
