@@ -134,3 +134,24 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     fake.write_text("from db.database import session_scope\n", encoding="utf-8")
     assert "db.database" in _imports(fake)
     assert RANK["db"] >= RANK["core"]
+
+
+def test_no_page_shadows_a_module_it_imports() -> None:
+    """A page script runs top to bottom: a variable named like an imported module (``outcomes``
+    the list vs ``tracks.outcomes``) breaks the page only when that line runs."""
+    clashes = []
+    for path in [*(ROOT / "views").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            alias.asname or alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        stored = {
+            node.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        } | {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+        clashes += [f"{path.name}: {name}" for name in sorted(imported & stored)]
+    assert clashes == []

@@ -12,7 +12,8 @@ from core.errors import ShuijianError
 from core.vocab import checklist_for
 from db.database import session_scope
 from layers.patrols import patrol_map
-from tracks import outcomes, patrol_queries, records
+from tracks import patrol_queries, records
+from tracks.outcomes import UploadOutcome, ingest_upload
 from ui import cached, session
 from ui.i18n import lang, refusal, t
 from ui.page import UPLOAD, guard, show_error
@@ -27,7 +28,7 @@ VISIT_COLUMNS = {
 }
 
 
-def show_outcome(o: outcomes.UploadOutcome) -> None:
+def show_outcome(o: UploadOutcome) -> None:
     """Success with visits and flags, duplicate as info, refusal with its reason."""
     if o.refused is not None:
         key = (
@@ -56,7 +57,7 @@ def show_outcome(o: outcomes.UploadOutcome) -> None:
         st.caption(t("no_visits"))
 
 
-def record_form(o: outcomes.UploadOutcome, user: SignedIn) -> None:
+def record_form(o: UploadOutcome, user: SignedIn) -> None:
     """The yes/no checklist per visited site, photos and notes, saved in one transaction."""
     pid = o.patrol_id
     sites = o.visits.drop_duplicates("site_id")
@@ -127,7 +128,7 @@ elif submitted and deputy_id is not None:
             (i - 1) / len(files), text=t("upload_progress", name=f.name, i=i, n=len(files))
         )
         outcomes.append(
-            outcomes.ingest_upload(
+            ingest_upload(
                 engine, f.getvalue(), f.name, deputy_id=deputy_id, uploader=user, gcj02=gcj02
             )
         )
