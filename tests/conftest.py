@@ -169,3 +169,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (a user's clone has none)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def server(demo_copy: Engine) -> Iterator[str]:
+    """A Streamlit server on a writable copy of the demo database (browser tests; a module
+    may define its own ``server`` that prepares the copy first)."""
+    from tests.browser import require_chromium, streamlit_server
+
+    require_chromium()
+    with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
+        yield url
+

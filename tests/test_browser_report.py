@@ -4,7 +4,6 @@ leaves the machine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,12 @@ from tests.browser import (
     ARTIFACTS,
     MAP_IFRAME,
     offline_page,
-    require_chromium,
     sign_in,
-    streamlit_server,
     upload_file,
 )
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
 pytestmark = [pytest.mark.browser, pytest.mark.clock]
-
-
-@pytest.fixture
-def server(demo_copy: Engine) -> Iterator[str]:
-    require_chromium()
-    with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
-        yield url
 
 
 def site_point(engine: Engine, username: str) -> tuple[float, float, str]:

@@ -26,13 +26,6 @@ from tracks.synth import to_gpx_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.clock]
 
 
-@pytest.fixture
-def server(demo_copy: Engine) -> Iterator[str]:
-    require_chromium()
-    with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
-        yield url
-
-
 def _assigned_site(engine: Engine, username: str) -> tuple[int, str]:
     """(id, name) of one site currently assigned to the deputy signed in as `username`."""
     with engine.connect() as conn:

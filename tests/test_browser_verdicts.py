@@ -33,13 +33,6 @@ from tracks.synth import to_gpx_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.clock]
 
 
-@pytest.fixture
-def server(demo_copy: Engine) -> Iterator[str]:
-    require_chromium()
-    with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
-        yield url
-
-
 def test_a_batch_gets_one_verdict_per_file(server: str, demo_copy: Engine, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
