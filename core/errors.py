@@ -1,7 +1,9 @@
 """One error family, so pages and the CLI can catch ours and nothing else.
 
-Each class carries what the user needs: a sentence naming the fault and, where it applies,
-the feature (row, code) that caused it.
+Each error carries a ``code`` naming the fault and the ``params`` its sentence needs (the
+row, the value, the limit); the edges say it in the user's language from the catalogue
+(``i18n``, key ``error.<code>``). The English message passed to the constructor is for the
+log and for developers. A test fails when a raise gives no code or a code has no text.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ class ShuijianError(Exception):
     """Base of every error this project raises on purpose.
 
     ``code`` names the fault for the interface, which says it in the user's language with
-    ``params``; the message is the English sentence for logs and the command line."""
+    ``params``; the message is the English sentence for the log. A subclass that stands for
+    one fault sets ``code`` itself; every other raise passes ``code=``."""
 
     exit_code = 1
     code = "error"
@@ -33,21 +36,30 @@ class DatabaseUnavailable(ShuijianError):
     """The database cannot be reached or started."""
 
     exit_code = 3
+    code = "db_unavailable"
 
 
 class ImportRefused(ShuijianError):
-    """A file was refused as a whole; nothing of it was stored."""
+    """A file was refused as a whole; nothing of it was stored. ``code`` names the fault,
+    ``feature`` the row or code that caused it."""
 
-    def __init__(self, source: str, fault: str, feature: str | None = None) -> None:
+    def __init__(
+        self, source: str, fault: str, feature: str | None = None, *, code: str, **params: object
+    ) -> None:
         self.source = source
         self.fault = fault
         self.feature = feature
         where = f" ({feature})" if feature else ""
-        super().__init__(f"{source}: refused{where}: {fault}")
+        super().__init__(
+            f"{source}: refused{where}: {fault}", code=code, source=source, feature=feature,
+            **params,
+        )
 
 
 class AuthenticationFailed(ShuijianError):
     """Wrong user name or password; deliberately does not say which."""
+
+    code = "login_failed"
 
 
 class PermissionDenied(ShuijianError):
@@ -58,10 +70,11 @@ class InternalError(ShuijianError):
     """An unexpected fault: users see only its id; the traceback is in the error log."""
 
     exit_code = 2
+    code = "internal"
 
     def __init__(self, error_id: str) -> None:
         self.error_id = error_id
-        super().__init__(f"internal error, logged as {error_id}")
+        super().__init__(f"internal error, logged as {error_id}", error_id=error_id)
 
 
 def is_database_outage(exc: BaseException) -> bool:

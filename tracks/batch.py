@@ -21,6 +21,9 @@ from db.database import session_scope
 from tracks.gpx_input import GpxRefused
 from tracks.ingest import IngestParams, IngestResult, UploadRefused, ingest_gpx
 
+# The refusals that are not the GPX reader's (tracks.gpx_input.REASONS), each with its sentence.
+VERDICT_CODES = ("permission", "no_deputy", "db_unavailable", "internal", "other")
+
 Status = Literal["stored", "duplicate", "refused", "unavailable", "error"]
 
 

@@ -55,6 +55,7 @@ class GpxRefused(ShuijianError):
         if reason not in REASONS:
             raise ValueError(f"unknown refusal reason {reason!r}")
         self.reason = reason
+        self.code = reason
         self.line = line
         self.params = {"line": line, **params} if line is not None else dict(params)
         super().__init__(f"refused: {message}")
