@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import i18n
 from api import RETRY_AFTER_S, ApiError, app_engine, error_body, validation_descriptions
 from api.guard import Guard
 from api.keys import PlatformUnknown
@@ -115,7 +116,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ConfigurationError):
             log.error("configuration error on %s %s: %s", request.method, request.url.path, exc)
             return _error(503, "the server is misconfigured; its log says how")
-        return _error(_status_for(exc), str(exc))
+        return _error(_status_for(exc), i18n.describe(exc, "en"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

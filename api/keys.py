@@ -25,6 +25,8 @@ HASH_PREFIX = "sha256:"
 class PlatformUnknown(ShuijianError):
     """No platform with that code; the message lists the known ones."""
 
+    code = "platform_unknown"
+
 
 def hash_key(key: str) -> str:
     """The stored form of a key (self-describing, so another scheme could follow)."""
@@ -35,7 +37,7 @@ def _platform(session: Session, code: str) -> Platform:
     platform = session.get(Platform, code)
     if platform is None:
         known = ", ".join(session.scalars(select(Platform.code).order_by(Platform.code)))
-        raise PlatformUnknown(f"no platform {code!r}; known: {known}")
+        raise PlatformUnknown(f"no platform {code!r}; known: {known}", platform=code, known=known)
     return platform
 
 
@@ -68,6 +70,8 @@ def set_endpoint(session: Session, code: str, url: str) -> None:
     """Where the platform receives its dispatched tickets (http or https only)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ShuijianError(f"endpoint {url!r} is not an http(s) URL with a host")
+        raise ShuijianError(
+            f"endpoint {url!r} is not an http(s) URL with a host", code="endpoint_not_http", url=url
+        )
     _platform(session, code).endpoint_url = url
     session.flush()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select, text
 from starlette.concurrency import run_in_threadpool
 
+import i18n
 from api import (
     ApiError,
     SafeText,
@@ -31,7 +32,7 @@ from core import settings
 from core.photos import PhotoRefused
 from db.database import session_scope
 from db.models import Platform, ProblemCategory
-from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
+from tickets.lifecycle import OPEN_STATUSES
 from tickets.service import Actor, NewProblem, ReportRefused, Upload, locate, report_problem
 
 router = APIRouter(prefix="/open311/v2", tags=["GeoReport v2"])
@@ -223,7 +224,7 @@ def query_requests(
                 if r["media"]
                 else None,
                 "detailed_status": status,
-                "detailed_status_zh": STATUS_LABELS.get(status, (status, ""))[0],
+                "detailed_status_zh": i18n.label("ticket_status", status, "zh"),
             }
         )
     return out
@@ -396,9 +397,9 @@ def _create(
                 source=f"api:{platform}",
             )
         except PhotoRefused as exc:
-            raise ApiError(400, f"media: {exc}") from None
+            raise ApiError(400, f"media: {i18n.describe(exc, 'en')}") from None
         except ReportRefused as exc:
-            raise ApiError(400, str(exc)) from None
+            raise ApiError(400, i18n.describe(exc, "en")) from None
         agency = s.get(Platform, ticket.platform_code)
         return {
             "service_request_id": ticket.number,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+import i18n
 from api import (
     ApiError,
     SafeText,
@@ -29,7 +30,6 @@ from api.keys import verify_key
 from core.photos import PhotoRefused
 from db.database import session_scope
 from db.models import Ticket, TicketEvent
-from tickets.lifecycle import STATUS_LABELS
 from tickets.service import ReportRefused, Upload, platform_update, status_of
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["platform callbacks"])
@@ -138,9 +138,9 @@ def _apply_once(
                 s, platform, number, update_id, action, comment=comment, photos=photos
             )
         except PhotoRefused as exc:
-            raise ApiError(400, f"photos: {exc}") from None
+            raise ApiError(400, f"photos: {i18n.describe(exc, 'en')}") from None
         except ReportRefused as exc:
-            raise ApiError(400, str(exc)) from None
+            raise ApiError(400, i18n.describe(exc, "en")) from None
         if not new and event is not None:
             _same_update_or_refuse(s.get(Ticket, event.ticket_id), event, ticket, action)
         status = event.to_status if event is not None else status_of(s, ticket.id) or ""
@@ -149,7 +149,7 @@ def _apply_once(
             "action": action,
             "update_id": update_id,
             "detailed_status": status,
-            "detailed_status_zh": STATUS_LABELS.get(status, (status, ""))[0],
+            "detailed_status_zh": i18n.label("ticket_status", status, "zh"),
             "event_id": event.id if event is not None else None,
             "duplicate": not new,
         }

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import typer
 
+import i18n
 from core.errors import (
     DatabaseUnavailable,
     ShuijianError,
@@ -17,6 +18,9 @@ from core.errors import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The command line speaks English, like its other output and the logs it sits beside; the
+# sentences come from the same catalogue as the pages'.
+CLI_LANG = "en"
 
 
 def friendly(func: Callable) -> Callable:
@@ -29,7 +33,7 @@ def friendly(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except ShuijianError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            typer.secho(f"error: {i18n.describe(exc, CLI_LANG)}", fg=typer.colors.RED, err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
             raise
@@ -42,7 +46,7 @@ def friendly(func: Callable) -> Callable:
                 )
                 raise typer.Exit(DatabaseUnavailable.exit_code) from None
             error = log_unexpected(exc, f"shuijian {func.__name__}")
-            typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+            typer.secho(f"error: {i18n.describe(error, CLI_LANG)}", fg=typer.colors.RED, err=True)
             raise typer.Exit(error.exit_code) from None
 
     return wrapper

@@ -43,18 +43,27 @@ def photo_mime(data: bytes, filename: str) -> str:
     """JPEG or PNG by the file's first bytes; the name's extension proves nothing."""
     if len(data) > PHOTO_MAX_BYTES:
         size_mb = len(data) / 1024 / 1024
+        limit_mb = PHOTO_MAX_BYTES // 1024 // 1024
         raise PhotoRefused(
-            f"{filename}: photo is {size_mb:.1f} MB; at most {PHOTO_MAX_BYTES // 1024 // 1024} MB"
+            f"{filename}: photo is {size_mb:.1f} MB; at most {limit_mb} MB",
+            code="photo_too_large",
+            filename=filename,
+            size_mb=f"{size_mb:.1f}",
+            limit_mb=limit_mb,
         )
     for magic, mime in PHOTO_MAGIC:
         if data.startswith(magic):
             return mime
-    raise PhotoRefused(f"{filename}: not a JPEG or PNG image (checked by content, not by name)")
+    raise PhotoRefused(
+        f"{filename}: not a JPEG or PNG image (checked by content, not by name)",
+        code="not_a_photo",
+        filename=filename,
+    )
 
 
 def inspect_photo(data: bytes, filename: str, tz: str = "Asia/Shanghai") -> PhotoInfo:
     mime = photo_mime(data, filename)
-    taken_at, lon, lat = _exif(data, tz)
+    taken_at, lon, lat = _exif(data, tz, filename)
     return PhotoInfo(
         filename=filename,
         mime=mime,
@@ -66,14 +75,21 @@ def inspect_photo(data: bytes, filename: str, tz: str = "Asia/Shanghai") -> Phot
     )
 
 
-def _exif(data: bytes, tz: str) -> tuple[datetime | None, float | None, float | None]:
+def _exif(
+    data: bytes, tz: str, filename: str = ""
+) -> tuple[datetime | None, float | None, float | None]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             exif = image.getexif()
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise PhotoRefused(f"image cannot be read: {exc}") from None
+        raise PhotoRefused(
+            f"image cannot be read: {exc}",
+            code="photo_unreadable",
+            filename=filename,
+            detail=str(exc),
+        ) from None
     raw_time = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     taken_at = None
     if raw_time:

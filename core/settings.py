@@ -83,8 +83,7 @@ SETTINGS: tuple[Setting, ...] = (
         "visit_distance_m",
         "SHUIJIAN_VISIT_DISTANCE_M",
         50.0,
-        "A visit is time spent within this many metres of a site (a pond's edge, a farm's "
-        "point).",
+        "A visit is time spent within this many metres of a site (a pond's edge, a farm's point).",
         float,
     ),
     Setting(
@@ -226,8 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
         "sms_token",
         "SHUIJIAN_SMS_TOKEN",
         None,
-        "Bearer token sent to the SMS hook (Authorization header). Unset: no header. Never "
-        "logged.",
+        "Bearer token sent to the SMS hook (Authorization header). Unset: no header. Never logged.",
     ),
 )
 
@@ -241,7 +239,12 @@ def _value(name: str) -> Any:
         setting = _BY_NAME[name]
     except KeyError:
         known = ", ".join(sorted(_BY_NAME))
-        raise ConfigurationError(f"unknown setting {name!r}; known settings: {known}") from None
+        raise ConfigurationError(
+            f"unknown setting {name!r}; known settings: {known}",
+            code="unknown_setting",
+            name=name,
+            known=known,
+        ) from None
     raw = os.environ.get(setting.env)
     if raw is None or raw == "":
         return setting.default
@@ -249,7 +252,11 @@ def _value(name: str) -> Any:
         return setting.cast(raw)
     except ValueError:
         raise ConfigurationError(
-            f"{setting.env}={raw!r} is not a valid {setting.cast.__name__}: {setting.help}"
+            f"{setting.env}={raw!r} is not a valid {setting.cast.__name__}: {setting.help}",
+            code="setting_invalid",
+            env=setting.env,
+            value=raw,
+            kind=setting.cast.__name__,
         ) from None
 
 
@@ -258,7 +265,11 @@ def text(name: str) -> str:
     value = _value(name)
     if value is None:
         setting = _BY_NAME[name]
-        raise ConfigurationError(f"{setting.env} is not set: {setting.help}")
+        raise ConfigurationError(
+            f"{setting.env} is not set: {setting.help}",
+            code="setting_missing",
+            env=setting.env,
+        )
     return str(value)
 
 
@@ -289,6 +300,10 @@ def parse_grid_counts(raw: str | None) -> tuple[int, int, int] | None:
         return None
     parts = raw.split("/")
     if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
-        raise ConfigurationError(f"grid counts {raw!r}: write three whole numbers like 15/192/932")
+        raise ConfigurationError(
+            f"grid counts {raw!r}: write three whole numbers like 15/192/932",
+            code="grid_counts_invalid",
+            value=raw,
+        )
     large, medium, small = (int(p) for p in parts)
     return large, medium, small

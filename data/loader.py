@@ -35,6 +35,8 @@ DOMAIN_TABLES = (
 class DemoRefused(ShuijianError):
     """The database holds other data; the demo will not mix with it unless told to reset."""
 
+    code = "demo_database_not_empty"
+
 
 @dataclass(frozen=True)
 class DemoSummary:

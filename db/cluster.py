@@ -76,7 +76,8 @@ def pg_bindir() -> Path:
     if found:
         return Path(found).resolve().parent
     raise ConfigurationError(
-        f"PostgreSQL server programs (initdb, pg_ctl) are missing: {INSTALL_HINT}"
+        f"PostgreSQL server programs (initdb, pg_ctl) are missing: {INSTALL_HINT}",
+        code="postgresql_missing",
     )
 
 
@@ -86,7 +87,9 @@ def check_postgis(bindir: Path) -> None:
     if share.is_dir() and not list(share.glob("postgis.control")):
         raise ConfigurationError(
             f"PostGIS is missing for PostgreSQL {major}: install it with: "
-            f"sudo apt-get install postgresql-{major}-postgis-3"
+            f"sudo apt-get install postgresql-{major}-postgis-3",
+            code="postgis_missing",
+            major=major,
         )
 
 

@@ -16,9 +16,12 @@ from core.errors import ConfigurationError
 def normalise_url(url: str) -> str:
     """Force the psycopg 3 driver; SQLAlchemy would otherwise pick psycopg2."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    backend = parsed.get_backend_name()
+    if backend != "postgresql":
         raise ConfigurationError(
-            f"DATABASE_URL must point at PostgreSQL with PostGIS, not {parsed.get_backend_name()!r}"
+            f"DATABASE_URL must point at PostgreSQL with PostGIS, not {backend!r}",
+            code="database_not_postgresql",
+            backend=backend,
         )
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 

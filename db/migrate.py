@@ -27,7 +27,8 @@ def ensure_extensions(engine: Engine) -> None:
         if "postgis" not in available:
             raise ConfigurationError(
                 "the PostgreSQL server has no PostGIS: install postgresql-<major>-postgis-3 "
-                "on the database machine"
+                "on the database machine",
+                code="server_has_no_postgis",
             )
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))

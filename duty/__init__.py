@@ -14,10 +14,9 @@ from duty.coverage import (
     site_period_status,
 )
 from duty.due import DEFAULT_VISITS_SQL, DUE_COLUMNS, due_list
-from duty.export import due_list_to_excel
 from duty.windows import (
     CLASS2_MAX_GAP_DAYS,
-    STATUS_LABELS,
+    STATUSES,
     SiteStatus,
     missed_counts,
     missed_deadlines,
@@ -34,11 +33,10 @@ __all__ = [
     "CLASS2_MAX_GAP_DAYS",
     "DEFAULT_VISITS_SQL",
     "DUE_COLUMNS",
-    "STATUS_LABELS",
+    "STATUSES",
     "SiteStatus",
     "cell_coverage",
     "due_list",
-    "due_list_to_excel",
     "load_cells",
     "missed_counts",
     "missed_deadlines",

@@ -54,14 +54,10 @@ CELL_COLUMNS: tuple[str, ...] = (
     "sites_on_time",
     "share",
     "dead_corner",
-    "reasons",
+    "sites_missed",
+    "sites_unassigned",
 )
 CELLS_SQL = "SELECT id, code, level, parent_id FROM grid_cell"
-
-REASON_LABELS: dict[str, dict[str, str]] = {
-    "zh": {"missed": "{n} 处未按期巡查", "unassigned": "{n} 处无代表"},
-    "en": {"missed": "{n} missed a patrol window", "unassigned": "{n} without a deputy"},
-}
 
 _SITES_SQL = """
 SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
@@ -170,7 +166,6 @@ def cell_coverage(
     site_status_df: pd.DataFrame,
     cells_df: pd.DataFrame,
     level: int,
-    lang: str = "zh",
 ) -> pd.DataFrame:
     """Coverage of every cell of one grid level (1 large, 2 medium, 3 small), sorted by code.
 
@@ -180,8 +175,6 @@ def cell_coverage(
     """
     if level not in (1, 2, 3):
         raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
-    if lang not in REASON_LABELS:
-        raise ValueError(f"lang must be one of {sorted(REASON_LABELS)}, not {lang!r}")
     sites = site_status_df.drop_duplicates("site_id")
     cell_ids = pd.to_numeric(sites["grid_cell_id"]).fillna(-1).to_numpy(dtype=np.int64)
     cell_pos = pd.Index(cells_df["id"].to_numpy(dtype=np.int64)).get_indexer(cell_ids)
@@ -209,30 +202,9 @@ def cell_coverage(
         counted > 0, out["sites_on_time"].to_numpy() / np.maximum(counted, 1), np.nan
     )
     out["dead_corner"] = (missed > 0) | (unassigned > 0)
-    out["reasons"] = _reasons(missed, unassigned, REASON_LABELS[lang])
+    out["sites_missed"] = missed
+    out["sites_unassigned"] = unassigned
     return out[list(CELL_COLUMNS)]
-
-
-def _reasons(missed: np.ndarray, unassigned: np.ndarray, labels: dict[str, str]) -> np.ndarray:
-    """'2 处未按期巡查; 1 处无代表' from the per-cell counts; '' where there is nothing.
-
-    Text is built only for the dead corners (a minority), with array string operations.
-    """
-    out = np.full(len(missed), "", dtype=object)
-    dead = np.flatnonzero((missed > 0) | (unassigned > 0))
-    if not len(dead):
-        return out
-
-    def part(counts: np.ndarray, template: str) -> np.ndarray:
-        before, after = template.split("{n}")
-        words = np.char.add(np.char.add(before, counts.astype(str)), after)
-        return np.where(counts > 0, words, "")
-
-    first = part(missed[dead], labels["missed"])
-    second = part(unassigned[dead], labels["unassigned"])
-    joiner = np.where((first != "") & (second != ""), "; ", "")
-    out[dead] = np.char.add(np.char.add(first, joiner), second)
-    return out
 
 
 def load_cells(session: Session) -> pd.DataFrame:
@@ -250,7 +222,6 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
 __all__ = [
     "CELLS_SQL",
     "CELL_COLUMNS",
-    "REASON_LABELS",
     "SITE_PERIOD_COLUMNS",
     "cell_coverage",
     "load_cells",

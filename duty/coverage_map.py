@@ -56,7 +56,15 @@ class CoverageMap:
     def dead_corners(self) -> pd.DataFrame:
         """The dead-corner cells of the level with their reasons, by code."""
         dead = self.cells[self.cells["dead_corner"]]
-        columns = ["code", "township", "sites", "sites_on_time", "share", "reasons"]
+        columns = [
+            "code",
+            "township",
+            "sites",
+            "sites_on_time",
+            "share",
+            "sites_missed",
+            "sites_unassigned",
+        ]
         return pd.DataFrame(dead[columns]).reset_index(drop=True)
 
 
@@ -67,7 +75,6 @@ def coverage_map(
     level: int,
     township_id: int | None = None,
     as_of: date | None = None,
-    lang: str = "zh",
     with_tracks: bool = True,
     track_limit: int = patrol_queries.TRACK_LIMIT,
 ) -> CoverageMap:
@@ -79,7 +86,7 @@ def coverage_map(
     ref = min(end, as_of)
     status = site_period_status(session, start, end, as_of, township_id)
     cells_df = load_cells(session)
-    per_level = {lv: cell_coverage(status, cells_df, lv, lang) for lv in GRID_LEVELS}
+    per_level = {lv: cell_coverage(status, cells_df, lv) for lv in GRID_LEVELS}
     scored = per_level[level]
 
     c_where, c_params = where_equal({"c.level": level})

@@ -59,11 +59,8 @@ CLASSES: tuple[int, ...] = (1, 2, 3)
 CLASS2_MAX_GAP_DAYS = 14
 """Class 2: at most this many days between two valid visits."""
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "ok": ("正常", "OK"),
-    "due_soon": ("即将到期", "Due soon"),
-    "overdue": ("已逾期", "Overdue"),
-}
+STATUSES: tuple[str, ...] = ("ok", "due_soon", "overdue")
+"""A site's patrol state on a day; labelled ``site_status.<code>`` in the catalogue."""
 
 _DAY = timedelta(days=1)
 
@@ -404,7 +401,7 @@ def missed_counts(
 __all__ = [
     "CLASS2_MAX_GAP_DAYS",
     "CLASSES",
-    "STATUS_LABELS",
+    "STATUSES",
     "SiteStatus",
     "as_days",
     "deadline_after_visit",

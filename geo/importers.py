@@ -57,8 +57,14 @@ def _feature(frame: pd.DataFrame, pos: int) -> str:
 def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        found = ", ".join(c for c in frame.columns if c != "geometry") or "(none)"
-        raise ImportRefused(source, f"missing column(s): {', '.join(missing)}; found: {found}")
+        found = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise ImportRefused(
+            source,
+            f"missing column(s): {', '.join(missing)}; found: {found or '(none)'}",
+            code="missing_columns",
+            columns=", ".join(missing),
+            found=found or "—",
+        )
 
 
 def require_values(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
@@ -69,6 +75,8 @@ def require_values(frame: pd.DataFrame, columns: Iterable[str], source: str) -> 
                 source,
                 f"empty value in column {col!r}",
                 feature=_feature(frame, int(np.argmax(empty.to_numpy()))),
+                code="empty_value",
+                column=str(col),
             )
 
 
@@ -76,13 +84,22 @@ def require_unique_codes(session: Session, frame: pd.DataFrame, model, source: s
     codes = frame["code"].astype(str)
     dup = codes.duplicated()
     if dup.any():
-        raise ImportRefused(source, f"code {codes[dup].iloc[0]!r} appears twice in the file")
+        first = str(codes[dup].iloc[0])
+        raise ImportRefused(
+            source,
+            f"code {first!r} appears twice in the file",
+            code="duplicate_code",
+            item_code=first,
+        )
     stored = set(session.scalars(select(model.code).where(model.code.in_(codes.tolist()))))
     if stored:
         first = sorted(stored)[0]
         raise ImportRefused(
             source,
             f"code {first!r} is already stored ({len(stored)} code(s) clash); nothing was imported",
+            code="code_already_stored",
+            item_code=str(first),
+            clashes=len(stored),
         )
 
 
@@ -93,12 +110,18 @@ def to_storage_crs(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
             source,
             "the file declares no coordinate reference system (CRS); "
             "add one (e.g. a .prj file, or EPSG:4326 for lon/lat)",
+            code="no_crs",
         )
     try:
         gdf = crs_helper.to_storage(gdf)
     except Exception as exc:
+        name = CRS.from_user_input(gdf.crs).name
         raise ImportRefused(
-            source, f"cannot convert from {CRS.from_user_input(gdf.crs).name}: {exc}"
+            source,
+            f"cannot convert from {name}: {exc}",
+            code="crs_conversion_failed",
+            crs=name,
+            detail=str(exc),
         ) from None
     bounds = gdf.geometry.bounds
     bad = ~(
@@ -114,6 +137,7 @@ def to_storage_crs(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
             "coordinates are outside longitude/latitude range after conversion to "
             "EPSG:4326: the declared CRS is wrong",
             feature=_feature(gdf, int(np.argmax(bad.to_numpy()))),
+            code="wrong_crs",
         )
     return gdf
 
@@ -125,6 +149,7 @@ def require_geometry(gdf: gpd.GeoDataFrame, allowed: tuple[str, ...], source: st
             source,
             "feature has no geometry",
             feature=_feature(gdf, int(np.argmax(missing.to_numpy()))),
+            code="no_geometry",
         )
     types = gdf.geometry.geom_type
     wrong = ~types.isin(allowed)
@@ -134,6 +159,9 @@ def require_geometry(gdf: gpd.GeoDataFrame, allowed: tuple[str, ...], source: st
             source,
             f"geometry is a {types.iloc[pos]}, expected {' or '.join(allowed)}",
             feature=_feature(gdf, pos),
+            code="wrong_geometry",
+            geometry=str(types.iloc[pos]),
+            expected="/".join(allowed),
         )
 
 
@@ -166,6 +194,8 @@ def repair_polygons(gdf: gpd.GeoDataFrame, source: str, warnings: list[str]) -> 
                 source,
                 f"invalid polygon that cannot be repaired safely ({reason})",
                 feature=_feature(gdf, int(pos)),
+                code="invalid_polygon",
+                reason=str(reason),
             )
         warnings.append(f"{_feature(gdf, int(pos))}: repaired invalid polygon ({reason})")
         gdf.iloc[pos, gdf.columns.get_loc(gdf.geometry.name)] = fixed
@@ -201,7 +231,12 @@ def _write(session: Session, model, rows: list[dict], source: str) -> None:
         with session.begin_nested():
             session.execute(insert(model), rows)
     except IntegrityError as exc:
-        raise ImportRefused(source, f"the database refused the rows: {exc.orig}") from None
+        raise ImportRefused(
+            source,
+            f"the database refused the rows: {exc.orig}",
+            code="rows_refused_by_database",
+            detail=str(exc.orig),
+        ) from None
 
 
 # ---------------------------------------------------------------- importers
@@ -216,7 +251,9 @@ def import_county(
     require_geometry(gdf, POLYGONAL, source)
     gdf = repair_polygons(gdf, source, warnings)
     if session.scalar(select(County.id).where(County.code == code)) is not None:
-        raise ImportRefused(source, f"county {code} is already stored")
+        raise ImportRefused(
+            source, f"county {code} is already stored", code="county_already_stored", county=code
+        )
     outline = shapely.union_all(gdf.geometry.to_numpy())
     outline = outline if outline.geom_type == "MultiPolygon" else shapely.MultiPolygon([outline])
     _write(session, County, [{"code": code, "name": name, "geom": _wkb(outline)}], source)
@@ -229,8 +266,12 @@ def import_townships(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Im
     require_unique_codes(session, gdf, Township, source)
     names = gdf["name"].astype(str)
     if names.duplicated().any():
+        twice = str(names[names.duplicated()].iloc[0])
         raise ImportRefused(
-            source, f"township name {names[names.duplicated()].iloc[0]!r} appears twice"
+            source,
+            f"township name {twice!r} appears twice",
+            code="duplicate_township_name",
+            name=twice,
         )
     rows = [
         {"code": str(c), "name": str(n), "geom": _wkb(g)}
@@ -245,10 +286,13 @@ def _check_nesting(session: Session, gdf: gpd.GeoDataFrame, source: str) -> None
     levels = pd.to_numeric(gdf["level"], errors="coerce")
     bad = ~levels.isin([1, 2, 3])
     if bad.any():
+        pos = int(np.argmax(bad.to_numpy()))
         raise ImportRefused(
             source,
-            f"level must be 1, 2 or 3, not {gdf['level'].iloc[int(np.argmax(bad.to_numpy()))]!r}",
-            feature=_feature(gdf, int(np.argmax(bad.to_numpy()))),
+            f"level must be 1, 2 or 3, not {gdf['level'].iloc[pos]!r}",
+            feature=_feature(gdf, pos),
+            code="bad_cell_level",
+            value=str(gdf["level"].iloc[pos]),
         )
     gdf["level"] = levels.astype(int)
     raw = gdf["parent_code"].tolist() if "parent_code" in gdf.columns else [None] * len(gdf)
@@ -272,6 +316,8 @@ def _check_nesting(session: Session, gdf: gpd.GeoDataFrame, source: str) -> None
                     source,
                     "a large (level 1) cell has no parent, but one is given",
                     feature=_feature(gdf, pos),
+                    code="top_cell_has_parent",
+                    parent=str(parent),
                 )
             continue
         if parent is None:
@@ -279,12 +325,16 @@ def _check_nesting(session: Session, gdf: gpd.GeoDataFrame, source: str) -> None
                 source,
                 f"level {level} cell has no parent_code (orphan cell)",
                 feature=_feature(gdf, pos),
+                code="orphan_cell",
+                level=int(level),
             )
         if str(parent) not in known:
             raise ImportRefused(
                 source,
                 f"parent cell {parent!r} is neither in the file nor stored",
                 feature=_feature(gdf, pos),
+                code="unknown_parent_cell",
+                parent=str(parent),
             )
         parent_level, _ = known[str(parent)]
         if parent_level != level - 1:
@@ -292,6 +342,10 @@ def _check_nesting(session: Session, gdf: gpd.GeoDataFrame, source: str) -> None
                 source,
                 f"parent {parent!r} is level {parent_level}, expected level {level - 1}",
                 feature=_feature(gdf, pos),
+                code="parent_wrong_level",
+                parent=str(parent),
+                parent_level=int(parent_level),
+                expected=int(level - 1),
             )
     # Containment, vectorised: the part of each cell outside its parent, in square metres.
     children = gdf[gdf["level"] > 1]
@@ -315,6 +369,9 @@ def _check_nesting(session: Session, gdf: gpd.GeoDataFrame, source: str) -> None
             f"cell lies outside its parent {children['parent_code'].iloc[pos]!r} "
             f"by {outside[pos]:,.0f} m²",
             feature=_feature(children, pos),
+            code="cell_outside_parent",
+            parent=str(children["parent_code"].iloc[pos]),
+            area_m2=f"{outside[pos]:,.0f}",
         )
 
 
@@ -341,6 +398,8 @@ def import_cells(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Import
                 source,
                 f"unknown township_code {gdf['township_code'].iloc[pos]!r}",
                 feature=_feature(gdf, pos),
+                code="unknown_township_code",
+                value=str(gdf["township_code"].iloc[pos]),
             )
     geoms = as_multipolygons(gdf.geometry)
     for level in (1, 2, 3):
@@ -382,7 +441,11 @@ def import_sites(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Import
     if kinds.isna().any():
         pos = int(np.argmax(kinds.isna().to_numpy()))
         raise ImportRefused(
-            source, f"unknown site kind {gdf['kind'].iloc[pos]!r}", feature=_feature(gdf, pos)
+            source,
+            f"unknown site kind {gdf['kind'].iloc[pos]!r}",
+            feature=_feature(gdf, pos),
+            code="unknown_site_kind",
+            value=str(gdf["kind"].iloc[pos]),
         )
     classes = pd.to_numeric(gdf["site_class"], errors="coerce")
     bad = ~classes.isin([1, 2, 3])
@@ -392,6 +455,8 @@ def import_sites(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Import
             source,
             f"site_class must be 1, 2 or 3, not {gdf['site_class'].iloc[pos]!r}",
             feature=_feature(gdf, pos),
+            code="bad_site_class",
+            value=str(gdf["site_class"].iloc[pos]),
         )
     is_point = (gdf.geometry.geom_type == "Point").to_numpy()
     is_farm = (kinds == "livestock_farm").to_numpy()
@@ -403,6 +468,9 @@ def import_sites(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Import
             "livestock farms are points and water sites are polygons; this one is a "
             f"{gdf.geometry.geom_type.iloc[pos]} of kind {kinds.iloc[pos]}",
             feature=_feature(gdf, pos),
+            code="site_geometry_mismatch",
+            geometry=str(gdf.geometry.geom_type.iloc[pos]),
+            kind=str(gdf["kind"].iloc[pos]),
         )
     polys = gdf[~is_point]
     if not polys.empty:
@@ -449,6 +517,7 @@ def import_deputies(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Imp
                 source,
                 "a deputy's home must be a point",
                 feature=_feature(gdf, int(np.argmax(wrong.to_numpy()))),
+                code="home_not_a_point",
             )
     levels = gdf["level"].astype(str).map(level_from_label)
     if levels.isna().any():
@@ -458,6 +527,8 @@ def import_deputies(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Imp
             f"unknown deputy level {gdf['level'].iloc[pos]!r}; "
             "use 省/市/县/乡 or province/city/county/township",
             feature=_feature(gdf, pos),
+            code="unknown_deputy_level",
+            value=str(gdf["level"].iloc[pos]),
         )
     townships = {
         **dict(session.execute(select(Township.name, Township.id)).all()),
@@ -467,7 +538,11 @@ def import_deputies(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Imp
     if ids.isna().any():
         pos = int(np.argmax(ids.isna().to_numpy()))
         raise ImportRefused(
-            source, f"unknown township {gdf['township'].iloc[pos]!r}", feature=_feature(gdf, pos)
+            source,
+            f"unknown township {gdf['township'].iloc[pos]!r}",
+            feature=_feature(gdf, pos),
+            code="unknown_township",
+            value=str(gdf["township"].iloc[pos]),
         )
     require_unique_codes(session, gdf, Deputy, source)
     contacts = gdf["contact"] if "contact" in gdf.columns else pd.Series([None] * len(gdf))
@@ -499,9 +574,21 @@ def import_assignments(session: Session, frame: pd.DataFrame, source: str) -> Im
     for pos, rec in enumerate(frame.itertuples(index=False)):
         where = _feature(frame, pos)
         if str(rec.deputy_code) not in deputies:
-            raise ImportRefused(source, f"unknown deputy {rec.deputy_code!r}", feature=where)
+            raise ImportRefused(
+                source,
+                f"unknown deputy {rec.deputy_code!r}",
+                feature=where,
+                code="unknown_deputy",
+                value=str(rec.deputy_code),
+            )
         if str(rec.site_code) not in sites:
-            raise ImportRefused(source, f"unknown site {rec.site_code!r}", feature=where)
+            raise ImportRefused(
+                source,
+                f"unknown site {rec.site_code!r}",
+                feature=where,
+                code="unknown_site",
+                value=str(rec.site_code),
+            )
         valid_from = _as_date(rec.valid_from, source, where)
         valid_to = getattr(rec, "valid_to", None)
         valid_to = (
@@ -528,7 +615,11 @@ def _as_date(value, source: str, where: str) -> date:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
         raise ImportRefused(
-            source, f"{value!r} is not a date (YYYY-MM-DD)", feature=where
+            source,
+            f"{value!r} is not a date (YYYY-MM-DD)",
+            feature=where,
+            code="not_a_date",
+            value=str(value),
         ) from None
 
 

@@ -28,7 +28,7 @@ def _decode_text(data: bytes, source: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportRefused(source, "text is neither UTF-8 nor GBK/GB18030")
+    raise ImportRefused(source, "text is neither UTF-8 nor GBK/GB18030", code="text_encoding")
 
 
 def read_csv_points(data: bytes, source: str, geometry_optional: bool = False) -> gpd.GeoDataFrame:
@@ -37,7 +37,9 @@ def read_csv_points(data: bytes, source: str, geometry_optional: bool = False) -
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ImportRefused(source, f"not a readable CSV table: {exc}") from None
+        raise ImportRefused(
+            source, f"not a readable CSV table: {exc}", code="not_a_csv", detail=str(exc)
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     lower = {c.lower(): c for c in frame.columns}
     lon_col = next((lower[n] for n in LON_NAMES if n in lower), None)
@@ -48,6 +50,7 @@ def read_csv_points(data: bytes, source: str, geometry_optional: bool = False) -
         raise ImportRefused(
             source,
             "missing column(s) for coordinates: a CSV needs lon and lat (or 经度/纬度) columns",
+            code="missing_coordinates",
         )
     coords = {}
     for col in (lon_col, lat_col):
@@ -55,10 +58,15 @@ def read_csv_points(data: bytes, source: str, geometry_optional: bool = False) -
         bad = values.isna() & (frame[col] != "")
         if bad.any():
             row = int(bad.idxmax()) + 2  # header is line 1
+            value = str(frame[col][bad.idxmax()])
             raise ImportRefused(
                 source,
-                f"column {col!r} is not a number: {frame[col][bad.idxmax()]!r}",
+                f"column {col!r} is not a number: {value!r}",
                 feature=f"line {row}",
+                code="not_a_number",
+                line=row,
+                column=str(col),
+                value=value,
             )
         coords[col] = values
     geometry = gpd.points_from_xy(coords[lon_col], coords[lat_col])
@@ -76,16 +84,24 @@ def read_vector(data: bytes, filename: str) -> gpd.GeoDataFrame:
             filename,
             f"unsupported file type {suffix or '(none)'}: use GeoJSON, GeoPackage, "
             "a zipped Shapefile or CSV with lon/lat",
+            code="unsupported_file_type",
+            suffix=suffix or "—",
         )
     if not data.strip():
-        raise ImportRefused(filename, "the file is empty")
+        raise ImportRefused(filename, "the file is empty", code="empty_file")
     try:
         with warnings.catch_warnings():
             # GDAL notes that an in-memory GeoPackage has no .gpkg name; that is expected here.
             warnings.filterwarnings("ignore", message=".*non conformant file extension.*")
             gdf = pyogrio.read_dataframe(io.BytesIO(data))
     except Exception as exc:  # pyogrio raises several GDAL error types; the message is what matters
-        raise ImportRefused(filename, f"not a readable {suffix[1:]} file: {exc}") from None
+        raise ImportRefused(
+            filename,
+            f"not a readable {suffix[1:]} file: {exc}",
+            code="unreadable_file",
+            format=suffix[1:],
+            detail=str(exc),
+        ) from None
     return _with_text_columns(gdf)
 
 
@@ -96,7 +112,13 @@ def read_vector_file(path: str | Path) -> gpd.GeoDataFrame:
         try:
             return _with_text_columns(pyogrio.read_dataframe(path))
         except Exception as exc:  # GDAL raises several error types; the message is what matters
-            raise ImportRefused(path.name, f"not a readable {suffix[1:]} file: {exc}") from None
+            raise ImportRefused(
+                path.name,
+                f"not a readable {suffix[1:]} file: {exc}",
+                code="unreadable_file",
+                format=suffix[1:],
+                detail=str(exc),
+            ) from None
     return read_vector(path.read_bytes(), path.name)
 
 

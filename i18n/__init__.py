@@ -75,6 +75,17 @@ def labels(prefix: str, lang: str) -> dict[str, str]:
     return {k[len(start) :]: v[_check(lang)] for k, v in CATALOGUE.items() if k.startswith(start)}
 
 
+def headed(frame: Any, family: str, lang: str, values: Mapping[str, str] | None = None) -> Any:
+    """A table for people: only the columns that have a label in ``family``, headed by it;
+    the columns named in ``values`` (column → family) show their codes' labels."""
+    keep = [c for c in frame.columns if f"{family}.{c}" in CATALOGUE]
+    out = frame[keep].copy()
+    for column, of in (values or {}).items():
+        if column in out.columns:
+            out[column] = [label(of, v, lang) for v in out[column]]
+    return out.rename(columns={c: text(f"{family}.{c}", lang) for c in keep})
+
+
 def describe(error: BaseException, lang: str) -> str:
     """The user's sentence for one of our errors (its ``code`` and ``params``)."""
     params = dict(getattr(error, "params", {}) or {})
@@ -138,6 +149,7 @@ __all__ = [
     "describe",
     "error_text",
     "has",
+    "headed",
     "label",
     "labels",
     "month",

@@ -99,7 +99,11 @@ def localise(m: folium.Map) -> folium.Map:
                 elif name not in UNUSED:
                     raise ConfigurationError(
                         f"{type(element).__name__} needs {name} from {url}; vendor it under "
-                        "static/vendor/ and map it in layers/basemap.py (the app runs offline)"
+                        "static/vendor/ and map it in layers/basemap.py (the app runs offline)",
+                        code="library_not_vendored",
+                        element=type(element).__name__,
+                        library=name,
+                        url=url,
                     )
             setattr(element, attr, kept)
     return m

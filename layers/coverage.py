@@ -14,9 +14,8 @@ import folium
 import numpy as np
 import pandas as pd
 
-from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
+import i18n
 from duty.coverage_map import CoverageMap
-from duty.windows import STATUS_LABELS
 from layers.basemap import localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks, light
@@ -32,34 +31,6 @@ NO_SITES = "#bdbdbd"
 DEAD_OUTLINE = "#e31a1c"
 ON_TIME = "#1a9850"
 MISSED = "#d73027"
-LABELS: dict[str, tuple[str, str]] = {
-    "share": ("按期巡查占比", "Share on time"),
-    "no_sites": ("无点位", "No sites"),
-    "dead": ("死角", "Dead corner"),
-    "code": ("编码", "Code"),
-    "township": ("乡镇", "Township"),
-    "sites": ("点位数", "Sites"),
-    "on_time": ("按期", "On time"),
-    "reasons": ("原因", "Reasons"),
-    "sites_layer": ("监督点位", "Sites"),
-    "name": ("名称", "Name"),
-    "kind": ("类型", "Kind"),
-    "class": ("类别", "Class"),
-    "deputy": ("联系代表", "Deputy"),
-    "last_visit": ("最近核验到访", "Last verified visit"),
-    "deadline": ("下次截止", "Next deadline"),
-    "status": ("状态", "Status"),
-    "site_on_time": ("本期按期", "On time this period"),
-    "site_missed": ("本期漏巡", "Missed this period"),
-    "none": ("无", "none"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-}
-
-
-def label(key: str, lang: str = "zh") -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
 
 
 def share_colour(share: float) -> str:
@@ -72,13 +43,25 @@ def share_colour(share: float) -> str:
     return SHARE_STEPS[-1][1]
 
 
-def _pick(table: dict[Any, tuple[str, str]], code: Any, lang: str) -> str:
-    zh, en = table.get(code, (str(code), str(code)))
-    return en if lang == "en" else zh
-
-
 def _day(value: object, lang: str) -> str:
-    return label("none", lang) if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    return (
+        i18n.text("map_coverage.none", lang)
+        if pd.isna(value)
+        else pd.Timestamp(value).strftime("%Y-%m-%d")
+    )
+
+
+def reasons_text(missed: Any, unassigned: Any, lang: str) -> list[str]:
+    """Why each cell is a dead corner, from its counts: 「2 处未按期巡查；1 处无代表」, "" for
+    a cell that is not one."""
+    join = "；" if lang == "zh" else "; "
+    out = []
+    for m, u in zip(missed, unassigned, strict=True):
+        parts = [i18n.text("coverage_reason.missed", lang, n=int(m))] if m > 0 else []
+        if u > 0:
+            parts.append(i18n.text("coverage_reason.unassigned", lang, n=int(u)))
+        out.append(join.join(parts))
+    return out
 
 
 def legend_html(lang: str = "zh") -> str:
@@ -94,19 +77,19 @@ def legend_html(lang: str = "zh") -> str:
         lower = top
     rows.append(
         f"<div>{box.format(fill=NO_SITES, border='1px solid #999')}"
-        f"{escape(label('no_sites', lang))}</div>"
+        f"{escape(i18n.text('map_coverage.no_sites', lang))}</div>"
     )
     rows.append(
         f"<div>{box.format(fill='transparent', border=f'3px solid {DEAD_OUTLINE}')}"
-        f"{escape(label('dead', lang))}</div>"
+        f"{escape(i18n.text('map_coverage.dead', lang))}</div>"
     )
     for key, colour in (("site_on_time", ON_TIME), ("site_missed", MISSED)):
         dot = box.format(fill=colour, border="0").replace("border:0", "border-radius:7px")
-        rows.append(f"<div>{dot}{escape(label(key, lang))}</div>")
+        rows.append(f"<div>{dot}{escape(i18n.text(f'map_coverage.{key}', lang))}</div>")
     return (
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{escape(label('share', lang))}</b>{''.join(rows)}</div>"
+        f"<b>{escape(i18n.text('map_coverage.share', lang))}</b>{''.join(rows)}</div>"
     )
 
 
@@ -132,11 +115,12 @@ def _cells_frame(data: CoverageMap, lang: str) -> Any:
     cells = data.cells
     out = cells[["code", "township", "sites", "sites_on_time", "dead_corner", "geom"]].copy()
     out["share_text"] = [
-        label("no_sites", lang) if np.isnan(s) else f"{s:.0%}" for s in cells["share"]
+        i18n.text("map_coverage.no_sites", lang) if np.isnan(s) else f"{s:.0%}"
+        for s in cells["share"]
     ]
     out["fill"] = [share_colour(s) for s in cells["share"]]
-    out["dead"] = [label("yes" if d else "no", lang) for d in cells["dead_corner"]]
-    out["reasons"] = cells["reasons"].fillna("")
+    out["dead"] = [i18n.text("yes" if d else "no", lang) for d in cells["dead_corner"]]
+    out["reasons"] = reasons_text(cells["sites_missed"], cells["sites_unassigned"], lang)
     out["sites"] = out["sites"].astype(int)
     out["sites_on_time"] = out["sites_on_time"].astype(int)
     out["dead_corner"] = out["dead_corner"].astype(bool)
@@ -146,13 +130,15 @@ def _cells_frame(data: CoverageMap, lang: str) -> Any:
 def _sites_frame(data: CoverageMap, lang: str) -> Any:
     sites = data.sites
     out = sites[["code", "name", "deputy_name", "on_time", "geom"]].copy()
-    out["kind"] = [_pick(SITE_KINDS, k, lang) for k in sites["kind"]]
-    out["class"] = [_pick(SITE_CLASSES, int(c), lang) for c in sites["site_class"]]
-    out["deputy_name"] = out["deputy_name"].where(out["deputy_name"] != "", label("none", lang))
+    out["kind"] = [i18n.label("site_kind", k, lang) for k in sites["kind"]]
+    out["class"] = [i18n.label("site_class", int(c), lang) for c in sites["site_class"]]
+    out["deputy_name"] = out["deputy_name"].where(
+        out["deputy_name"] != "", i18n.text("map_coverage.none", lang)
+    )
     out["last_visit"] = [_day(v, lang) for v in sites["last_visit"]]
     out["deadline"] = [_day(v, lang) for v in sites["deadline"]]
     out["status"] = [
-        label("none", lang) if pd.isna(s) else _pick(STATUS_LABELS, s, lang)
+        i18n.text("map_coverage.none", lang) if pd.isna(s) else i18n.label("site_status", s, lang)
         for s in sites["status"]
     ]
     out["on_time"] = out["on_time"].astype(bool)
@@ -169,19 +155,23 @@ def coverage_map_figure(
         keys = ["code", "township", "sites", "on_time", "share", "dead", "reasons"]
         folium.GeoJson(
             _cells_frame(data, lang),
-            name=_pick(GRID_LEVELS, data.level, lang),
+            name=i18n.label("grid_level", data.level, lang),
             style_function=_cell_style,
-            popup=folium.GeoJsonPopup(fields=fields, aliases=[label(k, lang) for k in keys]),
+            popup=folium.GeoJsonPopup(
+                fields=fields, aliases=[i18n.text(f"map_coverage.{k}", lang) for k in keys]
+            ),
         ).add_to(m)
     if not data.sites.empty:
         fields = ["name", "kind", "class", "deputy_name", "last_visit", "deadline", "status"]
         keys = ["name", "kind", "class", "deputy", "last_visit", "deadline", "status"]
         folium.GeoJson(
             _sites_frame(data, lang),
-            name=label("sites_layer", lang),
+            name=i18n.text("map_coverage.sites_layer", lang),
             style_function=_site_style,
             marker=folium.CircleMarker(radius=4, fill=True),
-            popup=folium.GeoJsonPopup(fields=fields, aliases=[label(k, lang) for k in keys]),
+            popup=folium.GeoJsonPopup(
+                fields=fields, aliases=[i18n.text(f"map_coverage.{k}", lang) for k in keys]
+            ),
         ).add_to(m)
     add_tracks(m, data.tracks, lang, show=False)
     Legend(legend_html(lang)).add_to(m)
@@ -189,4 +179,4 @@ def coverage_map_figure(
     return localise(m)
 
 
-__all__ = ["coverage_map_figure", "legend_html", "share_colour"]
+__all__ = ["coverage_map_figure", "legend_html", "reasons_text", "share_colour"]

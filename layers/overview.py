@@ -15,6 +15,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+import i18n
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import MapLayers
 from layers.basemap import localise, new_map
@@ -29,32 +30,6 @@ LEVEL_STYLES: dict[int, dict[str, Any]] = {
 LEVEL_SHOWN: dict[int, bool] = {1: True, 2: False, 3: False}
 # Coordinates are rounded for display (~0.1 m) to keep the page light.
 DISPLAY_GRID = 1e-6
-
-LABELS: dict[str, tuple[str, str]] = {
-    "county": ("县界", "County boundary"),
-    "townships": ("乡镇（街道）", "Townships"),
-    "code": ("编码", "Code"),
-    "name": ("名称", "Name"),
-    "level": ("层级", "Level"),
-    "township": ("乡镇", "Township"),
-    "site_count": ("点位数", "Sites"),
-    "kind": ("类型", "Kind"),
-    "class": ("类别", "Class"),
-    "cell": ("网格", "Grid cell"),
-    "deputy": ("联系代表", "Deputy"),
-    "unassigned": ("未落实", "none"),
-    "legend": ("点位类别", "Site class"),
-}
-
-
-def label(key: str, lang: str = "zh") -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
-
-
-def _vocab(table: dict[Any, tuple[str, str]], code: Any, lang: str) -> str:
-    zh, en = table[code]
-    return en if lang == "en" else zh
 
 
 class Legend(MacroElement):
@@ -88,13 +63,13 @@ def legend_html(lang: str = "zh") -> str:
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
         f'background:{CLASS_COLOURS[c]};border-radius:2px"></span>'
-        f"{escape(_vocab(SITE_CLASSES, c, lang))}</div>"
+        f"{escape(i18n.label('site_class', c, lang))}</div>"
         for c in SITE_CLASSES
     )
     return (
         '<div style="background:rgba(255,255,255,.9);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{escape(label('legend', lang))}</b>{rows}</div>"
+        f"<b>{escape(i18n.text('map_overview.legend', lang))}</b>{rows}</div>"
     )
 
 
@@ -107,17 +82,19 @@ def _light(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _cells_frame(cells: gpd.GeoDataFrame, level: int, lang: str) -> gpd.GeoDataFrame:
     out = cells[["code", "township", "site_count", "geom"]].copy()
-    out["level"] = _vocab(GRID_LEVELS, level, lang)
+    out["level"] = i18n.label("grid_level", level, lang)
     out["site_count"] = out["site_count"].astype(int)
     return _light(out)
 
 
 def _sites_frame(sites: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     out = sites[["code", "name", "township", "cell", "deputy", "site_class", "geom"]].copy()
-    out["kind"] = [_vocab(SITE_KINDS, k, lang) for k in sites["kind"]]
-    out["class"] = [_vocab(SITE_CLASSES, int(c), lang) for c in sites["site_class"]]
+    out["kind"] = [i18n.label("site_kind", k, lang) for k in sites["kind"]]
+    out["class"] = [i18n.label("site_class", int(c), lang) for c in sites["site_class"]]
     out["site_class"] = out["site_class"].astype(int)
-    out["deputy"] = out["deputy"].where(out["deputy"] != "", label("unassigned", lang))
+    out["deputy"] = out["deputy"].where(
+        out["deputy"] != "", i18n.text("map_overview.unassigned", lang)
+    )
     return _light(out)
 
 
@@ -130,7 +107,9 @@ def _site_style(feature: dict[str, Any]) -> dict[str, Any]:
 
 
 def _popup(fields: list[str], lang: str) -> folium.GeoJsonPopup:
-    return folium.GeoJsonPopup(fields=fields, aliases=[label(f, lang) for f in fields])
+    return folium.GeoJsonPopup(
+        fields=fields, aliases=[i18n.text(f"map_overview.{f}", lang) for f in fields]
+    )
 
 
 def overview_map(
@@ -140,13 +119,13 @@ def overview_map(
     m = new_map(layers.bounds, tianditu_key)
     folium.GeoJson(
         _light(layers.county[["name", "geom"]]),
-        name=label("county", lang),
+        name=i18n.text("map_overview.county", lang),
         style_function=lambda _: {"color": "#252525", "weight": 3, "fill": False},
         interactive=False,
     ).add_to(m)
     folium.GeoJson(
         _light(layers.townships[["name", "geom"]]),
-        name=label("townships", lang),
+        name=i18n.text("map_overview.townships", lang),
         style_function=lambda _: {
             "color": "#737373",
             "weight": 1.5,
@@ -162,7 +141,7 @@ def overview_map(
         style = LEVEL_STYLES[level]
         folium.GeoJson(
             _cells_frame(cells, level, lang),
-            name=_vocab(GRID_LEVELS, level, lang),
+            name=i18n.label("grid_level", level, lang),
             show=LEVEL_SHOWN[level],
             style_function=lambda _, s=style: {"fillColor": s["color"], **s},
             popup=_popup(["code", "level", "township", "site_count"], lang),
@@ -174,7 +153,7 @@ def overview_map(
             continue
         folium.GeoJson(
             of_kind,
-            name=_vocab(SITE_KINDS, kind, lang),
+            name=i18n.label("site_kind", kind, lang),
             style_function=_site_style,
             marker=folium.CircleMarker(radius=5, fill=True),
             popup=_popup(["name", "kind", "class", "township", "cell", "deputy"], lang),

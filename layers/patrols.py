@@ -14,26 +14,12 @@ import folium
 import geopandas as gpd
 import shapely
 
+import i18n
 from layers.basemap import localise, new_map
 from layers.overview import DISPLAY_GRID, Legend
 
 TRACK_COLOUR = "#6a3d9a"
 VISITED_COLOUR = "#ff7f00"
-LABELS: dict[str, tuple[str, str]] = {
-    "tracks": ("巡查轨迹", "Patrol tracks"),
-    "visited": ("到访点位", "Visited sites"),
-    "none": ("本次轨迹未证明到访任何点位", "No visit proven by this track"),
-    "name": ("名称", "Name"),
-    "code": ("编码", "Code"),
-    "patrol": ("巡查", "Patrol"),
-    "deputy": ("代表", "Deputy"),
-    "started": ("开始", "Started"),
-}
-
-
-def label(key: str, lang: str = "zh") -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
 
 
 def light(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -54,11 +40,12 @@ def add_tracks(
     fields = ["patrol_id", "deputy_name", "started"]
     folium.GeoJson(
         frame,
-        name=label("tracks", lang),
+        name=i18n.text("map_patrols.tracks", lang),
         show=show,
         style_function=lambda _: {"color": TRACK_COLOUR, "weight": 3, "opacity": 0.8},
         tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[label(k, lang) for k in ("patrol", "deputy", "started")]
+            fields=fields,
+            aliases=[i18n.text(f"map_patrols.{k}", lang) for k in ("patrol", "deputy", "started")],
         ),
     ).add_to(m)
 
@@ -73,12 +60,14 @@ def visited_legend(names: list[str], lang: str = "zh") -> str:
         '<span style="display:inline-block;width:14px;height:4px;margin:0 6px 3px 0;'
         'background:{c}"></span>'
     )
-    rows = [f"<div>{swatch.format(c=TRACK_COLOUR)}{escape(label('tracks', lang))}</div>"]
-    rows.append(f"<div><b>{escape(label('visited', lang))}</b></div>")
+    rows = [
+        f"<div>{swatch.format(c=TRACK_COLOUR)}{escape(i18n.text('map_patrols.tracks', lang))}</div>"
+    ]
+    rows.append(f"<div><b>{escape(i18n.text('map_patrols.visited', lang))}</b></div>")
     if names:
         rows += [f"<div>{swatch.format(c=VISITED_COLOUR)}{escape(n)}</div>" for n in names]
     else:
-        rows.append(f"<div>{escape(label('none', lang))}</div>")
+        rows.append(f"<div>{escape(i18n.text('map_patrols.none', lang))}</div>")
     return (
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
@@ -106,11 +95,12 @@ def patrol_map(
         frame = light(visited[["code", "name", visited.geometry.name]])
         folium.GeoJson(
             frame,
-            name=label("visited", lang),
+            name=i18n.text("map_patrols.visited", lang),
             style_function=_visited_style,
             marker=folium.CircleMarker(radius=8, fill=True),
             popup=folium.GeoJsonPopup(
-                fields=["name", "code"], aliases=[label("name", lang), label("code", lang)]
+                fields=["name", "code"],
+                aliases=[i18n.text("map_patrols.name", lang), i18n.text("map_patrols.code", lang)],
             ),
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)

@@ -12,27 +12,10 @@ from html import escape
 import folium
 import geopandas as gpd
 
-from core.vocab import SITE_KINDS
+import i18n
 from layers.basemap import localise, new_map
 from layers.overview import Legend
 from layers.patrols import TRACK_COLOUR, VISITED_COLOUR, light
-
-LABELS: dict[str, tuple[str, str]] = {
-    "townships": ("乡镇（街道）", "Townships"),
-    "tracks": ("巡查轨迹（起终点已隐去）", "Patrol tracks (ends hidden)"),
-    "sites": ("到访点位", "Visited sites"),
-    "patrol": ("巡查", "Patrol"),
-    "deputy": ("代表", "Deputy"),
-    "date": ("日期", "Date"),
-    "name": ("名称", "Name"),
-    "kind": ("类型", "Kind"),
-    "visits": ("到访次数", "Visits"),
-}
-
-
-def label(key: str, lang: str = "zh") -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
 
 
 def _bounds(
@@ -54,7 +37,7 @@ def public_legend(lang: str = "zh") -> str:
         'background:{c}"></span>'
     )
     rows = "".join(
-        f"<div>{swatch.format(c=colour)}{escape(label(key, lang))}</div>"
+        f"<div>{swatch.format(c=colour)}{escape(i18n.text(f'map_public.{key}', lang))}</div>"
         for key, colour in (("tracks", TRACK_COLOUR), ("sites", VISITED_COLOUR))
     )
     return (
@@ -77,7 +60,7 @@ def public_map(
     if townships is not None and not townships.empty:
         folium.GeoJson(
             light(townships[["name", townships.geometry.name]]),
-            name=label("townships", lang),
+            name=i18n.text("map_public.townships", lang),
             style_function=lambda _: {
                 "color": "#737373",
                 "weight": 1.2,
@@ -90,22 +73,20 @@ def public_map(
         frame = light(tracks[["patrol_no", "deputy_name", "date", tracks.geometry.name]])
         folium.GeoJson(
             frame,
-            name=label("tracks", lang),
+            name=i18n.text("map_public.tracks", lang),
             style_function=lambda _: {"color": TRACK_COLOUR, "weight": 3, "opacity": 0.8},
             tooltip=folium.GeoJsonTooltip(
                 fields=["patrol_no", "deputy_name", "date"],
-                aliases=[label(k, lang) for k in ("patrol", "deputy", "date")],
+                aliases=[i18n.text(f"map_public.{k}", lang) for k in ("patrol", "deputy", "date")],
             ),
         ).add_to(m)
     if not sites.empty:
         frame = light(sites[["name", "kind", "visits", sites.geometry.name]])
-        frame["kind"] = [
-            SITE_KINDS[k][1] if lang == "en" else SITE_KINDS[k][0] for k in frame["kind"]
-        ]
+        frame["kind"] = [i18n.label("site_kind", k, lang) for k in frame["kind"]]
         frame["visits"] = frame["visits"].astype(int)
         folium.GeoJson(
             frame,
-            name=label("sites", lang),
+            name=i18n.text("map_public.sites", lang),
             style_function=lambda _: {
                 "color": VISITED_COLOUR,
                 "weight": 3,
@@ -115,7 +96,7 @@ def public_map(
             marker=folium.CircleMarker(radius=6, fill=True),
             popup=folium.GeoJsonPopup(
                 fields=["name", "kind", "visits"],
-                aliases=[label(k, lang) for k in ("name", "kind", "visits")],
+                aliases=[i18n.text(f"map_public.{k}", lang) for k in ("name", "kind", "visits")],
             ),
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)

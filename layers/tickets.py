@@ -14,10 +14,11 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+import i18n
 from layers.basemap import localise, new_map
 from layers.overview import Legend
 from layers.patrols import light
-from tickets.lifecycle import STATUS_LABELS
+from tickets.lifecycle import STATUSES
 
 # Warm colours wait on someone, green is done, grey left the process.
 STATUS_COLOURS: dict[str, str] = {
@@ -33,32 +34,11 @@ STATUS_COLOURS: dict[str, str] = {
 OVERDUE_COLOUR = "#000000"
 SITE_COLOUR = "#2b8cbe"
 CHOSEN_COLOUR = "#e31a1c"
-LABELS: dict[str, tuple[str, str]] = {
-    "number": ("交办单号", "Number"),
-    "category": ("问题类别", "Category"),
-    "platform": ("承办平台", "Platform"),
-    "status": ("状态", "Status"),
-    "deadline": ("办理期限", "Deadline"),
-    "township": ("乡镇", "Township"),
-    "legend": ("交办单状态", "Ticket status"),
-    "overdue": ("逾期（黑边）", "Overdue (black ring)"),
-    "county": ("县界", "County boundary"),
-    "townships": ("乡镇（街道）", "Townships"),
-    "sites": ("我的联系点位", "My sites"),
-    "chosen": ("问题位置", "Problem location"),
-    "name": ("名称", "Name"),
-}
 POPUP_FIELDS = ["number", "category", "platform", "status", "deadline"]
 
 
-def label(key: str, lang: str = "zh") -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
-
-
 def status_name(status: str, lang: str = "zh") -> str:
-    zh, en = STATUS_LABELS.get(status, (status, status))
-    return en if lang == "en" else zh
+    return i18n.label("ticket_status", status, lang)
 
 
 def legend_html(statuses: list[str], lang: str = "zh") -> str:
@@ -72,12 +52,14 @@ def legend_html(statuses: list[str], lang: str = "zh") -> str:
         f"{escape(status_name(s, lang))}</div>"
         for s in statuses
     ]
-    rows.append(f"<div>{dot.format(c='#ffffff', b=OVERDUE_COLOUR)}{escape(label('overdue', lang))}"
-                "</div>")
+    rows.append(
+        f"<div>{dot.format(c='#ffffff', b=OVERDUE_COLOUR)}"
+        f"{escape(i18n.text('map_tickets.overdue', lang))}</div>"
+    )
     return (
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{escape(label('legend', lang))}</b>{''.join(rows)}</div>"
+        f"<b>{escape(i18n.text('map_tickets.legend', lang))}</b>{''.join(rows)}</div>"
     )
 
 
@@ -104,8 +86,12 @@ def _ticket_style(feature: dict[str, Any]) -> dict[str, Any]:
     props = feature["properties"]
     colour = STATUS_COLOURS.get(props["code"], "#555555")
     ring = OVERDUE_COLOUR if props.get("overdue") else colour
-    return {"color": ring, "weight": 3 if props.get("overdue") else 1.5,
-            "fillColor": colour, "fillOpacity": 0.85}
+    return {
+        "color": ring,
+        "weight": 3 if props.get("overdue") else 1.5,
+        "fillColor": colour,
+        "fillOpacity": 0.85,
+    }
 
 
 def add_tickets(m: folium.Map, tickets: gpd.GeoDataFrame, lang: str = "zh") -> list[str]:
@@ -114,7 +100,7 @@ def add_tickets(m: folium.Map, tickets: gpd.GeoDataFrame, lang: str = "zh") -> l
         return []
     frame = _popup_frame(tickets, lang)
     drawn = []
-    for status in STATUS_LABELS:
+    for status in STATUSES:
         of_status = frame[frame["code"] == status]
         if of_status.empty:
             continue
@@ -125,28 +111,34 @@ def add_tickets(m: folium.Map, tickets: gpd.GeoDataFrame, lang: str = "zh") -> l
             style_function=_ticket_style,
             marker=folium.CircleMarker(radius=8, fill=True),
             popup=folium.GeoJsonPopup(
-                fields=POPUP_FIELDS, aliases=[label(f, lang) for f in POPUP_FIELDS]
+                fields=POPUP_FIELDS,
+                aliases=[i18n.text(f"map_tickets.{f}", lang) for f in POPUP_FIELDS],
             ),
             tooltip=folium.GeoJsonTooltip(fields=["number"], labels=False),
         ).add_to(m)
     return drawn
 
 
-def _outlines(m: folium.Map, county: gpd.GeoDataFrame | None,
-              townships: gpd.GeoDataFrame | None, lang: str) -> None:
+def _outlines(
+    m: folium.Map, county: gpd.GeoDataFrame | None, townships: gpd.GeoDataFrame | None, lang: str
+) -> None:
     if county is not None and not county.empty:
         folium.GeoJson(
             light(county[["name", county.geometry.name]]),
-            name=label("county", lang),
+            name=i18n.text("map_tickets.county", lang),
             style_function=lambda _: {"color": "#252525", "weight": 2.5, "fill": False},
             interactive=False,
         ).add_to(m)
     if townships is not None and not townships.empty:
         folium.GeoJson(
             light(townships[["name", townships.geometry.name]]),
-            name=label("townships", lang),
-            style_function=lambda _: {"color": "#737373", "weight": 1.2, "dashArray": "6 4",
-                                      "fill": False},
+            name=i18n.text("map_tickets.townships", lang),
+            style_function=lambda _: {
+                "color": "#737373",
+                "weight": 1.2,
+                "dashArray": "6 4",
+                "fill": False,
+            },
             interactive=False,
         ).add_to(m)
 
@@ -193,27 +185,35 @@ def report_map(
     if not sites.empty:
         folium.GeoJson(
             light(sites[["name", "code", sites.geometry.name]]),
-            name=label("sites", lang),
-            style_function=lambda _: {"color": SITE_COLOUR, "weight": 2,
-                                      "fillColor": SITE_COLOUR, "fillOpacity": 0.35},
+            name=i18n.text("map_tickets.sites", lang),
+            style_function=lambda _: {
+                "color": SITE_COLOUR,
+                "weight": 2,
+                "fillColor": SITE_COLOUR,
+                "fillOpacity": 0.35,
+            },
             marker=folium.CircleMarker(radius=7, fill=True),
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)
     return localise(m)
 
 
-def chosen_point(
-    point: tuple[float, float] | None, lang: str = "zh"
-) -> folium.FeatureGroup:
+def chosen_point(point: tuple[float, float] | None, lang: str = "zh") -> folium.FeatureGroup:
     """The problem's location (lon, lat) as a red dot on top of `report_map`; an empty group
     when none is chosen yet, so st_folium always gets the same kind of argument."""
-    group = folium.FeatureGroup(name=label("chosen", lang))
+    group = folium.FeatureGroup(name=i18n.text("map_tickets.chosen", lang))
     if point is None:
         return group
     lon, lat = point
     folium.CircleMarker(
-        location=[lat, lon], radius=9, color="#ffffff", weight=2, fill=True,
-        fill_color=CHOSEN_COLOUR, fill_opacity=0.95, tooltip=label("chosen", lang),
+        location=[lat, lon],
+        radius=9,
+        color="#ffffff",
+        weight=2,
+        fill=True,
+        fill_color=CHOSEN_COLOUR,
+        fill_opacity=0.95,
+        tooltip=i18n.text("map_tickets.chosen", lang),
     ).add_to(group)
     return group
 
@@ -228,6 +228,11 @@ def ticket_map(
 
 
 __all__ = [
-    "STATUS_COLOURS", "add_tickets", "chosen_point", "legend_html", "report_map", "ticket_map",
+    "STATUS_COLOURS",
+    "add_tickets",
+    "chosen_point",
+    "legend_html",
+    "report_map",
+    "ticket_map",
     "tickets_map",
 ]

@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 
 from core import clock, settings
 from core.errors import ConfigurationError
-from core.vocab import DEPUTY_LEVELS
 from db.query import query_frame
 from duty.coverage import month_bounds, site_period_status
 from tickets.calendar import add_working_days
@@ -81,43 +80,6 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
 )
 
 # Chinese (default) and English headers for every column shown to people.
-COLUMN_LABELS: dict[str, tuple[str, str]] = {
-    "deputy_code": ("代表编号", "Code"),
-    "deputy_name": ("代表姓名", "Deputy"),
-    "level": ("代表层级", "Level"),
-    "township": ("乡镇（街道）", "Township"),
-    "assigned_sites": ("联系点位数", "Assigned sites"),
-    "sites_on_time": ("按期巡查点位数", "Sites on time"),
-    "on_time_share": ("按期巡查率", "Share on time"),
-    "visits": ("有效巡查次数", "Verified visits"),
-    "problems_reported": ("反映问题数", "Problems reported"),
-    "problems_confirmed": ("问题确认数", "Problems confirmed"),
-    "reinspections_due": ("应复查数", "Re-inspections due"),
-    "reinspections_on_time": ("按时复查数", "Re-inspections on time"),
-    "flagged_tracks": ("异常轨迹数", "Flagged tracks"),
-    "on_time_share_norm": ("按期巡查得分率", "On-time (0–1)"),
-    "visits_norm": ("巡查次数得分率", "Visits (0–1)"),
-    "problems_norm": ("问题发现得分率", "Problems (0–1)"),
-    "reinspections_norm": ("按时复查得分率", "Re-inspections (0–1)"),
-    "w_on_time_share": ("按期巡查权重", "Weight on-time"),
-    "w_visits": ("巡查次数权重", "Weight visits"),
-    "w_problems": ("问题发现权重", "Weight problems"),
-    "w_reinspections": ("按时复查权重", "Weight re-inspections"),
-    "pts_on_time_share": ("按期巡查得分", "Points on-time"),
-    "pts_visits": ("巡查次数得分", "Points visits"),
-    "pts_problems": ("问题发现得分", "Points problems"),
-    "pts_reinspections": ("按时复查得分", "Points re-inspections"),
-    "flagged_penalty": ("异常轨迹扣分", "Flagged penalty"),
-    "score": ("综合得分", "Score"),
-    "rank_township": ("乡镇内排名", "Rank in township"),
-    "rank_county": ("全县排名", "Rank in county"),
-    # township ranking
-    "deputies": ("代表人数", "Deputies"),
-    "mean_score": ("平均得分", "Mean score"),
-    "rank": ("排名", "Rank"),
-    # trend
-    "month": ("月份", "Month"),
-}
 
 TOWNSHIP_COLUMNS: tuple[str, ...] = (
     "township",
@@ -165,9 +127,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise WeightsError(f"weights file {path} does not exist") from None
+        raise WeightsError(
+            f"weights file {path} does not exist", code="weights_file_missing", source=str(path)
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise WeightsError(f"weights file {path} is not valid TOML: {exc}") from None
+        raise WeightsError(
+            f"weights file {path} is not valid TOML: {exc}",
+            code="weights_not_toml",
+            source=str(path),
+            detail=str(exc),
+        ) from None
 
 
 def parse_weights(raw: dict[str, Any], source: str, base: Weights | None = None) -> Weights:
@@ -177,22 +146,54 @@ def parse_weights(raw: dict[str, Any], source: str, base: Weights | None = None)
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise WeightsError(
-            f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known)}"
+            f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known)}",
+            code="weights_unknown_key",
+            source=source,
+            keys=", ".join(unknown),
+            known=", ".join(known),
         )
     values: dict[str, Any] = asdict(base) if base is not None else {}
     for key, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise WeightsError(f"{source}: {key} must be a number, not {value!r}")
+            raise WeightsError(
+                f"{source}: {key} must be a number, not {value!r}",
+                code="weights_not_number",
+                source=source,
+                key=key,
+                value=repr(value),
+            )
         if value < 0:
-            raise WeightsError(f"{source}: {key} must not be negative (got {value})")
+            raise WeightsError(
+                f"{source}: {key} must not be negative (got {value})",
+                code="weights_negative",
+                source=source,
+                key=key,
+                value=value,
+            )
         if key in _POSITIVE and value == 0:
-            raise WeightsError(f"{source}: {key} must be greater than 0 (it divides a count)")
+            raise WeightsError(
+                f"{source}: {key} must be greater than 0 (it divides a count)",
+                code="weights_not_positive",
+                source=source,
+                key=key,
+            )
         if key == "reinspect_workdays" and value != int(value):
-            raise WeightsError(f"{source}: reinspect_workdays must be a whole number of days")
+            raise WeightsError(
+                f"{source}: reinspect_workdays must be a whole number of days",
+                code="weights_not_whole",
+                source=source,
+                key=key,
+                value=value,
+            )
         values[key] = int(value) if key == "reinspect_workdays" else float(value)
     missing = sorted(set(known) - set(values))
     if missing:
-        raise WeightsError(f"{source}: missing key(s) {', '.join(missing)}")
+        raise WeightsError(
+            f"{source}: missing key(s) {', '.join(missing)}",
+            code="weights_missing_key",
+            source=source,
+            keys=", ".join(missing),
+        )
     return Weights(**values)
 
 
@@ -462,16 +463,6 @@ def trend(
     return pd.DataFrame(rows, columns=columns)
 
 
-def labelled(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """The frame with the people-facing columns only, headed in Chinese (or English)."""
-    pick = 1 if lang == "en" else 0
-    keep = [c for c in frame.columns if c in COLUMN_LABELS]
-    out = frame[keep].copy()
-    if "level" in out.columns:
-        out["level"] = [DEPUTY_LEVELS.get(v, (v, v))[pick] for v in out["level"]]
-    return out.rename(columns={c: COLUMN_LABELS[c][pick] for c in keep})
-
-
 def formula_text(weights: Weights) -> str:
     """The score formula with this month's weights, in words a deputy can check."""
     w = weights
@@ -492,7 +483,9 @@ def parse_month(text: str) -> tuple[int, int]:
     try:
         first = datetime.strptime(text.strip(), "%Y-%m").date()
     except ValueError:
-        raise ConfigurationError(f"month {text!r} is not YYYY-MM, e.g. 2026-11") from None
+        raise ConfigurationError(
+            f"month {text!r} is not YYYY-MM, e.g. 2026-11", code="month_invalid", value=text
+        ) from None
     return first.year, first.month
 
 
@@ -502,7 +495,6 @@ def month_after(year: int, month: int) -> date:
 
 
 __all__ = [
-    "COLUMN_LABELS",
     "COMPONENTS",
     "EVALUATION_COLUMNS",
     "SHIPPED_WEIGHTS",
@@ -512,7 +504,6 @@ __all__ = [
     "competition_rank",
     "evaluate_month",
     "formula_text",
-    "labelled",
     "load_weights",
     "month_after",
     "month_components",

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Bottom first. Packages in one tuple are siblings: they must not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("i18n",),  # the one string catalogue (zh/en) and Babel formatting; imports nothing of ours
     ("core",),  # settings, the clock, errors and the log, the vocabulary of codes, photos
     ("db",),  # engine and sessions, cluster, migrations, models, query helpers
     ("geo",),  # GIS: CRS, readers, importers, the grid check, the overview read model

@@ -18,6 +18,7 @@ from duty.coverage import (
     month_bounds,
     site_period_status,
 )
+from layers.coverage import reasons_text
 from tests.test_due import TEMP_VISITS, add_visits, build_county
 
 D = date
@@ -79,8 +80,8 @@ def test_small_cells() -> None:
     assert small.loc["L1M1S2", "share"] == 0.0
     assert math.isnan(small.loc["L2M3S4", "share"])
     assert small["dead_corner"].tolist() == [False, True, False, False]
-    assert small.loc["L1M1S2", "reasons"] == "2 处未按期巡查; 1 处无代表"
-    assert small.loc["L1M1S1", "reasons"] == ""
+    assert small.loc["L1M1S2", ["sites_missed", "sites_unassigned"]].tolist() == [2, 1]
+    assert small.loc["L1M1S1", ["sites_missed", "sites_unassigned"]].tolist() == [0, 0]
 
 
 def test_medium_share_is_recomputed_from_sites_not_averaged() -> None:
@@ -91,7 +92,7 @@ def test_medium_share_is_recomputed_from_sites_not_averaged() -> None:
     assert medium.loc["L1M2", "share"] == 1.0
     assert math.isnan(medium.loc["L2M3", "share"])
     assert medium["dead_corner"].tolist() == [True, False, False]
-    assert medium.loc["L1M1", "reasons"] == "2 处未按期巡查; 1 处无代表"
+    assert medium.loc["L1M1", ["sites_missed", "sites_unassigned"]].tolist() == [2, 1]
 
 
 def test_large_share_from_all_descendant_sites() -> None:
@@ -108,11 +109,14 @@ def test_large_share_from_all_descendant_sites() -> None:
 def test_reasons_single_cause_and_english() -> None:
     only_unassigned = SITES[SITES["site_id"] == 4]
     small = _by_code(cell_coverage(only_unassigned, CELLS, 3))
-    assert small.loc["L1M1S2", "reasons"] == "1 处无代表"
+    cell = small.loc["L1M1S2"]
+    assert reasons_text([cell.sites_missed], [cell.sites_unassigned], "zh") == ["1 处无代表"]
     assert small.loc["L1M1S2", "dead_corner"]
     only_missed = SITES[SITES["site_id"].isin([2, 3])]
-    english = _by_code(cell_coverage(only_missed, CELLS, 2, lang="en"))
-    assert english.loc["L1M1", "reasons"] == "2 missed a patrol window"
+    medium = _by_code(cell_coverage(only_missed, CELLS, 2)).loc["L1M1"]
+    english = reasons_text([medium.sites_missed], [medium.sites_unassigned], "en")
+    assert english == ["2 missed a patrol window"]
+    assert reasons_text([2, 0], [1, 0], "zh") == ["2 处未按期巡查；1 处无代表", ""]
     with pytest.raises(ValueError, match="level"):
         cell_coverage(SITES, CELLS, 4)
     assert cell_coverage(SITES, CELLS.iloc[:0], 3).empty
@@ -169,7 +173,7 @@ def test_site_period_status_from_database(engine: Engine) -> None:
 
     small = _by_code(cell_coverage(closed, cells, 3))
     assert small.loc["L1M1S1", ["sites", "sites_on_time"]].tolist() == [4, 1]
-    assert small.loc["L1M1S1", "reasons"] == "2 处未按期巡查; 1 处无代表"
+    assert small.loc["L1M1S1", ["sites_missed", "sites_unassigned"]].tolist() == [2, 1]
     assert _by_code(cell_coverage(closed, cells, 1)).loc["L1", "dead_corner"]
     assert other.empty
 

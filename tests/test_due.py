@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from duty.due import DUE_COLUMNS, due_list
-from duty.export import due_list_to_excel
+from ui.due_workbook import due_list_to_excel
 
 D = date
 SQUARE = "MULTIPOLYGON(((117.5 28.9, 117.6 28.9, 117.6 29.0, 117.5 29.0, 117.5 28.9)))"

@@ -174,7 +174,7 @@ def test_ticket_page_shows_timeline_and_only_allowed_actions(database: Engine) -
     # Re-inspection without proof is refused with the service's reason, the page stays.
     at.button(key=f"{ACTION}_reinspect_submit").click().run()
     assert not at.exception
-    assert "no proof of a visit" in at.error[0].value
+    assert "没有到访证据" in at.error[0].value
 
 
 def test_a_deputy_may_not_open_another_townships_ticket(database: Engine) -> None:
@@ -190,7 +190,7 @@ def test_a_deputy_may_not_open_another_townships_ticket(database: Engine) -> Non
         ).scalar_one()
     at = page("ticket", signed_in(database, stranger), number=number)
     assert not at.exception
-    assert "may not view" in at.error[0].value
+    assert "您无权查看交办单" in at.error[0].value
     assert not at.metric
 
 

@@ -30,6 +30,7 @@ from tickets.service import (
     report_problem,
 )
 from tracks.synth import to_gpx_bytes
+from ui.tickets import timeline_table
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
 pytestmark = pytest.mark.clock
@@ -103,8 +104,8 @@ def test_timeline_is_in_order_with_who_and_labels(demo_copy: Engine) -> None:
              comment="已打捞", payload={"on_behalf": "bianmin"})
     with Session(demo_copy) as s:
         ticket_id = get_ticket(s, number).id
-        zh = queries.timeline(s, ticket_id)
-        en = queries.timeline(s, ticket_id, "en")
+        events = queries.timeline(s, ticket_id)
+    zh, en = (timeline_table(events, lang) for lang in ("zh", "en"))
     assert list(zh.action) == ["上报问题", "交办至平台", "平台承办", "办理反馈"]
     assert list(zh.change) == ["— → 上报", "上报 → 交办", "交办 → 承办", "承办 → 反馈"]
     with demo_copy.connect() as conn:
@@ -146,7 +147,8 @@ def test_deputy_worklist_follows_feedback_and_reinspection(demo_copy: Engine) ->
         assert lists["reinspect"].empty and list(lists["rate"].number) == [number]
         detail = queries.ticket_detail(s, number, user)
         assert [p["filename"] for p in detail.photos] == ["p.jpg"]
-        assert "证明：现场照片" in detail.timeline.comment.iloc[-1]
+        assert detail.timeline.proof_kind.iloc[-1] == "photo"
+        assert "证明：现场照片" in timeline_table(detail.timeline, "zh").comment.iloc[-1]
 
 
 def test_analyst_worklist_overdue_returned_and_undispatched(demo_copy: Engine) -> None:

@@ -16,7 +16,7 @@ from core.photos import PhotoRefused, jpeg_with_exif
 from db.database import session_scope
 from tickets.calendar import add_working_days
 from tickets.figures import overdue_tickets, ticket_rates
-from tickets.lifecycle import MOVES, STATUS_LABELS, TransitionRefused, allowed_actions, move_for
+from tickets.lifecycle import MOVES, STATUSES, TransitionRefused, allowed_actions, move_for
 from tickets.service import (
     SYSTEM,
     Actor,
@@ -147,7 +147,7 @@ def test_allowed_moves_and_their_actors(move_) -> None:
                 move_for(move_.action, move_.source, actor)
 
 
-@pytest.mark.parametrize("status", [None, *STATUS_LABELS])
+@pytest.mark.parametrize("status", [None, *STATUSES])
 def test_every_other_move_is_refused(status) -> None:
     allowed = {m.action for m in MOVES if m.source == status}
     for action in {m.action for m in MOVES} - allowed:

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import i18n
 from duty.windows import (
-    STATUS_LABELS,
+    STATUSES,
     SiteStatus,
     missed_counts,
     missed_deadlines,
@@ -178,8 +179,11 @@ def test_never_visited_status_and_bad_input() -> None:
 
 
 def test_status_labels() -> None:
-    assert STATUS_LABELS["overdue"] == ("已逾期", "Overdue")
-    assert set(STATUS_LABELS) == {"ok", "due_soon", "overdue"}
+    assert set(STATUSES) == {"ok", "due_soon", "overdue"}
+    assert [i18n.label("site_status", "overdue", lang) for lang in i18n.LANGS] == [
+        "已逾期",
+        "Overdue",
+    ]
 
 
 # --------------------------------------------------------------------------- missed deadlines

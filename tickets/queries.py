@@ -8,7 +8,6 @@ zone (Asia/Shanghai by default), as everywhere else in the app.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -23,7 +22,6 @@ from accounts.permissions import may
 from core import clock, settings
 from core.errors import PermissionDenied
 from db.query import read_geoframe
-from tickets.lifecycle import MOVES, RATINGS, STATUS_LABELS
 from tickets.service import get_ticket, locate
 
 LIST_LIMIT = 500
@@ -31,48 +29,10 @@ TRACK_POINTS_MAX = 200
 # Statuses in which the platform still owes its feedback: past the deadline they are overdue
 # (the same rule as tickets.figures.overdue_tickets).
 WAITING_ON_PLATFORM = ("reported", "assigned", "accepted")
-ACTION_LABELS_EN: dict[str, str] = {
-    "report": "Reported",
-    "dispatch": "Dispatched to platform",
-    "withdraw": "Withdrawn",
-    "accept": "Accepted by platform",
-    "reject": "Returned by platform (not its duty)",
-    "feedback": "Handling fed back",
-    "reinspect": "Re-inspected: fixed",
-    "reinspect_fail": "Re-inspected: not fixed, dispatched again",
-    "rate": "Rated",
-    "close": "Closed",
-    "reopen": "Dissatisfied, dispatched again",
-}
-ACTION_LABELS_ZH: dict[str, str] = {m.action: m.label_zh for m in MOVES}
-SYSTEM_LABEL = ("系统", "System")
-ON_BEHALF = ("（代{platform}）", " (for {platform})")
 
 
 def _tz() -> str:
     return settings.text("timezone")
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
-
-
-def status_label(status: str | None, lang: str = "zh") -> str:
-    """上报 / 交办 / … for a status code; the code itself when unknown."""
-    if status is None:
-        return ""
-    return _pick(STATUS_LABELS.get(status, (status, status)), lang)
-
-
-def rating_label(rating: str | None, lang: str = "zh") -> str:
-    if not rating:
-        return ""
-    return _pick(RATINGS.get(rating, (rating, rating)), lang)
-
-
-def action_label(action: str, lang: str = "zh") -> str:
-    table = ACTION_LABELS_EN if lang == "en" else ACTION_LABELS_ZH
-    return table.get(action, action)
 
 
 # ------------------------------------------------------------------ options
@@ -243,15 +203,6 @@ def tickets_geo(
     return read_geoframe(session, sql, params)
 
 
-def with_labels(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """Category, platform and status in the chosen language, for tables and popups."""
-    out = frame.copy()
-    out["category"] = out["category_en" if lang == "en" else "category_zh"]
-    out["platform"] = out["platform_en" if lang == "en" else "platform_zh"]
-    out["status_label"] = [status_label(s, lang) for s in out["status"]]
-    return out
-
-
 # ------------------------------------------------------------------ one ticket
 
 
@@ -284,85 +235,63 @@ def may_view(session: Session, user: SignedIn, ticket_id: int) -> bool:
 
 TIMELINE_SQL = """
 SELECT e.id, to_char(e.at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI:SS') AS at, e.action,
-  e.from_status, e.to_status, e.comment, e.payload,
+  e.from_status, e.to_status, e.comment,
   COALESCE(u.display_name, u.username) AS user_name,
   p.name_zh AS platform_zh, p.name_en AS platform_en,
+  b.name_zh AS behalf_zh, b.name_en AS behalf_en,
+  e.payload->>'rating' AS rating,
+  CASE WHEN jsonb_typeof(e.payload->'proof') = 'object' THEN e.payload->'proof'->>'kind' END
+    AS proof_kind,
   (SELECT string_agg(a.filename, ', ' ORDER BY a.id) FROM ticket_attachment a
    WHERE a.event_id = e.id) AS attachments
 FROM ticket_event e
 LEFT JOIN app_user u ON u.id = e.actor_user_id
 LEFT JOIN platform p ON p.code = e.actor_platform
+LEFT JOIN platform b ON e.actor_user_id IS NOT NULL AND b.code = e.payload->>'on_behalf'
 WHERE e.ticket_id = :t
 ORDER BY e.id
 """
-TIMELINE_COLUMNS = ["at", "who", "action", "change", "comment", "attachments"]
+TIMELINE_COLUMNS = [
+    "at",
+    "user_name",
+    "platform_zh",
+    "platform_en",
+    "behalf_zh",
+    "behalf_en",
+    "action",
+    "from_status",
+    "to_status",
+    "rating",
+    "comment",
+    "proof_kind",
+    "attachments",
+]
 
 
-def _who(row: Any, platforms: Mapping[str, tuple[str, str]], lang: str) -> str:
-    if row.user_name:
-        who = str(row.user_name)
-        behalf = (row.payload or {}).get("on_behalf")
-        if behalf in platforms:
-            who += _pick(ON_BEHALF, lang).format(platform=_pick(platforms[behalf], lang))
-        return who
-    if row.platform_zh:
-        return str(row.platform_en if lang == "en" else row.platform_zh)
-    return _pick(SYSTEM_LABEL, lang)
-
-
-def _comment(row: Any, lang: str) -> str:
-    parts = [str(row.comment)] if row.comment else []
-    payload = row.payload or {}
-    if payload.get("rating"):
-        parts.insert(0, rating_label(payload["rating"], lang))
-    proof = payload.get("proof")
-    if isinstance(proof, dict):
-        kind = proof.get("kind")
-        parts.append(
-            ("Proof: " if lang == "en" else "证明：")
-            + (
-                ("track visit" if lang == "en" else "巡查轨迹到访")
-                if kind == "track"
-                else ("photo" if lang == "en" else "现场照片")
-            )
-        )
-    return "；".join(parts) if lang == "zh" else "; ".join(parts)
-
-
-def timeline(session: Session, ticket_id: int, lang: str = "zh") -> pd.DataFrame:
-    """The ticket's events in the order they were appended: when (local), who (user display
-    name, platform name, or the system), what, status from → to, comment, attachments."""
-    platforms = {c: (zh, en) for c, zh, en, _ in platform_options(session)}
-    rows = session.execute(text(TIMELINE_SQL), {"t": ticket_id, "tz": _tz()}).all()
-    records = [
-        {
-            "at": r.at,
-            "who": _who(r, platforms, lang),
-            "action": action_label(r.action, lang),
-            "change": (
-                f"{status_label(r.from_status, lang) or '—'} → {status_label(r.to_status, lang)}"
-            ),
-            "comment": _comment(r, lang),
-            "attachments": r.attachments or "",
-        }
-        for r in rows
-    ]
-    return pd.DataFrame(records, columns=TIMELINE_COLUMNS)
+def timeline(session: Session, ticket_id: int) -> pd.DataFrame:
+    """The ticket's events in the order they were appended, as codes and names: when (local),
+    who (user, or the platform; the platform a user acted for), action, status from → to,
+    rating, comment, proof kind, attachments. The page words them (ui.tickets)."""
+    rows = session.execute(text(TIMELINE_SQL), {"t": ticket_id, "tz": _tz()}).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=TIMELINE_COLUMNS)
 
 
 def ticket_detail(
     session: Session,
     number_or_id: str | int,
     user: SignedIn,
-    lang: str = "zh",
     today: date | None = None,
 ) -> TicketDetail:
     """One ticket for the page, after checking the user may see it."""
     ticket = get_ticket(session, number_or_id)
     if not may_view(session, user, ticket.id):
-        raise PermissionDenied(f"you may not view ticket {ticket.number}")
+        raise PermissionDenied(
+            f"you may not view ticket {ticket.number}",
+            code="ticket_not_visible",
+            ticket=ticket.number,
+        )
     listed = list_tickets(session, TicketFilter(numbers=(ticket.number,)), today=today)
-    header = with_labels(listed, lang).iloc[0].to_dict()
+    header = listed.iloc[0].to_dict()
     extra = session.execute(
         text(
             "SELECT ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, si.kind, "
@@ -395,7 +324,7 @@ def ticket_detail(
     )
     return TicketDetail(
         header=header,
-        timeline=timeline(session, ticket.id, lang),
+        timeline=timeline(session, ticket.id),
         photos=photos,
         followers=followers,
         lon=float(extra.lon),

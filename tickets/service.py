@@ -189,6 +189,7 @@ def _append(
             f"ticket {ticket.number} is not routed to platform {actor.platform}",
             code="not_routed_here",
             ticket=ticket.number,
+            platform=actor.platform,
         )
     # An analyst makes a platform's moves only for a platform without an API of its own.
     if (
@@ -306,11 +307,21 @@ def report_problem(
     category = session.get(ProblemCategory, problem.category_code)
     if category is None or not category.active:
         known = ", ".join(session.scalars(select(ProblemCategory.code).order_by("code")))
-        raise ReportRefused(f"unknown problem category {problem.category_code!r}; known: {known}")
+        raise ReportRefused(
+            f"unknown problem category {problem.category_code!r}; known: {known}",
+            code="category_unknown",
+            category=problem.category_code,
+            known=known,
+        )
     if not problem.description.strip():
-        raise ReportRefused("a problem needs a description")
+        raise ReportRefused("a problem needs a description", code="description_missing")
     if not (-180 <= problem.lon <= 180 and -90 <= problem.lat <= 90):
-        raise ReportRefused(f"location {problem.lon}, {problem.lat} is not longitude/latitude")
+        raise ReportRefused(
+            f"location {problem.lon}, {problem.lat} is not longitude/latitude",
+            code="location_invalid",
+            lon=problem.lon,
+            lat=problem.lat,
+        )
     if actor.kind == "reporter" and reporter_deputy_id != actor.deputy_id:
         raise PermissionDenied(
             "a deputy reports problems only as themselves",
@@ -318,11 +329,18 @@ def report_problem(
             action="report_for_deputy",
         )
     if reporter_deputy_id is not None and session.get(Deputy, reporter_deputy_id) is None:
-        raise ReportRefused(f"no deputy with id {reporter_deputy_id}")
+        raise ReportRefused(
+            f"no deputy with id {reporter_deputy_id}", code="no_deputy", deputy=reporter_deputy_id
+        )
     photos = _photos(problem.photos)  # refuse bad photos before anything is written
     township_id, site_id = locate(session, problem.lon, problem.lat)
     if township_id is None:
-        raise ReportRefused("the location lies outside every township of the county")
+        raise ReportRefused(
+            "the location lies outside every township of the county",
+            code="location_outside_county",
+            lon=problem.lon,
+            lat=problem.lat,
+        )
     day = today or (clock.local_date(at) if at else clock.today())
     ticket = Ticket(
         number=next_ticket_number(session, day),
@@ -358,8 +376,14 @@ def follow_ticket(
     session: Session, ticket: Ticket, deputy_id: int, comment: str | None = None
 ) -> bool:
     """Follow an open ticket instead of reporting the same problem again; False if already."""
-    if status_of(session, ticket.id) not in OPEN_STATUSES:
-        raise ReportRefused(f"ticket {ticket.number} is no longer open")
+    status = status_of(session, ticket.id)
+    if status not in OPEN_STATUSES:
+        raise ReportRefused(
+            f"ticket {ticket.number} is no longer open",
+            code="ticket_not_open",
+            ticket=ticket.number,
+            status=status,
+        )
     exists = session.get(TicketFollower, (ticket.id, deputy_id))
     if exists is not None:
         return False
@@ -372,7 +396,9 @@ def get_ticket(session: Session, number_or_id: str | int) -> Ticket:
     column = Ticket.id if isinstance(number_or_id, int) else Ticket.number
     ticket = session.scalar(select(Ticket).where(column == number_or_id))
     if ticket is None:
-        raise ReportRefused(f"no ticket {number_or_id}")
+        raise ReportRefused(
+            f"no ticket {number_or_id}", code="ticket_not_found", ticket=str(number_or_id)
+        )
     return ticket
 
 
@@ -389,9 +415,13 @@ def move(
 ) -> TicketEvent:
     """Any simple move (dispatch, withdraw, accept, reject, feedback) by its action name."""
     if action in ("reinspect", "reinspect_fail", "rate", "close", "reopen"):
-        raise TransitionRefused(f"{action} has its own function (it needs proof or a rating)")
+        raise TransitionRefused(
+            f"{action} has its own function (it needs proof or a rating)",
+            code="action_not_simple",
+            action=action,
+        )
     if action == "reject" and not (comment or "").strip():
-        raise ReportRefused("a rejection needs a reason")
+        raise ReportRefused("a rejection needs a reason", code="reject_needs_reason")
     if action == "dispatch" and payload and payload.get("platform"):
         reroute(session, ticket, str(payload["platform"]))
     return _append(
@@ -409,7 +439,9 @@ def move(
 def reroute(session: Session, ticket: Ticket, platform_code: str) -> None:
     """After a platform's rejection an analyst may send the ticket elsewhere."""
     if session.get(Platform, platform_code) is None:
-        raise ReportRefused(f"unknown platform {platform_code!r}")
+        raise ReportRefused(
+            f"unknown platform {platform_code!r}", code="platform_not_found", platform=platform_code
+        )
     ticket.platform_code = platform_code
     session.flush()
 
@@ -428,7 +460,11 @@ def reinspect(
     """复查: the reporting deputy went back. Proof is a verified track visit at the site after
     the feedback, or a photo whose EXIF time and place fall there after it."""
     if actor.kind != "reporter":
-        raise PermissionDenied("only the reporting deputy re-inspects")
+        raise PermissionDenied(
+            "only the reporting deputy re-inspects",
+            code="reinspect_reporter_only",
+            ticket=ticket.number,
+        )
     fed_back_at = session.scalar(
         select(TicketEvent.at)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.to_status == "fed_back")
@@ -436,7 +472,11 @@ def reinspect(
         .limit(1)
     )
     if fed_back_at is None:
-        raise TransitionRefused(f"ticket {ticket.number} has no feedback to re-inspect yet")
+        raise TransitionRefused(
+            f"ticket {ticket.number} has no feedback to re-inspect yet",
+            code="no_feedback_yet",
+            ticket=ticket.number,
+        )
     _check_checklist(session, ticket, checklist)
     infos = _photos(photos)
     proof = _track_proof(session, ticket, actor, fed_back_at) or _photo_proof(
@@ -446,7 +486,10 @@ def reinspect(
         raise ReportRefused(
             "no proof of a visit: after the feedback there is neither a verified patrol visit "
             f"at the site nor a photo whose EXIF time and GPS (within {PROOF_RADIUS_M:.0f} m) "
-            "show it was taken there"
+            "show it was taken there",
+            code="no_visit_proof",
+            ticket=ticket.number,
+            radius_m=int(PROOF_RADIUS_M),
         )
     action = "reinspect" if resolved else "reinspect_fail"
     return _append(
@@ -466,10 +509,18 @@ def _check_checklist(session: Session, ticket: Ticket, checklist: dict[str, bool
     items = checklist_for(kind or "pond")
     unknown = sorted(set(checklist) - set(items))
     if unknown:
-        raise ReportRefused(f"unknown checklist item(s): {', '.join(unknown)}")
+        raise ReportRefused(
+            f"unknown checklist item(s): {', '.join(unknown)}",
+            code="checklist_unknown_item",
+            items=", ".join(unknown),
+        )
     missing = sorted(set(items) - set(checklist))
     if missing:
-        raise ReportRefused(f"answer every checklist item; missing: {', '.join(missing)}")
+        raise ReportRefused(
+            f"answer every checklist item; missing: {', '.join(missing)}",
+            code="checklist_incomplete",
+            items=", ".join(missing),
+        )
 
 
 def _track_proof(session: Session, ticket: Ticket, actor: Actor, after: datetime) -> dict | None:
@@ -517,7 +568,12 @@ def rate(
 ) -> list[TicketEvent]:
     """评价 by the reporting deputy: 满意/基本满意 close the ticket, 不满意 reopens it."""
     if rating not in RATINGS:
-        raise ReportRefused(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+        raise ReportRefused(
+            f"rating must be one of {', '.join(RATINGS)}, not {rating!r}",
+            code="rating_invalid",
+            rating=str(rating),
+            allowed=", ".join(RATINGS),
+        )
     rated = _append(
         session, ticket, "rate", actor, comment=comment, payload={"rating": rating}, at=at
     )
@@ -539,15 +595,27 @@ def platform_update(
     """A platform's push (accept, reject, feedback), once per update id: a retried push
     returns the first outcome and changes nothing. Returns (event, was_new)."""
     if not update_id.strip():
-        raise ReportRefused("update_id is required, so that a retried push changes nothing")
+        raise ReportRefused(
+            "update_id is required, so that a retried push changes nothing",
+            code="update_id_missing",
+        )
     seen = session.get(PlatformUpdate, (platform_code, update_id))
     if seen is not None:
         return (session.get(TicketEvent, seen.event_id) if seen.event_id else None), False
     ticket = get_ticket(session, number)
     if ticket.platform_code != platform_code:
-        raise PermissionDenied(f"ticket {number} is not routed to platform {platform_code}")
+        raise PermissionDenied(
+            f"ticket {number} is not routed to platform {platform_code}",
+            code="not_routed_here",
+            ticket=number,
+            platform=platform_code,
+        )
     if action not in ("accept", "reject", "feedback"):
-        raise TransitionRefused(f"a platform may accept, reject or feed back, not {action!r}")
+        raise TransitionRefused(
+            f"a platform may accept, reject or feed back, not {action!r}",
+            code="platform_action_invalid",
+            action=str(action),
+        )
     event = move(
         session,
         ticket,

@@ -9,7 +9,6 @@ from tracks.cleaning import CleanResult, clean_track, split_segments, zero_islan
 from tracks.gpx_input import GpxRefused
 from tracks.plausibility import (
     DEFAULT_CHECKS,
-    FLAG_LABELS_ZH,
     Flag,
     Limits,
     TrackFacts,
@@ -22,7 +21,6 @@ from tracks.visits import detect_visits
 
 __all__ = [
     "DEFAULT_CHECKS",
-    "FLAG_LABELS_ZH",
     "CleanResult",
     "Flag",
     "GpxRefused",

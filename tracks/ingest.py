@@ -147,7 +147,12 @@ def ingest_gpx(
     params = params or IngestParams.from_settings()
     on_behalf = check_upload_rights(uploader, deputy_id)
     if session.get(Deputy, deputy_id) is None:
-        raise UploadRefused(f"{filename}: no deputy with id {deputy_id}")
+        raise UploadRefused(
+            f"{filename}: no deputy with id {deputy_id}",
+            code="no_deputy",
+            deputy=deputy_id,
+            filename=filename,
+        )
     digest = hashlib.sha256(data).hexdigest()
     existing = session.scalar(
         select(Patrol.id)

@@ -31,7 +31,7 @@ class UploadOutcome:
     n_points: int = 0
     n_kept: int = 0
     visits: pd.DataFrame = field(default_factory=pd.DataFrame)
-    flags: list[tuple[str, str, str]] = field(default_factory=list)  # code, label_zh, message
+    flags: list[tuple[str, str]] = field(default_factory=list)  # code, message
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -78,6 +78,6 @@ def ingest_upload(
         n_points=result.n_points,
         n_kept=result.n_kept,
         visits=read.get("visits", pd.DataFrame()),
-        flags=[(f.code, f.label_zh, f.message) for f in result.flags],
+        flags=[(f.code, f.message) for f in result.flags],
         notes=list(result.notes),
     )

@@ -17,28 +17,14 @@ import pandas as pd
 
 from core import settings
 
-FLAG_LABELS_ZH: dict[str, str] = {
-    "impossible_jump": "轨迹跳变（速度不可能）",
-    "regular_sampling": "采样过于规整（疑似合成轨迹）",
-    "constant_speed": "速度恒定（疑似合成轨迹）",
-    "future_time": "时间在未来",
-    "old_time": "时间过早（超过一年）",
-    "outside_county": "大部分轨迹在县域外",
-    "no_times": "无时间戳，无法证明到访",
-    "time_order": "时间顺序错乱（倒退或重复）",
-    "duplicate_upload": "与已上传轨迹完全相同",
-    "copied_shape": "与已上传轨迹形状几乎相同（疑似复制）",
-}
-
 
 @dataclass(frozen=True)
 class Flag:
+    """A doubt about a track: ``code`` (labelled ``flag.<code>`` in the catalogue) and the
+    measured detail as an English sentence for the log and the reviewer."""
+
     code: str
     message: str
-
-    @property
-    def label_zh(self) -> str:
-        return FLAG_LABELS_ZH.get(self.code, self.code)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def check_record_rights(session: Session, patrol_id: int, user: SignedIn) -> Pat
     """The patrol, if this user may annotate or read it: its own deputy, or analyst/admin."""
     patrol = session.get(Patrol, patrol_id)
     if patrol is None:
-        raise RecordRefused(f"no patrol #{patrol_id}")
+        raise RecordRefused(f"no patrol #{patrol_id}", code="patrol_not_found", patrol=patrol_id)
     if may(user.role, "read_any_patrol"):
         return patrol
     if user.deputy_id is not None and user.deputy_id == patrol.deputy_id:
@@ -83,13 +83,19 @@ def _check_answers(
         if site_id not in visited:
             raise RecordRefused(
                 f"site #{site_id} was not visited on patrol #{patrol_id}; "
-                "a checklist needs a visit proven by the track"
+                "a checklist needs a visit proven by the track",
+                code="site_not_visited",
+                site=site_id,
+                patrol=patrol_id,
             )
         known = checklist_for(visited[site_id])
         unknown = sorted(set(items) - set(known))
         if unknown:
             raise RecordRefused(
-                f"unknown checklist item(s) {', '.join(unknown)} for site #{site_id}"
+                f"unknown checklist item(s) {', '.join(unknown)} for site #{site_id}",
+                code="checklist_unknown_item",
+                items=", ".join(unknown),
+                site=site_id,
             )
 
 
@@ -118,11 +124,20 @@ def save_record(
     for photo in photos:
         if photo.site_id is not None and photo.site_id not in visited:
             raise RecordRefused(
-                f"{photo.filename}: site #{photo.site_id} was not visited on patrol #{patrol_id}"
+                f"{photo.filename}: site #{photo.site_id} was not visited on patrol #{patrol_id}",
+                code="site_not_visited",
+                site=photo.site_id,
+                patrol=patrol_id,
+                filename=photo.filename,
             )
         checked.append((photo, photo_mime(photo.data, photo.filename)))
     if notes is not None and len(notes) > NOTES_MAX_CHARS:
-        raise RecordRefused(f"notes are {len(notes)} characters; at most {NOTES_MAX_CHARS}")
+        raise RecordRefused(
+            f"notes are {len(notes)} characters; at most {NOTES_MAX_CHARS}",
+            code="notes_too_long",
+            length=len(notes),
+            limit=NOTES_MAX_CHARS,
+        )
 
     rows = [
         {"patrol_id": patrol_id, "site_id": site_id, "item": item, "answer": bool(value)}

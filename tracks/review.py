@@ -24,14 +24,22 @@ def review_patrol(
             f"role {role!r} may not review patrols", code="not_allowed", action="review_patrol"
         )
     if decision not in DECISIONS:
-        raise ReviewRefused(f"decision must be accept or reject, not {decision!r}")
+        raise ReviewRefused(
+            f"decision must be accept or reject, not {decision!r}",
+            code="decision_invalid",
+            decision=str(decision),
+        )
     if not reason.strip():
-        raise ReviewRefused("a review needs a reason")
+        raise ReviewRefused("a review needs a reason", code="review_needs_reason")
     if session.get(Patrol, patrol_id) is None:
-        raise ReviewRefused(f"no patrol #{patrol_id}")
+        raise ReviewRefused(f"no patrol #{patrol_id}", code="patrol_not_found", patrol=patrol_id)
     flagged = session.scalar(select(PatrolFlag.id).where(PatrolFlag.patrol_id == patrol_id))
     if flagged is None:
-        raise ReviewRefused(f"patrol #{patrol_id} is not flagged; it counts without review")
+        raise ReviewRefused(
+            f"patrol #{patrol_id} is not flagged; it counts without review",
+            code="patrol_not_flagged",
+            patrol=patrol_id,
+        )
     review = PatrolReview(
         patrol_id=patrol_id, decision=decision, reason=reason.strip(), reviewer_id=reviewer_id
     )

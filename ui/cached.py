@@ -68,17 +68,17 @@ def _coverage_map(
     month: int,
     level: int,
     township_id: int | None,
-    lang: str,
 ) -> CoverageMap:
     with session_scope(_engine) as s:
-        return coverage_map(s, year, month, level, township_id, lang=lang)
+        return coverage_map(s, year, month, level, township_id)
 
 
 def coverage(
-    engine: Engine, year: int, month: int, level: int, township_id: int | None, lang: str
+    engine: Engine, year: int, month: int, level: int, township_id: int | None
 ) -> CoverageMap:
-    """The coverage page's data for a month, level and township."""
-    return _coverage_map(engine, _db_key(engine), year, month, level, township_id, lang)
+    """The coverage page's data for a month, level and township (codes and counts: one
+    cache entry serves both languages)."""
+    return _coverage_map(engine, _db_key(engine), year, month, level, township_id)
 
 
 # Problem categories and platforms are configuration: they change rarely.

@@ -10,7 +10,7 @@ from accounts.auth import SignedIn
 from accounts.permissions import may
 from core.errors import DatabaseUnavailable, ShuijianError
 from ui import session
-from ui.i18n import t
+from ui.i18n import describe, t
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,15 @@ def guard(page: PageSpec) -> SignedIn:
 
 
 def show_error(error: ShuijianError) -> None:
-    """A service refused or failed on purpose: show its sentence, keep the page alive (an
-    unreachable database gets the one outage message and its probe)."""
+    """A service refused or failed on purpose: say its code's sentence in the page's
+    language, keep the page alive (an unreachable database gets the one outage message and
+    its probe)."""
     if isinstance(error, DatabaseUnavailable):
         from ui.errors import database_unavailable
 
         database_unavailable()
         return
-    st.error(t("service_error", error=error))
+    st.error(t("service_error", error=describe(error)))
 
 
 def page_link(page: PageSpec, label: str, query_params: dict[str, str] | None = None) -> None:

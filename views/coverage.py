@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 from streamlit_folium import st_folium
 
 from core import clock, settings
 from core.errors import ShuijianError
 from core.vocab import GRID_LEVELS
-from layers.coverage import coverage_map_figure
+from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
 from ui import cached, session
 from ui.filters import township_filter
-from ui.i18n import lang, t
+from ui.i18n import label, lang, percent, t
 from ui.page import COVERAGE, guard, show_error
 
 MONTHS_BACK = 12
 
 
 def level_name(level: int) -> str:
-    zh, en = GRID_LEVELS[level]
-    return en if lang() == "en" else zh
+    return label("grid_level", level)
 
 
 guard(COVERAGE)
@@ -47,14 +44,14 @@ level = cols[2].radio(
     key=session.COVERAGE_LEVEL,
 )
 try:
-    data = cached.coverage(engine, year, month, level, township_id, lang())
+    data = cached.coverage(engine, year, month, level, township_id)
 except ShuijianError as error:
     show_error(error)
     st.stop()
 
 figures = data.figures
 row = st.columns(1 + len(GRID_LEVELS))
-share = "–" if math.isnan(figures.share) else f"{figures.share:.0%}"
+share = percent(figures.share)
 row[0].metric(t("share_on_time"), share, help=f"{figures.sites_on_time} / {figures.sites}")
 for col, lv in zip(row[1:], GRID_LEVELS, strict=True):
     col.metric(t("dead_corners_of", level=level_name(lv)), figures.dead_corners[lv])
@@ -76,7 +73,10 @@ dead = data.dead_corners
 if dead.empty:
     st.caption(t("no_dead_corners"))
 else:
-    dead = dead.assign(share=[("–" if math.isnan(v) else f"{v:.0%}") for v in dead["share"]])
+    dead = dead.assign(
+        share=[percent(v) for v in dead["share"]],
+        reasons=reasons_text(dead["sites_missed"], dead["sites_unassigned"], lang()),
+    ).drop(columns=["sites_missed", "sites_unassigned"])
     labels = {
         "code": "col_cell",
         "township": "col_township",

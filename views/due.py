@@ -8,14 +8,13 @@ import streamlit as st
 
 from accounts.permissions import may
 from core import clock
-from core.vocab import SITE_CLASSES, SITE_KINDS
 from db.database import session_scope
 from duty.due import due_list_for
-from duty.export import due_list_to_excel
-from duty.windows import STATUS_LABELS
+from duty.windows import STATUSES
 from ui import session
+from ui.due_workbook import due_list_to_excel
 from ui.filters import deputy_filter, township_filter
-from ui.i18n import lang, t
+from ui.i18n import label, lang, t
 from ui.page import DUE, guard
 
 STATUS_COLOURS = {"ok": "#d9f0d3", "due_soon": "#fee08b", "overdue": "#f4a582"}
@@ -30,11 +29,6 @@ COLUMNS = {
     "status": "col_status",
     "days_left": "col_days_left",
 }
-
-
-def pick(table: dict, code: object) -> str:
-    zh, en = table.get(code, (str(code), str(code)))
-    return en if lang() == "en" else zh
 
 
 user = guard(DUE)
@@ -54,10 +48,10 @@ with session_scope(engine) as s:
     frame = due_list_for(s, user, day, deputy_id=deputy_id, township_id=township_id)
 
 counts = frame["status"].value_counts()
-metrics = st.columns(len(STATUS_LABELS) + 1)
+metrics = st.columns(len(STATUSES) + 1)
 metrics[0].metric(t("sites_total"), len(frame))
-for col, status in zip(metrics[1:], STATUS_LABELS, strict=True):
-    col.metric(pick(STATUS_LABELS, status), int(counts.get(status, 0)))
+for col, status in zip(metrics[1:], STATUSES, strict=True):
+    col.metric(label("site_status", status), int(counts.get(status, 0)))
 
 buffer = BytesIO()
 due_list_to_excel(frame, buffer, lang())
@@ -71,12 +65,12 @@ if frame.empty:
     st.info(t("due_empty"))
     st.stop()
 shown = frame[list(COLUMNS)].copy()
-shown["kind"] = [pick(SITE_KINDS, k) for k in shown["kind"]]
-shown["site_class"] = [pick(SITE_CLASSES, int(c)) for c in shown["site_class"]]
+shown["kind"] = [label("site_kind", k) for k in shown["kind"]]
+shown["site_class"] = [label("site_class", int(c)) for c in shown["site_class"]]
 shown["last_visit"] = shown["last_visit"].dt.date
 shown["deadline"] = shown["deadline"].dt.date
-colour = {pick(STATUS_LABELS, k): v for k, v in STATUS_COLOURS.items()}
-shown["status"] = [pick(STATUS_LABELS, s) for s in shown["status"]]
+colour = {label("site_status", k): v for k, v in STATUS_COLOURS.items()}
+shown["status"] = [label("site_status", s) for s in shown["status"]]
 shown = shown.rename(columns=lambda c: t(COLUMNS[c]))
 st.dataframe(
     shown.style.map(lambda v: f"background-color: {colour.get(v, '')}", subset=[t("col_status")]),

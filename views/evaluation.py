@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+import i18n
 from accounts.auth import SignedIn
 from core import clock
 from core.errors import ShuijianError
@@ -18,7 +19,6 @@ from reports.bulletin import build_bulletin
 from reports.evaluation import (
     evaluate_month,
     formula_text,
-    labelled,
     load_weights,
     previous_months,
     township_ranking,
@@ -38,6 +38,11 @@ MIME = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The people-facing columns only, headed in the page's language."""
+    return i18n.headed(frame, "evaluation_column", lang(), {"level": "deputy_level"})
 
 
 def _db(engine: Engine) -> str:
@@ -100,10 +105,10 @@ cols[2].metric(t("evaluation_mean"), f"{frame['score'].mean():.2f}")
 
 st.subheader(t("evaluation_table"))
 st.caption(f"{t('evaluation_formula')}：{formula_text(weights)}")
-st.dataframe(labelled(frame, lang()), hide_index=True, width="stretch")
+st.dataframe(headed(frame), hide_index=True, width="stretch")
 
 st.subheader(t("evaluation_townships"))
-st.dataframe(labelled(towns, lang()), hide_index=True, width="stretch")
+st.dataframe(headed(towns), hide_index=True, width="stretch")
 
 st.subheader(t("evaluation_trend"))
 names = dict(

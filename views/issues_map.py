@@ -21,11 +21,12 @@ from db.database import session_scope
 from layers.tickets import tickets_map
 from tickets import queries
 from tickets.figures import ticket_rates
-from tickets.lifecycle import OPEN_STATUSES, STATUS_LABELS
+from tickets.lifecycle import OPEN_STATUSES, STATUSES
 from ui import cached, session
 from ui.filters import township_filter
-from ui.i18n import lang, t
+from ui.i18n import label, lang, t
 from ui.page import ISSUES_MAP, TICKET, guard, page_link
+from ui.tickets import with_labels
 
 RATE_COLUMNS = {
     "key": "col_group",
@@ -87,9 +88,9 @@ category = cols[2].selectbox(
 )
 statuses = cols[3].multiselect(
     t("col_status"),
-    list(STATUS_LABELS),
+    list(STATUSES),
     default=list(OPEN_STATUSES),
-    format_func=lambda s: queries.status_label(s, lang()),
+    format_func=lambda s: label("ticket_status", s),
     key=session.ISSUES_STATUSES,
 )
 dates = cols[4].date_input(
@@ -150,7 +151,7 @@ st.subheader(t("issues_list"))
 if shown.empty:
     st.info(t("issues_none"))
     st.stop()
-listing = queries.with_labels(pd.DataFrame(shown.drop(columns="geom")), lang())
+listing = with_labels(pd.DataFrame(shown.drop(columns="geom")), lang())
 listing["overdue"] = listing["overdue"].map({True: t("yes"), False: t("no")})
 st.dataframe(
     listing[list(LIST_COLUMNS)].rename(columns=lambda c: t(LIST_COLUMNS[c])),

@@ -14,11 +14,10 @@ from core.errors import ShuijianError
 from db.database import session_scope
 from layers.patrols import patrol_map
 from tracks import patrol_queries
-from tracks.plausibility import FLAG_LABELS_ZH
 from tracks.review import review_patrol
 from ui import session
 from ui.filters import deputy_filter, township_filter
-from ui.i18n import lang, t
+from ui.i18n import label, lang, t
 from ui.page import PATROLS, guard, show_error
 
 LIST_COLUMNS = {
@@ -137,8 +136,7 @@ with detail_area:
     st.dataframe(labelled(detail.visits, VISIT_COLUMNS), hide_index=True)
     st.subheader(t("flags_heading"))
     for flag in detail.flags.itertuples():
-        label = FLAG_LABELS_ZH.get(flag.code, flag.code) if lang() == "zh" else flag.code
-        st.warning(t("flag_line", label=label, message=flag.message))
+        st.warning(t("flag_line", label=label("flag", flag.code), message=flag.message))
     if detail.flags.empty:
         st.caption(t("none_yet"))
     st.subheader(t("answers_heading"))

@@ -17,11 +17,10 @@ from streamlit_folium import st_folium
 from archive import public
 from core import clock, settings
 from core.errors import ShuijianError
-from core.vocab import DEPUTY_LEVELS
 from layers.public import public_map
 from ui import session
 from ui.filters import township_filter
-from ui.i18n import lang, t
+from ui.i18n import label, lang, t
 from ui.page import show_error
 
 # Session keys of this page's filters (named like the others in ui/session.py).
@@ -71,8 +70,7 @@ def _outlines(_engine: Engine, db: str) -> gpd.GeoDataFrame:
 
 
 def _level(code: str) -> str:
-    zh, en = DEPUTY_LEVELS.get(code, (code, code))
-    return en if lang() == "en" else zh
+    return label("deputy_level", code)
 
 
 st.title(t("public_heading"))

@@ -28,7 +28,7 @@ from tickets.service import (
     report_problem,
 )
 from ui import cached, session
-from ui.i18n import lang, t
+from ui.i18n import label, lang, t
 from ui.page import REPORT, TICKET, guard, page_link, show_error
 
 PHOTO_TYPES = ["jpg", "jpeg", "png"]
@@ -258,7 +258,7 @@ if point is not None and category:
         for row in near.itertuples():
             left, right = st.columns([4, 1])
             left.markdown(
-                f"**{row.number}** · {queries.status_label(row.status, lang())} · "
+                f"**{row.number}** · {label('ticket_status', row.status)} · "
                 f"{row.distance_m:.0f} m · {str(row.description)[:80]}"
             )
             if right.button(t("report_follow"), key=f"{session.REPORT_FOLLOW_PREFIX}_{row.id}"):

@@ -33,8 +33,9 @@ from tickets.service import (
     status_of,
 )
 from ui import cached, session
-from ui.i18n import lang, t
+from ui.i18n import label, lang, t
 from ui.page import TICKET, WORKLIST, guard, page_link, show_error
+from ui.tickets import header, timeline_table
 
 PHOTO_TYPES = ["jpg", "jpeg", "png"]
 TIMELINE_COLUMNS = {
@@ -71,7 +72,7 @@ if flash:
 
 try:
     with session_scope(engine) as s:
-        detail = queries.ticket_detail(s, number, user, lang())
+        detail = queries.ticket_detail(s, number, user)
         ticket = get_ticket(s, number)
         status = status_of(s, ticket.id)
         try:
@@ -82,7 +83,7 @@ except ShuijianError as error:
     show_error(error)
     st.stop()
 
-head = detail.header
+head = header(detail.header, lang())
 row = st.columns(4)
 row[0].metric(t("col_number"), str(head["number"]))
 row[1].metric(t("col_status"), str(head["status_label"]))
@@ -102,7 +103,9 @@ if detail.followers:
 
 st.subheader(t("timeline_heading"))
 st.dataframe(
-    detail.timeline[list(TIMELINE_COLUMNS)].rename(columns=lambda c: t(TIMELINE_COLUMNS[c])),
+    timeline_table(detail.timeline, lang())[list(TIMELINE_COLUMNS)].rename(
+        columns=lambda c: t(TIMELINE_COLUMNS[c])
+    ),
     hide_index=True,
     use_container_width=True,
 )
@@ -163,7 +166,7 @@ def _run(
     except ShuijianError as error:
         show_error(error)
     else:
-        _done(t("action_done", action=queries.action_label(action, lang())))
+        _done(t("action_done", action=label("ticket_action", action)))
 
 
 def _uploads(files: list | None) -> list[Upload]:
@@ -208,13 +211,13 @@ if "reinspect" in actions:
         items = checklist_for(detail.site_kind or "pond")
         answers = {
             item: st.radio(
-                names[1 if lang() == "en" else 0],
+                label("checklist", item),
                 [False, True],
                 horizontal=True,
                 format_func=lambda v: t("yes") if v else t("no"),
                 key=key("reinspect", item),
             )
-            for item, names in items.items()
+            for item in items
         }
         resolved = st.radio(
             t("reinspect_resolved"),
@@ -248,8 +251,8 @@ if "reinspect" in actions:
                 _done(
                     t(
                         "action_done",
-                        action=queries.action_label(
-                            "reinspect" if resolved else "reinspect_fail", lang()
+                        action=label(
+                            "ticket_action", "reinspect" if resolved else "reinspect_fail"
                         ),
                     )
                 )
@@ -259,7 +262,7 @@ if "rate" in actions:
             t("rate_heading"),
             list(RATINGS),
             horizontal=True,
-            format_func=lambda r: queries.rating_label(r, lang()),
+            format_func=lambda r: label("rating", r),
             key=key("rate", "rating"),
         )
         comment = st.text_input(t("col_comment"), key=key("rate", "comment"))
@@ -270,7 +273,7 @@ if "rate" in actions:
             except ShuijianError as error:
                 show_error(error)
             else:
-                _done(t("action_done", action=queries.rating_label(rating, lang())))
+                _done(t("action_done", action=label("rating", rating)))
 if "withdraw" in actions:
     with st.form(key("withdraw", "form")):
         comment = st.text_input(t("withdraw_reason"), key=key("withdraw", "comment"))

@@ -15,7 +15,7 @@ from layers.patrols import patrol_map
 from tracks import patrol_queries, records
 from tracks.outcomes import UploadOutcome, ingest_upload
 from ui import cached, session
-from ui.i18n import lang, refusal, t
+from ui.i18n import label, lang, refusal, t
 from ui.page import UPLOAD, guard, show_error
 
 VISIT_COLUMNS = {
@@ -46,8 +46,8 @@ def show_outcome(o: UploadOutcome) -> None:
         t("upload_ok", name=o.filename, patrol=o.patrol_id, visits=len(o.visits), state=state)
     )
     st.caption(t("upload_points", kept=o.n_kept, n=o.n_points))
-    for code, label_zh, message in o.flags:
-        st.warning(t("flag_line", label=label_zh if lang() == "zh" else code, message=message))
+    for code, message in o.flags:
+        st.warning(t("flag_line", label=label("flag", code), message=message))
     for note in o.notes:
         st.caption(note)
     if len(o.visits):
@@ -68,13 +68,13 @@ def record_form(o: UploadOutcome, user: SignedIn) -> None:
             st.caption(t("checklist_heading"))
             answers[int(site.site_id)] = {
                 item: st.radio(
-                    labels[0] if lang() == "zh" else labels[1],
+                    label("checklist", item),
                     [False, True],
                     format_func=lambda v: t("yes") if v else t("no"),
                     horizontal=True,
                     key=f"{session.CHECK_PREFIX}_{pid}_{site.site_id}_{item}",
                 )
-                for item, labels in checklist_for(site.kind).items()
+                for item in checklist_for(site.kind)
             }
         photos = st.file_uploader(
             t("photos"),

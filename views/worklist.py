@@ -16,6 +16,7 @@ from tickets import queries
 from ui import session
 from ui.i18n import lang, t
 from ui.page import REPORT, TICKET, WORKLIST, guard, page_link
+from ui.tickets import with_labels
 
 LINKS_MAX = 50  # more than this in one list is a table to read, not a list to click through
 COLUMNS = {
@@ -37,7 +38,7 @@ def section(title_key: str, frame: pd.DataFrame, note_key: str) -> None:
     if frame.empty:
         st.caption(t("none_yet"))
         return
-    labelled = queries.with_labels(frame, lang())
+    labelled = with_labels(frame, lang())
     st.dataframe(
         labelled[list(COLUMNS)].rename(columns=lambda c: t(COLUMNS[c])),
         hide_index=True,

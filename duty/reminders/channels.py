@@ -155,7 +155,9 @@ def channel_name(name: str | None = None) -> str | None:
     if chosen not in CHANNEL_NAMES:
         raise ConfigurationError(
             f"reminder channel {chosen!r} is unknown: choose dingtalk, http or none "
-            "(SHUIJIAN_REMIND_CHANNEL or --channel)"
+            "(SHUIJIAN_REMIND_CHANNEL or --channel)",
+            code="unknown_reminder_channel",
+            channel=chosen,
         )
     return chosen
 
@@ -167,7 +169,8 @@ def channel_from_settings(name: str | None = None) -> Channel | None:
         webhook = settings.optional_text("dingtalk_webhook")
         if not webhook:
             raise ConfigurationError(
-                "DingTalk reminders need SHUIJIAN_DINGTALK_WEBHOOK (the robot's webhook URL)"
+                "DingTalk reminders need SHUIJIAN_DINGTALK_WEBHOOK (the robot's webhook URL)",
+                code="dingtalk_webhook_missing",
             )
         per_minute = settings.integer("dingtalk_per_minute")
         interval = 60.0 / per_minute if per_minute > 0 else 0.0
@@ -175,6 +178,8 @@ def channel_from_settings(name: str | None = None) -> Channel | None:
     if chosen == "http":
         url = settings.optional_text("sms_webhook")
         if not url:
-            raise ConfigurationError("HTTP / SMS reminders need SHUIJIAN_SMS_WEBHOOK (a URL)")
+            raise ConfigurationError(
+                "HTTP / SMS reminders need SHUIJIAN_SMS_WEBHOOK (a URL)", code="sms_webhook_missing"
+            )
         return HttpHook(url, settings.optional_text("sms_token"))
     return None

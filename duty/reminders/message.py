@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from duty.windows import STATUS_LABELS
+import i18n
 
 log = logging.getLogger("shuijian.reminders")
 
@@ -21,6 +21,11 @@ MARKDOWN_LISTED = 30  # sites listed in one DingTalk message; the rest are count
 SMS_LISTED = 5  # sites named in one SMS (they are short and paid per segment)
 CLASS_SHORT: dict[int, str] = {1: "一类", 2: "二类", 3: "三类"}
 NO_PHONE = "no contact phone: an SMS needs the deputy's mobile number (deputy.contact)"
+
+
+def _status_zh(status: str) -> str:
+    """Reminders go out in Chinese: their receivers are the county's deputies."""
+    return i18n.label("site_status", status, "zh")
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Message:
             "",
         ]
         for site in self.sites[:MARKDOWN_LISTED]:
-            label = STATUS_LABELS[site.status][0]
+            label = _status_zh(site.status)
             lines.append(
                 f"- **{label}** {site.site_name}（{CLASS_SHORT.get(site.site_class, '')}，"
                 f"截止 {_cn_date(site.deadline)}，{_when(site)}）"
@@ -106,7 +111,7 @@ class Message:
     def plain(self) -> str:
         """Short plain text for an SMS gateway: the first few sites, then a count."""
         named = "；".join(
-            f"{s.site_name}（{STATUS_LABELS[s.status][0]}，截止{s.deadline.month}月{s.deadline.day}日）"
+            f"{s.site_name}（{_status_zh(s.status)}，截止{s.deadline.month}月{s.deadline.day}日）"
             for s in self.sites[:SMS_LISTED]
         )
         more = f"等{len(self.sites)}个点位" if len(self.sites) > SMS_LISTED else ""

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
+import i18n
 from reports.bulletin.data import BulletinData
 from reports.bulletin.text import platform_rows
-from reports.evaluation import (
-    COMPONENTS,
-    labelled,
-)
+from reports.evaluation import COMPONENTS
 
 COMPONENT_ZH = {
     "on_time_share": "按期巡查率",
@@ -19,6 +17,11 @@ COMPONENT_ZH = {
     "problems": "问题确认数",
     "reinspections": "按时复查率",
 }
+
+
+def _headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The bulletin is published in Chinese: its tables are headed from the catalogue."""
+    return i18n.headed(frame, "evaluation_column", "zh", {"level": "deputy_level"})
 
 
 def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
@@ -40,8 +43,8 @@ def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
     )
     return {
         "汇总": data.summary,
-        "代表评价": labelled(data.evaluation),
-        "乡镇排名": labelled(data.townships),
+        "代表评价": _headed(data.evaluation),
+        "乡镇排名": _headed(data.townships),
         "逾期点位": data.overdue_sites,
         "问题处置": platforms,
         "评分权重": weights,

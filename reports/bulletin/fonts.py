@@ -27,9 +27,12 @@ def font_path() -> Path:
     for path in FONT_CANDIDATES:
         if path.is_file():
             return path
+    looked = ", ".join(str(p) for p in FONT_CANDIDATES)
     raise ConfigurationError(
         "no Chinese TrueType font found for the bulletin; install the Debian package "
-        "fonts-wqy-zenhei (looked for: " + ", ".join(str(p) for p in FONT_CANDIDATES) + ")"
+        "fonts-wqy-zenhei (looked for: " + looked + ")",
+        code="cjk_font_missing",
+        paths=looked,
     )
 
 

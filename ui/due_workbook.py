@@ -13,34 +13,8 @@ from typing import IO
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from core.vocab import SITE_CLASSES, SITE_KINDS
-from duty.windows import STATUS_LABELS
+import i18n
 
-HEADERS: dict[str, dict[str, str]] = {
-    "zh": {
-        "deputy_name": "代表",
-        "township": "乡镇",
-        "site_name": "站点",
-        "kind": "类别",
-        "site_class": "等级",
-        "last_visit": "最近巡查",
-        "deadline": "截止日期",
-        "status": "状态",
-        "days_left": "剩余天数",
-    },
-    "en": {
-        "deputy_name": "Deputy",
-        "township": "Township",
-        "site_name": "Site",
-        "kind": "Kind",
-        "site_class": "Class",
-        "last_visit": "Last visit",
-        "deadline": "Deadline",
-        "status": "Status",
-        "days_left": "Days left",
-    },
-}
-SHEET_NAMES = {"zh": "巡查到期", "en": "Patrols due"}
 DATE_FORMAT = "yyyy-mm-dd"
 
 
@@ -60,24 +34,21 @@ def due_list_to_excel(
     df: pd.DataFrame, path_or_buffer: str | PathLike[str] | IO[bytes], lang: str = "zh"
 ) -> None:
     """Write ``duty.due.due_list``'s frame as an .xlsx sheet with labelled columns."""
-    if lang not in HEADERS:
-        raise ValueError(f"lang must be one of {sorted(HEADERS)}, not {lang!r}")
-    pick = 0 if lang == "zh" else 1
-    headers = HEADERS[lang]
+    headers = i18n.labels("due_column", lang)
     sheet = pd.DataFrame(
         {
             "deputy_name": df["deputy_name"].astype(object).to_numpy(),
             "township": df["township"].astype(object).to_numpy(),
             "site_name": df["site_name"].astype(object).to_numpy(),
-            "kind": [SITE_KINDS.get(k, (k, k))[pick] for k in df["kind"]],
-            "site_class": [SITE_CLASSES[int(c)][pick] for c in df["site_class"]],
+            "kind": [i18n.label("site_kind", k, lang) for k in df["kind"]],
+            "site_class": [i18n.label("site_class", int(c), lang) for c in df["site_class"]],
             "last_visit": _dates(df["last_visit"]),
             "deadline": _dates(df["deadline"]),
-            "status": [STATUS_LABELS[s][pick] for s in df["status"]],
+            "status": [i18n.label("site_status", s, lang) for s in df["status"]],
             "days_left": df["days_left"].astype("int64").to_numpy(),
         }
     ).rename(columns=headers)
-    name = SHEET_NAMES[lang]
+    name = i18n.text("due_sheet.name", lang)
     with pd.ExcelWriter(path_or_buffer, engine="openpyxl", date_format=DATE_FORMAT) as writer:
         sheet.to_excel(writer, sheet_name=name, index=False)
         worksheet = writer.sheets[name]
@@ -91,4 +62,4 @@ def due_list_to_excel(
                     cell.number_format = DATE_FORMAT
 
 
-__all__ = ["HEADERS", "due_list_to_excel"]
+__all__ = ["due_list_to_excel"]
