@@ -115,7 +115,7 @@ def _cells_frame(data: CoverageMap, lang: str) -> Any:
     cells = data.cells
     out = cells[["code", "township", "sites", "sites_on_time", "dead_corner", "geom"]].copy()
     out["share_text"] = [
-        i18n.text("map_coverage.no_sites", lang) if np.isnan(s) else f"{s:.0%}"
+        i18n.text("map_coverage.no_sites", lang) if np.isnan(s) else i18n.percent(s, lang)
         for s in cells["share"]
     ]
     out["fill"] = [share_colour(s) for s in cells["share"]]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import KeyFigures
-from ui.i18n import label, t
+from ui.i18n import label, percent, t
 
 
 def show_figures(figures: KeyFigures) -> None:
@@ -18,7 +18,7 @@ def show_figures(figures: KeyFigures) -> None:
     head[4].metric(t("deputies"), figures.deputies)
     head[5].metric(
         t("share_assigned"),
-        f"{figures.share_assigned:.0%}",
+        percent(figures.share_assigned),
         help=f"{figures.assigned_sites} / {figures.sites}",
     )
     st.caption(t("kinds_heading"))

@@ -25,10 +25,18 @@ from reports.evaluation import (
     trend,
 )
 from ui import session
-from ui.i18n import lang, t
+from ui.i18n import lang, number, percent, t
 from ui.page import EVALUATION, guard, show_error
 
 MONTHS_BACK = 12
+# Shares shown as percentages (Babel); the scores and points stay numbers.
+SHARE_COLUMNS = {
+    "on_time_share",
+    "on_time_share_norm",
+    "visits_norm",
+    "problems_norm",
+    "reinspections_norm",
+}
 TREND_MONTHS = 6
 MONTH_KEY = "shuijian_evaluation_month"
 DEPUTY_KEY = "shuijian_evaluation_deputy"
@@ -42,7 +50,10 @@ MIME = {
 
 def headed(frame: pd.DataFrame) -> pd.DataFrame:
     """The people-facing columns only, headed in the page's language."""
-    return i18n.headed(frame, "evaluation_column", lang(), {"level": "deputy_level"})
+    shown = frame.copy()
+    for column in SHARE_COLUMNS.intersection(shown.columns):
+        shown[column] = [percent(v, 1) for v in shown[column]]
+    return i18n.headed(shown, "evaluation_column", lang(), {"level": "deputy_level"})
 
 
 def _db(engine: Engine) -> str:
@@ -98,10 +109,10 @@ cols = st.columns(3)
 cols[0].metric(t("evaluation_deputies"), len(frame))
 cols[1].metric(
     t("evaluation_share"),
-    f"{frame['sites_on_time'].sum() / sites:.1%}" if sites else "–",
+    percent(frame["sites_on_time"].sum() / sites if sites else None, 1),
     help=f"{int(frame['sites_on_time'].sum())} / {sites}",
 )
-cols[2].metric(t("evaluation_mean"), f"{frame['score'].mean():.2f}")
+cols[2].metric(t("evaluation_mean"), number(frame["score"].mean(), 2))
 
 st.subheader(t("evaluation_table"))
 st.caption(f"{t('evaluation_formula')}：{formula_text(weights)}")

@@ -8,7 +8,6 @@ county-wide for everyone, as published in the monthly bulletin.
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 import pandas as pd
@@ -24,7 +23,7 @@ from tickets.figures import ticket_rates
 from tickets.lifecycle import OPEN_STATUSES, STATUSES
 from ui import cached, session
 from ui.filters import township_filter
-from ui.i18n import label, lang, t
+from ui.i18n import label, lang, percent, t
 from ui.page import ISSUES_MAP, TICKET, guard, page_link
 from ui.tickets import with_labels
 
@@ -48,13 +47,6 @@ LIST_COLUMNS = {
     "deadline": "col_deadline",
     "overdue": "col_overdue",
 }
-
-
-def percent(value: object) -> str:
-    """A share as "85%", or "—" when there is nothing to divide by."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{float(value):.0%}"  # type: ignore[arg-type]
 
 
 def rate_table(frame: pd.DataFrame) -> pd.DataFrame:
