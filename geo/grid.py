@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+import i18n
 from core.vocab import GRID_LEVELS
 
 AREA_TOLERANCE_M2 = 1.0
@@ -122,7 +123,7 @@ def _faults(r: GridReport) -> list[str]:
         want = "/".join(str(c) for c in r.expected)
         faults.append(f"cell counts per level are {got}, expected {want}")
     for lv in r.levels:
-        name = GRID_LEVELS[lv.level][1].lower()
+        name = i18n.label("grid_level", lv.level, "en").lower()
         if lv.count == 0:
             faults.append(f"level {lv.level} ({name}) has no cells")
             continue
@@ -165,7 +166,7 @@ def format_report(r: GridReport) -> str:
     if r.county_area_m2:
         lines.append(f"county area: {r.county_area_m2 / 1e6:,.2f} km²")
     for lv in r.levels:
-        zh, en = GRID_LEVELS[lv.level]
+        zh, en = (i18n.label("grid_level", lv.level, lang) for lang in i18n.LANGS)
         lines.append(
             f"level {lv.level} {zh} ({en}): {lv.count} cells, "
             f"union {lv.union_area_m2 / 1e6:,.2f} km², "

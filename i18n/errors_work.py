@@ -94,8 +94,8 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "A platform may accept, return or feed back, not “{action}”.",
     ),
     "error.transition_not_allowed": (
-        "交办单处于“{status}”状态，不能执行“{action}”操作。",
-        "A ticket in status “{status}” cannot be moved by “{action}”.",
+        "交办单处于“{status}”状态，不能执行“{action}”操作；此时可执行：{allowed}。",
+        "Cannot {action} a ticket in status {status}; allowed from there: {allowed}.",
     ),
     "error.actor_not_allowed": (
         "“{actor}”不能对交办单执行“{action}”操作。",

@@ -372,7 +372,7 @@ def test_feedback_as_multipart_files(api: Api) -> None:
 def test_illegal_moves_other_platforms_and_unknown_tickets(api: Api) -> None:
     number = api.report("dead_fish", "bianmin")
     early = api.act(number, "feedback", "bianmin", update_id="f-1", result="已处理")
-    assert_error(early, 409, "cannot feedback a ticket in status assigned")
+    assert_error(early, 409, "Cannot feedback a ticket in status assigned")
     assert_error(api.act(number, "accept", "zhifa", update_id="z-1"), 403, "not routed")
     unknown = api.act("330822-209901-0001", "accept", "bianmin", update_id="u-1")
     assert_error(unknown, 404, "no ticket")

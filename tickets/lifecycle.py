@@ -70,7 +70,7 @@ def move_for(action: str, current: str | None, actor: str) -> Move:
             code="transition_not_allowed",
             action=action,
             status=current or "",
-            allowed=", ".join(allowed),
+            allowed=", ".join(allowed) or "—",
         )
     if actor not in move.actors:
         raise TransitionRefused(
