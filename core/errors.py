@@ -39,6 +39,21 @@ class DatabaseUnavailable(ShuijianError):
     code = "db_unavailable"
 
 
+class FeatureRef(str):
+    """Which row of a file a fault is in: reads as "feature 3, code T1" in the log, and
+    carries the row number and code so the user's sentence says it in their language."""
+
+    row: int
+    item_code: str | None
+
+    def __new__(cls, row: int, item_code: str | None = None) -> FeatureRef:
+        text = f"feature {row}" + (f", code {item_code}" if item_code else "")
+        made = super().__new__(cls, text)
+        made.row = row
+        made.item_code = item_code or None
+        return made
+
+
 class ImportRefused(ShuijianError):
     """A file was refused as a whole; nothing of it was stored. ``code`` names the fault,
     ``feature`` the row or code that caused it."""
@@ -50,8 +65,13 @@ class ImportRefused(ShuijianError):
         self.fault = fault
         self.feature = feature
         where = f" ({feature})" if feature else ""
+        if isinstance(feature, FeatureRef):
+            params = {"row": feature.row, "row_code": feature.item_code, **params}
         super().__init__(
-            f"{source}: refused{where}: {fault}", code=code, source=source, feature=feature,
+            f"{source}: refused{where}: {fault}",
+            code=code,
+            source=source,
+            feature=feature,
             **params,
         )
 

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.errors import ImportRefused
+from core.errors import FeatureRef, ImportRefused
 from core.vocab import kind_from_label, level_from_label
 from db.models import Assignment, County, Deputy, GridCell, Site, Township
 from geo import crs as crs_helper
@@ -48,10 +48,10 @@ class ImportReport:
 # ---------------------------------------------------------------- validation steps
 
 
-def _feature(frame: pd.DataFrame, pos: int) -> str:
+def _feature(frame: pd.DataFrame, pos: int) -> FeatureRef:
     row = frame.iloc[pos]
     code = row.get("code") if "code" in frame.columns else None
-    return f"feature {pos + 1}" + (f", code {code}" if code not in (None, "") else "")
+    return FeatureRef(pos + 1, None if code is None or pd.isna(code) else str(code) or None)
 
 
 def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:

@@ -100,6 +100,9 @@ def error_text(code: str | None, params: Mapping[str, object], lang: str) -> str
     if "where" not in values:
         if "line" in values:
             values["where"] = text("where_line", lang, line=values["line"])
+        elif "row" in values:
+            key = "where_row_code" if values.get("row_code") else "where_row"
+            values["where"] = text(key, lang, row=values["row"], row_code=values.get("row_code"))
         elif "feature" in values:
             values["where"] = text("where_feature", lang, feature=values["feature"])
         else:

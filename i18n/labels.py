@@ -10,6 +10,8 @@ LABELS: dict[str, tuple[str, str]] = {
     # Where a fault sits in a file (filled into an error's {where}).
     "where_line": ("（第 {line} 行）", " (line {line})"),
     "where_feature": ("（{feature}）", " ({feature})"),
+    "where_row": ("（第 {row} 条）", " (feature {row})"),
+    "where_row_code": ("（第 {row} 条，编码 {row_code}）", " (feature {row}, code {row_code})"),
     # Kinds of site (core.vocab.SITE_KINDS).
     "site_kind.pond": ("山塘", "Pond"),
     "site_kind.reservoir": ("水库", "Reservoir"),
