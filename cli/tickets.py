@@ -1,7 +1,8 @@
-"""Tickets: delivery to the platforms and their keys and endpoints."""
+"""Tickets: delivery to the platforms and their keys and endpoints; the working-day calendar."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +14,9 @@ platform_app = typer.Typer(
     help="The four government platforms: API keys, endpoints.", no_args_is_help=True
 )
 app.add_typer(platform_app, name="platform")
+# The State Council publishes next year's holidays in early November; warning from 60 days
+# before the known years run out gives an operator the rest of the year to add it.
+HOLIDAY_HORIZON_DAYS = 60
 
 
 @app.command()
@@ -72,3 +76,35 @@ def platform_endpoint(
     with session_scope(migrated_engine()) as session:
         set_endpoint(session, code, url)
     typer.echo(f"{code}: endpoint {url}")
+
+
+@app.command()
+@friendly
+def holidays(
+    file: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="holiday file; default SHUIJIAN_HOLIDAYS")
+    ] = None,
+) -> None:
+    """Which years working days can be counted in (chinesecalendar and the holiday file); a
+    bad file is refused by name; exit 1 when the known years end within 60 days."""
+    from core import clock
+    from tickets.holidays import holiday_calendar, package_version, package_years
+
+    calendar = holiday_calendar(file)
+    first, last = package_years()
+    typer.echo(f"chinesecalendar {package_version()}: {first}–{last}")
+    if calendar.source:
+        years = ", ".join(str(y) for y in sorted(calendar.file_years))
+        typer.echo(f"holiday file {calendar.source}: {years}")
+    else:
+        typer.echo("holiday file: none (SHUIJIAN_HOLIDAYS is unset)")
+    until = calendar.known_until()
+    typer.echo(f"working days can be counted up to {until}")
+    if (until - clock.today()).days < HOLIDAY_HORIZON_DAYS:
+        typer.secho(
+            f"warning: add {until.year + 1} from the State Council's notice to the holiday "
+            f"file, or upgrade chinesecalendar: deadlines past {until} are refused",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        raise typer.Exit(1)

@@ -79,6 +79,9 @@ case "${1:-}" in
   demo)
     setup_system no
     setup_python
+    # A demonstration must start on any day, also past the years the holiday calendar knows
+    # (README, "Working days"); a real deployment leaves this unset and gets a clear error.
+    export SHUIJIAN_HOLIDAYS_UNKNOWN="${SHUIJIAN_HOLIDAYS_UNKNOWN:-weekdays}"
     .venv/bin/shuijian db up
     .venv/bin/shuijian demo
     .venv/bin/shuijian check-grid

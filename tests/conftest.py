@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parent.parent
+# Invented holidays for 2027–2028 (a test fixture, not official data): the suite runs as if
+# today were in those years, which chinesecalendar does not know yet.
+TEST_HOLIDAYS = ROOT / "tests" / "data" / "holidays-test.toml"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 # Named per test process, so two test runs on one server (two developers, CI) never collide.
 _RUN = f"{os.getpid()}"
@@ -31,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.clock import start_travel
 
     start_travel()
+    # Set for the whole run (Streamlit servers the browser tests start inherit it), and on
+    # purpose over any value of the developer's shell: the tests' calendar is this fixture.
+    os.environ["SHUIJIAN_HOLIDAYS"] = str(TEST_HOLIDAYS)
     # Errors the tests provoke on purpose are logged beside the run, not in the checkout.
     if not os.environ.get("SHUIJIAN_LOG_DIR"):
         import tempfile

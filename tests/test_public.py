@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -255,17 +255,22 @@ def test_township_filter_and_figures_agree(demo_copy: Engine) -> None:
 # --------------------------------------------------------------------------- the page
 
 
+def _as_app_database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """``engine`` as the app's database, no basemap key, caches fresh before and after."""
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield engine
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @pytest.fixture
 def page_db(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The demo county with a month of patrols, as the app's database; fresh caches."""
     with_patrols(demo_copy)
-    monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
-    monkeypatch.delenv("TIANDITU_KEY", raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield demo_copy
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    yield from _as_app_database(demo_copy, monkeypatch)
 
 
 def rendered(at: AppTest) -> list[str]:
@@ -332,3 +337,143 @@ def test_a_leader_sees_the_archive_and_the_filters_work(page_db: Engine) -> None
     assert [t.value for t in at.title] == ["Public archive of deputies' patrols"]
     assert "Patrol no." in at.dataframe[0].value.columns
     assert_no_phone(rendered(at), phones(page_db))
+
+
+# --------------------------------------------------------------------------- paging
+
+
+def busy_month(engine: Engine, deputies: int = 90) -> tuple[date, date]:
+    """The last complete month with more than two pages of counting patrols, and the month
+    before it patrolled too (so there is something beyond the period to leave out)."""
+    until = clock.today().replace(day=1) - timedelta(days=1)
+    add_demo_patrols(engine, 2026, until, months=2, limit=deputies)
+    return public.month_period(until.year, until.month)
+
+
+def counting_in(engine: Engine, start: date, end: date) -> set[int]:
+    """Counting patrols whose local start day lies in start..end, straight from the tables."""
+    sql = """
+        SELECT p.id FROM patrol p JOIN patrol_state ps ON ps.patrol_id = p.id
+        WHERE ps.counts AND (p.started_at AT TIME ZONE :tz)::date BETWEEN :s AND :e
+    """
+    with engine.connect() as conn:
+        rows = conn.scalars(text(sql), {"tz": "Asia/Shanghai", "s": start, "e": end})
+        return {int(i) for i in rows}
+
+
+def move_start(engine: Engine, patrol_id: int, local_start: datetime) -> None:
+    """Move a patrol (its start and end together) to begin at a local moment."""
+    sql = """
+        UPDATE patrol SET ended_at = :t + (ended_at - started_at), started_at = :t
+        WHERE id = :p
+    """
+    with engine.begin() as conn:
+        conn.execute(text(sql), {"t": local_start, "p": patrol_id})
+
+
+def test_every_patrol_of_a_busy_month_is_on_exactly_one_page(demo_copy: Engine) -> None:
+    start, end = busy_month(demo_copy)
+    zone = clock.zone()
+    before = counting_in(demo_copy, start - timedelta(days=40), start - timedelta(days=1))
+    assert before, "the month before holds counting patrols too"
+    inside = sorted(counting_in(demo_copy, start, end))
+    # The edges of the period: local midnight opens it, the next local midnight is outside.
+    first_in, last_out = inside[0], inside[1]
+    move_start(demo_copy, first_in, datetime.combine(start, time(0), zone))
+    move_start(demo_copy, last_out, datetime.combine(end + timedelta(days=1), time(0), zone))
+    just_before = min(before)
+    opening = datetime.combine(start, time(0), zone)
+    move_start(demo_copy, just_before, opening - timedelta(seconds=1))
+    expected = counting_in(demo_copy, start, end)
+    assert first_in in expected and last_out not in expected and just_before not in expected
+
+    figures = public.public_figures(demo_copy, start, end)
+    assert figures.patrols == len(expected) > 2 * public.PAGE_SIZE
+    pages = public.page_count(figures.patrols)
+    assert pages == -(-figures.patrols // public.PAGE_SIZE) >= 3
+    last_size = figures.patrols - (pages - 1) * public.PAGE_SIZE
+    records: list[int] = []
+    drawn: list[int] = []
+    days: list[date] = []
+    for page in range(1, pages + 1):
+        rows = public.public_patrols(demo_copy, start, end, page=page, page_size=public.PAGE_SIZE)
+        lines = public.public_tracks(demo_copy, start, end, page=page, page_size=public.PAGE_SIZE)
+        assert len(rows) == (public.PAGE_SIZE if page < pages else last_size), page
+        assert set(lines["patrol_no"]) <= set(rows["patrol_no"])  # the page's map, no other
+        records += [int(i) for i in rows["patrol_no"]]
+        drawn += [int(i) for i in lines["patrol_no"]]
+        days += list(rows["date"])
+    assert public.public_patrols(demo_copy, start, end, page=pages + 1, page_size=50).empty
+    # Every counting patrol of the period exactly once, nothing from before or after it.
+    assert len(records) == len(set(records)) and set(records) == expected
+    assert days == sorted(days, reverse=True) and min(days) == start and max(days) <= end
+    # The pages' tracks together are the period's tracks, in the same order.
+    everything = public.public_tracks(demo_copy, start, end)
+    assert drawn == [int(i) for i in everything["patrol_no"]]
+    assert len(drawn) > public.PAGE_SIZE  # more tracks than one page could draw
+    # A township's patrols page the same way (small pages: many of them).
+    town = public.public_patrols(demo_copy, start, end)["township"].iloc[0]
+    with demo_copy.connect() as conn:
+        township_id = conn.scalar(text("SELECT id FROM township WHERE name = :n"), {"n": town})
+    mine = public.public_patrols(demo_copy, start, end, township_id)
+    paged = [
+        int(i)
+        for page in range(1, public.page_count(len(mine), 7) + 1)
+        for i in public.public_patrols(demo_copy, start, end, township_id, page=page, page_size=7)[
+            "patrol_no"
+        ]
+    ]
+    assert paged == [int(i) for i in mine["patrol_no"]]
+    assert public.public_figures(demo_copy, start, end, township_id).patrols == len(mine)
+    with pytest.raises(ValueError):
+        public.public_patrols(demo_copy, start, end, page=0, page_size=50)
+
+
+@pytest.fixture
+def busy_db(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The demo county with a busy month of patrols, as the app's database; fresh caches."""
+    busy_month(demo_copy)
+    yield from _as_app_database(demo_copy, monkeypatch)
+
+
+def drawn_patrols(at: AppTest) -> set[int]:
+    """Patrol numbers in the map's track tooltips (the GeoJSON properties in its script)."""
+    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+    return {int(n) for n in re.findall(r'"patrol_no": (\d+)', script)}
+
+
+def test_the_page_turns_through_every_patrol(busy_db: Engine) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    total = int(at.metric[0].value)
+    pages = public.page_count(total)
+    assert pages >= 3
+    picker = at.selectbox(key="shuijian_public_page")
+    assert picker.options == [f"第 {p} 页，共 {pages} 页" for p in range(1, pages + 1)]
+    assert len(at.dataframe[0].value) == public.PAGE_SIZE
+    captions = [c.value for c in at.caption]
+    assert f"共 {total} 条，本页为第 1–{public.PAGE_SIZE} 条（最新在前）。" in captions
+    assert any(c.startswith(f"地图显示本页第 1–{public.PAGE_SIZE} 条") for c in captions)
+    first_page = {int(i) for i in at.dataframe[0].value["巡查编号"]}
+    assert drawn_patrols(at) and drawn_patrols(at) <= first_page
+
+    seen = set(first_page)
+    for page in range(2, pages + 1):
+        at.selectbox(key="shuijian_public_page").set_value(page).run()
+        assert not at.exception and not at.error
+        rows = {int(i) for i in at.dataframe[0].value["巡查编号"]}
+        assert not rows & seen and drawn_patrols(at) <= rows
+        seen |= rows
+    assert len(seen) == total
+    last_first = (pages - 1) * public.PAGE_SIZE + 1
+    assert f"共 {total} 条，本页为第 {last_first}–{total} 条（最新在前）。" in [
+        c.value for c in at.caption
+    ]
+    assert_no_phone(rendered(at), phones(busy_db))
+    # Another township starts at page 1 again.
+    towns = at.selectbox(key="shuijian_public_township")
+    towns.select(towns.options[1]).run()
+    assert not at.exception
+    picker = at.get("selectbox")
+    page_pickers = [p for p in picker if p.key == "shuijian_public_page"]
+    assert not page_pickers or page_pickers[0].value == 1

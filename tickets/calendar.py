@@ -1,5 +1,9 @@
 """Ticket dates and numbers: deadlines in working days, and numbers like
-`330822-202611-0007` (county code, local month, sequence under a row lock)."""
+`330822-202611-0007` (county code, local month, sequence under a row lock).
+
+Working days are China's (`tickets.holidays`): statutory holidays are skipped and 调休 make-up
+workdays count, as the State Council publishes them; a deadline that reaches a year no calendar
+knows is refused with `HolidaysUnknown` rather than guessed."""
 
 from __future__ import annotations
 
@@ -9,15 +13,19 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import settings
+from tickets.holidays import holiday_calendar
 
 
 def add_working_days(start: date, days: int) -> date:
-    """Monday–Friday only; public holidays are not modelled (no official calendar here)."""
+    """The ``days``-th working day after ``start`` (start itself never counts: a ticket of a
+    Friday with 1 working day is due on Monday). Raises HolidaysUnknown when a day it must
+    step on lies in a year no holiday calendar holds."""
+    calendar = holiday_calendar()
     d = start
     left = days
     while left > 0:
         d += timedelta(days=1)
-        if d.weekday() < 5:
+        if calendar.is_workday(d):
             left -= 1
     return d
 

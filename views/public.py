@@ -2,6 +2,8 @@
 
 Read-only. Everything shown comes from `archive.public`, which never selects a deputy's contact,
 home or code and cuts the ends off every track; this page only filters, counts and draws.
+Records come a page at a time, and the map draws the tracks of the page shown (and says so),
+so every counting patrol of the month is reachable and none is dropped unsaid.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from ui.page import show_error
 # Session keys of this page's filters (named like the others in ui/session.py).
 PUBLIC_MONTH = "shuijian_public_month"
 PUBLIC_TOWNSHIP = "shuijian_public_township"
+PUBLIC_PAGE = "shuijian_public_page"
+# The month and township the chosen page belongs to: another choice starts at page 1 again.
+PUBLIC_PAGE_SCOPE = "shuijian_public_page_scope"
 # An anonymous page may be opened often; its data changes only with uploads and reviews.
 TTL_SECONDS = 120
 COLUMNS: dict[str, str] = {
@@ -52,15 +57,43 @@ def _months(_engine: Engine, db: str, today: str) -> tuple[list[tuple[int, int]]
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _data(
+def _period(
     _engine: Engine, db: str, year: int, month: int, township_id: int | None
-) -> tuple[public.PublicFigures, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+) -> tuple[public.PublicFigures, gpd.GeoDataFrame]:
     start, end = public.month_period(year, month)
     return (
         public.public_figures(_engine, start, end, township_id),
-        public.public_patrols(_engine, start, end, township_id),
-        public.public_tracks(_engine, start, end, township_id),
         public.public_sites(_engine, start, end, township_id),
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _page(
+    _engine: Engine, db: str, year: int, month: int, township_id: int | None, page: int
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    start, end = public.month_period(year, month)
+    where = {"page": page, "page_size": public.PAGE_SIZE}
+    return (
+        public.public_patrols(_engine, start, end, township_id, **where),
+        public.public_tracks(_engine, start, end, township_id, **where),
+    )
+
+
+def _choose_page(pages: int, scope: tuple[int, int, int | None]) -> int:
+    """The page picker (shown when there is more than one page); page 1 after a new filter."""
+    chosen = st.session_state.get(PUBLIC_PAGE, 1)
+    if st.session_state.get(PUBLIC_PAGE_SCOPE) != scope or not 1 <= chosen <= pages:
+        st.session_state.pop(PUBLIC_PAGE, None)
+        st.session_state[PUBLIC_PAGE_SCOPE] = scope
+    if pages == 1:
+        return 1
+    return int(
+        st.selectbox(
+            t("public_page"),
+            list(range(1, pages + 1)),
+            key=PUBLIC_PAGE,
+            format_func=lambda p: t("public_page_option", page=p, pages=pages),
+        )
     )
 
 
@@ -88,7 +121,7 @@ try:
         format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
     )
     township_id = township_filter(cols[1], engine, PUBLIC_TOWNSHIP)
-    figures, patrols, tracks, sites = _data(engine, _db(engine), year, month, township_id)
+    figures, sites = _period(engine, _db(engine), year, month, township_id)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -99,11 +132,18 @@ row[1].metric(t("public_visits"), figures.visits)
 row[2].metric(t("public_sites"), figures.sites)
 
 st.subheader(t("public_records"))
+page = _choose_page(public.page_count(figures.patrols), (year, month, township_id))
+try:
+    patrols, tracks = _page(engine, _db(engine), year, month, township_id, page)
+except ShuijianError as error:
+    show_error(error)
+    st.stop()
+first = (page - 1) * public.PAGE_SIZE + 1
+last = first + len(patrols) - 1
 if patrols.empty:
     st.caption(t("public_none"))
 else:
-    if figures.patrols > len(patrols):
-        st.caption(t("public_capped", n=len(patrols)))
+    st.caption(t("public_page_range", first=first, last=last, total=figures.patrols))
     shown = patrols.assign(deputy_level=[_level(c) for c in patrols["deputy_level"]])
     st.dataframe(
         shown[list(COLUMNS)].rename(columns=lambda c: t(COLUMNS[c])),
@@ -112,6 +152,11 @@ else:
     )
 
 st.subheader(t("public_map"))
+if not patrols.empty:
+    st.caption(t("public_map_page", first=first, last=last, total=figures.patrols))
+    undrawn = len(patrols) - len(tracks)
+    if undrawn:
+        st.caption(t("public_map_undrawn", n=undrawn, m=int(public.MIN_TRACK_M)))
 key = settings.optional_text("tianditu_key")
 if not key:
     st.caption(t("map_offline_note"))
@@ -120,5 +165,5 @@ st_folium(
     height=560,
     width="stretch",
     returned_objects=[],
-    key=f"public_map_{year}_{month}_{township_id}_{lang()}",
+    key=f"public_map_{year}_{month}_{township_id}_{page}_{lang()}",
 )
