@@ -3,7 +3,8 @@
 Services enforce it (``require``); pages read it (``may``) only to decide what to show, so a
 hidden button is never the only thing between a role and an action. Rules that depend on the
 row as well as the role stay beside the row, in the service that owns it, and name the action
-here: a deputy acts as reporter only on the tickets they reported (``tickets.service``), an
+here: a deputy acts as reporter only on the tickets they reported, and as re-inspector only
+on a ticket nobody reported whose re-inspector they are (``tickets.service``), an
 analyst acts for a platform only when that platform has no API of its own (same place), a
 deputy uploads and reads patrols only as themselves (``tracks``).
 """
@@ -40,7 +41,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "report_own_problem": (DEPUTY,),
     "report_for_deputy": (ANALYST, ADMIN),
     "act_as_reporter": (DEPUTY,),  # withdraw, re-inspect, rate: on their own reports only
+    # Re-inspect and rate a ticket nobody reported (a platform's): only its re-inspector, the
+    # deputy an analyst designated or else the site's deputy of the day.
+    "act_as_reinspector": (DEPUTY,),
     "manage_tickets": (ANALYST, ADMIN),  # dispatch, re-route, the analysts' worklist
+    "designate_reinspector": (ANALYST, ADMIN),  # name the deputy who re-inspects such a ticket
     "act_for_platform": (ANALYST, ADMIN),  # accept/return/feed back for a platform without API
     "read_any_ticket": (LEADER, ANALYST, ADMIN),  # a deputy reads theirs and their township's
     # Reports.

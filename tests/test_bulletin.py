@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from data.demo_tracks import add_demo_patrols
 from reports.bulletin import BulletinFiles, build_bulletin, font_path
+from reports.bulletin.text import ticket_notes
 from reports.evaluation import evaluate_month, month_after
 from tests.conftest import DEMO_DB, _admin, _fresh
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.clock
 
 YEAR, MONTH = 2026, 10
 TITLE = "示范县人大常委会关于2026年10月人大代表水环境监督履职情况的通报"
+NOTES = ticket_notes()
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +65,15 @@ def test_the_word_file_has_the_title_tables_and_the_evaluations_figures(built) -
     assert ["指标", "数值"] in headers
     assert any(h[:2] == ["排名", "乡镇（街道）"] and "平均得分" in h for h in headers)
     assert any(h[:2] == ["全县排名", "代表"] and h[-1] == "综合得分" for h in headers)
-    assert any(h[0] == "平台" and "处置率" in h for h in headers)
+    assert any(h[0] == "平台" and {"处置率", "办结率"} <= set(h) for h in headers)
+    # Each ticket rate with its definition beneath the table (tickets.figures).
+    texts = [p.text for p in doc.paragraphs]
+    for note, start in zip(
+        NOTES, ("注1：交办处置率", "注2：平台处置率", "注3：按期处置率", "注4：办结率"), strict=True
+    ):
+        assert note in texts and note.startswith(start)
     summary = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows[1:]}
+    assert {"交办处置率", "办结率"} <= set(summary)
     sites = int(evaluation["assigned_sites"].sum())
     on_time = int(evaluation["sites_on_time"].sum())
     assert summary["参评代表（名）"] == str(len(evaluation))
@@ -97,6 +106,7 @@ def test_the_pdf_text_is_chinese_not_tofu_and_page_one_renders(built, tmp_path: 
     assert TITLE in flat
     assert all(name in flat for name in towns)
     assert "处置率" in flat and "综合得分" in flat
+    assert all("".join(note.split()) in flat for note in NOTES)  # the footnotes, not tofu
     fonts = subprocess.run(["pdffonts", str(files.pdf)], capture_output=True, text=True).stdout
     assert "WenQuanYi" in fonts or "WQY" in fonts
     subprocess.run(
@@ -125,6 +135,9 @@ def test_the_map_and_the_workbook(built) -> None:
         "乡镇（街道）",
         "代表人数",
     ]
+    for sheet in ("汇总", "问题处置"):
+        cells = [c.value for row in book[sheet].iter_rows() for c in row if c.value]
+        assert all(note in cells for note in NOTES), sheet
     assert [c.value for c in next(book["逾期点位"].iter_rows(max_row=1))][:3] == [
         "乡镇（街道）",
         "点位编码",

@@ -21,10 +21,13 @@ from tests.test_ingest import NOW, deputy, ingest, track_through
 from tickets.service import (
     Actor,
     NewProblem,
+    ReportRefused,
     actor_for,
     available_actions,
+    designate_reinspector,
     get_ticket,
     move,
+    reinspector_of,
     report_problem,
 )
 from tracks.ingest import check_upload_rights
@@ -41,7 +44,9 @@ ACTIONS_TESTED_HERE = {
     "report_own_problem",
     "report_for_deputy",
     "act_as_reporter",
+    "act_as_reinspector",
     "manage_tickets",
+    "designate_reinspector",
     "act_for_platform",
     "read_any_ticket",
     "read_any_due_list",
@@ -59,7 +64,12 @@ def test_every_action_is_tested_and_every_role_known() -> None:
     assert all(set(roles) <= set(ROLES) for roles in PERMISSIONS.values())
     # Admin is written out, not implied: every page, and every action but a deputy's own.
     own = {a for a, roles in PERMISSIONS.items() if roles == ("deputy",)}
-    assert own == {"upload_own_patrol", "report_own_problem", "act_as_reporter"}
+    assert own == {
+        "upload_own_patrol",
+        "report_own_problem",
+        "act_as_reporter",
+        "act_as_reinspector",
+    }
     assert all("admin" in roles for a, roles in PERMISSIONS.items() if a not in own)
 
 
@@ -196,6 +206,68 @@ def test_ticket_rows(demo_copy: Engine) -> None:
         with pytest.raises(PermissionDenied) as info:
             move(s, get_ticket(s, number), "feedback", Actor("platform", platform=other))
         assert info.value.code == "not_routed_here"
+
+
+def _platform_ticket(engine: Engine, site: int) -> str:
+    """A ticket a platform reported (no reporting deputy) at a site's point."""
+    lon, lat = _site_point(engine, site)
+    with session_scope(engine) as s:
+        return report_problem(
+            s,
+            NewProblem("floating_litter", "平台转来：水面漂浮物", lon, lat),
+            Actor("platform", platform="bianmin"),
+            reporter_deputy_id=None,
+            source="api:bianmin",
+            at=NOW,
+        ).number
+
+
+def test_reinspector_rows(demo_copy: Engine) -> None:
+    """act_as_reinspector: on a ticket nobody reported, a deputy acts only as its
+    re-inspector; designate_reinspector: analysts and admins name that deputy."""
+    dep1, site = deputy(demo_copy, "D0001")
+    dep2, _ = deputy(demo_copy, "D0002")
+    number = _platform_ticket(demo_copy, site)
+    with session_scope(demo_copy) as s:
+        ticket = get_ticket(s, number)
+        keeper = reinspector_of(s, ticket)
+        other = dep2 if keeper != dep2 else dep1
+        for role in ROLES:
+            if may(role, "manage_tickets"):
+                assert actor_for(user(role), ticket).kind == "analyst"
+            elif may(role, "act_as_reinspector"):
+                assert actor_for(user(role, keeper), ticket).kind == "reinspector"
+                with pytest.raises(PermissionDenied) as info:
+                    actor_for(user(role, other), ticket)
+                assert info.value.code == "not_reinspector"
+            else:
+                with pytest.raises(PermissionDenied):
+                    actor_for(user(role), ticket)
+    for role in ROLES:
+        with session_scope(demo_copy) as s:
+            ticket = get_ticket(s, number)
+            if may(role, "designate_reinspector"):
+                designate_reinspector(s, ticket, user(role), other)
+                assert reinspector_of(s, ticket) == other  # the designation outranks the site
+            else:
+                with pytest.raises(PermissionDenied) as info:
+                    designate_reinspector(s, ticket, user(role, dep1), other)
+                assert info.value.code == "not_allowed"
+    # A deputy's own report is re-inspected by them: nobody is designated for it.
+    with session_scope(demo_copy) as s:
+        reported = report_problem(
+            s,
+            NewProblem("floating_litter", "漂浮物", *_site_point(demo_copy, site)),
+            actor_for(user("deputy", dep1, 11)),
+            reporter_deputy_id=dep1,
+            at=NOW,
+        )
+        with pytest.raises(ReportRefused) as refused:
+            designate_reinspector(s, reported, user("analyst"), dep2)
+        assert refused.value.code == "reinspector_is_reporter"
+        assert "designate" not in available_actions(
+            "assigned", actor_for(user("analyst"), reported), False
+        )
 
 
 def test_read_any_ticket_row(demo_copy: Engine) -> None:

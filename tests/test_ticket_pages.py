@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 from accounts.auth import SignedIn
 from db.database import session_scope
 from tests.test_ingest import signed_in
+from tests.test_reinspector import far_from_sites
 from tests.test_ticket_queries import report, reporter_site
-from tickets.service import platform_update
+from tickets.service import Actor, NewProblem, platform_update, report_problem
 from ui import session
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
@@ -211,7 +212,43 @@ def test_issues_map_draws_tickets_and_rates(database: Engine) -> None:
     at = page("issues_map", signed_in(database, "leader"))
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["显示件数"] == "1" and metrics["处置率"] == "0%"
+    assert metrics["显示件数"] == "1" and metrics["交办处置率"] == "0%"
+    assert metrics["办结率"] == "0%"
+    assert "交办处置率 = 已处置件数 ÷ 交办件数" in texts(at)  # each rate with its definition
+    assert "平台处置率：" in texts(at)
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
     assert number in script and "L.geoJson" in script
     assert len(at.dataframe) == 3  # per township, per platform, the list
+
+
+def test_an_analyst_designates_who_reinspects_a_ticket_without_a_site(database: Engine) -> None:
+    lon, lat = far_from_sites(database)
+    with session_scope(database) as s:
+        number = report_problem(
+            s,
+            NewProblem("bank_litter", "平台转来：沟渠垃圾", lon, lat),
+            Actor("platform", platform="bianmin"),
+            reporter_deputy_id=None,
+            source="api:bianmin",
+        ).number
+    analyst = signed_in(database, "analyst")
+    waiting = page("worklist", analyst)
+    assert "待指定复查代表（1）" in texts(waiting) and number in texts(waiting)
+    at = page("ticket", analyst, number=number)
+    assert not at.exception, at.exception
+    assert "尚无复查代表" in at.warning[0].value
+    assert f"{ACTION}_designate_submit" in action_buttons(at)
+    chosen = signed_in(database, "d0002")
+    at.selectbox(key=f"{ACTION}_designate_deputy").set_value(chosen.deputy_id)
+    at.button(key=f"{ACTION}_designate_submit").click().run()  # one run: the form submits
+    assert not at.exception, at.exception
+    assert "已完成：指定复查代表" in texts(at)
+    with database.connect() as conn:
+        name = conn.scalar(text("SELECT name FROM deputy WHERE id = :d"), {"d": chosen.deputy_id})
+    assert f"复查代表：{name}（分析员指定）" in texts(at)
+    assert list(at.dataframe[0].value.iloc[:, 2])[-1] == "指定复查代表"
+    # The designated deputy may open it (wherever they live); nothing to do until fed back.
+    theirs = page("ticket", chosen, number=number)
+    assert not theirs.exception and not theirs.error
+    assert action_buttons(theirs) == set()
+    assert "待指定复查代表（0）" in texts(page("worklist", analyst))

@@ -134,7 +134,7 @@ def test_nearby_open_tickets_are_offered(demo_copy: Engine) -> None:
 
 # The transition table, move by move: every allowed move works for its actors and no other;
 # every (action, status) pair not in the table is refused.
-ACTORS = ("reporter", "analyst", "platform", "system")
+ACTORS = ("reporter", "reinspector", "analyst", "platform", "system")
 
 
 @pytest.mark.parametrize("move_", MOVES, ids=[f"{m.action}:{m.source}" for m in MOVES])

@@ -2,7 +2,9 @@
 
 Every move is an (action, from, to) row with the actors allowed to make it; anything not in
 the table is refused. The status of a ticket is the `to` of its latest event, so the event log
-is the only truth and nothing is updated in place.
+is the only truth and nothing is updated in place. One move changes no status: ``designate``
+(an analyst names the deputy who re-inspects a ticket nobody reported) is appended as an
+event from a status to the same status, so the choice is history like every other step.
 """
 
 from __future__ import annotations
@@ -24,10 +26,21 @@ STATUSES: tuple[str, ...] = (
     "withdrawn",
 )
 OPEN_STATUSES = ("reported", "assigned", "accepted", "fed_back", "reinspected", "rated")
+# 反馈 or later: the platform's feedback stands (tickets.figures counts these as handled).
+FED_BACK_OR_LATER = ("fed_back", "reinspected", "rated", "closed")
+# Moves that undo a feedback: the re-inspection found it unresolved, or a 不满意 reopened it.
+UNDOING_MOVES = ("reinspect_fail", "reopen")
+# While the platform works on a ticket or has fed back, an analyst may name its re-inspector;
+# once re-inspected, the same deputy rates it.
+DESIGNATE_FROM = ("assigned", "accepted", "fed_back")
 RATINGS: tuple[str, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
 
-# Actors: "reporter" (the deputy who reported), "analyst" (人大 staff, also admin), "platform"
-# (the platform the ticket is routed to, through the API), "system" (automatic steps).
+# Actors: "reporter" (the deputy who reported), "reinspector" (for a ticket nobody reported,
+# e.g. one a platform created through the API: the deputy an analyst designated, else the
+# site's deputy of the day — tickets.service.reinspector_of), "analyst" (人大 staff, also
+# admin), "platform" (the platform the ticket is routed to, through the API), "system"
+# (automatic steps).
+DEPUTY_ACTORS = ("reporter", "reinspector")
 
 
 @dataclass(frozen=True)
@@ -46,11 +59,12 @@ MOVES: tuple[Move, ...] = (
     Move("accept", "assigned", "accepted", ("platform", "analyst")),
     Move("reject", "assigned", "reported", ("platform", "analyst")),
     Move("feedback", "accepted", "fed_back", ("platform", "analyst")),
-    Move("reinspect", "fed_back", "reinspected", ("reporter",)),
-    Move("reinspect_fail", "fed_back", "assigned", ("reporter",)),
-    Move("rate", "reinspected", "rated", ("reporter",)),
+    Move("reinspect", "fed_back", "reinspected", DEPUTY_ACTORS),
+    Move("reinspect_fail", "fed_back", "assigned", DEPUTY_ACTORS),
+    Move("rate", "reinspected", "rated", DEPUTY_ACTORS),
     Move("close", "rated", "closed", ("system", "analyst")),
     Move("reopen", "rated", "assigned", ("system", "analyst")),
+    *(Move("designate", status, status, ("analyst",)) for status in DESIGNATE_FROM),
 )
 _BY_KEY = {(m.action, m.source): m for m in MOVES}
 

@@ -22,7 +22,14 @@ from accounts.permissions import may
 from core import clock, settings
 from core.errors import PermissionDenied
 from db.query import read_geoframe
-from tickets.service import get_ticket, locate
+from tickets.lifecycle import DESIGNATE_FROM
+from tickets.service import (
+    DESIGNATED_SQL,
+    REINSPECTOR_SQL,
+    SITE_DEPUTY_SQL,
+    get_ticket,
+    locate,
+)
 
 LIST_LIMIT = 500
 TRACK_POINTS_MAX = 200
@@ -63,7 +70,10 @@ def platform_options(session: Session) -> list[tuple[str, str, str, bool]]:
 @dataclass(frozen=True)
 class TicketFilter:
     """What a list or map shows. `visible_to_deputy` narrows to what a deputy may see: their
-    own reports, tickets they follow, and tickets in their township."""
+    own reports, tickets they follow, tickets in their township and tickets they re-inspect.
+    `reinspector_deputy_id` narrows to the tickets a deputy re-inspects and rates (their own
+    reports, and tickets nobody reported whose re-inspector they are on the day);
+    `without_reinspector` to tickets nobody can re-inspect yet."""
 
     township_id: int | None = None
     platform_code: str | None = None
@@ -72,6 +82,8 @@ class TicketFilter:
     date_from: date | None = None
     date_to: date | None = None
     reporter_deputy_id: int | None = None
+    reinspector_deputy_id: int | None = None
+    without_reinspector: bool = False
     visible_to_deputy: int | None = None
     overdue_only: bool = False
     last_action: str | None = None
@@ -105,11 +117,17 @@ def ticket_where(f: TicketFilter, today: date | None = None) -> tuple[str, dict[
     if f.reporter_deputy_id is not None:
         clauses.append("t.reporter_deputy_id = :reporter")
         params["reporter"] = f.reporter_deputy_id
+    if f.reinspector_deputy_id is not None:
+        clauses.append(f"{REINSPECTOR_SQL} = :reinspector")
+        params["reinspector"] = f.reinspector_deputy_id
+    if f.without_reinspector:
+        clauses.append(f"{REINSPECTOR_SQL} IS NULL")
     if f.visible_to_deputy is not None:
         clauses.append(
             "(t.reporter_deputy_id = :viewer OR EXISTS (SELECT 1 FROM ticket_follower fo "
             "WHERE fo.ticket_id = t.id AND fo.deputy_id = :viewer) OR t.township_id = "
-            "(SELECT dv.township_id FROM deputy dv WHERE dv.id = :viewer))"
+            "(SELECT dv.township_id FROM deputy dv WHERE dv.id = :viewer) "
+            f"OR {REINSPECTOR_SQL} = :viewer)"
         )
         params["viewer"] = f.visible_to_deputy
     if f.overdue_only:
@@ -218,11 +236,13 @@ class TicketDetail:
     lat: float
     site_kind: str | None
     platform_has_api: bool
+    reinspector: dict[str, Any] | None = None  # deputy_id, name, basis (reinspector_of)
 
 
 def may_view(session: Session, user: SignedIn, ticket_id: int) -> bool:
     """Leaders, analysts and admins see every ticket; a deputy sees their own reports, tickets
-    they follow and tickets in their own township (where they may be asked about it)."""
+    they follow, tickets in their own township (where they may be asked about it) and the
+    tickets they re-inspect (a designated deputy may live elsewhere)."""
     if may(user.role, "read_any_ticket"):
         return True
     if not may(user.role, "view_ticket") or user.deputy_id is None:
@@ -240,6 +260,8 @@ SELECT e.id, to_char(e.at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI:SS') AS at, e.ac
   p.name_zh AS platform_zh, p.name_en AS platform_en,
   b.name_zh AS behalf_zh, b.name_en AS behalf_en,
   e.payload->>'rating' AS rating,
+  (SELECT dd.name FROM deputy dd WHERE e.action = 'designate'
+     AND dd.id = (e.payload->>'deputy_id')::int) AS designated,
   CASE WHEN jsonb_typeof(e.payload->'proof') = 'object' THEN e.payload->'proof'->>'kind' END
     AS proof_kind,
   (SELECT string_agg(a.filename, ', ' ORDER BY a.id) FROM ticket_attachment a
@@ -262,6 +284,7 @@ TIMELINE_COLUMNS = [
     "from_status",
     "to_status",
     "rating",
+    "designated",
     "comment",
     "proof_kind",
     "attachments",
@@ -331,7 +354,37 @@ def ticket_detail(
         lat=float(extra.lat),
         site_kind=extra.kind,
         platform_has_api=bool(extra.api),
+        reinspector=reinspector(session, ticket.id, today),
     )
+
+
+REINSPECTOR_DETAIL_SQL = f"""
+SELECT r.deputy_id, d.code, d.name, r.basis
+FROM ticket t
+CROSS JOIN LATERAL (SELECT {REINSPECTOR_SQL} AS deputy_id,
+  CASE WHEN t.reporter_deputy_id IS NOT NULL THEN 'reporter'
+       WHEN {DESIGNATED_SQL} IS NOT NULL THEN 'designated'
+       WHEN {SITE_DEPUTY_SQL} IS NOT NULL THEN 'site' END AS basis) r
+LEFT JOIN deputy d ON d.id = r.deputy_id
+WHERE t.id = :t
+"""
+
+
+def reinspector(
+    session: Session, ticket_id: int, today: date | None = None
+) -> dict[str, Any] | None:
+    """Who re-inspects and rates the ticket (``tickets.service.reinspector_of``) with the
+    basis as a code — reporter, designated or site — or None when nobody does yet."""
+    row = (
+        session.execute(
+            text(REINSPECTOR_DETAIL_SQL), {"t": ticket_id, "today": today or clock.today()}
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None or row["deputy_id"] is None:
+        return None
+    return dict(row)
 
 
 # ------------------------------------------------------------------ worklists
@@ -340,17 +393,18 @@ def ticket_detail(
 def deputy_worklist(
     session: Session, deputy_id: int, today: date | None = None
 ) -> dict[str, pd.DataFrame]:
-    """A deputy's own reports waiting on them: 'reinspect' (fed back, go and look) and 'rate'
-    (re-inspected, give a rating)."""
+    """The tickets waiting on a deputy — their own reports, and tickets nobody reported whose
+    re-inspector they are (their site's, or designated): 'reinspect' (fed back, go and look)
+    and 'rate' (re-inspected, give a rating)."""
     return {
         "reinspect": list_tickets(
             session,
-            TicketFilter(reporter_deputy_id=deputy_id, statuses=("fed_back",)),
+            TicketFilter(reinspector_deputy_id=deputy_id, statuses=("fed_back",)),
             today=today,
         ),
         "rate": list_tickets(
             session,
-            TicketFilter(reporter_deputy_id=deputy_id, statuses=("reinspected",)),
+            TicketFilter(reinspector_deputy_id=deputy_id, statuses=("reinspected",)),
             today=today,
         ),
     }
@@ -358,7 +412,8 @@ def deputy_worklist(
 
 def analyst_worklist(session: Session, today: date | None = None) -> dict[str, pd.DataFrame]:
     """What waits on the analysts: 'overdue' (the platform is late), 'returned' (a platform
-    rejected it: back in 上报, to re-route) and 'undispatched' (in 上报 for another reason)."""
+    rejected it: back in 上报, to re-route), 'undispatched' (in 上报 for another reason) and
+    'no_reinspector' (nobody reported it and nobody can re-inspect it: designate a deputy)."""
     return {
         "overdue": list_tickets(session, TicketFilter(overdue_only=True), today=today),
         "returned": list_tickets(
@@ -366,6 +421,11 @@ def analyst_worklist(session: Session, today: date | None = None) -> dict[str, p
         ),
         "undispatched": list_tickets(
             session, TicketFilter(statuses=("reported",), not_last_action="reject"), today=today
+        ),
+        "no_reinspector": list_tickets(
+            session,
+            TicketFilter(statuses=DESIGNATE_FROM, without_reinspector=True),
+            today=today,
         ),
     }
 

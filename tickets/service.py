@@ -15,10 +15,10 @@ import pandas as pd
 from geoalchemy2.shape import from_shape
 from shapely import Point
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from accounts.auth import SignedIn
-from accounts.permissions import may
+from accounts.permissions import may, require
 from core import clock, settings
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import PhotoInfo, inspect_photo
@@ -36,6 +36,7 @@ from db.models import (
 )
 from tickets.calendar import add_working_days, next_ticket_number
 from tickets.lifecycle import (
+    DEPUTY_ACTORS,
     OPEN_STATUSES,
     RATINGS,
     TransitionRefused,
@@ -63,12 +64,52 @@ class Actor:
 
 SYSTEM = Actor("system")
 
+# The deputy who re-inspects and rates a ticket, as SQL over the alias ``t`` (ticket) with the
+# parameter ``:today`` (a local date): the reporting deputy; for a ticket nobody reported (a
+# platform's, through the API) the deputy an analyst designated last, else the deputy
+# assigned to the ticket's site on that day. NULL: nobody yet (no site, or a site without a
+# deputy that day, and no designation) — the analysts' worklist shows such tickets.
+DESIGNATED_SQL = (
+    "(SELECT (dg.payload->>'deputy_id')::int FROM ticket_event dg WHERE dg.ticket_id = t.id "
+    "AND dg.action = 'designate' ORDER BY dg.id DESC LIMIT 1)"
+)
+SITE_DEPUTY_SQL = (
+    "(SELECT sa.deputy_id FROM assignment sa WHERE sa.site_id = t.site_id "
+    "AND sa.valid_from <= :today AND (sa.valid_to IS NULL OR sa.valid_to > :today) LIMIT 1)"
+)
+REINSPECTOR_SQL = f"COALESCE(t.reporter_deputy_id, {DESIGNATED_SQL}, {SITE_DEPUTY_SQL})"
+
+
+def reinspector_of(session: Session, ticket: Ticket, day: date | None = None) -> int | None:
+    """The deputy who re-inspects and rates ``ticket`` on ``day`` (default today), so that
+    every ticket, a platform's included, has someone who can bring it to 办结."""
+    return session.scalar(
+        text(f"SELECT {REINSPECTOR_SQL} FROM ticket t WHERE t.id = :id"),
+        {"id": ticket.id, "today": day or clock.today()},
+    )
+
 
 def actor_for(user: SignedIn, ticket: Ticket | None = None) -> Actor:
-    """The role a signed-in user plays for a ticket (a deputy only for their own reports)."""
+    """The role a signed-in user plays for a ticket: a deputy only for their own reports, or,
+    on a ticket nobody reported, as its re-inspector (``reinspector_of``)."""
     if may(user.role, "manage_tickets"):
         return Actor("analyst", user.user_id)
-    if may(user.role, "act_as_reporter"):
+    if ticket is not None and ticket.reporter_deputy_id is None:
+        if may(user.role, "act_as_reinspector"):
+            session = object_session(ticket)
+            if (
+                session is None
+                or user.deputy_id is None
+                or reinspector_of(session, ticket) != user.deputy_id
+            ):
+                raise PermissionDenied(
+                    f"ticket {ticket.number} is re-inspected by its site's deputy or the one "
+                    "an analyst designated, not by this deputy",
+                    code="not_reinspector",
+                    ticket=ticket.number,
+                )
+            return Actor("reinspector", user.user_id, user.deputy_id)
+    elif may(user.role, "act_as_reporter"):
         if ticket is not None and ticket.reporter_deputy_id != user.deputy_id:
             raise PermissionDenied(
                 "only the deputy who reported a problem may act on it", code="not_your_ticket"
@@ -94,12 +135,17 @@ def platform_has_api(session: Session, platform_code: str) -> bool:
     )
 
 
-def available_actions(status: str | None, actor: Actor, has_api: bool) -> list[str]:
-    """The moves this actor may choose now: the lifecycle's, less the automatic ones, and
-    less the platform's own moves when the platform has an API (``act_for_platform``)."""
+def available_actions(
+    status: str | None, actor: Actor, has_api: bool, *, has_reporter: bool = True
+) -> list[str]:
+    """The moves this actor may choose now: the lifecycle's, less the automatic ones, less
+    the platform's own moves when the platform has an API (``act_for_platform``), and less
+    ``designate`` on a ticket whose reporter re-inspects it."""
     actions = [a for a in allowed_actions(status, actor.kind) if a not in AUTOMATIC_MOVES]
     if actor.kind == "analyst" and has_api:
         actions = [a for a in actions if a not in PLATFORM_MOVES]
+    if has_reporter:
+        actions = [a for a in actions if a != "designate"]
     return actions
 
 
@@ -182,6 +228,8 @@ def _append(
 ) -> TicketEvent:
     current = status_of(session, ticket.id)
     move = move_for(action, current, actor.kind)
+    if actor.kind in DEPUTY_ACTORS:
+        _check_deputy(session, ticket, actor, at)
     # Any platform may report a problem (routing decides where it goes); only the platform a
     # ticket is routed to may move it afterwards.
     if actor.kind == "platform" and action != "report" and actor.platform != ticket.platform_code:
@@ -222,9 +270,32 @@ def _append(
     for item in photos:
         info, data = item if isinstance(item, tuple) else (item, b"")
         _attach(session, ticket, event, info, data)
-    if move.target == "assigned":
+    if move.target == "assigned" and move.source != move.target:  # not a designation
         _enqueue(session, ticket, event)
     return event
+
+
+def _check_deputy(session: Session, ticket: Ticket, actor: Actor, at: datetime | None) -> None:
+    """A deputy acts only on their own report, or as the re-inspector of a ticket nobody
+    reported on the day of the move (``reinspector_of``): enforced here, whoever built the
+    Actor."""
+    if actor.kind == "reporter" and ticket.reporter_deputy_id != actor.deputy_id:
+        raise PermissionDenied(
+            "only the deputy who reported a problem may act on it", code="not_your_ticket"
+        )
+    if actor.kind == "reinspector":
+        day = clock.local_date(at) if at is not None else clock.today()
+        if (
+            ticket.reporter_deputy_id is not None
+            or actor.deputy_id is None
+            or reinspector_of(session, ticket, day) != actor.deputy_id
+        ):
+            raise PermissionDenied(
+                f"ticket {ticket.number} is re-inspected by its site's deputy or the one an "
+                "analyst designated, not by this deputy",
+                code="not_reinspector",
+                ticket=ticket.number,
+            )
 
 
 def _attach(
@@ -414,9 +485,9 @@ def move(
     at: datetime | None = None,
 ) -> TicketEvent:
     """Any simple move (dispatch, withdraw, accept, reject, feedback) by its action name."""
-    if action in ("reinspect", "reinspect_fail", "rate", "close", "reopen"):
+    if action in ("reinspect", "reinspect_fail", "rate", "close", "reopen", "designate"):
         raise TransitionRefused(
-            f"{action} has its own function (it needs proof or a rating)",
+            f"{action} has its own function (it needs proof, a rating or a deputy)",
             code="action_not_simple",
             action=action,
         )
@@ -457,14 +528,17 @@ def reinspect(
     comment: str | None = None,
     at: datetime | None = None,
 ) -> TicketEvent:
-    """复查: the reporting deputy went back. Proof is a verified track visit at the site after
-    the feedback, or a photo whose EXIF time and place fall there after it."""
-    if actor.kind != "reporter":
+    """复查: the reporting deputy (or, for a ticket nobody reported, its re-inspector) went
+    back. Proof is a verified track visit at the site after the feedback, or a photo whose
+    EXIF time and place fall there after it."""
+    if actor.kind not in DEPUTY_ACTORS:
         raise PermissionDenied(
-            "only the reporting deputy re-inspects",
+            "only the reporting deputy, or the re-inspector of a ticket nobody reported, "
+            "re-inspects",
             code="reinspect_reporter_only",
             ticket=ticket.number,
         )
+    _check_deputy(session, ticket, actor, at)  # before the proof: whose ticket it is first
     fed_back_at = session.scalar(
         select(TicketEvent.at)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.to_status == "fed_back")
@@ -579,6 +653,38 @@ def rate(
     )
     follow = "reopen" if rating == "dissatisfied" else "close"
     return [rated, _append(session, ticket, follow, SYSTEM, payload={"rating": rating}, at=at)]
+
+
+def designate_reinspector(
+    session: Session,
+    ticket: Ticket,
+    user: SignedIn,
+    deputy_id: int,
+    *,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    """An analyst names the deputy who re-inspects and rates a ticket nobody reported: one
+    without a site has no deputy of its own, and a site may have none that day. Appended
+    (the log is append-only); the latest designation counts and outranks the site's deputy."""
+    require(user, "designate_reinspector")
+    if ticket.reporter_deputy_id is not None:
+        raise ReportRefused(
+            f"ticket {ticket.number} was reported by a deputy, who re-inspects it",
+            code="reinspector_is_reporter",
+            ticket=ticket.number,
+        )
+    if session.get(Deputy, deputy_id) is None:
+        raise ReportRefused(f"no deputy with id {deputy_id}", code="no_deputy", deputy=deputy_id)
+    return _append(
+        session,
+        ticket,
+        "designate",
+        Actor("analyst", user.user_id),
+        comment=comment,
+        payload={"deputy_id": deputy_id},
+        at=at,
+    )
 
 
 def platform_update(

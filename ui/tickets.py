@@ -43,6 +43,8 @@ def _comment(row: object, lang: str) -> str:
     parts = [_given(row.comment)] if _given(row.comment) else []
     if _given(row.rating):
         parts.insert(0, i18n.label("rating", row.rating, lang))
+    if _given(getattr(row, "designated", None)):
+        parts.insert(0, i18n.text("timeline.designated", lang, name=row.designated))
     if _given(row.proof_kind):
         kind = "timeline.proof_track" if row.proof_kind == "track" else "timeline.proof_photo"
         parts.append(i18n.text("timeline.proof", lang, kind=i18n.text(kind, lang)))

@@ -1,5 +1,6 @@
-"""问题地图 / Open-issues map: tickets by status on the map, filtered, with 处置率, on-time rate
-and satisfaction county-wide, per township and per platform.
+"""问题地图 / Open-issues map: tickets by status on the map, filtered, with 交办处置率, 办结率,
+on-time rate and satisfaction county-wide, and per township and per platform (平台处置率), each
+with its definition (``tickets.figures``; the words are the catalogue's ``figure_def_*``).
 
 Deputies may open it too, narrowed to the tickets they may see (their own reports, those they
 follow, their township's), so they know what is already reported near them; the figures are
@@ -19,7 +20,7 @@ from core import clock, settings
 from db.database import session_scope
 from layers.tickets import tickets_map
 from tickets import queries
-from tickets.figures import ticket_rates
+from tickets.figures import county_rates, ticket_rates
 from tickets.lifecycle import OPEN_STATUSES, STATUSES
 from ui import cached, session
 from ui.filters import township_filter
@@ -32,11 +33,14 @@ RATE_COLUMNS = {
     "dispatched": "col_dispatched",
     "handled": "col_handled",
     "on_time": "col_on_time_n",
+    "closed": "col_closed",
     "rated": "col_rated",
     "handling_rate": "rate_handling",
     "on_time_rate": "rate_on_time",
+    "closing_rate": "rate_closing",
     "satisfaction": "rate_satisfaction",
 }
+RATE_SHARES = ("handling_rate", "on_time_rate", "closing_rate", "satisfaction")
 LIST_COLUMNS = {
     "number": "col_number",
     "category": "col_category",
@@ -51,7 +55,7 @@ LIST_COLUMNS = {
 
 def rate_table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[list(RATE_COLUMNS)].copy()
-    for column in ("handling_rate", "on_time_rate", "satisfaction"):
+    for column in RATE_SHARES:
         out[column] = out[column].map(percent)
     return out.rename(columns=lambda c: t(RATE_COLUMNS[c]))
 
@@ -101,21 +105,23 @@ chosen = queries.TicketFilter(
 )
 end = (date_to or today) + timedelta(days=1)
 with session_scope(engine) as s:
-    county = ticket_rates(s, by="county", start=date_from, end=end)
+    figures = county_rates(s, start=date_from, end=end)
     by_township = ticket_rates(s, by="township", start=date_from, end=end)
     by_platform = ticket_rates(s, by="platform", start=date_from, end=end)
     shown = queries.tickets_geo(s, chosen, today=today)
 
-figures = county.iloc[0] if not county.empty else pd.Series(dtype=object)
-row = st.columns(5)
+row = st.columns(6)
 row[0].metric(t("issues_shown"), len(shown))
 row[1].metric(t("issues_overdue"), int(shown["overdue"].sum()) if not shown.empty else 0)
 row[2].metric(
-    t("rate_handling"), percent(figures.get("handling_rate")), help=t("rate_handling_help")
+    t("rate_dispatched_handling"),
+    percent(figures["handling_rate"]),
+    help=t("figure_def_dispatched_handling"),
 )
-row[3].metric(t("rate_on_time"), percent(figures.get("on_time_rate")), help=t("rate_on_time_help"))
-row[4].metric(
-    t("rate_satisfaction"), percent(figures.get("satisfaction")), help=t("rate_satisfaction_help")
+row[3].metric(t("rate_closing"), percent(figures["closing_rate"]), help=t("figure_def_closing"))
+row[4].metric(t("rate_on_time"), percent(figures["on_time_rate"]), help=t("figure_def_on_time"))
+row[5].metric(
+    t("rate_satisfaction"), percent(figures["satisfaction"]), help=t("rate_satisfaction_help")
 )
 
 st.subheader(t("map_heading"))
@@ -138,6 +144,13 @@ with left:
 with right:
     st.subheader(t("rates_by_platform"))
     st.dataframe(rate_table(by_platform), hide_index=True, use_container_width=True)
+for definition in (
+    "figure_def_dispatched_handling",
+    "figure_def_platform_handling",
+    "figure_def_on_time",
+    "figure_def_closing",
+):
+    st.caption(t(definition))
 
 st.subheader(t("issues_list"))
 if shown.empty:

@@ -1,10 +1,13 @@
 """交办单 / Ticket: header, timeline, photos, a small map, and the moves this user may make now.
 
 Who may view: leaders, analysts and admins every ticket; a deputy their own reports, tickets
-they follow and tickets in their township (tickets.queries.may_view). Who may act comes from
-the lifecycle table (`available_actions`) for the role the user plays (`actor_for`): the reporting
-deputy withdraws, re-inspects and rates; analysts dispatch (re-routing after a rejection) and,
-for a platform without an API, accept, return or feed back on its behalf.
+they follow, tickets in their township and tickets they re-inspect (tickets.queries.may_view).
+Who may act comes from the lifecycle table (`available_actions`) for the role the user plays
+(`actor_for`): the reporting deputy withdraws, re-inspects and rates; on a ticket nobody
+reported (a platform's) its re-inspector — the site's deputy, or the deputy an analyst
+designated — re-inspects and rates; analysts dispatch (re-routing after a rejection),
+designate that deputy and, for a platform without an API, accept, return or feed back on its
+behalf.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from tickets.service import (
     Upload,
     actor_for,
     available_actions,
+    designate_reinspector,
     get_ticket,
     move,
     rate,
@@ -100,6 +104,11 @@ st.markdown(f"**{t('report_description')}**：{head['description']}")
 st.caption(t("ticket_reported_by", who=head["reporter"] or "—", at=head["reported_at"]))
 if detail.followers:
     st.caption(t("ticket_followers", names="、".join(detail.followers)))
+has_reporter = detail.header.get("reporter_deputy_id") is not None
+if detail.reinspector is not None:
+    st.caption(t(f"reinspector_{detail.reinspector['basis']}", name=detail.reinspector["name"]))
+elif not has_reporter:
+    st.warning(t("reinspector_none"))
 
 st.subheader(t("timeline_heading"))
 st.dataframe(
@@ -133,7 +142,11 @@ page_link(WORKLIST, t("back_to_worklist"))
 
 # ------------------------------------------------------------------ actions
 st.subheader(t("actions_heading"))
-actions = available_actions(status, actor, detail.platform_has_api) if actor else []
+actions = (
+    available_actions(status, actor, detail.platform_has_api, has_reporter=has_reporter)
+    if actor
+    else []
+)
 if actor is None or not actions:
     st.caption(t("no_actions"))
     st.stop()
@@ -274,6 +287,31 @@ if "rate" in actions:
                 show_error(error)
             else:
                 _done(t("action_done", action=label("rating", rating)))
+if "designate" in actions:
+    with st.form(key("designate", "form")):
+        st.markdown(f"**{t('designate_heading')}**")
+        st.caption(t("designate_note"))
+        deputies = dict(cached.deputy_options(engine))
+        ids = list(deputies)
+        current = detail.reinspector["deputy_id"] if detail.reinspector else None
+        chosen = st.selectbox(
+            t("designate_deputy"),
+            ids,
+            index=ids.index(current) if current in deputies else 0,
+            format_func=lambda d: deputies[d],
+            key=key("designate", "deputy"),
+        )
+        comment = st.text_input(t("col_comment"), key=key("designate", "comment"))
+        if st.form_submit_button(t("do_designate"), key=key("designate", "submit")):
+            try:
+                with session_scope(engine) as s:
+                    designate_reinspector(
+                        s, get_ticket(s, number), user, int(chosen), comment=comment or None
+                    )
+            except ShuijianError as error:
+                show_error(error)
+            else:
+                _done(t("action_done", action=label("ticket_action", "designate")))
 if "withdraw" in actions:
     with st.form(key("withdraw", "form")):
         comment = st.text_input(t("withdraw_reason"), key=key("withdraw", "comment"))

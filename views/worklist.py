@@ -1,8 +1,9 @@
 """我的待办 / Worklist: what waits on this user, each ticket one click from its page.
 
-A deputy: own reports fed back by the platform (go and re-inspect) and re-inspected ones (rate
-them). Analysts and admins: overdue tickets, tickets a platform returned (re-route them), and
-tickets still waiting to be dispatched.
+A deputy: own reports — and tickets nobody reported whose re-inspector they are — fed back by
+the platform (go and re-inspect) and re-inspected ones (rate them). Analysts and admins:
+overdue tickets, tickets a platform returned (re-route them), tickets still waiting to be
+dispatched, and platform tickets nobody can re-inspect yet (designate a deputy).
 """
 
 from __future__ import annotations
@@ -71,3 +72,4 @@ else:
     section("work_overdue", lists["overdue"], "work_overdue_note")
     section("work_returned", lists["returned"], "work_returned_note")
     section("work_undispatched", lists["undispatched"], "work_undispatched_note")
+    section("work_no_reinspector", lists["no_reinspector"], "work_no_reinspector_note")

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from reports.evaluation import (
     month_after,
     township_ranking,
 )
-from tickets.figures import overdue_tickets, ticket_rates
+from tickets.figures import county_rates, overdue_tickets, ticket_rates
 
 
 @dataclass
@@ -88,15 +87,11 @@ def bulletin_data(
     townships = township_ranking(evaluation)
     county = session.scalar(text("SELECT name FROM county ORDER BY id LIMIT 1")) or "本县"
 
-    by_platform = ticket_rates(session, "platform", start, end + timedelta(days=1))
-    whole = ticket_rates(session, "county", start, end + timedelta(days=1))
-    whole_row = (
-        whole.iloc[0]
-        if len(whole)
-        else pd.Series(
-            {"dispatched": 0, "handled": 0, "on_time": 0, "closed": 0, "handling_rate": np.nan}
-        )
-    )
+    # Tickets of the month's local days, counted from the events before as_of: the same
+    # bulletin says the same whenever it is built again (tickets.figures has the definitions).
+    after = end + timedelta(days=1)
+    by_platform = ticket_rates(session, "platform", start, after, as_of)
+    whole_row = county_rates(session, start, after, as_of)
     overdue_count = len(overdue_tickets(session, as_of))
 
     due = due_list(session, ref)
@@ -127,8 +122,10 @@ def bulletin_data(
             ("问题确认（件）", int(evaluation["problems_confirmed"].sum())),
             ("异常轨迹（条）", int(evaluation["flagged_tracks"].sum())),
             ("交办问题（件）", int(whole_row["dispatched"])),
-            ("已反馈（件）", int(whole_row["handled"])),
-            ("处置率", percent(float(whole_row["handling_rate"]))),
+            ("已处置（件）", int(whole_row["handled"])),
+            ("交办处置率", percent(float(whole_row["handling_rate"]))),
+            ("办结（件）", int(whole_row["closed"])),
+            ("办结率", percent(float(whole_row["closing_rate"]))),
             ("逾期未反馈（件）", overdue_count),
             ("逾期未巡查点位（处）", len(overdue_sites)),
             ("平均得分", f"{evaluation['score'].mean():.2f}" if len(evaluation) else "–"),

@@ -8,12 +8,13 @@ import pandas as pd
 
 import i18n
 from reports.bulletin.data import BulletinData
-from reports.bulletin.text import platform_rows
+from reports.bulletin.text import platform_rows, ticket_notes
 from reports.evaluation import COMPONENTS
 
 COMPONENT_ZH = {
     "on_time_share": "按期巡查率",
     "visits": "有效巡查次数",
+    "records": "完整巡查记录率",
     "problems": "问题确认数",
     "reinspections": "按时复查率",
 }
@@ -51,7 +52,15 @@ def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
     }
 
 
+def workbook_notes() -> dict[str, list[str]]:
+    """Footnotes written under a sheet's table: the ticket figures' definitions, wherever a
+    sheet shows one of those rates."""
+    notes = ticket_notes()
+    return {"汇总": notes, "问题处置": notes}
+
+
 def write_xlsx(data: BulletinData, path: Path) -> Path:
+    notes = workbook_notes()
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in workbook_sheets(data).items():
             frame.to_excel(writer, sheet_name=name, index=False)
@@ -61,4 +70,7 @@ def write_xlsx(data: BulletinData, path: Path) -> Path:
                 sheet.column_dimensions[letter].width = max(
                     10, min(40, max(len(str(c.value or "")) for c in column) * 2)
                 )
+            # After the widths, so a long footnote does not widen its column.
+            for offset, note in enumerate(notes.get(name, ())):
+                sheet.cell(row=len(frame) + 3 + offset, column=1, value=note)
     return path

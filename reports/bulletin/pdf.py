@@ -51,6 +51,9 @@ def _pdf_styles() -> dict[str, ParagraphStyle]:
             spaceAfter=2,
         ),
         "plain": ParagraphStyle("plain", parent=base, firstLineIndent=0),
+        "note": ParagraphStyle(
+            "note", parent=base, fontSize=8.5, leading=13, firstLineIndent=0, spaceBefore=2
+        ),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT, firstLineIndent=0),
         "body": base,
         "cell": ParagraphStyle(
@@ -97,6 +100,7 @@ def write_pdf(data: BulletinData, map_png: Path, path: Path) -> Path:
         for caption, rows in section.tables:
             story.append(Paragraph(caption, styles["caption"]))
             story.append(_pdf_table(rows, styles, doc.width))
+        story.extend(Paragraph(note, styles["note"]) for note in section.notes)
         if section.image:
             image = Image(str(map_png))
             scale = min(doc.width / image.imageWidth, 16 * cm / image.imageHeight)

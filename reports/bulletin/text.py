@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+import i18n
 from duty.coverage import month_bounds
 from reports.bulletin.data import BulletinData, percent
 from reports.evaluation import (
-    formula_text,
+    formula_params,
 )
 
 TOP_N = 10
@@ -24,6 +25,7 @@ class Section:
     paragraphs: list[str] = field(default_factory=list)
     tables: list[tuple[str, list[list[str]]]] = field(default_factory=list)
     image: bool = False
+    notes: list[str] = field(default_factory=list)  # footnotes under the tables: definitions
 
 
 def _deputy_rows(frame: pd.DataFrame) -> list[list[str]]:
@@ -87,11 +89,29 @@ def _township_rows(frame: pd.DataFrame) -> list[list[str]]:
     return rows
 
 
+# The ticket figures' definitions (tickets.figures), as the catalogue words them: the
+# bulletin prints each rate with its definition beneath it.
+TICKET_NOTES = (
+    "figure_def_dispatched_handling",
+    "figure_def_platform_handling",
+    "figure_def_on_time",
+    "figure_def_closing",
+)
+TOTAL_ROW = "全部交办"
+
+
+def ticket_notes() -> list[str]:
+    """The footnotes under the ticket figures, numbered: one definition per rate shown."""
+    return [f"注{i}：{i18n.text(key, 'zh')}" for i, key in enumerate(TICKET_NOTES, 1)]
+
+
 def platform_rows(frame: pd.DataFrame, whole: pd.Series) -> list[list[str]]:
+    """Per platform (its 处置率 is the 平台处置率), then all dispatched tickets (交办处置率)."""
     counts = ("dispatched", "handled", "on_time", "closed")
-    rows = [["平台", "交办", "已反馈", "按期反馈", "办结", "处置率"]]
-    for name, r in [*((str(r["key"]), r) for _, r in frame.iterrows()), ("合计", whole)]:
-        rows.append([name, *(str(int(r[c])) for c in counts), percent(float(r["handling_rate"]))])
+    rows = [["平台", "交办", "已处置", "按期处置", "办结", "处置率", "办结率"]]
+    for name, r in [*((str(r["key"]), r) for _, r in frame.iterrows()), (TOTAL_ROW, whole)]:
+        rates = (percent(float(r["handling_rate"])), percent(float(r["closing_rate"])))
+        rows.append([name, *(str(int(r[c])) for c in counts), *rates])
     return rows
 
 
@@ -107,8 +127,9 @@ def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
             f"按期完成巡查，按期巡查率{summary['按期巡查率']}；经轨迹核验的有效巡查"
             f"{summary['有效巡查（次）']}次。代表反映问题{summary['代表反映问题（件）']}件，"
             f"经平台办理反馈确认{summary['问题确认（件）']}件。本月交办问题"
-            f"{summary['交办问题（件）']}件，已反馈{summary['已反馈（件）']}件，"
-            f"处置率{summary['处置率']}。"
+            f"{summary['交办问题（件）']}件，已处置{summary['已处置（件）']}件，"
+            f"交办处置率{summary['交办处置率']}；办结{summary['办结（件）']}件，"
+            f"办结率{summary['办结率']}（口径见第五部分注）。"
         ],
         [("主要指标", [["指标", "数值"], *data.summary.values.tolist()])],
     )
@@ -137,20 +158,25 @@ def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
         if len(shown)
         else [],
     )
+    whole = data.ticket_county
     problems = Section(
         "五、问题交办与处置情况",
         [
-            f"本月交办{int(data.ticket_county['dispatched'])}件，已反馈"
-            f"{int(data.ticket_county['handled'])}件，处置率"
-            f"{percent(float(data.ticket_county['handling_rate']))}；截至"
+            f"本月交办{int(whole['dispatched'])}件，已处置{int(whole['handled'])}件，"
+            f"交办处置率{percent(float(whole['handling_rate']))}；办结{int(whole['closed'])}件，"
+            f"办结率{percent(float(whole['closing_rate']))}；截至"
             f"{data.as_of:%Y年%m月%d日}超期未反馈{data.overdue_ticket_count}件。"
+            f"各平台的处置率为平台处置率，“{TOTAL_ROW}”一行为交办处置率。"
         ],
-        [("各平台处置情况", platform_rows(data.ticket_platforms, data.ticket_county))],
+        [("各平台处置情况", platform_rows(data.ticket_platforms, whole))],
+        notes=ticket_notes(),
     )
     coverage = Section(
         "六、巡查覆盖情况", ["下图按小网格显示本月按期巡查率，灰色为无监督点位的网格。"], image=True
     )
-    method = Section("七、评分办法", [formula_text(data.weights)])
+    method = Section(
+        "七、评分办法", [i18n.text("evaluation_formula_text", "zh", **formula_params(data.weights))]
+    )
     return [intro, towns, ranking, overdue_section, problems, coverage, method]
 
 

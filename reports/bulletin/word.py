@@ -90,6 +90,8 @@ def write_docx(data: BulletinData, map_png: Path, path: Path) -> Path:
         for caption, rows in section.tables:
             _docx_paragraph(doc, caption, size=12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
             _docx_table(doc, rows)
+        for note in section.notes:
+            _docx_paragraph(doc, note, size=10.5)
         if section.image:
             doc.add_picture(str(map_png), width=Cm(15))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
