@@ -153,9 +153,11 @@ def remind_deputies(
         bool, typer.Option("--dry-run", help="compose the messages; send and log nothing")
     ] = False,
 ) -> None:
-    """Remind each deputy, in one message, of their sites due soon or overdue (once per site
-    and deadline; run it daily from cron). Exit 1 when a send failed: it is logged and retried
-    by the next run."""
+    """Remind each deputy, in one message, of their sites due soon or overdue, and escalate
+    sites long overdue to their township's office: due soon once, overdue once, then every
+    SHUIJIAN_REMINDER_REPEAT_DAYS, the escalation once after SHUIJIAN_REMINDER_ESCALATE_DAYS
+    (run it daily from cron). Exit 1 when a send failed or an escalation found no office
+    contact: it is logged and retried by the next run."""
     import logging
     from datetime import date
 
@@ -169,8 +171,9 @@ def remind_deputies(
     report = remind(migrated_engine(), on, channel, dry_run=dry_run)
     for message in report.messages if dry_run else ():
         who = message.recipient
-        phone = who.phone or "(no phone)"
-        typer.echo(f"  {who.code} {who.name} {phone}: {len(message.sites)} site(s)")
+        phone = who.phone or ("(no office contact)" if who.office else "(no phone)")
+        steps = ", ".join(sorted({s.step for s in message.sites}))
+        typer.echo(f"  {who.code} {who.name} {phone}: {len(message.sites)} site(s) ({steps})")
     typer.echo(f"{on}: {report.summary()}")
     if not report.ok:
         raise typer.Exit(1)

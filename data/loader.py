@@ -21,6 +21,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
 )
 DEPUTY_DEMO_PASSWORD = "deputy-demo"
 DOMAIN_TABLES = (
+    "township_office",
     "app_user",
     "assignment",
     "deputy",
@@ -84,6 +85,7 @@ def load_demo(
     deputies = demo.deputies.rename(columns={"township_code": "township"})
     importers.import_deputies(session, deputies, source_label)
     importers.import_assignments(session, demo.assignments, source_label)
+    importers.import_township_offices(session, demo.offices, source_label)
     users = _create_demo_users(session)
     session.add(Meta(key="demo_seed", value=str(demo.seed)))
     session.add(Meta(key="county_source", value=source_label))

@@ -5,7 +5,8 @@ from ``timestamp`` and the known secret and answers HTTP 200 with errcode 310000
 not match (as DingTalk does), errcode 0 when it does. ``/sms`` is a generic gateway: 401
 without the expected bearer token, else 200. Either can be told to fail: HTTP 500, or 200 with
 an errcode other than 0, for the next N requests or for every request whose body mentions a
-given string (a deputy's phone or code); ``stop`` makes it down (connection refused).
+given string (a deputy's phone or code); ``stop`` makes it down (connection refused);
+``slow`` delays every answer (to make two senders overlap).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -70,6 +72,7 @@ class FakeWebhook:
         self.fail_remaining = 0
         self.fail_mode = "http500"
         self.failing: dict[str, str] = {}  # substring of the body → failure mode
+        self.delay_s = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -105,6 +108,11 @@ class FakeWebhook:
         with self.lock:
             self.failing[needle] = mode
 
+    def slow(self, seconds: float) -> None:
+        """Answer every request only after this many seconds."""
+        with self.lock:
+            self.delay_s = seconds
+
     def heal(self) -> None:
         """No more planned failures."""
         with self.lock:
@@ -131,6 +139,10 @@ class FakeWebhook:
             payload = json.loads(text or "{}")
         except ValueError:
             payload = {}
+        with self.lock:
+            delay = self.delay_s
+        if delay > 0:
+            time.sleep(delay)
         with self.lock:
             mode = next((m for needle, m in self.failing.items() if needle in text), None)
             if mode is None and self.fail_remaining > 0:

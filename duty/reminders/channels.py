@@ -28,7 +28,8 @@ class Delivery:
 
 
 class Channel(Protocol):
-    """A way to reach deputies. ``name`` keys reminder_item, so it must be stable."""
+    """A way to reach deputies and township offices. ``name`` keys reminder_item, so it must
+    be stable."""
 
     name: str
     needs_phone: bool
@@ -122,7 +123,8 @@ class DingTalk:
 
 @dataclass(frozen=True)
 class HttpHook:
-    """A generic HTTP / SMS-gateway hook: POST {to, deputy, text}; any 2xx is OK."""
+    """A generic HTTP / SMS-gateway hook: POST {to, deputy, text} (an escalation: {to,
+    township, text}, the township's code); any 2xx is OK."""
 
     url: str = field(repr=False)
     token: str | None = field(default=None, repr=False)
@@ -132,11 +134,8 @@ class HttpHook:
 
     def send(self, client: httpx.Client, message: Message, now: datetime) -> Delivery:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        body = {
-            "to": message.recipient.phone,
-            "deputy": message.recipient.code,
-            "text": message.plain(),
-        }
+        who = "township" if message.recipient.office else "deputy"
+        body = {"to": message.recipient.phone, who: message.recipient.code, "text": message.plain()}
         secrets = (self.token, self.url.partition("?")[2])
         answer = _post(client, self.url, body, headers, secrets)
         if isinstance(answer, Delivery):
