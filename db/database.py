@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import settings
@@ -43,12 +44,24 @@ CONNECT_TIMEOUT_S = 5
 def get_engine(url: str | None = None) -> Engine:
     # pre-ping: a connection dropped by a restarted server is replaced, not handed out;
     # a short connect timeout: an unreachable host is an outage message, not a hung page.
-    return create_engine(
+    engine = create_engine(
         url or database_url(),
         pool_pre_ping=True,
         future=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
+    event.listen(engine, "connect", _local_zone)
+    return engine
+
+
+def _local_zone(dbapi_connection: Any, _record: Any) -> None:
+    """Every connection tells the database the county's zone (setting ``timezone``), which
+    the ``verified_visit`` view reads to give each visit its local day."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('shuijian.timezone', %s, false)", (settings.text("timezone"),)
+        )
+    dbapi_connection.commit()
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

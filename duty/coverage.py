@@ -1,14 +1,22 @@
 """Period coverage: was each site patrolled within its windows, and how do the grid cells fare.
 
-``site_period_status`` gives one row per site for a period (a month, say): how many patrol
-deadlines it missed (`duty.windows.missed_counts`), whether it is on time, whether it has a
-deputy. ``cell_coverage`` rolls those rows up to one grid level.
+``duty_period_status`` gives one row per *duty* — an assignment period of a deputy at a site —
+overlapping a period (a month, say): the patrol deadlines of that duty the period holds and
+how many were missed (`duty.windows.missed_counts`). ``site_period_status`` rolls the duties up
+to one row per site (missed, on time, has a deputy); ``cell_coverage`` rolls sites up to one
+grid level. The evaluation credits and charges deputies from the same duty rows.
 
 Choices, stated once:
-- A site's duty for the period is tracked from its *first* assignment (min valid_from, on or
-  before the reference day r = min(period_end, as_of)): the site owes its windows across a
-  change of deputy, and a site that lost its deputy keeps owing them. A site never assigned by r
-  has no deadline (missed = 0) but is not on time either: nobody patrols it.
+- 定人定点: a duty runs from the assignment's valid_from to the day before its valid_to. The
+  deputy answers only for the deadlines inside it; the window in which it starts is owed only
+  under the handover grace (`duty.windows`, setting ``duty_grace_days``), the window still
+  open when it ends is not theirs. Only the assigned deputy's verified visits inside the duty
+  discharge it (setting ``duty_visits`` = "any" relaxes this); another deputy's visit is
+  *协查* (assist): counted for the visitor, shown on the site, never discharging the duty.
+- A site's missed deadlines are the sum over its duties in the period; a site with no duty by
+  the reference day r = min(period_end, as_of) has no deadline (missed = 0) but is not on time
+  either: nobody patrols it. A gap between two deputies is nobody's duty; it shows as the
+  site having no current deputy while it lasts.
 - ``assigned`` means a current assignment on r (valid_to exclusive).
 - ``on_time`` = tracked and missed == 0.
 - Roll-up: a cell of any level is scored from the *site rows* of all small cells beneath it —
@@ -17,8 +25,8 @@ Choices, stated once:
 - Dead corner (死角, DESIGN.md): a small cell holding a site with no current deputy, or a site
   that missed a patrol deadline in the period; a medium or large cell containing such a small
   cell. Because both conditions are properties of sites, "contains a dead-corner small cell" is
-  "holds such a site", counted from the same site rows. ``reasons`` counts the sites per cause,
-  e.g. "2 处未按期巡查; 1 处无代表" (a site may be counted under both).
+  "holds such a site", counted from the same site rows. ``sites_missed`` and
+  ``sites_unassigned`` count the sites per cause (a site may be counted under both).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core import settings
 from db.query import query_frame
 from duty.due import DEFAULT_VISITS_SQL
 from duty.windows import as_days, missed_counts
@@ -42,6 +51,18 @@ SITE_PERIOD_COLUMNS: tuple[str, ...] = (
     "site_class",
     "tracking_start",
     "assigned",
+    "missed",
+    "on_time",
+    "last_visit",
+    "assist_visits",
+)
+DUTY_PERIOD_COLUMNS: tuple[str, ...] = (
+    "duty_id",
+    "site_id",
+    "deputy_id",
+    "site_class",
+    "tracking_start",
+    "tracking_end",
     "missed",
     "on_time",
     "last_visit",
@@ -74,15 +95,117 @@ LEFT JOIN (
 WHERE {where}
 """
 
-# The visits inside the period (up to the reference day) and, per site, the last one before
-# it: together they decide every deadline of the period (see duty.windows.missed_counts).
-_VISITS_SQL = """
-WITH visits AS ({visits_sql}),
-scoped AS (SELECT v.site_id, v.visit_date FROM visits v WHERE {where})
-SELECT site_id, visit_date FROM scoped WHERE visit_date BETWEEN :period_start AND :ref
-UNION ALL
-SELECT site_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY site_id
+# Every duty (assignment period) that overlaps [period_start, ref].
+_DUTIES_SQL = """
+SELECT a.id AS duty_id, a.site_id, a.deputy_id, s.site_class,
+       a.valid_from AS tracking_start, a.valid_to - 1 AS tracking_end
+FROM assignment a JOIN site s ON s.id = a.site_id
+WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start) AND {where}
 """
+
+# The visits that discharge each duty: inside its period, by its deputy (or anyone, when the
+# setting allows), up to the reference day, and only the last one before the period (it
+# alone decides the first deadline inside it; see duty.windows.missed_counts).
+_DUTY_VISITS_SQL = """
+WITH visits AS ({visits_sql}),
+duty AS (
+    SELECT a.id AS duty_id, a.site_id, a.deputy_id, a.valid_from, a.valid_to
+    FROM assignment a JOIN site s ON s.id = a.site_id
+    WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start)
+      AND {where}
+),
+scoped AS (
+    SELECT d.duty_id, v.visit_date
+    FROM visits v JOIN duty d ON d.site_id = v.site_id
+     AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
+     AND (:any_deputy OR v.deputy_id = d.deputy_id)
+    WHERE v.visit_date <= :ref
+)
+SELECT duty_id, visit_date FROM scoped WHERE visit_date >= :period_start
+UNION ALL
+SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
+"""
+
+# 协查: visits in the period by a deputy who did not hold the site that day.
+_ASSISTS_SQL = """
+WITH visits AS ({visits_sql})
+SELECT v.site_id, v.deputy_id, count(*) AS assist_visits
+FROM visits v JOIN site s ON s.id = v.site_id
+WHERE v.visit_date BETWEEN :period_start AND :ref AND {where}
+  AND NOT EXISTS (
+    SELECT 1 FROM assignment a
+    WHERE a.site_id = v.site_id AND a.deputy_id = v.deputy_id
+      AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date))
+GROUP BY v.site_id, v.deputy_id
+"""
+
+
+def _params(
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    township_id: int | None,
+    visits_params: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], str]:
+    if period_end < period_start:
+        raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
+    params: dict[str, Any] = {
+        "ref": min(period_end, as_of),
+        "period_start": period_start,
+        "any_deputy": settings.text("duty_visits") == "any",
+        **(visits_params or {}),
+    }
+    where = "TRUE"
+    if township_id is not None:
+        where = "s.township_id = :township_id"
+        params["township_id"] = township_id
+    return params, where
+
+
+def duty_period_status(
+    session: Session,
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    township_id: int | None = None,
+    visits_sql: str = DEFAULT_VISITS_SQL,
+    visits_params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per duty (assignment period) overlapping the period: its missed deadlines as
+    known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
+    params, where = _params(period_start, period_end, as_of, township_id, visits_params)
+    duties = query_frame(session, _DUTIES_SQL.format(where=where), params)
+    visits = query_frame(
+        session, _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where), params
+    )
+    return duty_status_frame(duties, visits, period_start, period_end, as_of)
+
+
+def duty_status_frame(
+    duties: pd.DataFrame,
+    visits: pd.DataFrame,
+    period_start: date,
+    period_end: date,
+    as_of: date,
+) -> pd.DataFrame:
+    """The computing half of ``duty_period_status``, on frames (no database): ``duties`` has
+    duty_id, site_id, deputy_id, site_class, tracking_start, tracking_end (NaT: open);
+    ``visits`` has duty_id, visit_date."""
+    frame = duties.reset_index(drop=True).copy()
+    frame["tracking_start"] = as_days(frame["tracking_start"]).astype("M8[s]")
+    frame["tracking_end"] = as_days(frame["tracking_end"]).astype("M8[s]")
+    frame["site_class"] = frame["site_class"].astype("int64")
+    keyed = frame.rename(columns={"site_id": "site", "duty_id": "site_id"})
+    seen = visits.rename(columns={"duty_id": "site_id"})
+    frame["missed"] = missed_counts(keyed, seen, period_start, period_end, as_of).to_numpy()
+    frame["on_time"] = frame["missed"] == 0
+    days = pd.DataFrame(
+        {"duty_id": visits["duty_id"].to_numpy(), "v": as_days(visits["visit_date"])}
+    )
+    days = days[days["v"].to_numpy() <= np.datetime64(min(period_end, as_of), "D")]
+    latest = days.groupby("duty_id")["v"].max()
+    frame["last_visit"] = as_days(latest.reindex(frame["duty_id"].to_numpy())).astype("M8[s]")
+    return frame[list(DUTY_PERIOD_COLUMNS)]
 
 
 def site_period_status(
@@ -94,52 +217,42 @@ def site_period_status(
     visits_sql: str = DEFAULT_VISITS_SQL,
     visits_params: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """One row per site: missed deadlines in [period_start, period_end] as known on ``as_of``.
+    """One row per site: missed deadlines in [period_start, period_end] as known on ``as_of``,
+    summed over the site's duties (see the module's choices).
 
     Deadlines count once passed (deadline < as_of); for a closed month pass as_of after its
-    last day. ``last_visit`` is the latest visit up to min(period_end, as_of).
+    last day. ``last_visit`` is the latest duty visit up to min(period_end, as_of);
+    ``assist_visits`` the 协查 visits of the period.
     """
-    if period_end < period_start:
-        raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
-    ref = min(period_end, as_of)
-    params: dict[str, Any] = {"ref": ref, "period_start": period_start, **(visits_params or {})}
-    site_where = visit_where = "TRUE"
-    if township_id is not None:
-        site_where = "s.township_id = :township_id"
-        visit_where = "v.site_id IN (SELECT id FROM site WHERE township_id = :township_id)"
-        params["township_id"] = township_id
-    sites = query_frame(session, _SITES_SQL.format(where=site_where), params)
-    visits = query_frame(
-        session, _VISITS_SQL.format(visits_sql=visits_sql, where=visit_where), params
+    params, where = _params(period_start, period_end, as_of, township_id, visits_params)
+    sites = query_frame(session, _SITES_SQL.format(where=where), params)
+    duties = duty_period_status(
+        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
     )
-    return period_status_frame(sites, visits, period_start, period_end, as_of)
+    assists = query_frame(session, _ASSISTS_SQL.format(visits_sql=visits_sql, where=where), params)
+    return period_status_frame(sites, duties, assists)
 
 
 def period_status_frame(
-    sites: pd.DataFrame,
-    visits: pd.DataFrame,
-    period_start: date,
-    period_end: date,
-    as_of: date,
+    sites: pd.DataFrame, duties: pd.DataFrame, assists: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """The computing half of ``site_period_status``, on frames (no database).
-
-    ``sites``: site_id, grid_cell_id, township_id, site_class, tracking_start (NaT: never
-    assigned), assigned (bool). ``visits``: site_id, visit_date.
-    """
+    """Sites (site_id, grid_cell_id, township_id, site_class, tracking_start (NaT: never
+    assigned), assigned) with their duties' rows from ``duty_status_frame`` summed up."""
     frame = sites.reset_index(drop=True).copy()
     frame["tracking_start"] = as_days(frame["tracking_start"]).astype("M8[s]")
     frame["site_class"] = frame["site_class"].astype("int64")
     frame["assigned"] = frame["assigned"].astype(bool)
-    frame["missed"] = missed_counts(frame, visits, period_start, period_end, as_of).to_numpy()
+    ids = frame["site_id"].to_numpy()
+    per_site = duties.groupby("site_id").agg(missed=("missed", "sum"), last=("last_visit", "max"))
+    frame["missed"] = per_site["missed"].reindex(ids).fillna(0).to_numpy(dtype=np.int64)
     frame["on_time"] = frame["tracking_start"].notna().to_numpy() & (frame["missed"] == 0)
-    seen = pd.DataFrame(
-        {"site_id": visits["site_id"].to_numpy(), "v": as_days(visits["visit_date"])}
+    frame["last_visit"] = as_days(per_site["last"].reindex(ids)).astype("M8[s]")
+    helped = (
+        assists.groupby("site_id")["assist_visits"].sum()
+        if assists is not None and len(assists)
+        else pd.Series(dtype=np.int64)
     )
-    last_day = np.datetime64(min(period_end, as_of), "D")
-    seen = seen[seen["v"].to_numpy() <= last_day]
-    latest = seen.groupby("site_id")["v"].max()
-    frame["last_visit"] = as_days(latest.reindex(frame["site_id"].to_numpy())).astype("M8[s]")
+    frame["assist_visits"] = helped.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
     return frame[list(SITE_PERIOD_COLUMNS)]
 
 
@@ -222,8 +335,11 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
 __all__ = [
     "CELLS_SQL",
     "CELL_COLUMNS",
+    "DUTY_PERIOD_COLUMNS",
     "SITE_PERIOD_COLUMNS",
     "cell_coverage",
+    "duty_period_status",
+    "duty_status_frame",
     "load_cells",
     "month_bounds",
     "period_status_frame",

@@ -120,7 +120,8 @@ def coverage_map(
 def _sites(
     session: Session, status: pd.DataFrame, ref: date, township_id: int | None
 ) -> gpd.GeoDataFrame:
-    """Sites with class, current deputy, last verified visit and next deadline on `ref`."""
+    """Sites with class, current deputy, last duty visit, 协查 visits of the period and next
+    deadline on `ref`."""
     s_where, s_params = where_equal({"s.township_id": township_id})
     geo = read_geoframe(
         session,
@@ -133,8 +134,11 @@ def _sites(
     due = due_list(session, ref, township_id=township_id)
     due = due.drop_duplicates("site_id")[["site_id", "deputy_name", "deadline", "status"]]
     merged = geo.merge(
-        status[["site_id", "on_time", "missed", "assigned", "last_visit"]], on="site_id", how="left"
+        status[["site_id", "on_time", "missed", "assigned", "last_visit", "assist_visits"]],
+        on="site_id",
+        how="left",
     ).merge(due, on="site_id", how="left")
+    merged["assist_visits"] = merged["assist_visits"].fillna(0).astype(np.int64)
     merged["deputy_name"] = merged["deputy_name"].fillna("")
     merged["on_time"] = merged["on_time"].fillna(False).astype(bool)
     merged["missed"] = merged["missed"].fillna(0).astype(np.int64)

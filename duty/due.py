@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
 from accounts.permissions import may
+from core import settings
 from core.errors import PermissionDenied
 from db.query import query_frame
 from duty.windows import site_status_frame
 
-DEFAULT_VISITS_SQL = "SELECT site_id, visit_date FROM verified_visit"
-"""Verified visits, one row per visit: (site_id int, visit_date date)."""
+DEFAULT_VISITS_SQL = "SELECT site_id, deputy_id, visit_date FROM verified_visit"
+"""Verified visits, one row per visit: (site_id int, deputy_id int, visit_date date)."""
 
 DUE_COLUMNS: tuple[str, ...] = (
     "deputy_id",
@@ -46,23 +47,28 @@ DUE_COLUMNS: tuple[str, ...] = (
     "days_left",
 )
 
-# Current assignment on :on (valid_to is exclusive, as everywhere in the project).
+# Current assignment on :on (valid_to is exclusive, as everywhere in the project), with the
+# last visit that discharges its duty: by the assigned deputy (定人定点; or anyone when the
+# setting ``duty_visits`` is "any"), on or after the assignment began.
 _DUE_SQL = """
 WITH visits AS ({visits_sql}),
 last_visit AS (
-    SELECT v.site_id, max(v.visit_date) AS last_visit
+    SELECT v.site_id, CASE WHEN :any_deputy THEN NULL ELSE v.deputy_id END AS deputy_id,
+           max(v.visit_date) AS last_visit
     FROM visits v
     WHERE v.visit_date <= :on
-    GROUP BY v.site_id
+    GROUP BY 1, 2
 )
 SELECT a.deputy_id, d.code AS deputy_code, d.name AS deputy_name, t.name AS township,
        s.id AS site_id, s.code AS site_code, s.name AS site_name, s.kind, s.site_class,
-       lv.last_visit, a.valid_from AS tracking_start
+       CASE WHEN lv.last_visit >= a.valid_from THEN lv.last_visit END AS last_visit,
+       a.valid_from AS tracking_start
 FROM assignment a
 JOIN deputy d ON d.id = a.deputy_id
 JOIN site s ON s.id = a.site_id
 LEFT JOIN township t ON t.id = s.township_id
 LEFT JOIN last_visit lv ON lv.site_id = s.id
+ AND (lv.deputy_id IS NULL OR lv.deputy_id = a.deputy_id)
 WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
   AND {where}
 """
@@ -86,7 +92,11 @@ def due_list(
     township_id). The tracking start of each row is its assignment's valid_from.
     """
     conditions = ["TRUE"]
-    params: dict[str, Any] = {"on": on, **(visits_params or {})}
+    params: dict[str, Any] = {
+        "on": on,
+        "any_deputy": settings.text("duty_visits") == "any",
+        **(visits_params or {}),
+    }
     if deputy_id is not None:
         conditions.append("a.deputy_id = :deputy_id")
         params["deputy_id"] = deputy_id

@@ -9,17 +9,24 @@ The rules
     class 3  at least one valid visit in every calendar month.
 
 Semantics chosen (the tests pin each of them)
+- Duty belongs to an assignment period (DESIGN.md, 定人定点): the *tracking start* is the
+  assignment's ``valid_from`` and the *tracking end* the day before its ``valid_to``; a deputy
+  answers only for the deadlines inside their own period, and only their own visits in it
+  count (setting ``duty_visits``; ``duty.coverage`` and ``duty.due`` select the visits).
 - ``deadline`` is the last day on which the next valid visit must happen.
   * Calendar classes (1, 3): after a visit, the end of the window *following* the window of the
     visit (a visit on 3 March, class 1, satisfies 1–10 March; the next is due by 20 March).
-    With no visit yet, the end of the window containing the tracking start (the assignment's
-    ``valid_from``): the window in which the duty begins is owed in full.
+    With no visit yet, the end of the window containing the tracking start — *handover grace*:
+    only when at least ``duty_grace_days`` (setting, default 5) of that window remain, the
+    start day counted; otherwise the end of the next window. A site handed over on 28 Nov
+    owes its first visit by 10 Dec (class 1) or 31 Dec (class 3), not by 30 Nov.
   * Class 2: after a visit on day v, v + 14 (so visits 14 days apart are on time, 15 days apart
     are late). With no visit yet, start + 13: fourteen days counting the start day itself.
-- A visit before the tracking start (e.g. by the site's previous deputy) can only extend the
-  deadline, never shorten it: ``deadline = max(deadline after that visit, deadline from start)``.
-  For the calendar classes this is exactly "every window that ends on or after the tracking
-  start must hold a visit"; a visit earlier in the start's own window counts for it.
+- A window that ends after the tracking end is not the leaving deputy's: their chain stops at
+  the tracking end, and the window is owed by the next holder under the grace above.
+- A visit before the tracking start can only extend the deadline, never shorten it:
+  ``deadline = max(deadline after that visit, deadline from start)``. The callers pass only
+  the assigned deputy's visits inside the assignment, so this matters only for direct use.
 - Status on day D: ``overdue`` when D > deadline; ``due_soon`` when 0 <= deadline − D <=
   due_soon_days (setting ``due_soon_days``, default 3); else ``ok``. ``days_left`` is
   deadline − D, negative once overdue.
@@ -118,11 +125,22 @@ def window_of(site_class: int, d: date) -> tuple[date, date]:
     raise ValueError("class 2 has no calendar window: its rule is at most 14 days between visits")
 
 
-def first_deadline(site_class: int, tracking_start: date) -> date:
-    """Deadline of the first visit when none has been made since tracking began."""
+def _grace_days(grace_days: int | None) -> int:
+    days = settings.integer("duty_grace_days") if grace_days is None else grace_days
+    if days < 0:
+        raise ValueError(f"duty_grace_days must be 0 or more, not {days}")
+    return int(days)
+
+
+def first_deadline(site_class: int, tracking_start: date, grace_days: int | None = None) -> date:
+    """Deadline of the first visit when none has been made since tracking began: the end of
+    the start's window if at least ``grace_days`` of it remain, else of the next window."""
     if _check_class(site_class) == 2:
         return tracking_start + timedelta(days=CLASS2_MAX_GAP_DAYS - 1)
-    return window_of(site_class, tracking_start)[1]
+    end = window_of(site_class, tracking_start)[1]
+    if (end - tracking_start).days + 1 < _grace_days(grace_days):
+        end = window_of(site_class, end + _DAY)[1]
+    return end
 
 
 def deadline_after_visit(site_class: int, visit: date) -> date:
@@ -140,13 +158,18 @@ def following_deadline(site_class: int, deadline: date) -> date:
     return window_of(site_class, deadline + _DAY)[1]
 
 
-def next_deadline(site_class: int, last_visit: date | None, tracking_start: date) -> date:
+def next_deadline(
+    site_class: int,
+    last_visit: date | None,
+    tracking_start: date,
+    grace_days: int | None = None,
+) -> date:
     """Last day on which the next valid visit must happen.
 
     ``last_visit`` is the latest valid visit known (None: never visited). A visit before the
     tracking start only extends the deadline from the start, never shortens it.
     """
-    from_start = first_deadline(site_class, tracking_start)
+    from_start = first_deadline(site_class, tracking_start, grace_days)
     if last_visit is None:
         return from_start
     return max(from_start, deadline_after_visit(site_class, last_visit))
@@ -158,11 +181,12 @@ def site_status(
     tracking_start: date,
     on: date,
     due_soon_days: int | None = None,
+    grace_days: int | None = None,
 ) -> SiteStatus:
     """Status of a site on day ``on`` given its latest valid visit up to that day."""
     if last_visit is not None and last_visit > on:
         raise ValueError(f"last visit {last_visit} is after the day asked about ({on})")
-    deadline = next_deadline(site_class, last_visit, tracking_start)
+    deadline = next_deadline(site_class, last_visit, tracking_start, grace_days)
     days_left = (deadline - on).days
     if days_left < 0:
         status = "overdue"
@@ -180,20 +204,26 @@ def missed_deadlines(
     period_end: date,
     tracking_start: date,
     as_of: date | None = None,
+    tracking_end: date | None = None,
+    grace_days: int | None = None,
 ) -> list[date]:
     """Deadlines in [period_start, period_end] that passed before ``as_of`` with no visit.
 
     ``as_of`` None means the period is closed (every deadline in it has passed). An empty list
-    means the site was patrolled within its windows for the period.
+    means the site was patrolled within its windows for the period. ``tracking_end`` is the
+    last day of the assignment (None: still assigned): later deadlines are not this duty's.
     """
     site_class = _check_class(site_class)
     if period_end < period_start:
         raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
     cap = period_end if as_of is None else min(period_end, as_of - _DAY)
+    if tracking_end is not None:
+        cap = min(cap, tracking_end)
     visits = sorted(set(visit_dates))
     before = [v for v in visits if v < tracking_start]
     later = iter(v for v in visits if v >= tracking_start)
-    deadline = next_deadline(site_class, before[-1] if before else None, tracking_start)
+    last_before = before[-1] if before else None
+    deadline = next_deadline(site_class, last_before, tracking_start, grace_days)
     upcoming = next(later, None)
     missed: list[date] = []
     while deadline <= cap:
@@ -255,8 +285,11 @@ def _window_index_arr(cls: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.where(cls == 1, xun, months)
 
 
-def _first_deadline_arr(cls: np.ndarray, start: np.ndarray) -> np.ndarray:
-    return np.where(cls == 2, start + (CLASS2_MAX_GAP_DAYS - 1), _window_end_arr(cls, start))
+def _first_deadline_arr(cls: np.ndarray, start: np.ndarray, grace: int) -> np.ndarray:
+    end = _window_end_arr(cls, start)
+    short = (end - start).astype(np.int64) + 1 < grace
+    end = np.where(short, _window_end_arr(cls, end + 1), end)
+    return np.where(cls == 2, start + (CLASS2_MAX_GAP_DAYS - 1), end)
 
 
 def _after_visit_arr(cls: np.ndarray, visit: np.ndarray) -> np.ndarray:
@@ -264,14 +297,16 @@ def _after_visit_arr(cls: np.ndarray, visit: np.ndarray) -> np.ndarray:
     return np.where(cls == 2, visit + CLASS2_MAX_GAP_DAYS, following)
 
 
-def next_deadline_array(site_class: Any, last_visit: Any, tracking_start: Any) -> np.ndarray:
+def next_deadline_array(
+    site_class: Any, last_visit: Any, tracking_start: Any, grace_days: int | None = None
+) -> np.ndarray:
     """Vectorised ``next_deadline``: arrays (or Series) in, datetime64[D] array out."""
     start = as_days(tracking_start)
     if np.isnat(start).any():
         raise ValueError("every row needs a tracking start (the assignment's valid_from)")
     last = as_days(last_visit)
     cls = _classes(site_class, len(start))
-    from_start = _first_deadline_arr(cls, start)
+    from_start = _first_deadline_arr(cls, start, _grace_days(grace_days))
     never = np.isnat(last)
     after = _after_visit_arr(cls, np.where(never, start, last))
     return np.where(never, from_start, np.maximum(from_start, after))
@@ -283,9 +318,10 @@ def site_status_frame(
     tracking_start: Any,
     on: date,
     due_soon_days: int | None = None,
+    grace_days: int | None = None,
 ) -> pd.DataFrame:
     """Vectorised ``site_status``: a frame of status, deadline (datetime64) and days_left."""
-    deadline = next_deadline_array(site_class, last_visit, tracking_start)
+    deadline = next_deadline_array(site_class, last_visit, tracking_start, grace_days)
     days_left = (deadline - np.datetime64(on, "D")).astype(np.int64)
     status = np.select(
         [days_left < 0, days_left <= _due_soon_days(due_soon_days)],
@@ -328,12 +364,14 @@ def missed_counts(
     period_start: date,
     period_end: date,
     as_of: date | None = None,
+    grace_days: int | None = None,
 ) -> pd.Series:
     """Vectorised ``len(missed_deadlines(...))`` for many sites at once.
 
-    ``sites`` has site_id, site_class, tracking_start (NaT: never tracked → 0); ``visits`` has
-    site_id, visit_date (any order, duplicates allowed). Returns the counts indexed by site_id
-    in the order of ``sites``.
+    ``sites`` has site_id, site_class, tracking_start (NaT: never tracked → 0) and optionally
+    tracking_end (the assignment's last day; NaT: open); ``visits`` has site_id, visit_date
+    (any order, duplicates allowed). Returns the counts indexed by site_id in the order of
+    ``sites``. "site_id" is the key of a duty: callers pass one row per assignment period.
 
     The chain is cut into segments, one per event (the tracking start, then each visit on or
     after it), each running from the event's deadline to the day before the next visit; the
@@ -358,6 +396,11 @@ def missed_counts(
             "site_id": ids[tracked],
             "cls": _classes(sites["site_class"].to_numpy(), len(ids))[tracked],
             "start": starts[tracked],
+            "end": (
+                as_days(sites["tracking_end"])[tracked]
+                if "tracking_end" in sites.columns
+                else np.full(int(tracked.sum()), _NAT)
+            ),
         }
     )
     if site.empty:
@@ -375,7 +418,9 @@ def missed_counts(
     # first visit on or after the start.
     site_prior = as_days(prior.reindex(site["site_id"].to_numpy()))
     first_visit = as_days(later.groupby("site_id")["v"].min().reindex(site["site_id"].to_numpy()))
-    start_deadline = next_deadline_array(site["cls"].to_numpy(), site_prior, site["start"])
+    start_deadline = next_deadline_array(
+        site["cls"].to_numpy(), site_prior, site["start"], grace_days
+    )
 
     # Visit events: deadline after the visit, ended by the same site's next visit.
     later_ids = later["site_id"].to_numpy()
@@ -391,6 +436,8 @@ def missed_counts(
     first = np.concatenate([start_deadline, _after_visit_arr(later_cls, later_v)])
     ends = np.concatenate([first_visit, next_visit])
     hi = np.where(np.isnat(ends), cap, np.minimum(ends - 1, cap))
+    last_day = np.concatenate([site["end"].to_numpy(), later["end"].to_numpy()]).astype("M8[D]")
+    hi = np.where(np.isnat(last_day), hi, np.minimum(hi, last_day))
     lo = np.maximum(first, start_day)
     counts = _count_deadlines(cls, first, lo, hi)
     per_site = pd.Series(counts).groupby(event_ids).sum()

@@ -141,6 +141,7 @@ def _sites_frame(data: CoverageMap, lang: str) -> Any:
         i18n.text("map_coverage.none", lang) if pd.isna(s) else i18n.label("site_status", s, lang)
         for s in sites["status"]
     ]
+    out["assists"] = sites["assist_visits"].astype(int)
     out["on_time"] = out["on_time"].astype(bool)
     return light(out)
 
@@ -162,8 +163,17 @@ def coverage_map_figure(
             ),
         ).add_to(m)
     if not data.sites.empty:
-        fields = ["name", "kind", "class", "deputy_name", "last_visit", "deadline", "status"]
-        keys = ["name", "kind", "class", "deputy", "last_visit", "deadline", "status"]
+        fields = [
+            "name",
+            "kind",
+            "class",
+            "deputy_name",
+            "last_visit",
+            "deadline",
+            "status",
+            "assists",
+        ]
+        keys = ["name", "kind", "class", "deputy", "last_visit", "deadline", "status", "assists"]
         folium.GeoJson(
             _sites_frame(data, lang),
             name=i18n.text("map_coverage.sites_layer", lang),

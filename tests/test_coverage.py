@@ -158,8 +158,10 @@ def test_site_period_status_from_database(engine: Engine) -> None:
 
     assert list(closed.columns) == list(SITE_PERIOD_COLUMNS)
     by_id = {code: closed.set_index("site_id").loc[ids[code]] for code in ("S1", "S2", "F1")}
-    assert [by_id[c]["missed"] for c in ("S1", "S2", "F1")] == [1, 2, 0]
-    assert [bool(by_id[c]["on_time"]) for c in ("S1", "S2", "F1")] == [False, False, True]
+    # F1: 张三's duty ended on 14 March, before the month's deadline; 李四's began on the 15th
+    # and owed March (17 days left), and 张三's visit of the 10th was not 李四's.
+    assert [by_id[c]["missed"] for c in ("S1", "S2", "F1")] == [1, 2, 1]
+    assert [bool(by_id[c]["on_time"]) for c in ("S1", "S2", "F1")] == [False, False, False]
     assert by_id["S1"]["last_visit"] == pd.Timestamp(2026, 3, 25)
     assert by_id["F1"]["tracking_start"] == pd.Timestamp(2026, 1, 1)
     unassigned = closed[~closed["assigned"]]
@@ -172,8 +174,8 @@ def test_site_period_status_from_database(engine: Engine) -> None:
     assert still.loc[ids["S1"], "last_visit"] == pd.Timestamp(2026, 3, 5)
 
     small = _by_code(cell_coverage(closed, cells, 3))
-    assert small.loc["L1M1S1", ["sites", "sites_on_time"]].tolist() == [4, 1]
-    assert small.loc["L1M1S1", ["sites_missed", "sites_unassigned"]].tolist() == [2, 1]
+    assert small.loc["L1M1S1", ["sites", "sites_on_time"]].tolist() == [4, 0]
+    assert small.loc["L1M1S1", ["sites_missed", "sites_unassigned"]].tolist() == [3, 1]
     assert _by_code(cell_coverage(closed, cells, 1)).loc["L1", "dead_corner"]
     assert other.empty
 

@@ -18,7 +18,7 @@ from ui.due_workbook import due_list_to_excel
 D = date
 SQUARE = "MULTIPOLYGON(((117.5 28.9, 117.6 28.9, 117.6 29.0, 117.5 29.0, 117.5 28.9)))"
 POND = "POLYGON((117.51 28.91, 117.52 28.91, 117.52 28.92, 117.51 28.91))"
-TEMP_VISITS = "SELECT site_id, visit_date FROM tmp_visit"
+TEMP_VISITS = "SELECT site_id, deputy_id, visit_date FROM tmp_visit"
 
 
 def build_county(session: Session) -> dict[str, int]:
@@ -88,14 +88,25 @@ def build_county(session: Session) -> dict[str, int]:
     return ids
 
 
-def add_visits(session: Session, ids: dict[str, int], visits: list[tuple[str, date]]) -> None:
-    """Visits in a TEMP TABLE, standing in for the verified_visit relation."""
+def add_visits(
+    session: Session, ids: dict[str, int], visits: list[tuple[str, date] | tuple[str, date, str]]
+) -> None:
+    """Visits in a TEMP TABLE, standing in for the verified_visit relation. A visit is by the
+    deputy named third, else by whoever held the site that day."""
     session.execute(
-        text("CREATE TEMP TABLE IF NOT EXISTS tmp_visit (site_id int, visit_date date)")
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS tmp_visit "
+            "(site_id int, deputy_id int, visit_date date)"
+        )
     )
-    for code, day in visits:
+    for code, day, *by in visits:
         session.execute(
-            text("INSERT INTO tmp_visit VALUES (:site, :day)"), {"site": ids[code], "day": day}
+            text(
+                "INSERT INTO tmp_visit VALUES (:site, COALESCE(:deputy, (SELECT deputy_id "
+                "FROM assignment WHERE site_id = :site AND valid_from <= :day "
+                "AND (valid_to IS NULL OR valid_to > :day))), :day)"
+            ),
+            {"site": ids[code], "day": day, "deputy": ids[by[0]] if by else None},
         )
 
 
@@ -114,7 +125,9 @@ def county(engine: Engine) -> tuple[Session, dict[str, int]]:
                 ("S1", D(2026, 3, 5)),  # class 1: due by 20 Mar → due soon on the 18th
                 ("S1", D(2026, 3, 25)),  # after the day asked about: ignored
                 ("S2", D(2026, 3, 1)),  # class 2: due by 15 Mar → overdue
-                ("F1", D(2026, 3, 10)),  # class 3, by 张三 before 李四 took over: covers March
+                # class 3, by 张三 before 李四 took over on 15 March: not 李四's visit, so
+                # 李四's duty starts afresh and owes March (17 days left, more than the grace)
+                ("F1", D(2026, 3, 10)),
             ],
         )
         yield session, ids
@@ -128,10 +141,11 @@ def test_due_list_whole_county(county: tuple[Session, dict[str, int]]) -> None:
     rows = due.set_index("site_code")
     assert rows.loc["S2", ["status", "days_left"]].tolist() == ["overdue", -3]
     assert rows.loc["S1", ["status", "days_left"]].tolist() == ["due_soon", 2]
-    assert rows.loc["F1", ["status", "days_left"]].tolist() == ["ok", 43]
+    assert rows.loc["F1", ["status", "days_left"]].tolist() == ["ok", 13]
+    assert pd.isna(rows.loc["F1", "last_visit"])  # 张三's visit does not discharge 李四's duty
     assert rows.loc["S1", "last_visit"] == pd.Timestamp(2026, 3, 5)
     assert rows.loc["S2", "deadline"] == pd.Timestamp(2026, 3, 15)
-    assert rows.loc["F1", "deadline"] == pd.Timestamp(2026, 4, 30)
+    assert rows.loc["F1", "deadline"] == pd.Timestamp(2026, 3, 31)
     assert rows.loc["F1", "deputy_name"] == "李四"  # only the current assignment
     assert set(due["township"]) == {"东镇"}
     assert due["site_class"].tolist() == [2, 1, 3]
@@ -156,14 +170,14 @@ def test_due_list_per_deputy_and_township(county: tuple[Session, dict[str, int]]
 def test_due_list_with_values_sql_and_no_visits(county: tuple[Session, dict[str, int]]) -> None:
     session, ids = county
     values = (
-        "SELECT site_id, visit_date FROM (VALUES (CAST(:v_site AS int), CAST(:v_day AS date)))"
-        " AS v(site_id, visit_date)"
+        "SELECT site_id, deputy_id, visit_date FROM (VALUES (CAST(:v_site AS int), "
+        "CAST(:v_deputy AS int), CAST(:v_day AS date))) AS v(site_id, deputy_id, visit_date)"
     )
     due = due_list(
         session,
         ON,
         visits_sql=values,
-        visits_params={"v_site": ids["S2"], "v_day": D(2026, 3, 17)},
+        visits_params={"v_site": ids["S2"], "v_deputy": ids["D2"], "v_day": D(2026, 3, 17)},
         due_soon_days=3,
     )
     rows = due.set_index("site_code")
@@ -228,7 +242,10 @@ def test_excel_export_english_and_blank_last_visit(tmp_path: Path) -> None:
 
 def test_due_list_on_demo_county(demo_engine: Engine) -> None:
     """Every current assignment of the demo county appears once, with a valid status."""
-    no_visits = "SELECT CAST(NULL AS int) AS site_id, CAST(NULL AS date) AS visit_date WHERE false"
+    no_visits = (
+        "SELECT CAST(NULL AS int) AS site_id, CAST(NULL AS int) AS deputy_id, "
+        "CAST(NULL AS date) AS visit_date WHERE false"
+    )
     with Session(demo_engine) as session:
         due = due_list(session, D(2026, 11, 15), visits_sql=no_visits)
         assigned = session.scalar(

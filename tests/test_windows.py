@@ -26,6 +26,13 @@ from duty.windows import (
 D = date
 
 
+@pytest.fixture(autouse=True)
+def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests here pin the chain itself, with the start's window owed in full (a grace
+    of one day); the handover grace has its own tests below, with the shipped default."""
+    monkeypatch.setenv("SHUIJIAN_DUTY_GRACE_DAYS", "1")
+
+
 @pytest.mark.parametrize(
     ("day", "expected"),
     [
@@ -326,3 +333,92 @@ def test_vectorised_handles_empty_input() -> None:
     assert site_status_frame([], [], [], D(2026, 3, 1), 3).empty
     one = pd.DataFrame({"site_id": [1], "site_class": [3], "tracking_start": [START]})
     assert missed_counts(one, empty_visits, *MARCH).tolist() == [1]
+
+
+# --------------------------------------------------------------------------- handover grace
+
+
+@pytest.mark.parametrize(
+    ("site_class", "start", "grace", "expected"),
+    [
+        # 28 Nov: 3 days of the 旬 21–30 left, fewer than 5 → the next 旬 (1–10 Dec).
+        (1, D(2026, 11, 28), 5, D(2026, 12, 10)),
+        # 26 Nov: 5 days left (26..30), exactly the grace → this 旬 is owed.
+        (1, D(2026, 11, 26), 5, D(2026, 11, 30)),
+        (1, D(2026, 11, 27), 5, D(2026, 12, 10)),
+        # Class 3 handed over on 28 Nov owes December, not November.
+        (3, D(2026, 11, 28), 5, D(2026, 12, 31)),
+        (3, D(2026, 11, 26), 5, D(2026, 11, 30)),
+        # 29 Feb 2028: one day of the 旬 21–29 left.
+        (1, D(2028, 2, 29), 5, D(2028, 3, 10)),
+        # Class 2 has no window: fourteen days from the start whatever the grace.
+        (2, D(2026, 11, 28), 5, D(2026, 12, 11)),
+        # Grace 0 or 1: the start's window owed in full.
+        (1, D(2026, 11, 30), 1, D(2026, 11, 30)),
+        (1, D(2026, 11, 30), 0, D(2026, 11, 30)),
+    ],
+)
+def test_handover_grace(site_class: int, start: date, grace: int, expected: date) -> None:
+    assert next_deadline(site_class, None, start, grace) == expected
+    vector = next_deadline_array([site_class], [None], [start], grace)
+    assert vector[0] == np.datetime64(expected, "D")
+
+
+def test_grace_default_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHUIJIAN_DUTY_GRACE_DAYS")
+    assert next_deadline(1, None, D(2026, 11, 28)) == D(2026, 12, 10)
+    monkeypatch.setenv("SHUIJIAN_DUTY_GRACE_DAYS", "3")
+    assert next_deadline(1, None, D(2026, 11, 28)) == D(2026, 11, 30)
+
+
+def test_the_leaving_deputy_answers_only_up_to_their_last_day() -> None:
+    """A (class 1, since 1 Nov) missed 11–20 Nov and handed over on 28 Nov: A owes 1–10 and
+    11–20 (missed) and not 21–30; B, from 28 Nov, owes nothing in November (grace)."""
+    a_visits = [D(2026, 11, 5)]
+    missed_a = missed_deadlines(
+        1,
+        a_visits,
+        D(2026, 11, 1),
+        D(2026, 11, 30),
+        D(2026, 11, 1),
+        tracking_end=D(2026, 11, 27),
+        grace_days=5,
+    )
+    assert missed_a == [D(2026, 11, 20)]
+    missed_b = missed_deadlines(
+        1, [], D(2026, 11, 1), D(2026, 11, 30), D(2026, 11, 28), grace_days=5
+    )
+    assert missed_b == []
+    sites = pd.DataFrame(
+        {
+            "site_id": [1, 2],
+            "site_class": [1, 1],
+            "tracking_start": [D(2026, 11, 1), D(2026, 11, 28)],
+            "tracking_end": [D(2026, 11, 27), None],
+        }
+    )
+    visits = pd.DataFrame({"site_id": [1], "visit_date": [D(2026, 11, 5)]})
+    counts = missed_counts(sites, visits, D(2026, 11, 1), D(2026, 11, 30), D(2026, 12, 1), 5)
+    assert counts.tolist() == [1, 0]
+
+
+def test_tracking_end_agrees_scalar_and_vector_on_random_cases() -> None:
+    rng = random.Random(15)
+    rows, visits, expected = [], [], []
+    period = (D(2026, 10, 1), D(2026, 12, 31))
+    for key in range(400):
+        cls = rng.choice((1, 2, 3))
+        start = D(2026, 9, 1) + timedelta(days=rng.randrange(100))
+        end = None if rng.random() < 0.3 else start + timedelta(days=rng.randrange(1, 90))
+        days = sorted(
+            start + timedelta(days=rng.randrange(-20, 110)) for _ in range(rng.randrange(6))
+        )
+        rows.append((key, cls, start, end))
+        visits += [(key, d) for d in days]
+        expected.append(
+            len(missed_deadlines(cls, days, *period, start, D(2027, 1, 1), end, grace_days=5))
+        )
+    sites = pd.DataFrame(rows, columns=["site_id", "site_class", "tracking_start", "tracking_end"])
+    seen = pd.DataFrame(visits, columns=["site_id", "visit_date"])
+    got = missed_counts(sites, seen, *period, D(2027, 1, 1), grace_days=5)
+    assert got.tolist() == expected

@@ -31,6 +31,7 @@ from db.models import (
     PatrolFlag,
     Visit,
 )
+from db.query import query_frame
 from geo import crs as crs_helper
 from tracks.cleaning import clean_track, zero_island_mask
 from tracks.gpx_input import GpxRefused
@@ -473,20 +474,35 @@ def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParam
     )
     if found.empty:
         return _no_visits()
-    # The deputy's assignment on the local day the patrol began (not the UTC day).
-    day = clock.local_date(datetime.fromtimestamp(float(np.nanmin(track.t_s)), tz=UTC))
-    assigned = set(
-        session.scalars(
-            text(
-                "SELECT site_id FROM assignment WHERE deputy_id = :d AND valid_from <= :day "
-                "AND (valid_to IS NULL OR valid_to > :day)"
-            ),
-            {"d": deputy_id, "day": day},
-        )
-    )
     found = found.copy()
-    found["is_assigned"] = found["site_id"].isin(assigned)
+    found["is_assigned"] = _assigned_on_arrival(session, deputy_id, found)
     return found
+
+
+def _assigned_on_arrival(session: Session, deputy_id: int, found: pd.DataFrame) -> np.ndarray:
+    """Whether the deputy held each visited site on the visit's local day (the county's zone,
+    not UTC; a patrol across midnight can cross a handover)."""
+    days = (
+        pd.to_datetime(found["arrived_s"].to_numpy(dtype=float), unit="s", utc=True)
+        .tz_convert(clock.zone())
+        .tz_localize(None)
+        .normalize()
+    )
+    held = query_frame(
+        session,
+        "SELECT site_id, valid_from, valid_to FROM assignment WHERE deputy_id = :d "
+        "AND valid_from <= :last AND (valid_to IS NULL OR valid_to > :first)",
+        {"d": deputy_id, "first": days.min().date(), "last": days.max().date()},
+    )
+    visits = pd.DataFrame({"site_id": found["site_id"].to_numpy(), "day": days})
+    visits["row"] = np.arange(len(visits))
+    pairs = visits.merge(held, on="site_id", how="inner")
+    start = pd.to_datetime(pairs["valid_from"])
+    end = pd.to_datetime(pairs["valid_to"])
+    inside = (pairs["day"] >= start) & (end.isna() | (pairs["day"] < end))
+    out = np.zeros(len(visits), dtype=bool)
+    out[pairs.loc[inside, "row"].to_numpy(dtype=np.int64)] = True
+    return out
 
 
 def _no_visits() -> pd.DataFrame:
