@@ -7,17 +7,30 @@ minus the flagged-track penalty, rounded to two decimals.
 
 Definitions (a month is [first day, last day] in ``SHUIJIAN_TIMEZONE``; the *reference day* is
 min(last day, as_of); for a closed month as_of is after it and the month is complete)
-- Assigned sites: the deputy's assignments valid on the reference day. Deputies without any
-  are not evaluated (they have nothing to patrol, and a zero would rank them unfairly).
-- On time: those sites patrolled within every window of the month whose deadline passed
-  before as_of (``duty.coverage.site_period_status``; a visit counts whoever made it).
+- Assigned sites: the sites the deputy held at any time in the month up to the reference day
+  (their duties, ``duty.coverage.duty_period_status``: one per assignment period). Deputies
+  without any are not evaluated (they have nothing to patrol, and a zero would rank them
+  unfairly). A site handed over mid-month is in both deputies' rows, each for their own part.
+- On time: those sites where the deputy met every deadline of their own duty that fell in the
+  month and passed before as_of — only their own visits count (定人定点), the window in which
+  a duty starts is owed only under the handover grace, and a window still open when the duty
+  ends is the next holder's (``duty.windows``).
 - Visits: verified visits (``verified_visit``: unflagged or accepted tracks) by the deputy to
-  those sites in the month; they earn points up to ``visits_cap_per_site`` per site.
+  those sites in the month, inside their duty; they earn points up to ``visits_cap_per_site``
+  per site. 协查 (assist visits): verified visits to sites the deputy did not hold that day —
+  shown for the visitor, no points (they discharge nobody's duty).
+- Records (巡查记录): of the deputy's distinct duty visits in the month (patrol × site), those
+  whose yes/no checklist is complete — every item of the site kind's list answered
+  (``tracks.records``). ``records_norm`` = complete / visits, 0 with no visit.
 - Problems reported: tickets whose reporter is the deputy, created in the month. *Confirmed*:
-  those the platform has fed back on (a 反馈 ``fed_back`` event by as_of) — the problem was
-  real and handled. Withdrawn or never-handled reports are not confirmed; only confirmed ones
-  earn points (up to ``problems_cap``), so reporting many doubtful problems earns nothing.
-- Re-inspections: every 反馈 in the month on a ticket the deputy reported asks for a 复查
+  those the platform has fed back on at least once (a 反馈 ``fed_back`` event by as_of) — the
+  platform took the problem as real. This is not the 处置率's "handled"
+  (``tickets.figures``), which a failed re-inspection or a reopening undoes: the deputy
+  found a real problem either way, and must not lose the point for honestly reporting that
+  the platform's handling failed. Withdrawn or never-fed-back reports are not confirmed; only
+  confirmed ones earn points (up to ``problems_cap``), so many doubtful reports earn nothing.
+- Re-inspections: every 反馈 in the month on a ticket the deputy reported — the first and
+  every later one after a failed re-inspection or a reopening, each on its own — asks for a 复查
   (action ``reinspect`` or ``reinspect_fail``) by the reporter within ``reinspect_workdays``
   working days (Monday–Friday, as ticket deadlines) of the feedback's local day. One is *due*
   once done or once its deadline has passed before as_of; *on time* when done by the deadline.
@@ -45,13 +58,14 @@ from sqlalchemy.orm import Session
 
 from core import clock, settings
 from core.errors import ConfigurationError
+from core.vocab import checklist_for
 from db.query import query_frame
-from duty.coverage import month_bounds, site_period_status
+from duty.coverage import duty_period_status, month_bounds
 from tickets.calendar import add_working_days
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights.toml"
 
-COMPONENTS: tuple[str, ...] = ("on_time_share", "visits", "problems", "reinspections")
+COMPONENTS: tuple[str, ...] = ("on_time_share", "visits", "records", "problems", "reinspections")
 """The weighted components, in the order of the table; the flagged penalty comes after."""
 
 EVALUATION_COLUMNS: tuple[str, ...] = (
@@ -65,6 +79,9 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
     "sites_on_time",
     "on_time_share",
     "visits",
+    "assist_visits",
+    "record_visits",
+    "complete_records",
     "problems_reported",
     "problems_confirmed",
     "reinspections_due",
@@ -78,8 +95,6 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
     "rank_township",
     "rank_county",
 )
-
-# Chinese (default) and English headers for every column shown to people.
 
 TOWNSHIP_COLUMNS: tuple[str, ...] = (
     "township",
@@ -107,6 +122,7 @@ class Weights:
     on_time_share: float
     visits: float
     visits_cap_per_site: float
+    records: float
     problems: float
     problems_cap: float
     reinspections: float
@@ -210,11 +226,6 @@ def load_weights(path: str | Path | None = None) -> Weights:
 # ------------------------------------------------------------------ reading the month
 
 
-_DEPUTY_SITES_SQL = """
-SELECT a.deputy_id, a.site_id
-FROM assignment a
-WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :ref)
-"""
 
 _DEPUTIES_SQL = """
 SELECT d.id AS deputy_id, d.code AS deputy_code, d.name AS deputy_name, d.level,
@@ -223,11 +234,32 @@ FROM deputy d LEFT JOIN township t ON t.id = d.township_id
 """
 
 _VISITS_SQL = """
-SELECT v.deputy_id, count(*) AS visits
+SELECT v.deputy_id,
+       count(*) FILTER (WHERE a.id IS NOT NULL) AS visits,
+       count(*) FILTER (WHERE a.id IS NULL) AS assist_visits
 FROM verified_visit v
-JOIN assignment a ON a.deputy_id = v.deputy_id AND a.site_id = v.site_id
- AND a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :ref)
+LEFT JOIN assignment a ON a.deputy_id = v.deputy_id AND a.site_id = v.site_id
+ AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date)
 WHERE v.visit_date BETWEEN :start AND :ref
+GROUP BY v.deputy_id
+"""
+
+# 巡查记录: each duty visit (patrol × site) of the month and whether its checklist is complete
+# (every item of the kind answered; tracks.records stores a site's checklist only whole).
+_RECORDS_SQL = """
+SELECT v.deputy_id, count(*) AS record_visits,
+       count(*) FILTER (WHERE (
+           SELECT count(*) FROM checklist_answer c
+           WHERE c.patrol_id = v.patrol_id AND c.site_id = v.site_id
+       ) >= CASE WHEN s.kind = 'livestock_farm' THEN :farm_items ELSE :water_items END
+       ) AS complete_records
+FROM (
+    SELECT DISTINCT v.deputy_id, v.patrol_id, v.site_id
+    FROM verified_visit v
+    JOIN assignment a ON a.deputy_id = v.deputy_id AND a.site_id = v.site_id
+     AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date)
+    WHERE v.visit_date BETWEEN :start AND :ref
+) v JOIN site s ON s.id = v.site_id
 GROUP BY v.deputy_id
 """
 
@@ -293,18 +325,23 @@ def month_components(
     ref = min(end, as_of)
     tz = settings.text("timezone")
     as_of_ts = datetime.combine(as_of, datetime.min.time(), ZoneInfo(tz))
-    params = {"start": start, "ref": ref, "tz": tz, "as_of_ts": as_of_ts}
+    params = {
+        "start": start,
+        "ref": ref,
+        "tz": tz,
+        "as_of_ts": as_of_ts,
+        "farm_items": len(checklist_for("livestock_farm")),
+        "water_items": len(checklist_for("pond")),
+    }
 
-    status = site_period_status(session, start, end, as_of)
-    links = query_frame(session, _DEPUTY_SITES_SQL, params)
-    links = links.merge(status[["site_id", "on_time"]], on="site_id", how="left")
-    links["on_time"] = links["on_time"].fillna(False).astype(bool)
-    per_deputy = links.groupby("deputy_id").agg(
+    duties = duty_period_status(session, start, end, as_of)
+    held = duties.groupby(["deputy_id", "site_id"])["on_time"].all().reset_index()
+    per_deputy = held.groupby("deputy_id").agg(
         assigned_sites=("site_id", "nunique"), sites_on_time=("on_time", "sum")
     )
     deputies = query_frame(session, _DEPUTIES_SQL).set_index("deputy_id")
     frame = deputies.join(per_deputy, how="inner")
-    for sql in (_VISITS_SQL, _PROBLEMS_SQL, _FLAGGED_SQL):
+    for sql in (_VISITS_SQL, _RECORDS_SQL, _PROBLEMS_SQL, _FLAGGED_SQL):
         extra = query_frame(session, sql, params)
         frame = frame.join(extra.set_index("deputy_id"), how="left")
     feedbacks = query_frame(session, _FEEDBACKS_SQL, params)
@@ -313,6 +350,9 @@ def month_components(
         "assigned_sites",
         "sites_on_time",
         "visits",
+        "assist_visits",
+        "record_visits",
+        "complete_records",
         "problems_reported",
         "problems_confirmed",
         "reinspections_due",
@@ -335,8 +375,9 @@ def score_frame(components: pd.DataFrame, weights: Weights) -> pd.DataFrame:
     """Normalise the counts, weigh them, add the score and both ranks (pure, no database).
 
     ``components`` needs deputy_id, township (for the township rank), assigned_sites,
-    sites_on_time, visits, problems_confirmed, reinspections_due, reinspections_on_time and
-    flagged_tracks; other columns of EVALUATION_COLUMNS are kept when present.
+    sites_on_time, visits, record_visits, complete_records, problems_confirmed,
+    reinspections_due, reinspections_on_time and flagged_tracks; other columns of
+    EVALUATION_COLUMNS are kept when present.
     """
     frame = components.copy()
     sites = frame["assigned_sites"].to_numpy(dtype=float)
@@ -350,6 +391,12 @@ def score_frame(components: pd.DataFrame, weights: Weights) -> pd.DataFrame:
         "visits": np.where(
             visit_cap > 0,
             np.minimum(frame["visits"].to_numpy(dtype=float), visit_cap) / np.maximum(visit_cap, 1),
+            0.0,
+        ),
+        "records": np.where(
+            frame["record_visits"].to_numpy(dtype=float) > 0,
+            frame["complete_records"].to_numpy(dtype=float)
+            / np.maximum(frame["record_visits"].to_numpy(dtype=float), 1),
             0.0,
         ),
         "problems": np.minimum(
@@ -463,19 +510,9 @@ def trend(
     return pd.DataFrame(rows, columns=columns)
 
 
-def formula_text(weights: Weights) -> str:
-    """The score formula with this month's weights, in words a deputy can check."""
-    w = weights
-    return (
-        f"综合得分 = {w.on_time_share:g}×按期巡查率 "
-        f"+ {w.visits:g}×min(有效巡查次数, {w.visits_cap_per_site:g}×联系点位数)"
-        f"÷({w.visits_cap_per_site:g}×联系点位数) "
-        f"+ {w.problems:g}×min(问题确认数, {w.problems_cap:g})÷{w.problems_cap:g} "
-        f"+ {w.reinspections:g}×按时复查数÷应复查数（无应复查时按1计） "
-        f"- min({w.flagged_per_track:g}×异常轨迹数, {w.flagged_cap:g})。"
-        f"问题确认指平台已办理反馈；按时复查指反馈后{w.reinspect_workdays}个工作日内完成复查；"
-        "异常轨迹指被系统标记且未经分析员认可的轨迹。得分相同者名次并列，其后名次顺延（如1、2、2、4）。"
-    )
+def formula_params(weights: Weights) -> dict[str, str]:
+    """The weights as the catalogue's ``evaluation_formula_text`` names them (``{x:g}``)."""
+    return {key: f"{value:g}" for key, value in asdict(weights).items()}
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -503,7 +540,7 @@ __all__ = [
     "WeightsError",
     "competition_rank",
     "evaluate_month",
-    "formula_text",
+    "formula_params",
     "load_weights",
     "month_after",
     "month_components",

@@ -78,6 +78,27 @@ def test_deputy_uploads_a_track_and_sees_the_visit(
         page.wait_for_timeout(1000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+
+        # The checklist: nothing pre-selected; saving with an item unanswered is refused.
+        form = page.get_by_test_id("stForm").last
+        groups = form.get_by_role("radiogroup")
+        expect(groups.first).to_be_visible()
+        assert form.get_by_role("radio", checked=True).count() == 0
+        for i in range(groups.count() - 1):
+            groups.nth(i).get_by_text("否", exact=True).click()
+        form.get_by_role("button", name="保存巡查记录").click()
+        expect(page.get_by_test_id("stAlertContentError").first).to_contain_text(
+            "还有 1 项未选", timeout=30_000
+        )
+        # The first item "yes", the rest "no": saved, and the yes offers its report.
+        groups.first.get_by_text("是", exact=True).click()
+        groups.last.get_by_text("否", exact=True).click()
+        form.get_by_role("button", name="保存巡查记录").click()
+        expect(page.get_by_text("已保存：").first).to_be_visible(timeout=30_000)
+        offer = page.get_by_role("link", name=f"上报问题：{site_name}·")
+        expect(offer).to_be_visible(timeout=30_000)
+        offer.click()
+        expect(page.get_by_role("heading", name="上报问题")).to_be_visible(timeout=30_000)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"
     with demo_copy.connect() as conn:
         visited = conn.scalar(

@@ -147,9 +147,10 @@ def test_a_month_scored_by_hand(engine: Engine) -> None:
     assert list(frame.columns) == list(EVALUATION_COLUMNS)
     rows = frame.set_index("deputy_code")
     d1, d2 = rows.loc["D1"], rows.loc["D2"]
-    # 张三: S1 (class 1) missed the 11–20 旬 → 0 of 1 on time; 2 verified visits to S1 in March
-    # (the F1 visit is not to a site of his on 31 Mar); 4 problems, 3 fed back; 2
-    # re-inspections due (A4's is not yet), 1 on time; no flagged track.
+    # 张三 held S1 all month and F1 until 14 Mar (duty per assignment period): S1 (class 1)
+    # missed the 11–20 旬; F1's March window closes after his duty ended, so it is not his →
+    # 1 of 2 on time; 3 verified visits inside his duties (S1 5 and 25 Mar, F1 10 Mar);
+    # 4 problems, 3 fed back; 2 re-inspections due (A4's is not yet), 1 on time; no flag.
     assert d1[
         [
             "assigned_sites",
@@ -161,10 +162,11 @@ def test_a_month_scored_by_hand(engine: Engine) -> None:
             "reinspections_on_time",
             "flagged_tracks",
         ]
-    ].tolist() == [1, 0, 2, 4, 3, 2, 1, 0]
-    # 李四: S2 missed 15 Mar; F1 visited 10 Mar (by 张三: a visit counts whoever made it) → 1 of
-    # 2; verified visits 1 Mar and the accepted 22 Mar; the withdrawn report is not confirmed;
-    # B2's re-inspection was missed; the unreviewed and the rejected track are flagged.
+    ].tolist() == [2, 1, 3, 4, 3, 2, 1, 0]
+    # 李四: S2 missed 15 Mar; F1, his from 15 Mar, owed March (17 days left, more than the
+    # grace) and 张三's visit of the 10th is not his (定人定点) → 0 of 2; verified visits 1 Mar
+    # and the accepted 22 Mar; the withdrawn report is not confirmed; B2's re-inspection was
+    # missed; the unreviewed and the rejected track are flagged.
     assert d2[
         [
             "assigned_sites",
@@ -176,34 +178,41 @@ def test_a_month_scored_by_hand(engine: Engine) -> None:
             "reinspections_on_time",
             "flagged_tracks",
         ]
-    ].tolist() == [2, 1, 2, 1, 0, 1, 0, 2]
-    # 张三: 50·0 + 20·(2/3) + 15·min(3,2)/2 + 15·(1/2) − 0 = 0 + 13.33 + 15 + 7.5 = 35.83
+    ].tolist() == [2, 0, 2, 1, 0, 1, 0, 2]
+    assert (frame["assist_visits"] == 0).all()
+    # No checklist was answered: 3 and 2 duty visits to record, none complete.
+    assert frame.set_index("deputy_code")["record_visits"].to_dict() == {"D1": 3, "D2": 2}
+    assert (frame["complete_records"] == 0).all()
+    # 张三: 45·(1/2) + 15·(3/6) + 10·0 + 15·min(3,2)/2 + 15·(1/2) − 0
+    #     = 22.5 + 7.5 + 0 + 15 + 7.5 = 52.5
     assert d1[
         [
             "pts_on_time_share",
             "pts_visits",
+            "pts_records",
             "pts_problems",
             "pts_reinspections",
             "flagged_penalty",
             "score",
         ]
-    ].tolist() == [0.0, 13.33, 15.0, 7.5, 0.0, 35.83]
-    # 李四: 50·(1/2) + 20·(2/6) + 0 + 15·0 − 2·10 = 25 + 6.67 − 20 = 11.67
+    ].tolist() == [22.5, 7.5, 0.0, 15.0, 7.5, 0.0, 52.5]
+    # 李四: 45·0 + 15·(2/6) + 10·0 + 0 + 15·0 − 2·10 = 5 − 20 = −15
     assert d2[
         [
             "pts_on_time_share",
             "pts_visits",
+            "pts_records",
             "pts_problems",
             "pts_reinspections",
             "flagged_penalty",
             "score",
         ]
-    ].tolist() == [25.0, 6.67, 0.0, 0.0, 20.0, 11.67]
+    ].tolist() == [0.0, 5.0, 0.0, 0.0, 0.0, 20.0, -15.0]
     # Anyone can recompute the score from the table's own columns.
     for _, row in frame.iterrows():
         weighed = sum(
             row[f"w_{c}"] * row[f"{c}_norm"]
-            for c in ("on_time_share", "visits", "problems", "reinspections")
+            for c in ("on_time_share", "visits", "records", "problems", "reinspections")
         )
         assert row["score"] == pytest.approx(weighed - row["flagged_penalty"], abs=0.02)
     assert rows["rank_county"].to_dict() == {"D1": 1, "D2": 2}
@@ -218,7 +227,7 @@ def test_trend_and_a_month_in_progress(engine: Engine) -> None:
         series = trend(session, ids["D2"], 3, end=(2026, 4), as_of=AS_OF)
         early = evaluate_month(session, 2026, 3, as_of=D(2026, 3, 12)).set_index("deputy_code")
     assert series["month"].tolist() == ["2026-02", "2026-03", "2026-04"]
-    assert series.set_index("month").loc["2026-03", "score"] == 11.67
+    assert series.set_index("month").loc["2026-03", "score"] == -15.0
     # On 12 March 张三 still holds F1 (until the 15th) and visited it on the 10th; S1's 11–20
     # 旬 is still open, so both sites are on time so far.
     assert early.loc["D1", ["assigned_sites", "sites_on_time", "visits"]].tolist() == [2, 2, 2]
@@ -235,6 +244,8 @@ def _components(rows: list[tuple[str, str, int, int, int]]) -> pd.DataFrame:
     )
     frame["deputy_id"] = range(1, len(frame) + 1)
     for column in (
+        "record_visits",
+        "complete_records",
         "problems_reported",
         "problems_confirmed",
         "reinspections_due",
@@ -251,15 +262,15 @@ def test_equal_scores_share_a_rank_and_the_next_is_skipped() -> None:
     frame = score_frame(
         _components(
             [
-                ("A", "东镇", 1, 1, 3),  # 50 + 20 + 15 (no re-inspection due) = 85
-                ("B", "东镇", 2, 1, 6),  # 25 + 20 + 15 = 60
-                ("C", "西乡", 2, 1, 6),  # 60: ties with B in the county
-                ("E", "西乡", 4, 1, 0),  # 12.5 + 0 + 15 = 27.5
+                ("A", "东镇", 1, 1, 3),  # 45 + 15 + 0 + 15 (no re-inspection due) = 75
+                ("B", "东镇", 2, 1, 6),  # 22.5 + 15 + 15 = 52.5
+                ("C", "西乡", 2, 1, 6),  # 52.5: ties with B in the county
+                ("E", "西乡", 4, 1, 0),  # 11.25 + 0 + 15 = 26.25
             ]
         ),
         weights,
     ).set_index("deputy_code")
-    assert frame["score"].tolist() == [85.0, 60.0, 60.0, 27.5]
+    assert frame["score"].tolist() == [75.0, 52.5, 52.5, 26.25]
     assert frame["rank_county"].tolist() == [1, 2, 2, 4]
     assert frame["rank_township"].tolist() == [1, 2, 1, 2]
 
@@ -274,8 +285,8 @@ def test_township_share_is_recomputed_from_site_counts() -> None:
     assert towns.loc["东镇", "on_time_share"] == pytest.approx(0.1)
     assert towns.loc["东镇", ["deputies", "assigned_sites", "sites_on_time"]].tolist() == [2, 10, 1]
     assert towns.loc["西乡", "on_time_share"] == pytest.approx(0.5)
-    # Mean scores: 东镇 (85 + 15) / 2 = 50; 西乡 25 + 15 = 40.
-    assert towns["mean_score"].to_dict() == {"东镇": 50.0, "西乡": 40.0}
+    # Mean scores: 东镇 (75 + 15) / 2 = 45; 西乡 22.5 + 15 = 37.5.
+    assert towns["mean_score"].to_dict() == {"东镇": 45.0, "西乡": 37.5}
     assert towns["rank"].to_dict() == {"东镇": 1, "西乡": 2}
 
 
@@ -283,18 +294,14 @@ def test_the_shipped_weights_and_a_partial_override(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shipped = load_weights()
-    assert (shipped.on_time_share, shipped.visits, shipped.problems, shipped.reinspections) == (
-        50.0,
-        20.0,
-        15.0,
-        15.0,
-    )
+    components = (shipped.on_time_share, shipped.visits, shipped.records, shipped.problems)
+    assert (*components, shipped.reinspections) == (45.0, 15.0, 10.0, 15.0, 15.0)
     assert shipped.reinspect_workdays == 5 and shipped.flagged_cap == 30.0
     custom = tmp_path / "w.toml"
     custom.write_text("visits = 30\nflagged_cap = 0\n", encoding="utf-8")
     monkeypatch.setenv("SHUIJIAN_EVALUATION_WEIGHTS", str(custom))
     weights = load_weights()
-    assert (weights.visits, weights.flagged_cap, weights.on_time_share) == (30.0, 0.0, 50.0)
+    assert (weights.visits, weights.flagged_cap, weights.on_time_share) == (30.0, 0.0, 45.0)
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ def test_scores_weights_townships_and_the_bulletin_downloads() -> None:
         deputies.columns
     )
     assert len(townships) == 14 and "平均得分" in townships.columns
-    assert any("综合得分 = 50×按期巡查率" in c.value for c in at.caption)
+    assert any("综合得分 = 45×按期巡查率" in c.value for c in at.caption)
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the trend
     assert not at.get("download_button")
     at.button(key="shuijian_evaluation_build").click().run()

@@ -13,7 +13,7 @@ from core.vocab import checklist_for
 from db.database import session_scope
 from tests.test_ingest import deputy, ingest, signed_in, track_through
 from tracks import patrol_queries
-from tracks.records import Photo, RecordRefused, save_record
+from tracks.records import Photo, RecordRefused, record_status, save_record
 from tracks.synth import to_gpx_bytes
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
@@ -83,7 +83,7 @@ def test_photos_are_checked_by_content_and_size(
 ) -> None:
     pid, site, kind = patrol
     owner = signed_in(demo_copy, "d0001")
-    answers = {site: {next(iter(checklist_for(kind))): True}}
+    answers = {site: {item: item == checklist_for(kind)[0] for item in checklist_for(kind)}}
     fake = Photo(b"just some text, not a picture", "pond.jpg")
     with (
         pytest.raises(PhotoRefused, match="pond.jpg: not a JPEG or PNG"),
@@ -117,16 +117,16 @@ def test_a_deputy_may_not_annotate_anothers_patrol(
     demo_copy: Engine, patrol: tuple[int, int, str]
 ) -> None:
     pid, site, kind = patrol
-    item = next(iter(checklist_for(kind)))
+    whole = {site: {item: False for item in checklist_for(kind)}}
     with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
-        save_record(s, pid, signed_in(demo_copy, "d0002"), answers={site: {item: True}})
+        save_record(s, pid, signed_in(demo_copy, "d0002"), answers=whole)
     with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
         save_record(s, pid, signed_in(demo_copy, "leader"), notes="x")
     with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
         patrol_queries.patrol_detail(s, pid, signed_in(demo_copy, "d0002"))
     with session_scope(demo_copy) as s:
-        save_record(s, pid, signed_in(demo_copy, "analyst"), answers={site: {item: True}})
-    assert _count(demo_copy, "checklist_answer") == 1
+        save_record(s, pid, signed_in(demo_copy, "analyst"), answers=whole)
+    assert _count(demo_copy, "checklist_answer") == len(checklist_for(kind))
 
 
 def test_list_and_detail(demo_copy: Engine, patrol: tuple[int, int, str]) -> None:
@@ -159,3 +159,26 @@ def test_list_and_detail(demo_copy: Engine, patrol: tuple[int, int, str]) -> Non
     assert detail.track is not None and len(detail.track) == 1
     assert list(tracks["patrol_id"]) == [pid]
     assert elsewhere.empty
+
+
+def test_a_checklist_is_saved_only_whole_and_nothing_is_pre_answered(
+    demo_copy: Engine, patrol: tuple[int, int, str]
+) -> None:
+    """ "有/无" for every item of the kind or nothing: an unanswered item (None, as the page's
+    radio leaves it) refuses the site's record and stores none of it."""
+    pid, site, kind = patrol
+    owner = signed_in(demo_copy, "d0001")
+    items = checklist_for(kind)
+    partial = {site: {item: (None if item == items[-1] else False) for item in items}}
+    with session_scope(demo_copy) as s:
+        assert record_status(s, pid)[0]["complete"] is False  # nothing answered yet
+    with pytest.raises(RecordRefused) as refused, session_scope(demo_copy) as s:
+        save_record(s, pid, owner, answers=partial)
+    assert refused.value.code == "checklist_unanswered" and refused.value.params["n"] == 1
+    assert _count(demo_copy, "checklist_answer") == 0
+    whole = {site: {item: item == items[0] for item in items}}
+    with session_scope(demo_copy) as s:
+        save_record(s, pid, owner, answers=whole)
+        (status,) = [r for r in record_status(s, pid) if r["site_id"] == site]
+    assert status["complete"] and status["answered"] == len(items) == status["items"]
+    assert status["yes"] == [items[0]]

@@ -4,7 +4,13 @@
 standard yes/no checklist, photos, a note) is added afterwards, here. The rules: only the
 uploader's own patrol (a deputy's) or any patrol by an analyst/admin; checklist answers only for
 sites the track proved a visit to and only for items of that site's kind; photos are JPEG or PNG
-by their bytes (not their name) and at most 10 MB."""
+by their bytes (not their name) and at most 10 MB.
+
+The checklist is the patrol's record (巡查描述标准化: 有/无, 是/否): nothing is pre-answered, a
+site's checklist is saved only whole — every item of its kind answered — so a *complete
+record* of a visited site is one with all its answers (``record_status``); the evaluation
+counts those. A "yes" is a problem seen: the page offers the report with its category and the
+site filled in, and the ticket keeps the patrol and site it came from."""
 
 from __future__ import annotations
 
@@ -77,7 +83,7 @@ def _visited_sites(session: Session, patrol_id: int) -> dict[int, str]:
 
 
 def _check_answers(
-    answers: Mapping[int, Mapping[str, bool]], visited: dict[int, str], patrol_id: int
+    answers: Mapping[int, Mapping[str, bool | None]], visited: dict[int, str], patrol_id: int
 ) -> None:
     for site_id, items in answers.items():
         if site_id not in visited:
@@ -97,6 +103,15 @@ def _check_answers(
                 items=", ".join(unknown),
                 site=site_id,
             )
+        missing = [item for item in known if items.get(item) is None]
+        if missing:
+            raise RecordRefused(
+                f"checklist for site #{site_id} leaves {len(missing)} item(s) unanswered: "
+                f"{', '.join(missing)}",
+                code="checklist_unanswered",
+                site=site_id,
+                n=len(missing),
+            )
 
 
 # ------------------------------------------------------------------ writing
@@ -107,7 +122,7 @@ def save_record(
     patrol_id: int,
     user: SignedIn,
     *,
-    answers: Mapping[int, Mapping[str, bool]] | None = None,
+    answers: Mapping[int, Mapping[str, bool | None]] | None = None,
     photos: Sequence[Photo] = (),
     notes: str | None = None,
 ) -> dict[str, int]:
@@ -177,3 +192,36 @@ def save_record(
     session.flush()
     noted = int(bool(notes and notes.strip()))
     return {"answers": len(rows), "photos": stored_photos, "notes": noted}
+
+
+# ------------------------------------------------------------------ reading
+
+RECORD_SQL = """
+SELECT DISTINCT v.site_id, s.kind FROM visit v JOIN site s ON s.id = v.site_id
+WHERE v.patrol_id = :p ORDER BY v.site_id
+"""
+
+
+def record_status(session: Session, patrol_id: int) -> list[dict[str, object]]:
+    """Per visited site of the patrol: items answered of the kind's list, whether the record
+    is complete, and the items answered "yes" (problems seen, each worth a report)."""
+    answers: dict[int, dict[str, bool]] = {}
+    for row in session.execute(
+        text("SELECT site_id, item, answer FROM checklist_answer WHERE patrol_id = :p"),
+        {"p": patrol_id},
+    ):
+        answers.setdefault(int(row.site_id), {})[str(row.item)] = bool(row.answer)
+    out = []
+    for row in session.execute(text(RECORD_SQL), {"p": patrol_id}):
+        items = checklist_for(str(row.kind))
+        given = answers.get(int(row.site_id), {})
+        out.append(
+            {
+                "site_id": int(row.site_id),
+                "items": len(items),
+                "answered": sum(item in given for item in items),
+                "complete": all(item in given for item in items),
+                "yes": [item for item in items if given.get(item)],
+            }
+        )
+    return out

@@ -18,7 +18,7 @@ from db.database import session_scope
 from reports.bulletin import build_bulletin
 from reports.evaluation import (
     evaluate_month,
-    formula_text,
+    formula_params,
     load_weights,
     previous_months,
     township_ranking,
@@ -36,6 +36,7 @@ SHARE_COLUMNS = {
     "visits_norm",
     "problems_norm",
     "reinspections_norm",
+    "records_norm",
 }
 TREND_MONTHS = 6
 MONTH_KEY = "shuijian_evaluation_month"
@@ -115,7 +116,7 @@ cols[1].metric(
 cols[2].metric(t("evaluation_mean"), number(frame["score"].mean(), 2))
 
 st.subheader(t("evaluation_table"))
-st.caption(f"{t('evaluation_formula')}：{formula_text(weights)}")
+st.caption(f"{t('evaluation_formula')}：{t('evaluation_formula_text', **formula_params(weights))}")
 st.dataframe(headed(frame), hide_index=True, width="stretch")
 
 st.subheader(t("evaluation_townships"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -16,7 +17,7 @@ from tracks import patrol_queries, records
 from tracks.outcomes import UploadOutcome, ingest_upload
 from ui import cached, session
 from ui.i18n import label, lang, refusal, t
-from ui.page import UPLOAD, guard, show_error
+from ui.page import REPORT, UPLOAD, guard, page_link, show_error
 
 VISIT_COLUMNS = {
     "site_name": "col_site",
@@ -58,11 +59,13 @@ def show_outcome(o: UploadOutcome) -> None:
 
 
 def record_form(o: UploadOutcome, user: SignedIn) -> None:
-    """The yes/no checklist per visited site, photos and notes, saved in one transaction."""
+    """The yes/no checklist per visited site (nothing pre-selected: every item is answered or
+    the site's record is refused), photos and notes, saved in one transaction; each "yes"
+    then offers the problem report for that site and category."""
     pid = o.patrol_id
     sites = o.visits.drop_duplicates("site_id")
     with st.form(f"{session.RECORD_FORM_PREFIX}_{pid}"):
-        answers: dict[int, dict[str, bool]] = {}
+        answers: dict[int, dict[str, bool | None]] = {}
         for site in sites.itertuples():
             st.markdown(f"**{t('record_heading', patrol=pid, site=site.site_name)}**")
             st.caption(t("checklist_heading"))
@@ -70,6 +73,7 @@ def record_form(o: UploadOutcome, user: SignedIn) -> None:
                 item: st.radio(
                     label("checklist", item),
                     [False, True],
+                    index=None,
                     format_func=lambda v: t("yes") if v else t("no"),
                     horizontal=True,
                     key=f"{session.CHECK_PREFIX}_{pid}_{site.site_id}_{item}",
@@ -97,6 +101,26 @@ def record_form(o: UploadOutcome, user: SignedIn) -> None:
                 st.success(t("record_saved", answers=saved["answers"], photos=saved["photos"]))
             except ShuijianError as error:
                 show_error(error)
+    problems_seen(pid, sites)
+
+
+def problems_seen(patrol_id: int, sites: pd.DataFrame) -> None:
+    """A link to the problem report for every "yes" saved, category and site filled in (the
+    ticket keeps the patrol and site it came from)."""
+    with session_scope(session.engine()) as s:
+        status = records.record_status(s, patrol_id)
+    names = dict(zip(sites["site_id"].astype(int), sites["site_name"], strict=True))
+    for row in status:
+        for item in row["yes"]:
+            page_link(
+                REPORT,
+                t(
+                    "record_report_yes",
+                    site=names.get(row["site_id"], ""),
+                    item=label("checklist", item),
+                ),
+                {"category": item, "patrol": str(patrol_id), "site": str(row["site_id"])},
+            )
 
 
 user = guard(UPLOAD)
