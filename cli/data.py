@@ -12,12 +12,23 @@ from cli.common import friendly, migrated_engine, open_engine
 from core import clock, settings
 
 app = typer.Typer()
+offices = typer.Typer(
+    help="The townships' people's congress offices (乡镇人大办公室), where overdue sites are "
+    "escalated.",
+    no_args_is_help=True,
+)
+app.add_typer(offices, name="township-office")
 
 
 @app.command("import")
 @friendly
 def import_file(
-    kind: Annotated[str, typer.Argument(help="townships | cells | sites | deputies | assignments")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="townships | cells | sites | deputies | assignments | township-offices"
+        ),
+    ],
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
 ) -> None:
     """Import one file; a bad file is refused as a whole and nothing is stored."""
@@ -76,6 +87,10 @@ def demo(
         if not reset and loaded_source(session) == label:
             typer.echo(f"{label} is already loaded; nothing to do (--reset rebuilds it)")
             return
+    if patrol_months > 0:
+        from data.demo_tickets import check_calendar
+
+        check_calendar(engine, last_day)  # before anything is loaded: no half-built demo
     started = time.perf_counter()
     outline = read_vector_file(boundary) if boundary else None
     county = generate_demo(
@@ -134,3 +149,96 @@ def check_grid(
     typer.echo(format_report(report))
     if not report.ok:
         raise typer.Exit(1)
+
+
+@offices.command("set")
+@friendly
+def set_office(
+    township: Annotated[str, typer.Argument(help="the township's code or name")],
+    name: Annotated[str, typer.Option(help="the office's name, e.g. 天马街道人大工委办公室")],
+    phone: Annotated[str, typer.Option(help="mobile number: DingTalk @-mention, SMS target")],
+    contact: Annotated[str | None, typer.Option(help="the contact person's name")] = None,
+) -> None:
+    """Set (or replace) one township's office contact; escalations that found none before
+    go out on the next `shuijian remind`."""
+    from db.database import session_scope
+    from geo.importers import set_township_office
+
+    with session_scope(migrated_engine()) as session:
+        set_township_office(session, township, name, phone, contact)
+    typer.echo(f"office of {township} set: {name.strip()}")
+
+
+@offices.command("list")
+@friendly
+def list_offices() -> None:
+    """Every township with its office contact; exit 1 when a township has none (its
+    escalations are undeliverable)."""
+    from db.database import session_scope
+    from geo.importers import township_offices
+
+    with session_scope(migrated_engine()) as session:
+        frame = township_offices(session)
+    if frame.empty:
+        typer.echo("no townships stored")
+        return
+    typer.echo(frame.fillna("-").to_string(index=False))
+    missing = frame.loc[frame["office"].isna(), "township_code"].tolist()
+    if missing:
+        typer.secho(
+            f"{len(missing)} township(s) without an office contact: {', '.join(missing)}",
+            fg=typer.colors.YELLOW,
+        )
+        raise typer.Exit(1)
+
+
+site_class = typer.Typer(
+    help="Site classes (一类/二类/三类) with their pollution basis and history.",
+    no_args_is_help=True,
+)
+app.add_typer(site_class, name="site-class")
+
+
+@site_class.command("set")
+@friendly
+def set_site_class(
+    site: Annotated[str, typer.Argument(help="the site's code, e.g. S0212")],
+    new_class: Annotated[int, typer.Argument(metavar="CLASS", help="1, 2 or 3")],
+    basis: Annotated[
+        str, typer.Option(help="why: large_farm, farm, farm_nearby, village_nearby, ...")
+    ] = "reassessed",
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="first day of the new class (default today)")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="what the assessment found")] = None,
+) -> None:
+    """Change a site's class from a day on; the old class stays in its history."""
+    from datetime import date
+
+    from db.database import session_scope
+    from duty.site_class import change_site_class
+
+    try:
+        day = date.fromisoformat(valid_from) if valid_from else clock.today()
+    except ValueError:
+        raise typer.BadParameter(f"--from {valid_from!r} is not YYYY-MM-DD") from None
+    with session_scope(migrated_engine()) as session:
+        change_site_class(session, site, new_class, basis, day, note)
+    typer.echo(f"{site} is class {new_class} from {day.isoformat()} ({basis})")
+
+
+@site_class.command("history")
+@friendly
+def site_class_history(
+    site: Annotated[str, typer.Argument(help="the site's code")],
+) -> None:
+    """Every class the site has had, with its basis and first day."""
+    from db.database import session_scope
+    from duty.site_class import class_history
+
+    with session_scope(migrated_engine()) as session:
+        frame = class_history(session, site)
+    if frame.empty:
+        typer.echo(f"no class history for {site}")
+        raise typer.Exit(1)
+    typer.echo(frame.fillna("").to_string(index=False))

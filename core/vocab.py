@@ -37,6 +37,18 @@ SITE_CLASSES: tuple[int, ...] = (
 )
 
 
+# Why a site has its class (its pollution risk); ``reassessed`` for a change decided on site.
+CLASS_BASES: tuple[str, ...] = (
+    "large_farm",
+    "farm",
+    "farm_nearby",
+    "village_nearby",
+    "reservoir",
+    "low_risk",
+    "reassessed",
+)
+
+
 def kind_from_label(value: str) -> str | None:
     """Accept a kind as its code or its Chinese/English label (files from the field vary)."""
     value = value.strip()

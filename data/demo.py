@@ -9,7 +9,9 @@
 * 422 water sites (ponds, small water bodies, reservoirs, river sections) and 115
   livestock farms;
 * 382 people's deputies with homes, and a "就近就便" (nearest, convenient) assignment of
-  every site to one deputy so that every deputy has at least one site.
+  every site to one deputy so that every deputy has at least one site;
+* one people's congress office (乡镇人大办公室, 街道人大工委办公室) per township, with a contact
+  person and a mobile number, where the reminders escalate overdue sites.
 
 Geometry is built in the UTM zone of the outline's centroid so areas and distances are in
 metres, and converted to EPSG:4326 at the end.
@@ -47,14 +49,20 @@ N_LARGE, N_MEDIUM, N_SMALL = 15, 192, 932
 N_DEPUTIES = 382
 N_FARMS = 115
 N_RIVER_SECTIONS, N_RESERVOIRS, N_PONDS, N_SMALL_WATER = 20, 12, 330, 60
-CLASS_SHARES = (0.2, 0.3, 0.5)
-LEVEL_SHARES = {"province": 3, "city": 10, "county": 37, "township": 50}
+# Site classes by pollution risk (``_site_classes``): thresholds of the demo's stated basis.
+LARGE_FARM_HEADS = 500.0  # pig-equivalents: a 规模养殖场
+FARM_RISK_M = 500.0  # a water body this close to a farm takes its runoff
+VILLAGE_RISK_M = 300.0  # ... this close to a village, its domestic sewage
+# The 382 of the seed are county and township deputies ("县、乡两级代表"); the demo has no
+# provincial or city deputies (they would come on top of the 382).
+LEVEL_SHARES = {"county": 40, "township": 60}
 VALID_FROM = date(2026, 1, 1)
 TOWNSHIP_PENALTY_M = 20_000.0
 SEGMENT_M = 200.0  # densify edges before leaving UTM (see _to_storage)
 SITE_GAP_M = 40.0
 FARM_WATER_CLEARANCE_M = 120.0  # the contract asks ≥ 100 m; the margin survives reprojection
 KIND_ORDER = ("reservoir", "river_section", "pond", "small_water", "livestock_farm")
+OFFICE_STREAM = 1  # second key of the offices' own generator (see _township_offices)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class DemoCounty:
     sites: gpd.GeoDataFrame
     deputies: gpd.GeoDataFrame
     assignments: pd.DataFrame
+    offices: pd.DataFrame  # township (code), name, contact, phone
 
 
 def _to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -228,6 +237,26 @@ def _townships(
             codes.append(f"{county_code}{base + j + 1:03d}")
             labels.append(str(pool[j]))
     return geoms, codes, labels
+
+
+def _township_offices(
+    seed: int, codes: list[str], names: list[str], taken: set[str]
+) -> pd.DataFrame:
+    """One office per township. Drawn from a generator of its own, so adding the offices
+    changed nothing else the seed gives; phones never repeat a deputy's."""
+    rng = np.random.default_rng([seed, OFFICE_STREAM])
+    contacts = nm.person_names(len(codes), rng)
+    phones = [p for p in nm.phone_numbers(len(codes) + len(taken), rng) if p not in taken]
+    return pd.DataFrame(
+        {
+            "township": codes,
+            "name": [
+                f"{n}人大工委办公室" if n.endswith("街道") else f"{n}人大办公室" for n in names
+            ],
+            "contact": contacts,
+            "phone": phones[: len(codes)],
+        }
+    )
 
 
 # --------------------------------------------------------------------------- grid
@@ -487,6 +516,50 @@ def _farms(
     raise RuntimeError("could not place the livestock farms")
 
 
+def _site_classes(
+    kinds: np.ndarray,
+    geoms: np.ndarray,
+    farm_xy: np.ndarray,
+    village_xy: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's class from its pollution risk, with the basis as a code (CLASS_BASES):
+    a farm of ≥ LARGE_FARM_HEADS pig-equivalents is class 1, a smaller farm class 2; a water
+    body within FARM_RISK_M of a farm is class 1 (manure runoff), within VILLAGE_RISK_M of a
+    village or a reservoir class 2 (domestic sewage; a large body), any other class 3. Herd
+    sizes come from their own random stream, so the rest of the county stays as it was."""
+    heads = rng.lognormal(np.log(300.0), 0.9, size=len(farm_xy))
+    farm_tree = shapely.STRtree(shapely.points(farm_xy))
+    village_tree = shapely.STRtree(shapely.points(village_xy))
+    near_farm = np.zeros(len(geoms), dtype=bool)
+    near_farm[np.unique(farm_tree.query(geoms, "dwithin", FARM_RISK_M)[0])] = True
+    near_village = np.zeros(len(geoms), dtype=bool)
+    near_village[np.unique(village_tree.query(geoms, "dwithin", VILLAGE_RISK_M)[0])] = True
+    farm = kinds == "livestock_farm"
+    big = np.zeros(len(geoms), dtype=bool)
+    big[np.flatnonzero(farm)] = heads >= LARGE_FARM_HEADS
+    basis = np.select(
+        [
+            farm & big,
+            farm,
+            near_farm,
+            near_village,
+            kinds == "reservoir",
+        ],
+        ["large_farm", "farm", "farm_nearby", "village_nearby", "reservoir"],
+        default="low_risk",
+    ).astype(object)
+    site_class = np.select(
+        [
+            np.isin(basis, ("large_farm", "farm_nearby")),
+            np.isin(basis, ("farm", "village_nearby", "reservoir")),
+        ],
+        [1, 2],
+        default=3,
+    ).astype(int)
+    return site_class, basis
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -548,13 +621,17 @@ def generate_demo(
             "river_section": (f"{rivers_of[i]}{v}", "段"),
         }.get(kinds[i], (f"{v}村", farm_kind[farm_idx.get(i, 0)]))
         labels.append((f"{t}·{stem}", suffix))
-    site_class = _shuffled_quota(CLASS_SHARES, len(order), rng) + 1
+    site_class, class_basis = _site_classes(
+        np.array(kinds), site_geoms, farm_xy, village_xy, np.random.default_rng([seed, 3])
+    )
     sites = gpd.GeoDataFrame(
         {
             "code": [f"S{j:04d}" for j in range(1, len(order) + 1)],
             "name": _dedupe(labels),
             "kind": [kinds[i] for i in order],
-            "site_class": site_class.astype(int),
+            "site_class": site_class[order],
+            "class_basis": class_basis[order],
+            "class_from": [assignments_from] * len(order),
         },
         geometry=list(site_geoms[order]),
         crs=epsg,
@@ -619,4 +696,5 @@ def generate_demo(
         sites=_to_storage(sites),
         deputies=deputies.to_crs(WGS84),
         assignments=assignments,
+        offices=_township_offices(seed, t_codes, t_names, set(deputies["contact"])),
     )

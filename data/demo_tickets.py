@@ -21,6 +21,7 @@ from core import settings
 from core.photos import jpeg_with_exif
 from core.vocab import CHECKLIST_CATEGORY, checklist_for
 from db.database import session_scope
+from tickets.calendar import add_working_days
 from tickets.service import (
     Actor,
     NewProblem,
@@ -45,8 +46,23 @@ DESCRIPTIONS: dict[str, str] = {
     "carcass": "养殖场附近丢弃病死猪两头",
     "prohibited_zone": "禁养区内仍有养殖活动",
     "unlicensed": "养殖场台账不全，证照未公示",
+    # Not from a checklist: what residents told the deputy (综治 and 市场监管 platforms).
+    "water_dispute": "村民反映上游养殖户抢占灌溉水源，双方发生纠纷",
+    "petition": "群众来信反映塘边排污问题多次未解决",
+    "illegal_sales": "群众反映有商户在塘边违规销售电鱼器具",
 }
+HEARD = ("water_dispute", "petition", "illegal_sales")
 TICKETS_PER_MONTH = 12
+HEARD_PER_MONTH = 3  # problems a deputy heard of from residents (HEARD)
+RECORD_GAP_EVERY = 10  # one duty visit in ten is left without its checklist (an incomplete record)
+
+
+def check_calendar(engine: Engine, until: date) -> None:
+    """Refuse up front (HolidaysUnknown) when the deadline of a ticket reported on ``until``
+    would fall in a year the holiday calendar does not know, so a demo is never half loaded."""
+    with engine.connect() as conn:
+        longest = conn.scalar(text("SELECT max(deadline_workdays) FROM problem_category"))
+    add_working_days(until, int(longest or 0))
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,49 @@ class TicketSummary:
 
 def _rng(seed: int, *parts: object) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32("/".join(map(str, (seed, *parts))).encode()))
+
+
+def add_demo_records(engine: Engine) -> int:
+    """Every duty visit's checklist answered "no" — the patrol's record — except one visit in
+    ``RECORD_GAP_EVERY``, left without one (the evaluation sees incomplete records); the
+    yeses are set where the demo tickets come from (``add_demo_tickets``)."""
+    items = [("farm", i) for i in checklist_for("livestock_farm")]
+    items += [("water", i) for i in checklist_for("pond")]
+    values = ", ".join(f"('{group}', '{item}')" for group, item in items)
+    with session_scope(engine) as s:
+        return s.execute(
+            text(
+                "INSERT INTO checklist_answer (patrol_id, site_id, item, answer) "
+                "SELECT DISTINCT v.patrol_id, v.site_id, i.item, false FROM visit v "
+                "JOIN site s ON s.id = v.site_id "
+                f"JOIN (VALUES {values}) AS i(grp, item) ON i.grp = CASE WHEN "
+                "s.kind = 'livestock_farm' THEN 'farm' ELSE 'water' END "
+                "WHERE v.is_assigned AND (v.patrol_id * 7 + v.site_id) % :gap <> 0 "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {"gap": RECORD_GAP_EVERY},
+        ).rowcount
+
+
+def _records(
+    engine: Engine, start: date, end: date, tz: ZoneInfo
+) -> list[tuple[int, int, int, date, float, float, str]]:
+    """(patrol, site, deputy, local day, lon, lat, kind) of every complete record in
+    [start, end], in a stable order: the places a demo problem can be seen."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT ON (v.patrol_id, v.site_id) v.patrol_id, v.site_id, "
+                "p.deputy_id, (v.arrived AT TIME ZONE :tz)::date AS day, "
+                "ST_X(ST_PointOnSurface(s.geom)), ST_Y(ST_PointOnSurface(s.geom)), s.kind "
+                "FROM visit v JOIN patrol p ON p.id = v.patrol_id JOIN site s ON s.id = v.site_id "
+                "WHERE v.is_assigned AND (v.arrived AT TIME ZONE :tz)::date BETWEEN :a AND :b "
+                "AND EXISTS (SELECT 1 FROM checklist_answer c WHERE c.patrol_id = v.patrol_id "
+                "AND c.site_id = v.site_id) ORDER BY v.patrol_id, v.site_id, v.arrived"
+            ),
+            {"tz": str(tz), "a": start, "b": end},
+        )
+        return [tuple(r) for r in rows]
 
 
 def _candidates(engine: Engine) -> list[tuple[int, int, float, float, str]]:
@@ -80,6 +139,10 @@ def _at(day: date, hour: int, tz: ZoneInfo) -> datetime:
 
 
 def add_demo_tickets(engine: Engine, seed: int, start: date, until: date) -> TicketSummary:
+    """Each month: problems seen on patrol — a checklist "yes" at a visited site, reported
+    from that patrol and site — and a few heard from residents (综治: disputes, petitions);
+    each played forward through the lifecycle."""
+    add_demo_records(engine)
     sites = _candidates(engine)
     tz = ZoneInfo(settings.text("timezone"))
     items = [i for i, c in CHECKLIST_CATEGORY.items() if c in DESCRIPTIONS]
@@ -87,13 +150,40 @@ def add_demo_tickets(engine: Engine, seed: int, start: date, until: date) -> Tic
     day = start
     while day <= until:
         rng = _rng(seed, "tickets", day.isoformat())
-        for k in range(TICKETS_PER_MONTH):
-            report_day = day + timedelta(days=int(rng.integers(0, 28)))
-            if report_day > until:
-                continue
-            site, deputy, lon, lat, kind = sites[int(rng.integers(len(sites)))]
-            fitting = [i for i in items if i in checklist_for(kind)]
-            category = CHECKLIST_CATEGORY[fitting[int(rng.integers(len(fitting)))]]
+        month_end = min(
+            until, (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        )
+        seen = _records(engine, day, month_end, tz)
+        for k in range(TICKETS_PER_MONTH + HEARD_PER_MONTH):
+            heard = k >= TICKETS_PER_MONTH
+            if heard or not seen:
+                # Heard from residents, or (a county without patrols yet) seen in passing.
+                report_day = day + timedelta(days=int(rng.integers(0, 28)))
+                if report_day > until:
+                    continue
+                site, deputy, lon, lat, kind = sites[int(rng.integers(len(sites)))]
+                fitting = [i for i in items if i in checklist_for(kind)]
+                category = (
+                    HEARD[int(rng.integers(len(HEARD)))]
+                    if heard
+                    else CHECKLIST_CATEGORY[fitting[int(rng.integers(len(fitting)))]]
+                )
+                patrol = None
+            else:
+                patrol, site, deputy, report_day, lon, lat, kind = seen[
+                    int(rng.integers(len(seen)))
+                ]
+                fitting = [i for i in items if i in checklist_for(kind)]
+                item = fitting[int(rng.integers(len(fitting)))]
+                category = CHECKLIST_CATEGORY[item]
+                with session_scope(engine) as s:
+                    s.execute(
+                        text(
+                            "UPDATE checklist_answer SET answer = true WHERE patrol_id = :p "
+                            "AND site_id = :s AND item = :i"
+                        ),
+                        {"p": patrol, "s": site, "i": item},
+                    )
             lon += float(rng.normal(0, 0.0002))
             lat += float(rng.normal(0, 0.0002))
             reporter = Actor("reporter", deputy_id=deputy)
@@ -105,7 +195,13 @@ def add_demo_tickets(engine: Engine, seed: int, start: date, until: date) -> Tic
                 ticket = report_problem(
                     s,
                     NewProblem(
-                        category, DESCRIPTIONS[category], lon, lat, site_id=site, photos=[photo]
+                        category,
+                        DESCRIPTIONS[category],
+                        lon,
+                        lat,
+                        site_id=site,
+                        patrol_id=patrol,
+                        photos=[photo],
                     ),
                     reporter,
                     reporter_deputy_id=deputy,
@@ -114,7 +210,7 @@ def add_demo_tickets(engine: Engine, seed: int, start: date, until: date) -> Tic
                 number = ticket.number
             made += 1
             closed += _story(engine, number, reporter, kind, lon, lat, report_day, until, rng, tz)
-        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        day = month_end + timedelta(days=1)
     return TicketSummary(made, closed, made - closed)
 
 
@@ -197,4 +293,4 @@ def _story(
     return int(rating != "dissatisfied")
 
 
-__all__ = ["add_demo_tickets"]
+__all__ = ["add_demo_records", "add_demo_tickets", "check_calendar"]

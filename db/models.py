@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from core.vocab import DEPUTY_LEVELS, ROLES, SITE_KINDS
+from core.vocab import CLASS_BASES, DEPUTY_LEVELS, ROLES, SITE_KINDS
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -86,6 +86,10 @@ class Site(Base):
         CheckConstraint(_in("kind", tuple(SITE_KINDS)), name="site_kind_known"),
         CheckConstraint("site_class BETWEEN 1 AND 3", name="site_class_range"),
         CheckConstraint(
+            f"class_basis IS NULL OR {_in('class_basis', CLASS_BASES)}",
+            name="site_class_basis_known",
+        ),
+        CheckConstraint(
             "(kind = 'livestock_farm') = (GeometryType(geom) = 'POINT')",
             name="site_farm_is_point",
         ),
@@ -98,11 +102,33 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20))
     site_class: Mapped[int] = mapped_column(SmallInteger)
+    class_basis: Mapped[str | None] = mapped_column(String(30))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="SET NULL"))
     grid_cell_id: Mapped[int | None] = mapped_column(
         ForeignKey("grid_cell.id", ondelete="SET NULL")
     )
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
+
+
+class SiteClassChange(Base):
+    """A site's class from a day on, with its basis: appended, never rewritten — the
+    history of why a site is patrolled as often as it is. site.site_class and
+    site.class_basis hold the latest row's values."""
+
+    __tablename__ = "site_class_change"
+    __table_args__ = (
+        CheckConstraint("site_class BETWEEN 1 AND 3", name="site_class_change_range"),
+        CheckConstraint(_in("basis", CLASS_BASES), name="site_class_change_basis_known"),
+        UniqueConstraint("site_id", "valid_from", name="site_class_change_once_a_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    site_class: Mapped[int] = mapped_column(SmallInteger)
+    basis: Mapped[str] = mapped_column(String(30))
+    valid_from: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Deputy(Base):
@@ -433,30 +459,81 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class TownshipOffice(Base):
+    """The township's people's congress office (乡镇人大办公室): where an overdue site is
+    escalated. ``phone`` is used as a deputy's contact is: the DingTalk @-mention and the SMS
+    hook's ``to``; a township without a row has no office contact."""
+
+    __tablename__ = "township_office"
+    __table_args__ = (
+        CheckConstraint("btrim(name) <> ''", name="township_office_name_given"),
+        CheckConstraint("btrim(phone) <> ''", name="township_office_phone_given"),
+    )
+
+    township_id: Mapped[int] = mapped_column(
+        ForeignKey("township.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    contact_name: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ReminderLog(Base):
-    """One reminder message attempt to a deputy (sent, failed or skipped), kept as history."""
+    """One reminder message attempt (sent, failed, skipped or undeliverable), kept as history:
+    to a deputy, or (an escalation) to a township's office."""
 
     __tablename__ = "reminder_log"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('sent', 'failed', 'skipped', 'undeliverable')",
+            name="reminder_log_status_known",
+        ),
+        CheckConstraint("recipient IN ('deputy', 'office')", name="reminder_log_recipient_known"),
+        CheckConstraint(
+            "(recipient = 'deputy') = (deputy_id IS NOT NULL)",
+            name="reminder_log_deputy_iff_deputy",
+        ),
+        CheckConstraint(
+            "status <> 'undeliverable' OR recipient = 'office'",
+            name="reminder_log_undeliverable_is_office",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
+    recipient: Mapped[str] = mapped_column(String(10), default="deputy")
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id"))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
     channel: Mapped[str] = mapped_column(String(20))
     on_date: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     ok: Mapped[bool]
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
     sites: Mapped[list] = mapped_column(JSONB, default=list)
 
 
 class ReminderItem(Base):
-    """A (site, deadline) already reminded through a channel: present only after a success."""
+    """One step of one (site, deadline) reminded through a channel — due soon, the n-th
+    overdue round, or the escalation. The primary key makes each step happen once, even for
+    runs at the same time: a run claims the row before it sends and keeps it only on success."""
 
     __tablename__ = "reminder_item"
+    __table_args__ = (
+        CheckConstraint(
+            "step IN ('due_soon', 'overdue', 'escalation')", name="reminder_item_step_known"
+        ),
+        CheckConstraint(
+            "round >= 0 AND (step = 'overdue' OR round = 0)",
+            name="reminder_item_round_of_overdue",
+        ),
+    )
 
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
     deadline: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    step: Mapped[str] = mapped_column(String(12), primary_key=True)
+    round: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
     first_sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     log_id: Mapped[int] = mapped_column(ForeignKey("reminder_log.id"))
@@ -489,6 +566,7 @@ __all__ = [
     "ReminderLog",
     "Site",
     "Township",
+    "TownshipOffice",
     "User",
     "Visit",
 ]

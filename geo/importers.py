@@ -1,4 +1,5 @@
-"""Importers for the county, townships, grid cells, sites, deputies and assignments.
+"""Importers for the county, townships, grid cells, sites, deputies, assignments and the
+townships' people's congress offices.
 
 Each importer validates the whole frame first, in small named steps, and only then writes, all
 in the caller's transaction: a bad file is refused as a whole with a message naming the feature
@@ -8,6 +9,7 @@ functions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,18 +21,30 @@ import shapely
 from geoalchemy2.shape import from_shape
 from pyproj import CRS
 from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.errors import FeatureRef, ImportRefused
-from core.vocab import kind_from_label, level_from_label
-from db.models import Assignment, County, Deputy, GridCell, Site, Township
+from core import clock
+from core.errors import FeatureRef, ImportRefused, ShuijianError
+from core.vocab import CLASS_BASES, kind_from_label, level_from_label
+from db.models import (
+    Assignment,
+    County,
+    Deputy,
+    GridCell,
+    Site,
+    SiteClassChange,
+    Township,
+    TownshipOffice,
+)
 from geo import crs as crs_helper
 
 AREA_TOLERANCE_M2 = 1.0  # floating-point slivers below this are not faults
 NESTING_TOLERANCE = 1e-4  # a cell may stick out of its parent by 0.01 % of its area
 REPAIR_MAX_AREA_CHANGE = 0.01  # a repair may change a polygon's area by at most 1 %
 POLYGONAL = ("Polygon", "MultiPolygon")
+PHONE = re.compile(r"\+?[0-9][0-9 -]{4,30}[0-9]")  # a number the SMS hook and @-mention can use
 
 
 @dataclass
@@ -476,15 +490,63 @@ def import_sites(session: Session, gdf: gpd.GeoDataFrame, source: str) -> Import
     if not polys.empty:
         gdf = pd.concat([repair_polygons(polys, source, warnings), gdf[is_point]]).loc[gdf.index]
     require_unique_codes(session, gdf, Site, source)
+    bases = _class_bases(gdf, source)
+    starts = [
+        _as_date(v, source, _feature(gdf, pos)) if v is not None and not pd.isna(v) else None
+        for pos, v in enumerate(
+            gdf["class_from"] if "class_from" in gdf.columns else [None] * len(gdf)
+        )
+    ]
     rows = [
-        {"code": str(c), "name": str(n), "kind": k, "site_class": int(sc), "geom": _wkb(g)}
-        for c, n, k, sc, g in zip(
-            gdf["code"], gdf["name"], kinds, classes, gdf.geometry, strict=True
+        {
+            "code": str(c),
+            "name": str(n),
+            "kind": k,
+            "site_class": int(sc),
+            "class_basis": b,
+            "geom": _wkb(g),
+        }
+        for c, n, k, sc, b, g in zip(
+            gdf["code"], gdf["name"], kinds, classes, bases, gdf.geometry, strict=True
         )
     ]
     _write(session, Site, rows, source)
+    ids = dict(session.execute(select(Site.code, Site.id)).all())
+    today = clock.today()
+    history = [
+        {
+            "site_id": ids[row["code"]],
+            "site_class": row["site_class"],
+            "basis": row["class_basis"] or "reassessed",
+            "valid_from": start or today,
+        }
+        for row, start in zip(rows, starts, strict=True)
+    ]
+    _write(session, SiteClassChange, history, source)
     locate_sites(session)
     return ImportReport("sites", source, len(rows), warnings)
+
+
+def _class_bases(gdf: gpd.GeoDataFrame, source: str) -> list[str | None]:
+    """The optional ``class_basis`` column: a code of core.vocab.CLASS_BASES or empty."""
+    if "class_basis" not in gdf.columns:
+        return [None] * len(gdf)
+    out: list[str | None] = []
+    for pos, value in enumerate(gdf["class_basis"]):
+        if value is None or pd.isna(value) or not str(value).strip():
+            out.append(None)
+            continue
+        if str(value).strip() not in CLASS_BASES:
+            raise ImportRefused(
+                source,
+                f"unknown class basis {value!r}; known: {', '.join(CLASS_BASES)}",
+                feature=_feature(gdf, pos),
+                code="unknown_class_basis",
+                value=str(value),
+                known=", ".join(CLASS_BASES),
+            )
+        out.append(str(value).strip())
+    return out
 
 
 def locate_sites(session: Session) -> None:
@@ -623,10 +685,148 @@ def _as_date(value, source: str, where: str) -> date:
         ) from None
 
 
+# ---------------------------------------------------------------- township offices
+
+
+def _township_ids(session: Session) -> dict[str, int]:
+    """A township by its name or its code."""
+    return {
+        **dict(session.execute(select(Township.name, Township.id)).all()),
+        **dict(session.execute(select(Township.code, Township.id)).all()),
+    }
+
+
+def _clean_phone(value: object) -> str | None:
+    """The phone as stored — digits only (and a leading +), as DingTalk's @-mention and an SMS
+    gateway want it — or None when it is no usable number."""
+    phone = str(value).strip()
+    return re.sub(r"[ -]", "", phone) if PHONE.fullmatch(phone) else None
+
+
+def _store_offices(session: Session, rows: list[dict]) -> None:
+    """Insert or replace each township's office (contact data change; history is not kept)."""
+    stamp = clock.now()
+    statement = upsert(TownshipOffice).values([{**r, "updated_at": stamp} for r in rows])
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[TownshipOffice.township_id],
+            set_={
+                c: statement.excluded[c] for c in ("name", "contact_name", "phone", "updated_at")
+            },
+        )
+    )
+
+
+def import_township_offices(session: Session, frame: pd.DataFrame, source: str) -> ImportReport:
+    """Each township's people's congress office (乡镇人大办公室), where overdue sites are
+    escalated: ``township`` (code or name), ``name``, ``phone``, optional ``contact`` (the
+    person). A township that has an office already gets it replaced."""
+    require_columns(frame, ("township", "name", "phone"), source)
+    require_values(frame, ("township", "name", "phone"), source)
+    townships = _township_ids(session)
+    contacts = frame["contact"] if "contact" in frame.columns else pd.Series([None] * len(frame))
+    rows: list[dict] = []
+    seen: set[int] = set()
+    for pos, (township, name, phone, contact) in enumerate(
+        zip(frame["township"], frame["name"], frame["phone"], contacts, strict=True)
+    ):
+        where = FeatureRef(pos + 1)
+        township_id = townships.get(str(township).strip())
+        if township_id is None:
+            raise ImportRefused(
+                source,
+                f"unknown township {township!r}",
+                feature=where,
+                code="unknown_township",
+                value=str(township),
+            )
+        if township_id in seen:
+            raise ImportRefused(
+                source,
+                f"township {township!r} has two offices in the file",
+                feature=where,
+                code="duplicate_township_office",
+                value=str(township),
+            )
+        seen.add(township_id)
+        clean = _clean_phone(phone)
+        if clean is None:
+            raise ImportRefused(
+                source,
+                f"{phone!r} is not a phone number",
+                feature=where,
+                code="bad_phone",
+                value=str(phone),
+            )
+        rows.append(
+            {
+                "township_id": township_id,
+                "name": str(name).strip(),
+                "contact_name": _text_or_none(contact),
+                "phone": clean,
+            }
+        )
+    if rows:
+        _store_offices(session, rows)
+    return ImportReport("township offices", source, len(rows))
+
+
+def set_township_office(
+    session: Session, township: str, name: str, phone: str, contact: str | None = None
+) -> int:
+    """Set one township's office (by township code or name); returns the township's id."""
+    township_id = _township_ids(session).get(township.strip())
+    if township_id is None:
+        raise ShuijianError(
+            f"unknown township {township!r} (give its name or code)",
+            code="office_township_unknown",
+            township=township,
+        )
+    clean = _clean_phone(phone)
+    if clean is None:
+        raise ShuijianError(
+            f"{phone!r} is not a phone number", code="office_phone_invalid", phone=phone
+        )
+    if not name.strip():
+        raise ShuijianError("the office needs a name", code="office_name_missing")
+    _store_offices(
+        session,
+        [
+            {
+                "township_id": township_id,
+                "name": name.strip(),
+                "contact_name": _text_or_none(contact),
+                "phone": clean,
+            }
+        ],
+    )
+    return township_id
+
+
+def township_offices(session: Session) -> pd.DataFrame:
+    """Every township with its office's contact (empty where it has none), by code."""
+    rows = session.execute(
+        select(
+            Township.code,
+            Township.name,
+            TownshipOffice.name,
+            TownshipOffice.contact_name,
+            TownshipOffice.phone,
+        )
+        .outerjoin(TownshipOffice, TownshipOffice.township_id == Township.id)
+        .order_by(Township.code)
+    ).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["township_code", "township", "office", "contact", "phone"],
+    )
+
+
 IMPORTERS: dict[str, Callable[[Session, gpd.GeoDataFrame, str], ImportReport]] = {
     "townships": import_townships,
     "cells": import_cells,
     "sites": import_sites,
     "deputies": import_deputies,
     "assignments": import_assignments,
+    "township-offices": import_township_offices,
 }

@@ -95,7 +95,15 @@ def test_crs_and_columns(demo: DemoCounty) -> None:
         "township_code",
         "geometry",
     ]
-    assert list(demo.sites.columns) == ["code", "name", "kind", "site_class", "geometry"]
+    assert list(demo.sites.columns) == [
+        "code",
+        "name",
+        "kind",
+        "site_class",
+        "class_basis",
+        "class_from",
+        "geometry",
+    ]
     assert demo.county.code.iloc[0] == "330822"
     assert demo.seed == DEFAULT_SEED == 2026
 
@@ -154,9 +162,22 @@ def test_sites(demo: DemoCounty) -> None:
     farms = sites[sites.kind == "livestock_farm"].geometry.to_numpy()
     assert (shapely.get_type_id(farms) == 0).all()
     assert len(tree.query(farms, predicate="dwithin", distance=100.0)[0]) == 0
-    shares = demo.sites.site_class.value_counts(normalize=True)
-    for cls, share in ((1, 0.2), (2, 0.3), (3, 0.5)):
-        assert abs(shares[cls] - share) <= 0.05
+    # Classes follow the stated pollution basis, each site's basis giving its class.
+    rule = {
+        "large_farm": 1,
+        "farm_nearby": 1,
+        "farm": 2,
+        "village_nearby": 2,
+        "reservoir": 2,
+        "low_risk": 3,
+    }
+    assert (demo.sites.class_basis.map(rule) == demo.sites.site_class).all()
+    is_farm = demo.sites.kind == "livestock_farm"
+    assert set(demo.sites.class_basis[is_farm]) <= {"large_farm", "farm"}
+    assert set(demo.sites.site_class) == {1, 2, 3}
+    near = sites[sites.class_basis == "farm_nearby"].geometry.to_numpy()
+    farm_points = shapely.STRtree(farms)
+    assert len(np.unique(farm_points.query(near, "dwithin", 500.0)[0])) == len(near)
     rivers = sites[sites.kind == "river_section"]
     assert len(rivers) > 0
     width = 2 * rivers.area / rivers.length  # perimeter ≈ 2 × length for thin strips
@@ -168,9 +189,10 @@ def test_deputies(demo: DemoCounty) -> None:
     assert dep.code.is_unique and dep.code.iloc[0] == "D0001"
     assert dep.contact.str.fullmatch(r"1\d{10}").all()
     assert (dep.geometry.geom_type == "Point").all()
-    assert set(dep.level) == {"province", "city", "county", "township"}
+    # The seed's 382 are county and township deputies (县、乡两级代表).
+    assert set(dep.level) == {"county", "township"}
     shares = dep.level.value_counts(normalize=True)
-    assert abs(shares["township"] - 0.5) < 0.03 and abs(shares["province"] - 0.03) < 0.02
+    assert abs(shares["township"] - 0.6) < 0.03
     joined = gpd.sjoin(dep, demo.townships, predicate="within", how="left")
     assert (joined.township_code == joined.code_right).all()
 
@@ -184,6 +206,20 @@ def test_assignments(demo: DemoCounty) -> None:
     assert (asg.valid_from == date(2026, 1, 1)).all()
 
 
+def test_township_offices(demo: DemoCounty) -> None:
+    """One office per township, named after it, with a contact person and a mobile number no
+    deputy has (escalations must not @-mention a deputy)."""
+    offices = demo.offices
+    assert list(offices.columns) == ["township", "name", "contact", "phone"]
+    assert offices["township"].tolist() == demo.townships["code"].tolist()
+    for name, office in zip(demo.townships["name"], offices["name"], strict=True):
+        suffix = "人大工委办公室" if name.endswith("街道") else "人大办公室"
+        assert office == f"{name}{suffix}"
+    assert offices["phone"].str.fullmatch(r"1\d{10}").all() and offices["phone"].is_unique
+    assert not set(offices["phone"]) & set(demo.deputies["contact"])
+    assert offices["contact"].str.len().between(2, 3).all()
+
+
 def test_deterministic(demo: DemoCounty) -> None:
     again = generate_demo(DEFAULT_SEED)
     assert again.cells.geometry.to_wkb().tolist() == demo.cells.geometry.to_wkb().tolist()
@@ -193,6 +229,7 @@ def test_deterministic(demo: DemoCounty) -> None:
         right = getattr(again, attr).drop(columns="geometry")
         assert left.equals(right), attr
     assert demo.assignments.equals(again.assignments)
+    assert demo.offices.equals(again.offices)
     other = generate_demo(7)
     assert not other.county.geometry.iloc[0].equals(demo.county.geometry.iloc[0])
 

@@ -39,6 +39,8 @@ DOMAIN_TABLES = {
     "api_call_log",
     "reminder_log",
     "reminder_item",
+    "township_office",
+    "site_class_change",
 }
 
 
@@ -47,14 +49,14 @@ def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0004"
+    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0007"
     assert set(inspect(bare_engine).get_table_names()) >= DOMAIN_TABLES
     migrate.downgrade(bare_engine, "base")
     assert not DOMAIN_TABLES & set(inspect(bare_engine).get_table_names())
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == "0004"
+    assert migrate.current_revision(bare_engine) == "0007"
 
 
 def test_spatial_indexes_exist_once(engine: Engine) -> None:
@@ -144,3 +146,66 @@ def test_one_deputy_per_site_per_day_and_history_kept(engine: Engine) -> None:
             ),
             {"f": date(2026, 3, 1)},
         )
+
+
+def test_0005_keeps_old_reminders_as_steps_and_each_step_once(bare_engine: Engine) -> None:
+    """Rows of the one-reminder-per-deadline schema become due_soon / overdue round 0 by the
+    day they were sent; the new key refuses a step twice; downgrading keeps one per pair."""
+    migrate.upgrade(bare_engine, "0004")
+    poly = "POLYGON((118 29, 118.01 29, 118.01 29.01, 118 29))"
+    with bare_engine.begin() as conn:
+        _site(conn, "P1", "pond", poly)
+        _site(conn, "P2", "pond", poly)
+        conn.execute(text("INSERT INTO deputy (code, name, level) VALUES ('D1', '甲', 'county')"))
+        for site, on in (("P1", date(2026, 3, 8)), ("P2", date(2026, 3, 12))):
+            conn.execute(
+                text(
+                    "WITH l AS (INSERT INTO reminder_log (deputy_id, channel, on_date, ok, "
+                    "status) SELECT id, 'dingtalk', :on, true, 'sent' FROM deputy RETURNING "
+                    "id, deputy_id) INSERT INTO reminder_item (site_id, deadline, channel, "
+                    "deputy_id, first_sent_at, log_id) SELECT s.id, :deadline, 'dingtalk', "
+                    "l.deputy_id, now(), l.id FROM l, site s WHERE s.code = :site"
+                ),
+                {"on": on, "deadline": date(2026, 3, 10), "site": site},
+            )
+    migrate.upgrade(bare_engine)
+    with bare_engine.connect() as conn:
+        steps = conn.execute(
+            text(
+                "SELECT s.code, i.step, i.round FROM reminder_item i JOIN site s "
+                "ON s.id = i.site_id ORDER BY s.code"
+            )
+        ).all()
+    assert [tuple(r) for r in steps] == [("P1", "due_soon", 0), ("P2", "overdue", 0)]
+    copy_step = (
+        "INSERT INTO reminder_item (site_id, deadline, channel, step, round, deputy_id, "
+        "first_sent_at, log_id) SELECT site_id, deadline, channel, :step, :round, deputy_id, "
+        "now(), log_id FROM reminder_item WHERE step = 'overdue' AND round = 0"
+    )
+    with pytest.raises(IntegrityError, match="reminder_item_pkey"), bare_engine.begin() as conn:
+        conn.execute(text(copy_step), {"step": "overdue", "round": 0})
+    with pytest.raises(IntegrityError, match="round_of_overdue"), bare_engine.begin() as conn:
+        conn.execute(text(copy_step), {"step": "escalation", "round": 1})
+    with bare_engine.begin() as conn:
+        conn.execute(text(copy_step), {"step": "overdue", "round": 1})
+        conn.execute(text(copy_step), {"step": "escalation", "round": 0})
+        conn.execute(
+            text(
+                "INSERT INTO reminder_log (recipient, channel, on_date, ok, status, detail) "
+                "VALUES ('office', 'dingtalk', '2026-03-20', false, 'undeliverable', 'none')"
+            )
+        )
+    with pytest.raises(IntegrityError, match="deputy_iff_deputy"), bare_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO reminder_log (recipient, channel, on_date, ok, status) "
+                "VALUES ('deputy', 'dingtalk', '2026-03-20', false, 'failed')"
+            )
+        )
+    migrate.downgrade(bare_engine, "0004")
+    with bare_engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT s.code FROM reminder_item i JOIN site s ON s.id = i.site_id ORDER BY 1")
+        ).all()
+        logs = conn.scalar(text("SELECT count(*) FROM reminder_log"))
+    assert [r[0] for r in kept] == ["P1", "P2"] and logs == 2

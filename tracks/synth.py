@@ -99,8 +99,12 @@ def walk(
     t_s = np.round(float(start_s) + rel)
     if record_on_move_only and in_dwell.any():
         keep = ~in_dwell
-        # keep the last fix of each dwell: the phone logs again when the deputy moves off
+        # keep the first and the last fix of each dwell: the phone logs the stop as the deputy
+        # arrives (before it went quiet) and logs again when they move off. Without the first,
+        # a fast sampler's last fix before the stop can lie beyond the stay radius.
+        stops_moving = np.flatnonzero(~in_dwell[:-1] & in_dwell[1:]) + 1
         starts_moving = np.flatnonzero(in_dwell[:-1] & ~in_dwell[1:])
+        keep[stops_moving] = True
         keep[starts_moving] = True
         x, y, t_s = x[keep], y[keep], t_s[keep]
     return x, y, t_s
