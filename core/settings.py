@@ -144,6 +144,22 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "duty_grace_days",
+        "SHUIJIAN_DUTY_GRACE_DAYS",
+        5,
+        "A deputy newly assigned to a site owes the window (旬 or month) in which the "
+        "assignment starts only if at least this many of its days remain, the first day "
+        "counted; otherwise their duty begins with the next window.",
+        int,
+    ),
+    Setting(
+        "duty_visits",
+        "SHUIJIAN_DUTY_VISITS",
+        "assigned",
+        "Whose verified visits discharge a site's duty: 'assigned' (定人定点, only the deputy "
+        "assigned to it at the time; other deputies' visits show as 协查) or 'any'.",
+    ),
+    Setting(
         "outbox_max_backoff_s",
         "SHUIJIAN_OUTBOX_MAX_BACKOFF_S",
         300.0,
@@ -186,6 +202,22 @@ SETTINGS: tuple[Setting, ...] = (
         "shipped values). Unset: reports/weights.toml, the shipped defaults.",
     ),
     Setting(
+        "holidays",
+        "SHUIJIAN_HOLIDAYS",
+        None,
+        "TOML file of statutory holidays and make-up workdays (调休) per year, for years the "
+        "chinesecalendar package does not know yet; a year in the file replaces the package's. "
+        "Unset: the package alone.",
+    ),
+    Setting(
+        "holidays_unknown",
+        "SHUIJIAN_HOLIDAYS_UNKNOWN",
+        "refuse",
+        "A day of a year no holiday calendar knows: 'refuse' (a clear error naming the year) "
+        "or 'weekdays' (Monday–Friday, holidays ignored) — for demonstrations only; "
+        "`bash scripts/dev.sh demo` sets it when unset.",
+    ),
+    Setting(
         "remind_channel",
         "SHUIJIAN_REMIND_CHANNEL",
         "none",
@@ -226,6 +258,22 @@ SETTINGS: tuple[Setting, ...] = (
         "SHUIJIAN_SMS_TOKEN",
         None,
         "Bearer token sent to the SMS hook (Authorization header). Unset: no header. Never logged.",
+    ),
+    Setting(
+        "reminder_repeat_days",
+        "SHUIJIAN_REMINDER_REPEAT_DAYS",
+        3,
+        "An overdue site is reminded on its first overdue day, then again every this many "
+        "days while it stays overdue (days overdue 1, 1+N, 1+2N ...).",
+        int,
+    ),
+    Setting(
+        "reminder_escalate_days",
+        "SHUIJIAN_REMINDER_ESCALATE_DAYS",
+        7,
+        "A site overdue this many days is escalated once (per deadline) to its township's "
+        "people's congress office (乡镇人大办公室).",
+        int,
     ),
 )
 

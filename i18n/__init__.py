@@ -6,8 +6,8 @@ them into text here and nowhere else. Dates, numbers and percentages are formatt
 for zh_CN and en. A test fails when a code lacks its Chinese or English text, or when the two
 texts name different parameters.
 
-The catalogue is split by what it describes (``pages``, ``labels``, ``errors``); a key lives
-in exactly one of them.
+The catalogue is split by what it describes (``pages``, ``labels``, ``errors``, ``reminders``);
+a key lives in exactly one of them.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from babel.numbers import format_decimal, format_percent
 from i18n.errors import ERRORS
 from i18n.labels import LABELS
 from i18n.pages import PAGES
+from i18n.reminders import REMINDERS
 
 LANGS = ("zh", "en")
 LOCALES = {"zh": "zh_CN", "en": "en"}
-CATALOGUE: dict[str, tuple[str, str]] = {**PAGES, **LABELS, **ERRORS}
+CATALOGUE: dict[str, tuple[str, str]] = {**PAGES, **LABELS, **ERRORS, **REMINDERS}
 SOURCES: dict[str, Mapping[str, tuple[str, str]]] = {
     "pages": PAGES,
     "labels": LABELS,
     "errors": ERRORS,
+    "reminders": REMINDERS,
 }
 NONE = "—"
 

@@ -151,6 +151,26 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
         "{source}：未导入{where}：乡镇“{value}”不存在（请填写乡镇名称或编码）。",
         "{source}: refused{where}: unknown township '{value}' (give its name or code).",
     ),
+    "error.duplicate_township_office": (
+        "{source}：未导入{where}：乡镇“{value}”在文件中有两个人大办公室。",
+        "{source}: refused{where}: township '{value}' has two offices in the file.",
+    ),
+    "error.bad_phone": (
+        "{source}：未导入{where}：“{value}”不是电话号码。",
+        "{source}: refused{where}: '{value}' is not a phone number.",
+    ),
+    "error.office_township_unknown": (
+        "乡镇“{township}”不存在（请填写乡镇名称或编码）。",
+        "Unknown township '{township}' (give its name or code).",
+    ),
+    "error.office_phone_invalid": (
+        "“{phone}”不是电话号码。",
+        "'{phone}' is not a phone number.",
+    ),
+    "error.office_name_missing": (
+        "请填写乡镇人大办公室的名称。",
+        "The office needs a name.",
+    ),
     "error.unknown_deputy": (
         "{source}：未导入{where}：代表编码 {value} 不存在。",
         "{source}: refused{where}: unknown deputy {value}.",
@@ -255,5 +275,31 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
     "error.sms_webhook_missing": (
         "HTTP/短信提醒需要设置 SHUIJIAN_SMS_WEBHOOK（一个网址）。",
         "HTTP / SMS reminders need SHUIJIAN_SMS_WEBHOOK (a URL).",
+    ),
+    "error.reminder_days_invalid": (
+        "设置 {env}={value} 无效：提醒间隔按整天计，至少为 1。",
+        "{env}={value}: the reminder schedule counts whole days, 1 or more.",
+    ),
+    "error.unknown_class_basis": (
+        "{source}：未导入{where}：类别依据“{value}”不认识，可用：{known}。",
+        "{source}: refused{where}: unknown class basis '{value}'; known: {known}.",
+    ),
+    "error.site_class_unchanged": (
+        "点位 {site} 已是 {site_class} 类，无需调整。",
+        "Site {site} is class {site_class} already; nothing to change.",
+    ),
+    "error.site_class_change_too_early": (
+        "点位 {site} 的类别调整日期 {valid_from} 早于上次调整（{last}）；调整记录只能向后追加。",
+        "Site {site}: a class change on {valid_from} comes before the last one ({last}); "
+        "changes are only appended.",
+    ),
+    "error.no_such_site": ("没有编码为 {site} 的点位。", "No site has the code {site}."),
+    "error.bad_site_class_value": (
+        "点位类别应为 1、2 或 3，不能是“{value}”。",
+        "A site class is 1, 2 or 3, not '{value}'.",
+    ),
+    "error.unknown_class_basis_value": (
+        "类别依据“{value}”不认识，可用：{known}。",
+        "Unknown class basis '{value}'; known: {known}.",
     ),
 }

@@ -33,6 +33,11 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "请回答检查表的每一项，尚缺：{items}。",
         "Answer every checklist item; missing: {items}.",
     ),
+    "error.checklist_unanswered": (
+        "检查表须逐项回答“有/无”：还有 {n} 项未选，本点位的记录未保存。",
+        "Answer every checklist item yes or no: {n} still unanswered; this site's record was "
+        "not saved.",
+    ),
     "error.notes_too_long": (
         "备注共 {length} 个字，最多 {limit} 个字。",
         "The notes are {length} characters long; at most {limit} are allowed.",
@@ -74,8 +79,20 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "Only the deputy who reported the problem may act on this ticket.",
     ),
     "error.reinspect_reporter_only": (
-        "只有上报该问题的代表本人才能复查交办单 {ticket}。",
-        "Only the deputy who reported ticket {ticket} may re-inspect it.",
+        "只有上报该问题的代表本人（平台上报的问题：点位联系代表或分析员指定的代表）才能复查"
+        "交办单 {ticket}。",
+        "Only the deputy who reported ticket {ticket} (for a platform's ticket: the site's "
+        "deputy or the deputy an analyst designated) may re-inspect it.",
+    ),
+    "error.not_reinspector": (
+        "交办单 {ticket} 无上报代表，由点位联系代表或分析员指定的代表复查和评价，您不是该代表。",
+        "Ticket {ticket} has no reporting deputy: its site's deputy or the deputy an analyst "
+        "designated re-inspects and rates it, and that is not you.",
+    ),
+    "error.reinspector_is_reporter": (
+        "交办单 {ticket} 由代表上报，由上报代表本人复查，无需另行指定。",
+        "Ticket {ticket} was reported by a deputy, who re-inspects it; no one else can be "
+        "designated.",
     ),
     "error.not_routed_here": (
         "交办单 {ticket} 未交办给平台 {platform}。",
@@ -102,8 +119,8 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "“{actor}” may not {action} a ticket.",
     ),
     "error.action_not_simple": (
-        "“{action}”操作需要复查证据或满意度评价，不能直接执行。",
-        "“{action}” needs proof of a visit or a rating and cannot be done directly.",
+        "“{action}”操作需要复查证据、满意度评价或指定的代表，不能直接执行。",
+        "“{action}” needs proof of a visit, a rating or a deputy and cannot be done directly.",
     ),
     "error.reject_needs_reason": ("退回交办单需要填写理由。", "A return needs a reason."),
     "error.no_feedback_yet": (
@@ -161,5 +178,66 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
     "error.month_invalid": (
         "月份“{value}”格式不对，应为“年-月”，如 2026-11。",
         "The month “{value}” is not in the form YYYY-MM, e.g. 2026-11.",
+    ),
+    # Working days: the holiday calendar and the operator's holiday file (tickets.holidays).
+    "error.holidays_year_unknown": (
+        "无法计算 {year} 年的工作日：系统还没有该年的法定节假日和调休安排（已知年份：{known}）。"
+        "请管理员按国务院办公厅公布的 {year} 年放假安排，在节假日文件（设置 SHUIJIAN_HOLIDAYS，"
+        "格式见 README）中加入该年，或升级 chinesecalendar。",
+        "Working days in {year} cannot be counted: there is no statutory holiday and make-up "
+        "workday calendar for that year yet (known years: {known}). An administrator should "
+        "add {year} from the State Council's holiday notice to the holiday file (setting "
+        "SHUIJIAN_HOLIDAYS, format in the README), or upgrade chinesecalendar.",
+    ),
+    "error.holidays_file_missing": (
+        "节假日文件 {source} 不存在。",
+        "The holiday file {source} does not exist.",
+    ),
+    "error.holidays_not_toml": (
+        "节假日文件 {source} 不是有效的 TOML：{detail}",
+        "The holiday file {source} is not valid TOML: {detail}",
+    ),
+    "error.holidays_not_a_year": (
+        "节假日文件 {source} 中的“{key}”不是年份；每年写一节，如 [2027]。",
+        "In the holiday file {source}, “{key}” is not a year; write one table per year, "
+        "like [2027].",
+    ),
+    "error.holidays_not_table": (
+        "节假日文件 {source} 中的 {year} 应写成一节 [{year}]。",
+        "In the holiday file {source}, {year} must be a table [{year}].",
+    ),
+    "error.holidays_unknown_key": (
+        "节假日文件 {source} 的 [{year}] 含有未知的项：{keys}；可用的项：{known}。",
+        "In the holiday file {source}, [{year}] has unknown key(s) {keys}; the known keys "
+        "are: {known}.",
+    ),
+    "error.holidays_missing_key": (
+        "节假日文件 {source} 的 [{year}] 缺少 {key}（没有时写 {key} = []）。",
+        "In the holiday file {source}, [{year}] lacks {key} (write {key} = [] when there "
+        "are none).",
+    ),
+    "error.holidays_bad_entry": (
+        "节假日文件 {source} 的 [{year}] {key} 中，{value} 既不是日期，也不是 [起, 止] 日期区间。",
+        "In the holiday file {source}, [{year}] {key}: {value} is neither a date nor a "
+        "[first, last] range of dates.",
+    ),
+    "error.holidays_wrong_year": (
+        "节假日文件 {source} 的 [{year}] {key} 中的 {day} 不在 {year} 年内"
+        "（请写入该日所在年份的一节）。",
+        "In the holiday file {source}, [{year}] {key} holds {day}, which is not in {year} "
+        "(put it under its own year).",
+    ),
+    "error.holidays_none": (
+        "节假日文件 {source} 的 [{year}] 没有列出任何放假日期。",
+        "In the holiday file {source}, [{year}] lists no holiday.",
+    ),
+    "error.holidays_conflict": (
+        "节假日文件 {source} 中 {day} 既列为放假又列为调休上班。",
+        "In the holiday file {source}, {day} is listed both as a holiday and as a workday.",
+    ),
+    "error.holidays_workday_not_weekend": (
+        "节假日文件 {source} 中的调休上班日 {day} 是周一至周五；调休上班日应为周末。",
+        "In the holiday file {source}, the make-up workday {day} is a Monday to Friday; "
+        "make-up workdays are weekend days.",
     ),
 }

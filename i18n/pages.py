@@ -112,6 +112,10 @@ PAGES: dict[str, tuple[str, str]] = {
         "已保存：{answers} 项检查结果，{photos} 张照片。",
         "Saved: {answers} checklist answers, {photos} photos.",
     ),
+    "record_report_yes": (
+        "上报问题：{site}·{item}",
+        "Report the problem: {site} · {item}",
+    ),
     "upload_map": ("轨迹与到访点位", "Tracks and visited sites"),
     "patrols_heading": ("巡查记录", "Patrol records"),
     "date_range": ("日期范围", "Date range"),
@@ -185,7 +189,6 @@ PAGES: dict[str, tuple[str, str]] = {
     "public_sites": ("到访点位", "Sites visited"),
     "public_records": ("巡查记录", "Patrol records"),
     "public_none": ("本期暂无公示的巡查。", "No published patrol in this period."),
-    "public_capped": ("仅列出最近 {n} 条。", "Only the latest {n} are listed."),
     "public_map": ("轨迹与到访点位", "Tracks and visited sites"),
     "col_patrol_no": ("巡查编号", "Patrol no."),
     "col_date": ("日期", "Date"),
@@ -302,9 +305,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "issues_shown": ("显示件数", "Tickets shown"),
     "issues_overdue": ("其中逾期", "Of which overdue"),
     "rate_handling": ("处置率", "Handling rate"),
-    "rate_handling_help": ("已反馈 / 已交办", "Fed back / dispatched"),
     "rate_on_time": ("按期处置率", "On-time rate"),
-    "rate_on_time_help": ("期限内反馈 / 已反馈", "Fed back by the deadline / fed back"),
     "rate_satisfaction": ("满意率", "Satisfaction"),
     "rate_satisfaction_help": ("（满意 + 基本满意）/ 已评价", "(Satisfied + basically) / rated"),
     "rates_by_township": ("各乡镇（街道）", "Per township"),
@@ -339,6 +340,31 @@ PAGES: dict[str, tuple[str, str]] = {
     "evaluation_empty": ("该月没有代表联系点位。", "No deputy had assigned sites that month."),
     "evaluation_table": ("代表评价（含各项得分与权重）", "Deputies (components and weights)"),
     "evaluation_formula": ("评分公式", "Score formula"),
+    # The score formula with this month's weights (reports.evaluation.formula_params).
+    "evaluation_formula_text": (
+        "综合得分 = {on_time_share}×按期巡查率 "
+        "+ {visits}×min(有效巡查次数, {visits_cap_per_site}×联系点位数)"
+        "÷({visits_cap_per_site}×联系点位数) "
+        "+ {records}×完整巡查记录数÷应填巡查记录数（无巡查时按0计） "
+        "+ {problems}×min(问题确认数, {problems_cap})÷{problems_cap} "
+        "+ {reinspections}×按时复查数÷应复查数（无应复查时按1计） "
+        "- min({flagged_per_track}×异常轨迹数, {flagged_cap})。"
+        "按期巡查只计本人联系期间的巡查窗口和本人的巡查（定人定点）；完整巡查记录指检查表逐项作答；"
+        "问题确认指平台已办理反馈；按时复查指反馈后{reinspect_workdays}个工作日内完成复查；"
+        "异常轨迹指被系统标记且未经分析员认可的轨迹。得分相同者名次并列，其后名次顺延（如1、2、2、4）。",
+        "Score = {on_time_share} × share on time "
+        "+ {visits} × min(verified visits, {visits_cap_per_site} × sites) "
+        "÷ ({visits_cap_per_site} × sites) "
+        "+ {records} × complete records ÷ visits to record (0 with no visit) "
+        "+ {problems} × min(confirmed problems, {problems_cap}) ÷ {problems_cap} "
+        "+ {reinspections} × re-inspections on time ÷ due (1 when none was due) "
+        "− min({flagged_per_track} × flagged tracks, {flagged_cap}). "
+        "On time counts only the windows of the deputy's own assignment and their own visits "
+        "(定人定点); a complete record answers every checklist item; a confirmed problem is one "
+        "a platform fed back on; a re-inspection is on time within {reinspect_workdays} working "
+        "days of the feedback; a flagged track is one the checks flagged and no analyst accepted. "
+        "Equal scores share a rank and the next rank skips (1, 2, 2, 4).",
+    ),
     "evaluation_townships": ("乡镇（街道）排名", "Township ranking"),
     "evaluation_trend": ("代表得分走势", "A deputy's score over time"),
     "evaluation_trend_deputy": ("代表", "Deputy"),
@@ -351,4 +377,83 @@ PAGES: dict[str, tuple[str, str]] = {
     "evaluation_download_docx": ("下载 Word（.docx）", "Download Word (.docx)"),
     "evaluation_download_pdf": ("下载 PDF", "Download PDF"),
     "evaluation_download_xlsx": ("下载 Excel 附表", "Download Excel tables"),
+    # Public archive in pages (views/public.py): every counting patrol, a page at a time
+    "public_page": ("页码", "Page"),
+    "public_page_option": ("第 {page} 页，共 {pages} 页", "Page {page} of {pages}"),
+    "public_page_range": (
+        "共 {total} 条，本页为第 {first}–{last} 条（最新在前）。",
+        "{total} in all; this page shows {first}–{last} (newest first).",
+    ),
+    "public_map_page": (
+        "地图显示本页第 {first}–{last} 条巡查的轨迹（共 {total} 条，翻页查看其他巡查）；"
+        "到访点位为本期全部巡查所到点位。",
+        "The map draws the tracks of patrols {first}–{last} on this page (of {total}; turn "
+        "the page for the others); the sites are those of every patrol of the period.",
+    ),
+    "public_map_undrawn": (
+        "其中 {n} 条巡查的轨迹不足 {m} 米或没有轨迹，不予绘制，记录照常列出。",
+        "Of these, {n} have a track shorter than {m} m or none, so they are not drawn; "
+        "their records are listed.",
+    ),
+    # Ticket figures and their definitions (tickets/figures.py; issues map, bulletin), and the
+    # re-inspector of a ticket nobody reported (views/ticket.py, views/worklist.py)
+    "rate_dispatched_handling": ("交办处置率", "Handling rate (all dispatched)"),
+    "rate_closing": ("办结率", "Closing rate"),
+    "col_closed": ("办结", "Closed"),
+    "figure_def_dispatched_handling": (
+        "交办处置率 = 已处置件数 ÷ 交办件数。交办件数：统计期内（按本县时区的日期）上报并已交办的"
+        "全部交办单；已处置：当前状态为“反馈”或其后（复查、评价、办结），且最后一次反馈之后"
+        "未被复查为未整改、也未因不满意而重新交办。",
+        "Handling rate (all dispatched) = handled ÷ dispatched. Dispatched: every ticket "
+        "reported in the period (local dates) and dispatched to a platform; handled: its "
+        "current state is fed back or later (re-inspected, rated, closed), and since the last "
+        "feedback no re-inspection found it unresolved and no dissatisfied rating reopened it.",
+    ),
+    "figure_def_platform_handling": (
+        "平台处置率：口径同交办处置率，按交办单当前承办的平台分别统计。",
+        "Platform handling rate: the same definition, counted per platform a ticket is routed "
+        "to now.",
+    ),
+    "figure_def_on_time": (
+        "按期处置率 = 按期处置件数 ÷ 已处置件数；按期处置：被采纳的反馈（最后一次反馈，其后未被"
+        "复查为未整改或重新交办）在办理期限当日或之前作出。",
+        "On-time rate = handled on time ÷ handled; on time: the accepted feedback (the last "
+        "one, not followed by a failed re-inspection or a reopening) came on or before the "
+        "deadline.",
+    ),
+    "figure_def_closing": (
+        "办结率 = 办结件数 ÷ 交办件数；办结：经代表复查确认已整改，并评价为满意或基本满意后办结。",
+        "Closing rate = closed ÷ dispatched; closed: a deputy's re-inspection found it fixed "
+        "and rated it satisfied or basically satisfied.",
+    ),
+    "reinspector_reporter": ("复查代表：{name}（上报代表）", "Re-inspected by {name} (reporter)"),
+    "reinspector_site": (
+        "复查代表：{name}（点位联系代表）",
+        "Re-inspected by {name} (the site's deputy)",
+    ),
+    "reinspector_designated": (
+        "复查代表：{name}（分析员指定）",
+        "Re-inspected by {name} (designated by an analyst)",
+    ),
+    "reinspector_none": (
+        "尚无复查代表：该问题无上报代表，点位当日也无联系代表，请分析员指定。",
+        "Nobody re-inspects this ticket yet: no deputy reported it and its site has no deputy "
+        "today. An analyst designates one.",
+    ),
+    "designate_heading": ("指定复查代表", "Designate the re-inspecting deputy"),
+    "designate_note": (
+        "平台上报的问题无上报代表，由点位联系代表复查和评价；无点位或点位无联系代表时，由此指定。"
+        "指定记入办理记录，以最近一次为准。",
+        "A platform's ticket has no reporting deputy: the site's deputy re-inspects and rates "
+        "it. Without a site, or a site without a deputy, designate one here. The choice is "
+        "recorded in the timeline; the latest counts.",
+    ),
+    "designate_deputy": ("复查代表", "Re-inspecting deputy"),
+    "do_designate": ("指定", "Designate"),
+    "work_no_reinspector": ("待指定复查代表", "No re-inspecting deputy"),
+    "work_no_reinspector_note": (
+        "平台上报、既无点位联系代表也未指定代表的交办单：请指定复查代表，否则无法办结。",
+        "Platform tickets with neither a site deputy nor a designated deputy: designate one, "
+        "or they can never be closed.",
+    ),
 }

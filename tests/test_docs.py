@@ -61,3 +61,23 @@ def test_settings_are_read_typed(monkeypatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ConfigurationError, match="DATABASE_URL is not set"):
         settings.text("database_url")
+
+
+def test_the_seed_rules_table_names_tests_and_modules_that_exist() -> None:
+    """Every test the README's "Seed rules" table cites exists, and every module it names."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    section = README[README.index("## Seed rules and where they live") : README.index("## Layout")]
+    cited = 0
+    for cell in re.findall(r"\| ([^|]*tests/[^|]*) \|\s*$", section, re.M):
+        current = None
+        for match in re.finditer(r"`(tests/[\w/]+\.py)?::(test_\w+)`", cell):
+            current = match.group(1) or current
+            assert current is not None, cell
+            source = (root / current).read_text(encoding="utf-8")
+            assert f"def {match.group(2)}(" in source, f"{current}::{match.group(2)}"
+            cited += 1
+    modules = re.findall(r"`((?:[a-z_]+/)+[a-z_]+\.py)`", section)
+    missing = [m for m in modules if not (root / m).exists()]
+    assert cited >= 20 and not missing, missing
