@@ -152,6 +152,20 @@ def _is_office(request: object) -> bool:
     return "督办提醒" in request.payload["markdown"]["text"]  # type: ignore[attr-defined]
 
 
+def _cli_on_dingtalk(monkeypatch: pytest.MonkeyPatch, engine: Engine, fake) -> str:
+    """The command line's environment: ``engine``'s database, the fake DingTalk robot, no
+    proxy, no rate limit. Returns the database URL."""
+    url = engine.url.render_as_string(hide_password=False)
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SHUIJIAN_REMIND_CHANNEL", "dingtalk")
+    monkeypatch.setenv("SHUIJIAN_DINGTALK_WEBHOOK", fake.dingtalk_url)
+    monkeypatch.setenv("SHUIJIAN_DINGTALK_SECRET", SECRET)
+    monkeypatch.setenv("SHUIJIAN_DINGTALK_PER_MINUTE", "0")
+    return url
+
+
 def test_sign_is_the_documented_scheme() -> None:
     """urlencode(base64(HMAC-SHA256(secret, "timestamp\\nsecret"))), appended as parameters."""
     ts = 1_700_000_000_123
@@ -376,14 +390,7 @@ def test_cli_remind_is_cron_friendly(
     from cli.main import app
     from db.database import get_engine
 
-    url = demo_copy.url.render_as_string(hide_password=False)
-    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(proxy, raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SHUIJIAN_REMIND_CHANNEL", "dingtalk")
-    monkeypatch.setenv("SHUIJIAN_DINGTALK_WEBHOOK", fake.dingtalk_url)
-    monkeypatch.setenv("SHUIJIAN_DINGTALK_SECRET", SECRET)
-    monkeypatch.setenv("SHUIJIAN_DINGTALK_PER_MINUTE", "0")
+    url = _cli_on_dingtalk(monkeypatch, demo_copy, fake)
     monkeypatch.setenv("SHUIJIAN_SMS_WEBHOOK", fake.sms_url)
     monkeypatch.setenv("SHUIJIAN_SMS_TOKEN", SMS_TOKEN)
     # Keep the run small: only three deputies hold sites.
@@ -644,14 +651,7 @@ def test_an_escalation_without_an_office_is_undeliverable_until_one_is_set(
     from cli.main import app
     from db import database
 
-    url = tiny.url.render_as_string(hide_password=False)
-    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(proxy, raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SHUIJIAN_REMIND_CHANNEL", "dingtalk")
-    monkeypatch.setenv("SHUIJIAN_DINGTALK_WEBHOOK", fake.dingtalk_url)
-    monkeypatch.setenv("SHUIJIAN_DINGTALK_SECRET", SECRET)
-    monkeypatch.setenv("SHUIJIAN_DINGTALK_PER_MINUTE", "0")
+    url = _cli_on_dingtalk(monkeypatch, tiny, fake)
     database.get_engine.cache_clear()
     on = date(2026, 2, 10)  # S2 (deadline 14 Jan) 27 days overdue, F1 (31 Jan) 10 days
     west = _id(tiny, "township", "T2")
