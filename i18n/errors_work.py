@@ -240,4 +240,9 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "In the holiday file {source}, the make-up workday {day} is a Monday to Friday; "
         "make-up workdays are weekend days.",
     ),
+    "error.category_of_another_platform": (
+        "平台 {platform} 只能创建本平台承办类别的诉求；类别 {category} 由 {routed_to} 承办。",
+        "Platform {platform} may create requests only in its own categories; {category} is "
+        "routed to {routed_to}.",
+    ),
 }

@@ -204,17 +204,25 @@ def test_post_form_encoded_and_multipart(api: Api) -> None:
         assert s.execute(text("SELECT count(*) FROM ticket_attachment")).scalar_one() == 1
 
 
-def test_a_problem_routed_to_another_platform(api: Api) -> None:
-    """Any platform may report; the category decides where the ticket goes."""
+def test_a_platform_creates_requests_only_in_its_own_categories(api: Api) -> None:
+    """The category decides where a ticket goes, so a platform may create only the ones
+    routed to itself: 综治's key and a sewage problem (综合执法's) is 403, naming both, and
+    nothing is stored; the same problem with 综合执法's key is created."""
     lon, lat = api.point
     body = {"service_code": "sewage", "lat": lat, "long": lon, "description": "排污口"}
-    response = api.call(
+    refused = api.call(
         "POST", "/open311/v2/requests.json", json={**body, "api_key": api.keys["zongzhi"]}
     )
-    assert response.status_code == 201, response.text
+    assert_error(refused, 403, "zongzhi", "sewage", "zhifa")
+    with session_scope(api.engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM ticket")) == 0
+    created = api.call(
+        "POST", "/open311/v2/requests.json", json={**body, "api_key": api.keys["zhifa"]}
+    )
+    assert created.status_code == 201, created.text
     with session_scope(api.engine) as s:
         platforms = s.execute(text("SELECT platform_code, source FROM ticket")).all()
-    assert platforms == [("zhifa", "api:zongzhi")]
+    assert platforms == [("zhifa", "api:zhifa")]
 
 
 def test_a_wrong_or_missing_key_is_403_in_the_error_format(api: Api) -> None:

@@ -384,6 +384,15 @@ def report_problem(
             category=problem.category_code,
             known=known,
         )
+    if actor.kind == "platform" and category.platform_code != actor.platform:
+        raise PermissionDenied(
+            f"platform {actor.platform} may create requests only in its own categories; "
+            f"{category.code} is routed to {category.platform_code}",
+            code="category_of_another_platform",
+            category=category.code,
+            platform=actor.platform,
+            routed_to=category.platform_code,
+        )
     if not problem.description.strip():
         raise ReportRefused("a problem needs a description", code="description_missing")
     if not (-180 <= problem.lon <= 180 and -90 <= problem.lat <= 90):
