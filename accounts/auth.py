@@ -52,6 +52,21 @@ def authenticate(session: Session, username: str, password: str) -> SignedIn:
     )
 
 
+def sign_in(session: Session, username: str, password: str, client: str | None) -> SignedIn:
+    """``authenticate`` behind the throttle (accounts.throttle): a name or client that must
+    wait is refused before the password is even checked; every attempt is recorded."""
+    from accounts import throttle
+
+    throttle.check(session, username, client)
+    try:
+        user = authenticate(session, username, password)
+    except AuthenticationFailed:
+        throttle.record(session, username, client, "failure")
+        raise
+    throttle.record(session, username, client, "success")
+    return user
+
+
 def create_user(
     session: Session,
     username: str,

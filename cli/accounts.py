@@ -39,3 +39,15 @@ def user_add(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
     typer.echo(f"created {role} account {username!r}")
+
+
+@app.command("unlock")
+@friendly
+def user_unlock(username: str) -> None:
+    """Lift the sign-in wait and lock of an account name (after too many failed sign-ins)."""
+    from accounts.throttle import unlock
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        unlock(session, username)
+    typer.echo(f"sign-in of {username!r} unlocked")

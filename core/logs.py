@@ -14,6 +14,7 @@ from pathlib import Path
 from core import settings
 
 LOGGER = "shuijian.errors"
+SECURITY_LOGGER = "shuijian.security"
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,13 +29,22 @@ def log_dir() -> Path:
 def error_logger() -> logging.Logger:
     """The error logger, with its file handler attached on first use (to stderr if the
     folder cannot be written, so the traceback is never lost)."""
-    logger = logging.getLogger(LOGGER)
+    return _file_logger(LOGGER, "errors.log")
+
+
+def security_logger() -> logging.Logger:
+    """Sign-in throttling and locks (``security.log`` beside ``errors.log``)."""
+    return _file_logger(SECURITY_LOGGER, "security.log")
+
+
+def _file_logger(name: str, filename: str) -> logging.Logger:
+    logger = logging.getLogger(name)
     if not any(getattr(h, "_shuijian", False) for h in logger.handlers):
         try:
             folder = log_dir()
             folder.mkdir(parents=True, exist_ok=True)
             handler: logging.Handler = logging.handlers.RotatingFileHandler(
-                folder / "errors.log", maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+                folder / filename, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
             )
         except OSError:
             handler = logging.StreamHandler()

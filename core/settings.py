@@ -144,6 +144,51 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "login_free_attempts",
+        "SHUIJIAN_LOGIN_FREE_ATTEMPTS",
+        3,
+        "Failed sign-ins (per account name and per client) before each further attempt must "
+        "wait; the wait doubles with every failure.",
+        int,
+    ),
+    Setting(
+        "login_delay_s",
+        "SHUIJIAN_LOGIN_DELAY_S",
+        2.0,
+        "The first wait after the free failed sign-ins, in seconds; it doubles each time, up "
+        "to SHUIJIAN_LOGIN_DELAY_MAX_S.",
+        float,
+    ),
+    Setting(
+        "login_delay_max_s",
+        "SHUIJIAN_LOGIN_DELAY_MAX_S",
+        60.0,
+        "The longest wait between two failed sign-ins before the lock, in seconds.",
+        float,
+    ),
+    Setting(
+        "login_lock_after",
+        "SHUIJIAN_LOGIN_LOCK_AFTER",
+        10,
+        "Failed sign-ins (per account name or per client) after which it is locked.",
+        int,
+    ),
+    Setting(
+        "login_lock_min",
+        "SHUIJIAN_LOGIN_LOCK_MIN",
+        15.0,
+        "How long a lock lasts, in minutes, unless an administrator unlocks the account "
+        "(shuijian accounts unlock).",
+        float,
+    ),
+    Setting(
+        "login_window_min",
+        "SHUIJIAN_LOGIN_WINDOW_MIN",
+        60.0,
+        "Failed sign-ins older than this many minutes no longer count.",
+        float,
+    ),
+    Setting(
         "duty_grace_days",
         "SHUIJIAN_DUTY_GRACE_DAYS",
         5,

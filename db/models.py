@@ -570,3 +570,24 @@ __all__ = [
     "User",
     "Visit",
 ]
+
+
+class LoginAttempt(Base):
+    """A sign-in failure, success or admin unlock, by account name (as typed, existing or
+    not) and client; appended only. Throttling reads the failures since the last success or
+    unlock (accounts.throttle)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('failure', 'success', 'unlock')", name="login_attempt_outcome_known"
+        ),
+        Index("ix_login_attempt_username", "username", "at"),
+        Index("ix_login_attempt_client", "client", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120))
+    client: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

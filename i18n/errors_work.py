@@ -245,4 +245,9 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "Platform {platform} may create requests only in its own categories; {category} is "
         "routed to {routed_to}.",
     ),
+    "error.login_throttled": (
+        "登录失败次数过多，请 {seconds} 秒后再试。如急需使用，请联系管理员解锁。",
+        "Too many failed sign-ins: try again in {seconds} s. An administrator can unlock the "
+        "account if it cannot wait.",
+    ),
 }

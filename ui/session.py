@@ -91,3 +91,13 @@ def sign_in(user: SignedIn) -> None:
 def sign_out() -> None:
     st.session_state.pop(USER, None)
     st.session_state.pop(TOWNSHIP, None)
+
+
+def client_address() -> str | None:
+    """The browser's address as Streamlit saw it (None when it cannot tell), the key of
+    per-client sign-in throttling."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - a page run outside a server (AppTest) has none
+        return None
+    return address if isinstance(address, str) and address else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from accounts.auth import authenticate
+from accounts.auth import sign_in
 from core.errors import AuthenticationFailed, ShuijianError
 from db.database import session_scope
 from ui import session
@@ -24,7 +24,7 @@ if submitted:
         st.stop()
     try:
         with session_scope(session.engine()) as db:
-            user = authenticate(db, username, password)
+            user = sign_in(db, username, password, session.client_address())
     except AuthenticationFailed:
         st.error(t("login_failed"))
     except ShuijianError as error:
