@@ -359,8 +359,8 @@ PAGES: dict[str, tuple[str, str]] = {
         "+ {problems} × min(confirmed problems, {problems_cap}) ÷ {problems_cap} "
         "+ {reinspections} × re-inspections on time ÷ due (1 when none was due) "
         "− min({flagged_per_track} × flagged tracks, {flagged_cap}). "
-        "On time counts only the windows of the deputy's own assignment and their own visits "
-        "(定人定点); a complete record answers every checklist item; a confirmed problem is one "
+        "On time counts only the windows of the deputy's own assignment and their own visits; "
+        "a complete record answers every checklist item; a confirmed problem is one "
         "a platform fed back on; a re-inspection is on time within {reinspect_workdays} working "
         "days of the feedback; a flagged track is one the checks flagged and no analyst accepted. "
         "Equal scores share a rank and the next rank skips (1, 2, 2, 4).",

@@ -139,7 +139,7 @@ def test_patrols_page_lists_a_flagged_patrol_and_records_a_review(
     at.button[0].click().run()
     assert not at.exception
     assert any("审核已记录" in s.value for s in at.success)
-    assert at.dataframe[-1].value["decision"].tolist() == ["accept"]  # the review history
+    assert at.dataframe[-1].value["决定"].tolist() == ["接受（计入巡查）"]  # the review history
 
     # The deputy sees only their own patrol, and no review form.
     own = _page("patrols", signed_in(demo_copy, "d0001"))

@@ -256,5 +256,5 @@ def test_overdue_and_rates_per_platform(demo_copy: Engine) -> None:
         assert set(overdue.number) == {number, "330822-202611-0002"}
         assert overdue_tickets(s, today=TODAY).empty
         rates = ticket_rates(s, by="platform").set_index("key")
-        assert rates.loc["便民服务平台", "dispatched"] == 1
-        assert rates.loc["综合执法平台", "handled"] == 0
+        assert rates.loc["bianmin", "dispatched"] == 1
+        assert rates.loc["zhifa", "handled"] == 0

@@ -76,16 +76,17 @@ def ticket_rates(
     end: date | None = None,
     as_of: date | None = None,
 ) -> pd.DataFrame:
-    """Per township, platform or the county (``by``), for tickets created on the local days
+    """Per township (its name), platform (its code) or the county (``by``), for tickets
+    created on the local days
     [start, end): the counts of RATE_COUNTS and handling_rate (处置率: 交办处置率 county-wide,
     平台处置率 per platform), on_time_rate, closing_rate (办结率) and satisfaction, as the
     module's docstring defines them."""
     if by == "township":
         group, join = "tw.name", "LEFT JOIN township tw ON tw.id = t.township_id"
     elif by == "platform":
-        group, join = "p.name_zh", "JOIN platform p ON p.code = t.platform_code"
+        group, join = "t.platform_code", ""
     else:
-        group, join = "'全县'", ""
+        group, join = "'county'", ""
     params = {
         "start": clock.local_midnight(start or FAR_PAST),
         "end": clock.local_midnight(end or FAR_FUTURE),
@@ -114,7 +115,7 @@ def county_rates(
         return frame.iloc[0]
     empty = {c: 0 for c in RATE_COUNTS}
     rates = ("handling_rate", "on_time_rate", "closing_rate", "satisfaction")
-    return pd.Series({"key": "全县", **empty, **{r: float("nan") for r in rates}})
+    return pd.Series({"key": "county", **empty, **{r: float("nan") for r in rates}})
 
 
 def overdue_tickets(session: Session, today: date | None = None) -> pd.DataFrame:

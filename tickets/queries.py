@@ -259,6 +259,7 @@ SELECT e.id, to_char(e.at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI:SS') AS at, e.ac
   COALESCE(u.display_name, u.username) AS user_name,
   p.name_zh AS platform_zh, p.name_en AS platform_en,
   b.name_zh AS behalf_zh, b.name_en AS behalf_en,
+  d.name_zh AS to_zh, d.name_en AS to_en,
   e.payload->>'rating' AS rating,
   (SELECT dd.name FROM deputy dd WHERE e.action = 'designate'
      AND dd.id = (e.payload->>'deputy_id')::int) AS designated,
@@ -270,6 +271,7 @@ FROM ticket_event e
 LEFT JOIN app_user u ON u.id = e.actor_user_id
 LEFT JOIN platform p ON p.code = e.actor_platform
 LEFT JOIN platform b ON e.actor_user_id IS NOT NULL AND b.code = e.payload->>'on_behalf'
+LEFT JOIN platform d ON e.action = 'dispatch' AND d.code = e.payload->>'platform'
 WHERE e.ticket_id = :t
 ORDER BY e.id
 """
@@ -280,6 +282,8 @@ TIMELINE_COLUMNS = [
     "platform_en",
     "behalf_zh",
     "behalf_en",
+    "to_zh",
+    "to_en",
     "action",
     "from_status",
     "to_status",

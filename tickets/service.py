@@ -446,7 +446,7 @@ def report_problem(
             ticket,
             "dispatch",
             SYSTEM,
-            comment=f"按类别交办至{category.platform_code}",
+            payload={"platform": category.platform_code, "by": "category"},
             at=at,
         )
     return ticket

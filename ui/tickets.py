@@ -41,6 +41,9 @@ def _who(row: object, lang: str) -> str:
 
 def _comment(row: object, lang: str) -> str:
     parts = [_given(row.comment)] if _given(row.comment) else []
+    target = _name(row, "to", lang)
+    if target:
+        parts.insert(0, i18n.text("timeline.to_platform", lang, platform=target))
     if _given(row.rating):
         parts.insert(0, i18n.label("rating", row.rating, lang))
     if _given(getattr(row, "designated", None)):

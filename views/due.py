@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from io import BytesIO
 
+import pandas as pd
 import streamlit as st
 
+import i18n
 from accounts.permissions import may
 from core import clock
 from db.database import session_scope
@@ -14,6 +16,7 @@ from duty.windows import STATUSES
 from ui import session
 from ui.due_workbook import due_list_to_excel
 from ui.filters import deputy_filter, township_filter
+from ui.i18n import day as day_text
 from ui.i18n import label, lang, t
 from ui.page import DUE, guard
 
@@ -67,8 +70,8 @@ if frame.empty:
 shown = frame[list(COLUMNS)].copy()
 shown["kind"] = [label("site_kind", k) for k in shown["kind"]]
 shown["site_class"] = [label("site_class", int(c)) for c in shown["site_class"]]
-shown["last_visit"] = shown["last_visit"].dt.date
-shown["deadline"] = shown["deadline"].dt.date
+shown["last_visit"] = [day_text(v) if pd.notna(v) else i18n.NONE for v in shown["last_visit"]]
+shown["deadline"] = [day_text(v) for v in shown["deadline"]]
 colour = {label("site_status", k): v for k, v in STATUS_COLOURS.items()}
 shown["status"] = [label("site_status", s) for s in shown["status"]]
 shown = shown.rename(columns=lambda c: t(COLUMNS[c]))

@@ -108,6 +108,7 @@ with session_scope(engine) as s:
     figures = county_rates(s, start=date_from, end=end)
     by_township = ticket_rates(s, by="township", start=date_from, end=end)
     by_platform = ticket_rates(s, by="platform", start=date_from, end=end)
+    by_platform["key"] = [platforms[c][names] if c in platforms else c for c in by_platform["key"]]
     shown = queries.tickets_geo(s, chosen, today=today)
 
 row = st.columns(6)

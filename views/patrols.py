@@ -39,9 +39,25 @@ VISIT_COLUMNS = {
 }
 
 
+ANSWER_COLUMNS = {"site_name": "col_site", "item": "col_item", "answer": "col_answer"}
+REVIEW_COLUMNS = {
+    "at": "col_at",
+    "decision": "col_decision",
+    "reason": "col_reason",
+    "reviewer": "col_reviewer",
+}
+
+
 def labelled(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """The columns a table shows, under their labels in the current language."""
-    return frame[list(columns)].rename(columns=lambda c: t(columns[c]))
+    """The columns a table shows, under their labels in the current language; yes/no for
+    true/false, "—" for nothing."""
+    shown = frame[list(columns)].copy()
+    for column in shown.columns:
+        if shown[column].dtype == bool or set(shown[column].dropna().unique()) <= {True, False}:
+            shown[column] = [
+                "—" if pd.isna(v) else t("yes") if v else t("no") for v in shown[column]
+            ]
+    return shown.fillna("—").rename(columns=lambda c: t(columns[c]))
 
 
 user = guard(PATROLS)
@@ -143,12 +159,10 @@ with detail_area:
     if detail.answers.empty:
         st.caption(t("none_yet"))
     else:
-        st.dataframe(
-            detail.answers.assign(
-                answer=detail.answers["answer"].map({True: t("yes"), False: t("no")})
-            ),
-            hide_index=True,
+        answers = detail.answers.assign(
+            item=[label("checklist", i) for i in detail.answers["item"]]
         )
+        st.dataframe(labelled(answers, ANSWER_COLUMNS), hide_index=True)
     st.subheader(t("photos_heading"))
     for photo in detail.photos:
         st.image(photo["content"], caption=photo["caption"] or photo["filename"], width=320)
@@ -158,4 +172,7 @@ with detail_area:
     if detail.reviews.empty:
         st.caption(t("none_yet"))
     else:
-        st.dataframe(detail.reviews, hide_index=True)
+        reviews = detail.reviews.assign(
+            decision=[t(f"decision_{d}") for d in detail.reviews["decision"]]
+        )
+        st.dataframe(labelled(reviews, REVIEW_COLUMNS), hide_index=True)

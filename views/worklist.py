@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import i18n
 from accounts.permissions import may
 from db.database import session_scope
 from tickets import queries
@@ -41,7 +42,7 @@ def section(title_key: str, frame: pd.DataFrame, note_key: str) -> None:
         return
     labelled = with_labels(frame, lang())
     st.dataframe(
-        labelled[list(COLUMNS)].rename(columns=lambda c: t(COLUMNS[c])),
+        labelled[list(COLUMNS)].fillna(i18n.NONE).rename(columns=lambda c: t(COLUMNS[c])),
         hide_index=True,
         use_container_width=True,
     )

@@ -91,6 +91,8 @@ def bulletin_data(
     # bulletin says the same whenever it is built again (tickets.figures has the definitions).
     after = end + timedelta(days=1)
     by_platform = ticket_rates(session, "platform", start, after, as_of)
+    platform_zh = dict(session.execute(text("SELECT code, name_zh FROM platform")).all())
+    by_platform["key"] = [platform_zh.get(c, c) for c in by_platform["key"]]
     whole_row = county_rates(session, start, after, as_of)
     overdue_count = len(overdue_tickets(session, as_of))
 
