@@ -252,6 +252,7 @@ class PatrolFlag(Base):
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text)
+    details: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
 
 
 class PatrolReview(Base):

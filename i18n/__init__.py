@@ -88,6 +88,15 @@ def headed(frame: Any, family: str, lang: str, values: Mapping[str, str] | None 
     return out.rename(columns={c: text(f"{family}.{c}", lang) for c in keep})
 
 
+def details(family: str, parts: Any, lang: str) -> str:
+    """(code, params) pairs — what a check measured — as one sentence of the family's texts
+    (``flag_detail.<code>``), joined by the language's semicolon."""
+    joiner = "；" if lang == "zh" else "; "
+    return joiner.join(
+        text(f"{family}.{code}", lang, **dict(params)) for code, params in parts or ()
+    )
+
+
 def describe(error: BaseException, lang: str) -> str:
     """The user's sentence for one of our errors (its ``code`` and ``params``)."""
     params = dict(getattr(error, "params", {}) or {})
@@ -152,6 +161,7 @@ __all__ = [
     "SOURCES",
     "day",
     "describe",
+    "details",
     "error_text",
     "has",
     "headed",

@@ -12,6 +12,68 @@ LABELS: dict[str, tuple[str, str]] = {
     "where_feature": ("（{feature}）", " ({feature})"),
     "where_row": ("（第 {row} 条）", " (feature {row})"),
     "where_row_code": ("（第 {row} 条，编码 {row_code}）", " (feature {row}, code {row_code})"),
+    # What a plausibility check measured (tracks.plausibility), joined with "; ".
+    "flag_detail.one_timed_point": (
+        "只有一个轨迹点带时间，无法证明到访",
+        "only one track point has a time: it cannot prove a visit",
+    ),
+    "flag_detail.no_timestamps": (
+        "轨迹没有时间戳（带时间的点少于 2 个），无法证明到访",
+        "the track has no timestamps (fewer than 2 timed points): it cannot prove a visit",
+    ),
+    "flag_detail.time_backwards": (
+        "时间倒退 {count} 次（第一次在 {at} 之后）",
+        "the time runs backwards {count} time(s) (first after {at})",
+    ),
+    "flag_detail.time_repeated": (
+        "{steps} 步中有 {count} 步与上一点时间相同",
+        "{count} of {steps} steps repeat the previous time",
+    ),
+    "flag_detail.time_order_meaning": (
+        "轨迹点不是按此顺序记录的，须经分析员审核后才能证明到访",
+        "the points were not recorded in this order, so the track cannot prove a visit until "
+        "an analyst has looked at it",
+    ),
+    "flag_detail.jump": (
+        "{at} 在 {seconds} 秒内跳变 {distance}（{kmh} 公里/小时）",
+        "jump of {distance} in {seconds} s ({kmh} km/h) at {at}",
+    ),
+    "flag_detail.jumps_more": ("共 {count} 处此类跳变", "{count} such jumps"),
+    "flag_detail.spikes_dropped": (
+        "{count} 个点因速度异常被剔除（超过 {limit} 个）",
+        "{count} points dropped as speed spikes (more than {limit})",
+    ),
+    "flag_detail.regular": (
+        "规整得不合常理：全部 {steps} 个时间间隔都是 {step_s} 秒，"
+        "步长差异仅 {spread}（平均 {mean_m} 米）",
+        "implausibly regular: all {steps} time steps are {step_s} s and the step lengths vary "
+        "by only {spread} (mean {mean_m} m)",
+    ),
+    "flag_detail.constant": (
+        "速度恒定得不合常理：{kmh} 公里/小时，{steps} 步中变化仅 {spread}",
+        "implausibly constant speed: {kmh} km/h varying by only {spread} over {steps} steps",
+    ),
+    "flag_detail.future": (
+        "时间在未来：轨迹结束于 {at}，比上传晚 {after}",
+        "timestamps in the future: the track ends at {at}, {after} after the upload",
+    ),
+    "flag_detail.old": (
+        "时间超过一年：轨迹开始于 {at}，比上传早 {days} 天",
+        "timestamps more than a year old: the track starts at {at}, {days} days before the upload",
+    ),
+    "flag_detail.outside": (
+        "只有 {share} 的轨迹点在县域内（应至少 {expected}）",
+        "only {share} of the points lie inside the county (at least {expected} expected)",
+    ),
+    "flag_detail.duplicate": (
+        "与此前上传的轨迹点完全相同：巡查 {patrols}",
+        "the same points as earlier upload(s): patrol {patrols}",
+    ),
+    "flag_detail.copied": (
+        "与巡查 {patrol} 的路径几乎相同：两者各重采样为 {points} 个点后平均相距 {mean_m} 米",
+        "nearly the same path as patrol {patrol}: mean distance {mean_m} m after resampling "
+        "both to {points} points",
+    ),
     # Kinds of site (core.vocab.SITE_KINDS).
     "site_kind.pond": ("山塘", "Pond"),
     "site_kind.reservoir": ("水库", "Reservoir"),

@@ -65,6 +65,9 @@ def test_impossible_jump_with_figures() -> None:
     (flag,) = run_checks(facts(x, y, t))
     assert flag.code == "impossible_jump"
     assert "jump of 12.3 km in 40 s (1,10" in flag.message and "km/h) at " in flag.message
+    # the same measurement in Chinese, for the Chinese page: no English words left
+    chinese = i18n.details("flag_detail", flag.details, "zh")
+    assert "12.3 km" in chinese and "秒内跳变" in chinese and "jump" not in chinese
 
 
 def test_many_dropped_spikes_flagged() -> None:

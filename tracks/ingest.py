@@ -229,7 +229,15 @@ def ingest_gpx(
     session.add(patrol)
     session.flush()
     _store_geometry(session, patrol.id, track)
-    session.add_all(PatrolFlag(patrol_id=patrol.id, code=f.code, message=f.message) for f in flags)
+    session.add_all(
+        PatrolFlag(
+            patrol_id=patrol.id,
+            code=f.code,
+            message=f.message,
+            details=[[code, params] for code, params in f.details],
+        )
+        for f in flags
+    )
     session.add_all(_features(patrol.id, parsed, gcj02))
     if len(visits):
         session.execute(

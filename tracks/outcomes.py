@@ -31,7 +31,8 @@ class UploadOutcome:
     n_points: int = 0
     n_kept: int = 0
     visits: pd.DataFrame = field(default_factory=pd.DataFrame)
-    flags: list[tuple[str, str]] = field(default_factory=list)  # code, message
+    # code, English message, measured details ((code, params) pairs for i18n.details)
+    flags: list[tuple[str, str, tuple]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -78,6 +79,6 @@ def ingest_upload(
         n_points=result.n_points,
         n_kept=result.n_kept,
         visits=read.get("visits", pd.DataFrame()),
-        flags=[(f.code, f.message) for f in result.flags],
+        flags=[(f.code, f.message, f.details) for f in result.flags],
         notes=list(result.notes),
     )

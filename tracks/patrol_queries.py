@@ -186,7 +186,7 @@ def patrol_detail(session: Session, patrol_id: int, user: SignedIn) -> PatrolDet
     )
     flags = query_frame(
         session,
-        "SELECT code, message FROM patrol_flag WHERE patrol_id = :p ORDER BY id",
+        "SELECT code, message, details FROM patrol_flag WHERE patrol_id = :p ORDER BY id",
         {"p": patrol_id},
     )
     answers = query_frame(

@@ -15,16 +15,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import i18n
 from core import settings
+
+Detail = tuple[str, dict[str, str]]
 
 
 @dataclass(frozen=True)
 class Flag:
-    """A doubt about a track: ``code`` (labelled ``flag.<code>`` in the catalogue) and the
-    measured detail as an English sentence for the log and the reviewer."""
+    """A doubt about a track: ``code`` (labelled ``flag.<code>`` in the catalogue) and what
+    was measured, as ``details``: (code, params) pairs worded by the catalogue
+    (``flag_detail.<code>``) in the reader's language. ``message`` is the English wording,
+    for the log and the command line."""
 
     code: str
-    message: str
+    details: tuple[Detail, ...]
+
+    @property
+    def message(self) -> str:
+        return i18n.details("flag_detail", self.details, "en")
+
+
+def _flag(code: str, *details: Detail) -> Flag:
+    return Flag(code, tuple(details))
 
 
 @dataclass(frozen=True)
@@ -159,11 +172,8 @@ def check_no_times(f: TrackFacts) -> Flag | None:
     if f.timed.size >= 2:
         return None
     if f.timed.size == 1:
-        return Flag("no_times", "only one track point has a time: it cannot prove a visit")
-    return Flag(
-        "no_times",
-        "the track has no timestamps (fewer than 2 timed points): it cannot prove a visit",
-    )
+        return _flag("no_times", ("one_timed_point", {}))
+    return _flag("no_times", ("no_timestamps", {}))
 
 
 def check_time_order(f: TrackFacts) -> Flag | None:
@@ -178,27 +188,21 @@ def check_time_order(f: TrackFacts) -> Flag | None:
     allowed = max(f.limits.max_repeated_min, f.limits.max_repeated_share * dt.size)
     if backwards == 0 and repeated <= allowed:
         return None
-    parts = []
+    parts: list[Detail] = []
     if backwards:
         first = int(np.flatnonzero(dt < 0)[0])
-        parts.append(
-            f"the time runs backwards {backwards:,} time(s) (first after "
-            f"{_stamp(f.t_s[i[first]], f.tz)})"
-        )
+        at = _stamp(f.t_s[i[first]], f.tz)
+        parts.append(("time_backwards", {"count": f"{backwards:,}", "at": at}))
     if repeated > allowed:
-        parts.append(f"{repeated:,} of {dt.size:,} steps repeat the previous time")
-    return Flag(
-        "time_order",
-        "; ".join(parts) + ": the points were not recorded in this order, so the track "
-        "cannot prove a visit until an analyst has looked at it",
-    )
+        parts.append(("time_repeated", {"count": f"{repeated:,}", "steps": f"{dt.size:,}"}))
+    return _flag("time_order", *parts, ("time_order_meaning", {}))
 
 
 def check_jumps(f: TrackFacts) -> Flag | None:
     """Raw speed between consecutive timed points above the limit, or many spikes dropped."""
     lim = f.limits
     i = f.timed
-    msg: list[str] = []
+    msg: list[Detail] = []
     if i.size >= 2:
         dt, d = _timed_steps(f)
         dt = np.maximum(np.abs(dt), 1.0)
@@ -206,16 +210,19 @@ def check_jumps(f: TrackFacts) -> Flag | None:
         bad = (kmh > lim.jump_speed_kmh) & (d >= lim.jump_min_m)
         if bad.any():
             w = int(np.argmax(np.where(bad, kmh, -1.0)))
-            msg.append(
-                f"jump of {_km(d[w])} in {dt[w]:,.0f} s ({kmh[w]:,.0f} km/h) at "
-                f"{_clock(f.t_s[i[w + 1]], f.tz)}"
-                + (f"; {int(bad.sum())} such jumps" if bad.sum() > 1 else "")
-            )
+            jump = {
+                "distance": _km(d[w]),
+                "seconds": f"{dt[w]:,.0f}",
+                "kmh": f"{kmh[w]:,.0f}",
+                "at": _clock(f.t_s[i[w + 1]], f.tz),
+            }
+            msg.append(("jump", jump))
+            if bad.sum() > 1:
+                msg.append(("jumps_more", {"count": str(int(bad.sum()))}))
     if f.n_dropped_spikes > lim.max_spikes:
-        msg.append(
-            f"{f.n_dropped_spikes} points dropped as speed spikes (more than {lim.max_spikes})"
-        )
-    return Flag("impossible_jump", "; ".join(msg)) if msg else None
+        spikes = {"count": str(f.n_dropped_spikes), "limit": str(lim.max_spikes)}
+        msg.append(("spikes_dropped", spikes))
+    return _flag("impossible_jump", *msg) if msg else None
 
 
 def check_regular_sampling(f: TrackFacts) -> Flag | None:
@@ -231,11 +238,13 @@ def check_regular_sampling(f: TrackFacts) -> Flag | None:
     cv = d.std() / d.mean()
     if cv >= lim.regular_dist_cv:
         return None
-    return Flag(
-        "regular_sampling",
-        f"implausibly regular: all {dt.size:,} time steps are {dt[0]:g} s and the step lengths "
-        f"vary by only {cv:.1%} (mean {d.mean():.1f} m)",
-    )
+    regular = {
+        "steps": f"{dt.size:,}",
+        "step_s": f"{dt[0]:g}",
+        "spread": f"{cv:.1%}",
+        "mean_m": f"{d.mean():.1f}",
+    }
+    return _flag("regular_sampling", ("regular", regular))
 
 
 def check_constant_speed(f: TrackFacts) -> Flag | None:
@@ -254,11 +263,8 @@ def check_constant_speed(f: TrackFacts) -> Flag | None:
     cv = v.std() / v.mean()
     if cv >= lim.constant_speed_cv:
         return None
-    return Flag(
-        "constant_speed",
-        f"implausibly constant speed: {v.mean() * 3.6:.1f} km/h varying by only {cv:.1%} over "
-        f"{v.size:,} steps",
-    )
+    speed = {"kmh": f"{v.mean() * 3.6:.1f}", "spread": f"{cv:.1%}", "steps": f"{v.size:,}"}
+    return _flag("constant_speed", ("constant", speed))
 
 
 def check_future(f: TrackFacts) -> Flag | None:
@@ -268,11 +274,8 @@ def check_future(f: TrackFacts) -> Flag | None:
     last = float(np.max(f.t_s[i]))
     if last <= f.now_s + f.limits.future_tol_s:
         return None
-    return Flag(
-        "future_time",
-        f"timestamps in the future: the track ends at {_stamp(last, f.tz)}, "
-        f"{_duration(last - f.now_s)} after the upload",
-    )
+    future = {"at": _stamp(last, f.tz), "after": _duration(last - f.now_s)}
+    return _flag("future_time", ("future", future))
 
 
 def check_old(f: TrackFacts) -> Flag | None:
@@ -282,22 +285,16 @@ def check_old(f: TrackFacts) -> Flag | None:
     first = float(np.min(f.t_s[i]))
     if first >= f.now_s - f.limits.max_age_s:
         return None
-    return Flag(
-        "old_time",
-        f"timestamps more than a year old: the track starts at {_stamp(first, f.tz)}, "
-        f"{(f.now_s - first) / 86400:,.0f} days before the upload",
-    )
+    old = {"at": _stamp(first, f.tz), "days": f"{(f.now_s - first) / 86400:,.0f}"}
+    return _flag("old_time", ("old", old))
 
 
 def check_outside_county(f: TrackFacts) -> Flag | None:
     share = f.inside_share
     if share is None or share >= f.limits.min_inside_share:
         return None
-    return Flag(
-        "outside_county",
-        f"only {share:.0%} of the points lie inside the county "
-        f"(at least {f.limits.min_inside_share:.0%} expected)",
-    )
+    inside = {"share": f"{share:.0%}", "expected": f"{f.limits.min_inside_share:.0%}"}
+    return _flag("outside_county", ("outside", inside))
 
 
 def check_duplicate(f: TrackFacts) -> Flag | None:
@@ -315,10 +312,7 @@ def check_duplicate(f: TrackFacts) -> Flag | None:
             matches.append(item)
     if not matches:
         return None
-    return Flag(
-        "duplicate_upload",
-        f"the same points as earlier upload(s): patrol {_ids(matches)}",
-    )
+    return _flag("duplicate_upload", ("duplicate", {"patrols": _ids(matches)}))
 
 
 def check_copied_shape(f: TrackFacts) -> Flag | None:
@@ -353,11 +347,12 @@ def check_copied_shape(f: TrackFacts) -> Flag | None:
     best = int(np.argmin(dist))
     if dist[best] >= lim.shape_mean_m:
         return None
-    return Flag(
-        "copied_shape",
-        f"nearly the same path as patrol {ids[best]}: mean distance {dist[best]:.1f} m after "
-        f"resampling both to {lim.shape_points} points",
-    )
+    copied = {
+        "patrol": str(ids[best]),
+        "mean_m": f"{dist[best]:.1f}",
+        "points": str(lim.shape_points),
+    }
+    return _flag("copied_shape", ("copied", copied))
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (
@@ -395,8 +390,6 @@ def _stamp(t: float, tz: str) -> str:
 
 
 def _duration(s: float) -> str:
-    if s >= 86400:
-        return f"{s / 86400:,.1f} days"
     if s >= 3600:
         return f"{s / 3600:,.1f} h"
     return f"{s / 60:,.0f} min"
@@ -404,4 +397,4 @@ def _duration(s: float) -> str:
 
 def _ids(ids: Sequence[Any]) -> str:
     shown = ", ".join(str(i) for i in list(ids)[:5])
-    return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return shown + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+import i18n
 from accounts.permissions import may
 from core import clock, settings
 from core.errors import ShuijianError
@@ -152,7 +153,8 @@ with detail_area:
     st.dataframe(labelled(detail.visits, VISIT_COLUMNS), hide_index=True)
     st.subheader(t("flags_heading"))
     for flag in detail.flags.itertuples():
-        st.warning(t("flag_line", label=label("flag", flag.code), message=flag.message))
+        said = i18n.details("flag_detail", flag.details, lang()) if flag.details else flag.message
+        st.warning(t("flag_line", label=label("flag", flag.code), message=said))
     if detail.flags.empty:
         st.caption(t("none_yet"))
     st.subheader(t("answers_heading"))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+import i18n
 from accounts.auth import SignedIn
 from accounts.permissions import may
 from core import settings
@@ -47,8 +48,9 @@ def show_outcome(o: UploadOutcome) -> None:
         t("upload_ok", name=o.filename, patrol=o.patrol_id, visits=len(o.visits), state=state)
     )
     st.caption(t("upload_points", kept=o.n_kept, n=o.n_points))
-    for code, message in o.flags:
-        st.warning(t("flag_line", label=label("flag", code), message=message))
+    for code, message, details in o.flags:
+        said = i18n.details("flag_detail", details, lang()) if details else message
+        st.warning(t("flag_line", label=label("flag", code), message=said))
     for note in o.notes:
         st.caption(note)
     if len(o.visits):
