@@ -81,3 +81,13 @@ def test_the_seed_rules_table_names_tests_and_modules_that_exist() -> None:
     modules = re.findall(r"`((?:[a-z_]+/)+[a-z_]+\.py)`", section)
     missing = [m for m in modules if not (root / m).exists()]
     assert cited >= 20 and not missing, missing
+
+
+def test_the_uploader_promises_the_gpx_limit() -> None:
+    """Streamlit's uploader prints its own size limit; it must be the GPX limit, not 200 MB."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    shipped = next(s for s in settings.SETTINGS if s.name == "gpx_max_mb").default
+    assert config["server"]["maxUploadSize"] == shipped
