@@ -87,7 +87,10 @@ def test_a_bad_change_is_refused_by_name_and_writes_nothing(
 def test_the_command_line_sets_and_lists(
     demo_copy: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from db import database
+
     monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
+    database.get_engine.cache_clear()  # the command line's engine: this test's database
     site, old, _ = _site(demo_copy)
     new = 1 if old != 1 else 2
     runner = CliRunner()
@@ -96,4 +99,5 @@ def test_the_command_line_sets_and_lists(
     listed = runner.invoke(app, ["site-class", "history", site])
     assert listed.exit_code == 0 and "2027-02-01" in listed.output
     again = runner.invoke(app, ["site-class", "set", site, str(new), "--from", "2027-03-01"])
+    database.get_engine.cache_clear()
     assert again.exit_code == 1 and "already" in again.output and "Traceback" not in again.output
