@@ -3,17 +3,25 @@
 The public page is open without signing in, so this module is the privacy boundary. It returns
 only patrols that count (`patrol_state.counts`: unflagged, or accepted by an analyst), and of
 each only the deputy's name and level, a township, the local date (no time of day), duration,
-distance and the sites visited. It never selects a deputy's contact, home, code or id. Tracks
-are cut in PostGIS before they leave the database: each part loses its first and last
-`HIDDEN_M` metres (measured along the line in the deployment's metric CRS), whatever remains
-within `HIDDEN_M` of the track's true start or end point is cut away too (a winding start can
-return near home), tracks shorter than `MIN_TRACK_M` are dropped whole, and times (M values)
-are stripped. Demo tracks start and end at the deputy's home: this is what hides it.
+distance and the sites visited. It never selects a deputy's contact, home, code or id.
+
+Tracks are cut in PostGIS before they leave the database, in the deployment's metric CRS:
+- each deputy's privacy zones are hidden: a disc around the registered home and one around each
+  recurring start/end point, each with a radius and a centre offset drawn once at random and
+  kept (`archive.privacy`; 800–1,200 m, the centre at least 450 m from the true point, which
+  lies at least 350 m inside the edge). A fixed circle around the true start would put every
+  cut end on a circle centred on the home, which a circle fit finds within metres;
+- each part also loses its first and last `HIDDEN_M` metres along the line, and whatever lies
+  within `HIDDEN_M` of the track's true start or end point (the rule for trips that start
+  elsewhere than a known place);
+- the line is simplified (to 5 m, then to `GRID_M`) and snapped to a `GRID_M` = 25 m grid
+  before the cut, so the small shape near a zone is coarse, the cut's new ends lie on a zone's
+  edge and no published vertex lies inside a zone;
+- tracks shorter than `MIN_TRACK_M` are dropped whole, and times (M values) are stripped.
 
 Nothing of the period is left out: the records and the tracks come in pages of one order
 (newest first), so every counting patrol is on some page, and the page's map draws that page's
-tracks. At demo scale a month's tracks all at once make a 4 MB map (672 tracks, 129k vertices
-at the 5 m simplification), a page of 50 under 1 MB.
+tracks (those with something left outside the zones).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from archive import privacy
 from core import settings
 from db.query import read_geoframe
 from geo import crs
@@ -35,6 +44,15 @@ MIN_TRACK_M = 2 * HIDDEN_M
 # Simplified in metres before trimming, so simplification cannot pull a line back into the
 # hidden zone; 5 m is below what a county-scale map can show.
 SIMPLIFY_M = 5.0
+# Then simplified again and snapped to this grid (metric CRS): coarse enough that the shape of
+# the last metres before a zone (a turn into a lane) is gone, fine enough for a county map.
+# Simplifying to the grid first leaves vertices tens of metres apart, so snapping them makes no
+# spikes or self-touching loops (which the cut would split into stray ends). Both happen before
+# the cut, so the cut's new ends lie exactly on a zone's edge, never inside.
+GRID_M = 25.0
+# Segments per quarter circle of a zone's polygon: at 1,200 m an edge is 15 m long and lies
+# within 3 cm of the circle, so the cut ends sit on the drawn circle, not on a few chords.
+ZONE_QUAD_SEGS = 128
 # The hidden disc is a polygon; its radius gets this margin so its straight edges (quad_segs=32
 # loses at most 0.06 m at 200 m) never let a point nearer than HIDDEN_M slip through.
 DISC_MARGIN_M = 0.5
@@ -185,6 +203,16 @@ def public_figures(
     return PublicFigures(int(row.patrols), int(row.visits), int(row.sites))
 
 
+def _page_deputies(engine: Engine, params: dict[str, object]) -> list[int]:
+    """Deputies of the page's patrols: their zones must exist before their tracks are cut."""
+    sql = f"""
+        WITH chosen AS ({_CHOSEN})
+        SELECT DISTINCT c.deputy_id FROM (SELECT c.* FROM chosen c {_PAGE}) c
+    """
+    with engine.connect() as conn:
+        return [int(i) for i in conn.scalars(text(sql), params)]
+
+
 def public_tracks(
     engine: Engine,
     start: date,
@@ -194,13 +222,29 @@ def public_tracks(
     page: int = 1,
     page_size: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """The period's counting tracks with their ends hidden, 2D, simplified, in EPSG:4326:
-    those of the patrols on page ``page`` of `public_patrols` (same order and size), or all
-    of them when page_size is None.
+    """The period's counting tracks with their ends and their deputies' privacy zones cut
+    away, 2D, simplified and snapped to GRID_M, in EPSG:4326: those of the patrols on page
+    ``page`` of `public_patrols` (same order and size), or all of them when page_size is None.
 
-    Columns: patrol_no, deputy_name, date (local, as text), geom (MultiLineString). A track
-    shorter than MIN_TRACK_M, or with nothing left after trimming, has no row.
+    Creates the page's deputies' zones first when they have none yet (a short transaction of
+    its own; `archive.privacy.ensure_zones`), so the reader needs INSERT on privacy_zone and
+    privacy_place. Columns: patrol_no, deputy_name, date (local, as text), geom
+    (MultiLineString). A track shorter than MIN_TRACK_M, or with nothing left after the cut
+    (wholly inside a zone), has no row.
     """
+    params = {
+        **_period_params(start, end, township_id),
+        **_page_params(page, page_size),
+        "epsg": crs.metric_epsg(),
+        "min_len": MIN_TRACK_M,
+        "hide": HIDDEN_M,
+        "disc": HIDDEN_M + DISC_MARGIN_M,
+        "margin": DISC_MARGIN_M,
+        "tol": SIMPLIFY_M,
+        "grid": GRID_M,
+        "zone_segs": f"quad_segs={ZONE_QUAD_SEGS}",
+    }
+    privacy.ensure_zones(engine, _page_deputies(engine, params))
     sql = f"""
         WITH chosen AS ({_CHOSEN}),
         paged AS (SELECT c.* FROM chosen c {_PAGE}),
@@ -209,20 +253,32 @@ def public_tracks(
                    ST_Transform(ST_Force2D(c.geom), :epsg) AS g
             FROM paged c WHERE c.geom IS NOT NULL AND NOT ST_IsEmpty(c.geom)
         ),
+        zones AS (
+            SELECT z.deputy_id,
+                   ST_Union(ST_Buffer(z.centre, z.radius_m + :margin, :zone_segs)) AS g
+            FROM ({privacy.zone_centres_sql()}) z
+            WHERE z.deputy_id IN (SELECT r.deputy_id FROM recent r)
+            GROUP BY z.deputy_id
+        ),
         long_enough AS (
             SELECT r.id, r.deputy_id, r.started_at, r.g,
                    ST_Union(
-                       ST_Buffer(ST_StartPoint(ST_GeometryN(r.g, 1)), :disc, 'quad_segs=32'),
-                       ST_Buffer(ST_EndPoint(ST_GeometryN(r.g, ST_NumGeometries(r.g))), :disc,
-                                 'quad_segs=32')
+                       ST_Union(
+                           ST_Buffer(ST_StartPoint(ST_GeometryN(r.g, 1)), :disc, 'quad_segs=32'),
+                           ST_Buffer(ST_EndPoint(ST_GeometryN(r.g, ST_NumGeometries(r.g))),
+                                     :disc, 'quad_segs=32')
+                       ),
+                       COALESCE(z.g, ST_SetSRID('POLYGON EMPTY'::geometry, :epsg))
                    ) AS hidden
-            FROM recent r WHERE ST_Length(r.g) >= :min_len
+            FROM recent r LEFT JOIN zones z ON z.deputy_id = r.deputy_id
+            WHERE ST_Length(r.g) >= :min_len
         ),
         parts AS (
             SELECT l.id, l.hidden, part.geom AS line, ST_Length(part.geom) AS len
             FROM long_enough l,
-                 LATERAL ST_Dump(ST_LineMerge(ST_Simplify(l.g, :tol))) AS part
-            WHERE GeometryType(part.geom) = 'LINESTRING'
+                 LATERAL ST_Dump(ST_LineMerge(ST_RemoveRepeatedPoints(ST_SnapToGrid(
+                     ST_Simplify(ST_Simplify(l.g, :tol), :grid), :grid)))) AS part
+            WHERE GeometryType(part.geom) = 'LINESTRING' AND ST_NPoints(part.geom) >= 2
         ),
         trimmed AS (
             SELECT p.id,
@@ -232,7 +288,7 @@ def public_tracks(
             FROM parts p WHERE p.len > 2 * :hide
         ),
         kept AS (
-            SELECT t.id, ST_CollectionExtract(ST_Collect(t.g), 2) AS g
+            SELECT t.id, ST_LineMerge(ST_CollectionExtract(ST_Collect(t.g), 2)) AS g
             FROM trimmed t WHERE NOT ST_IsEmpty(t.g) GROUP BY t.id
         )
         SELECT l.id AS patrol_no, d.name AS deputy_name,
@@ -244,15 +300,6 @@ def public_tracks(
         WHERE NOT ST_IsEmpty(k.g)
         ORDER BY l.started_at DESC, l.id DESC
     """
-    params = {
-        **_period_params(start, end, township_id),
-        **_page_params(page, page_size),
-        "epsg": crs.metric_epsg(),
-        "min_len": MIN_TRACK_M,
-        "hide": HIDDEN_M,
-        "disc": HIDDEN_M + DISC_MARGIN_M,
-        "tol": SIMPLIFY_M,
-    }
     return read_geoframe(engine, sql, params)
 
 
@@ -307,6 +354,7 @@ def month_period(year: int, month: int) -> tuple[date, date]:
 
 
 __all__ = [
+    "GRID_M",
     "HIDDEN_M",
     "MIN_TRACK_M",
     "PAGE_SIZE",

@@ -1,7 +1,9 @@
 """存档公示 / Public archive: the patrols that count, open to anyone without signing in.
 
-Read-only. Everything shown comes from `archive.public`, which never selects a deputy's contact,
-home or code and cuts the ends off every track; this page only filters, counts and draws.
+Read-only for the visitor (the service draws a deputy's privacy zones, once, the first time
+their tracks are shown). Everything shown comes from `archive.public`, which never selects a
+deputy's contact, home or code and cuts away every deputy's privacy zones and the ends of every
+track; this page only filters, counts and draws.
 Records come a page at a time, and the map draws the tracks of the page shown (and says so),
 so every counting patrol of the month is reachable and none is dropped unsaid.
 """
@@ -16,7 +18,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit_folium import st_folium
 
-from archive import public
+from archive import privacy, public
 from core import clock, settings
 from core.errors import ShuijianError
 from layers.public import public_map
@@ -107,7 +109,14 @@ def _level(code: str) -> str:
 
 
 st.title(t("public_heading"))
-st.caption(t("public_intro", m=int(public.HIDDEN_M)))
+st.caption(
+    t(
+        "public_intro",
+        m=int(public.HIDDEN_M),
+        zone_min=int(privacy.RADIUS_M[0]),
+        zone_max=int(privacy.RADIUS_M[1]),
+    )
+)
 
 try:
     engine = session.engine()
