@@ -12,6 +12,10 @@ from ui.page import pages_for, sidebar
 # No page_icon (nor page icons): Streamlit fetches such favicons from fonts.gstatic.com.
 st.set_page_config(page_title="水监 Shuijian", layout="wide")
 
+# Who is signed in: the session cookie, checked in the database on every run (an outage
+# says so once, here, and the page waits for the database with its probe).
+if not run_page(session.restore, "sign-in"):
+    st.stop()
 specs = pages_for(session.current_user())
 navigation = st.navigation(
     [st.Page(s.path, title=t(s.title_key)) for s in specs], position="sidebar"

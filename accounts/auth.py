@@ -35,6 +35,13 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(session: Session, username: str, password: str) -> SignedIn:
     user = session.scalar(select(User).where(User.username == username.strip()))
     try:
@@ -43,6 +50,11 @@ def authenticate(session: Session, username: str, password: str) -> SignedIn:
         raise AuthenticationFailed("wrong user name or password") from None
     if user is None or not user.is_active:
         raise AuthenticationFailed("wrong user name or password")
+    return signed_in(user)
+
+
+def signed_in(user: User) -> SignedIn:
+    """The page's view of an account row."""
     return SignedIn(
         user_id=user.id,
         username=user.username,

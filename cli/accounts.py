@@ -51,3 +51,20 @@ def user_unlock(username: str) -> None:
     with session_scope(migrated_engine()) as session:
         unlock(session, username)
     typer.echo(f"sign-in of {username!r} unlocked")
+
+
+@app.command("password")
+@friendly
+def user_password(
+    username: str,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Set an account's password (asked for); every session of the account ends."""
+    from accounts.passwords import set_password
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        ended = set_password(session, username, password)
+    typer.echo(f"password of {username!r} set; {ended} sign-in session(s) ended")

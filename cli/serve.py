@@ -34,7 +34,7 @@ def serve(
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "streamlit_app.py"),
+        str(PROJECT_ROOT / "web.py"),
         "--server.port",
         str(port or settings.integer("port")),
         "--server.headless",

@@ -557,14 +557,18 @@ __all__ = [
     "Deputy",
     "GpxUpload",
     "GridCell",
+    "LoginAttempt",
     "Meta",
     "Patrol",
     "PatrolFeature",
     "PatrolFlag",
     "PatrolPhoto",
     "PatrolReview",
+    "PrivacyPlace",
+    "PrivacyZone",
     "ReminderItem",
     "ReminderLog",
+    "SignInSession",
     "Site",
     "Township",
     "TownshipOffice",
@@ -592,3 +596,69 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(120))
     outcome: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignInSession(Base):
+    """A signed-in browser: the SHA-256 of the random token its HttpOnly cookie carries, with
+    the idle and absolute expiry (accounts.sessions). Sign-out, a password change or a
+    deactivated account revoke it; the row stays as the record."""
+
+    __tablename__ = "sign_in_session"
+    __table_args__ = (
+        CheckConstraint("language IN ('zh', 'en')", name="sign_in_session_language_known"),
+        CheckConstraint(
+            "revoked_why IS NULL OR revoked_why IN ('sign_out', 'password', 'inactive')",
+            name="sign_in_session_revoked_why_known",
+        ),
+        Index("ix_sign_in_session_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    client: Mapped[str] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(2), server_default="zh")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_why: Mapped[str | None] = mapped_column(String(20))
+
+
+_POINT_INSIDE = "radius_m > 0 AND sqrt(offset_east_m ^ 2 + offset_north_m ^ 2) < radius_m"
+
+
+class PrivacyZone(Base):
+    """The draw of a deputy's privacy zone around the registered home: a radius and the offset
+    of the zone's centre from the home, drawn once at random and kept (archive.privacy), so
+    months of cut tracks cannot be averaged back to the home."""
+
+    __tablename__ = "privacy_zone"
+    __table_args__ = (CheckConstraint(_POINT_INSIDE, name="privacy_zone_point_inside"),)
+
+    deputy_id: Mapped[int] = mapped_column(
+        ForeignKey("deputy.id", ondelete="CASCADE"), primary_key=True
+    )
+    radius_m: Mapped[float] = mapped_column(Float)
+    offset_east_m: Mapped[float] = mapped_column(Float)
+    offset_north_m: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PrivacyPlace(Base):
+    """A recurring start/end point of a deputy's tracks (a workplace, a home not registered),
+    with its own zone drawn once and kept; the anchor is fixed when the place is found."""
+
+    __tablename__ = "privacy_place"
+    __table_args__ = (
+        CheckConstraint(_POINT_INSIDE, name="privacy_place_point_inside"),
+        Index("ix_privacy_place_deputy", "deputy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id", ondelete="CASCADE"))
+    anchor = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    radius_m: Mapped[float] = mapped_column(Float)
+    offset_east_m: Mapped[float] = mapped_column(Float)
+    offset_north_m: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

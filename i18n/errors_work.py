@@ -250,4 +250,10 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "Too many failed sign-ins: try again in {seconds} s. An administrator can unlock the "
         "account if it cannot wait.",
     ),
+    "error.password_wrong": ("当前密码不正确。", "The current password is wrong."),
+    "error.password_too_short": (
+        "新密码至少需要 {minimum} 个字符。",
+        "A new password needs at least {minimum} characters.",
+    ),
+    "error.no_such_account": ("没有名为 {name} 的账户。", "There is no account named {name}."),
 }

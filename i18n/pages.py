@@ -21,6 +21,31 @@ PAGES: dict[str, tuple[str, str]] = {
     "login_failed": ("用户名或密码错误，请重新输入。", "Wrong user name or password. Try again."),
     "login_missing": ("请输入用户名和密码。", "Enter a user name and a password."),
     "need_sign_in": ("请先登录。", "Please sign in first."),
+    "gate_other_language": ("English", "中文"),
+    "gate_public_link": ("巡查存档公示（无需登录）", "Public patrol records (no sign-in needed)"),
+    "gate_session_ended": (
+        "登录已结束（已退出、超时或密码已更改），请重新登录。",
+        "Your sign-in has ended (signed out, timed out or password changed). Sign in again.",
+    ),
+    "gate_bad_origin": (
+        "登录请求不是从本站页面发出的，请重新打开登录页。",
+        "The sign-in did not come from this site's page. Open the sign-in page again.",
+    ),
+    "gate_too_large": ("请求过大。", "The request is too large."),
+    "gate_no_gate": (
+        "本页面须通过 shuijian serve 启动的服务登录。",
+        "Sign-in needs the server started by shuijian serve.",
+    ),
+    "password_heading": ("修改密码", "Change password"),
+    "password_current": ("当前密码", "Current password"),
+    "password_new": ("新密码", "New password"),
+    "password_repeat": ("再次输入新密码", "New password again"),
+    "password_button": ("修改密码", "Change password"),
+    "password_mismatch": ("两次输入的新密码不一致。", "The two new passwords differ."),
+    "password_changed": (
+        "密码已修改，所有登录（包括本页）已结束，请用新密码重新登录。",
+        "Password changed. Every sign-in, this one too, has ended: sign in with the new one.",
+    ),
     "not_allowed": (
         "您的角色（{role}）无权查看此页面。",
         "Your role ({role}) may not open this page.",
@@ -179,10 +204,14 @@ PAGES: dict[str, tuple[str, str]] = {
     "page_public": ("存档公示", "Public archive"),
     "public_heading": ("人大代表巡查存档公示", "Public archive of deputies' patrols"),
     "public_intro": (
-        "公示计入考核的巡查记录。为保护代表隐私，轨迹起点和终点 {m} 米以内的部分不予显示，"
-        "不公开联系方式和住址。",
-        "Patrols that count, published. To protect deputies' privacy the first and last {m} m "
-        "of each track are not shown, and no contact details or addresses are published.",
+        "公示计入考核的巡查记录。为保护代表隐私，每位代表住址及常用出发地周围设有隐私区"
+        "（半径 {zone_min}–{zone_max} 米，圆心随机偏离，一经生成不再改变），区内轨迹不予显示；"
+        "轨迹起点和终点 {m} 米以内的部分也不显示，线形经过粗化。不公开联系方式和住址。",
+        "Patrols that count, published. To protect deputies' privacy, every deputy has privacy "
+        "zones around their home and the places their patrols often start from (a radius of "
+        "{zone_min}–{zone_max} m, the centre moved at random once and then kept), inside "
+        "which no track is shown; the first and last {m} m of each track are hidden too, and "
+        "the lines are coarsened. No contact details or addresses are published.",
     ),
     "public_patrols": ("计入巡查", "Patrols"),
     "public_visits": ("核验到访", "Verified visits"),
@@ -391,9 +420,9 @@ PAGES: dict[str, tuple[str, str]] = {
         "the page for the others); the sites are those of every patrol of the period.",
     ),
     "public_map_undrawn": (
-        "其中 {n} 条巡查的轨迹不足 {m} 米或没有轨迹，不予绘制，记录照常列出。",
-        "Of these, {n} have a track shorter than {m} m or none, so they are not drawn; "
-        "their records are listed.",
+        "其中 {n} 条巡查的轨迹不足 {m} 米、全部位于隐私区内或没有轨迹，不予绘制，记录照常列出。",
+        "Of these, {n} have a track shorter than {m} m, wholly inside a privacy zone, or none, "
+        "so they are not drawn; their records are listed.",
     ),
     # Ticket figures and their definitions (tickets/figures.py; issues map, bulletin), and the
     # re-inspector of a ticket nobody reported (views/ticket.py, views/worklist.py)

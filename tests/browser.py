@@ -65,7 +65,7 @@ def streamlit_server(database_url: str) -> Iterator[str]:
         "tests.frozen",  # on the test's clock (SHUIJIAN_TEST_DATE)
         "streamlit",
         "run",
-        str(ROOT / "streamlit_app.py"),
+        str(ROOT / "web.py"),
         "--server.headless",
         "true",
         "--server.port",

@@ -1,4 +1,5 @@
-"""The Streamlit pages through AppTest: sign-in, the guard, the overview, the English switch."""
+"""The Streamlit pages through AppTest: the sign-in form, the guard, the overview, the English
+switch (signing in itself is the gate's, tested over HTTP in test_gate.py)."""
 
 from __future__ import annotations
 
@@ -44,29 +45,26 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()
-    return at.run()
+def _form(at: AppTest) -> str:
+    """The sign-in form the page shows (st.html): it posts to the web gate (ui/gate.py)."""
+    return "\n".join(h.proto.body for h in at.get("html"))
 
 
-def test_login_rejects_a_wrong_password() -> None:
+def test_the_login_page_shows_the_gate_form() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["登录水监"]
-    _sign_in(at, "leader", "not-the-password")
-    assert not at.exception
-    assert "用户名或密码错误" in at.error[0].value
+    form = _form(at)
+    assert 'method="post"' in form and 'action="/account/sign-in?' in form
+    assert "用户名" in form and 'type="password"' in form
     assert session.USER not in at.session_state
 
 
-def test_login_accepts_the_leader_and_opens_the_overview() -> None:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    _sign_in(at, "leader", "leader-demo")
+def test_a_signed_in_leader_lands_on_the_overview() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.USER] = LEADER
+    at.run()
     assert not at.exception
-    user = at.session_state[session.USER]
-    assert (user.username, user.role) == ("leader", "leader")
     assert not at.error
     assert "全县水环境监督总览" in [t.value for t in at.title]
     assert len(at.metric) > 0
@@ -132,10 +130,11 @@ def test_a_deputy_sees_the_account_page() -> None:
 
 def test_the_english_switch_changes_labels() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert at.text_input(key="login_username").label == "用户名"
+    assert "用户名" in _form(at)
     at.sidebar.toggle(key=session.ENGLISH).set_value(True).run()
     assert not at.exception
-    assert at.text_input(key="login_username").label == "User name"
+    assert "User name" in _form(at) and "用户名" not in _form(at)
+    assert "lang=en" in _form(at)
     assert [t.value for t in at.title] == ["Sign in to Shuijian"]
 
 
@@ -150,11 +149,10 @@ def test_sign_out_returns_to_the_login_page() -> None:
     assert [t.value for t in at.title] == ["登录水监"]
 
 
-def test_a_deputy_signs_in_and_lands_on_the_account_page() -> None:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    _sign_in(at, "d0001", "deputy-demo")
+def test_a_signed_in_deputy_lands_on_the_account_page() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.USER] = DEPUTY
+    at.run()
     assert not at.exception
-    user = at.session_state[session.USER]
-    assert user.role == "deputy" and user.deputy_id is not None
     assert [t.value for t in at.title] == ["我的账户"]
     assert not at.get("component_instance")

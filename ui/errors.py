@@ -21,8 +21,8 @@ from ui.i18n import t
 PROBE_SECONDS = 5
 
 
-def run_page(run: Callable[[], object], where: str) -> None:
-    """Run a page; turn an outage or an unexpected error into a sentence."""
+def run_page(run: Callable[[], object], where: str) -> bool:
+    """Run a page; turn an outage or an unexpected error into a sentence (and say False)."""
     try:
         run()
     except Exception as exc:  # the page boundary (st.stop/st.rerun are BaseExceptions)
@@ -31,6 +31,8 @@ def run_page(run: Callable[[], object], where: str) -> None:
         else:
             error = log_unexpected(exc, where)
             st.error(t("internal_error", error_id=error.error_id))
+        return False
+    return True
 
 
 def database_unavailable() -> None:

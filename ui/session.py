@@ -1,13 +1,23 @@
-"""Session-state keys in one place, the shared engine, and the signed-in user."""
+"""Session-state keys in one place, the shared engine, and the signed-in user.
+
+Who is signed in comes from the session cookie on every run (:func:`restore`), checked in
+the database, so a sign-out in another tab, a password change or a timeout ends this tab's
+sign-in at its next action. Only pages served through the gate (web.py sets SHUIJIAN_GATE)
+do this; a page run without a server (AppTest) keeps the user its test put in the state,
+and a bare ``streamlit run streamlit_app.py`` has no way to sign in at all.
+"""
 
 from __future__ import annotations
+
+import os
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from accounts import sessions
 from accounts.auth import SignedIn
 from core import settings
-from db.database import database_url, get_engine
+from db.database import database_url, get_engine, session_scope
 
 # Fixed keys: every page reads and writes session state only through these names.
 USER = "shuijian_user"
@@ -79,18 +89,54 @@ def engine() -> Engine:
     return _engine_for(settings.optional_text("database_url"))
 
 
+def gated() -> bool:
+    """True when this page run is served through the sign-in gate (web.py)."""
+    return os.environ.get("SHUIJIAN_GATE") == "1"
+
+
+def _cookie_token() -> str | None:
+    try:
+        token = st.context.cookies.get(sessions.COOKIE)
+    except Exception:  # noqa: BLE001 - no request behind this run
+        return None
+    return token if isinstance(token, str) and token else None
+
+
+def restore() -> None:
+    """Each run: put the cookie's live session (or nobody) in the state. The first run of a
+    session also takes the language chosen on the sign-in form."""
+    if not gated():
+        return
+    with session_scope(engine()) as db:
+        found = sessions.resume(db, _cookie_token())
+    if found is None:
+        _forget()
+        return
+    user, language = found
+    if st.session_state.get(USER) != user:
+        _forget()
+        st.session_state[USER] = user
+        if ENGLISH not in st.session_state:
+            st.session_state[ENGLISH] = language == "en"
+
+
 def current_user() -> SignedIn | None:
     user = st.session_state.get(USER)
     return user if isinstance(user, SignedIn) else None
 
 
-def sign_in(user: SignedIn) -> None:
-    st.session_state[USER] = user
+def _forget() -> None:
+    st.session_state.pop(USER, None)
+    st.session_state.pop(TOWNSHIP, None)
 
 
 def sign_out() -> None:
-    st.session_state.pop(USER, None)
-    st.session_state.pop(TOWNSHIP, None)
+    """End the session in the database (every tab with this cookie is signed out at its
+    next action), then here."""
+    if gated():
+        with session_scope(engine()) as db:
+            sessions.end(db, _cookie_token())
+    _forget()
 
 
 def client_address() -> str | None:
