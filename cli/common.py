@@ -53,14 +53,41 @@ def friendly(func: Callable) -> Callable:
 
 
 def open_engine():
+    """The app role's engine (``database_url()``): what every run-time command uses."""
     from db.database import get_engine
 
     return get_engine()
 
 
 def migrated_engine():
-    from db import migrate
+    """The app role's engine, after the owner has brought the schema to head and given the
+    app its rights (``owner_url()``; with one role for everything that is the app's own URL,
+    and a refusal for lack of rights says to run ``shuijian db migrate`` as the owner)."""
+    owner_migrate()
+    return open_engine()
 
-    migrated = open_engine()
-    migrate.upgrade(migrated)
-    return migrated
+
+def owner_migrate(revision: str = "head") -> None:
+    """Migrate as the owner on a connection of its own (closed after), then grant the app
+    role (the user of ``database_url()``) its rights on what the migrations made."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from db import migrate
+    from db.database import CONNECT_TIMEOUT_S, database_url, owner_url, role_of
+
+    owner = create_engine(
+        owner_url(), poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )
+    try:
+        migrate.upgrade(owner, revision, app_role=role_of(database_url()))
+    finally:
+        owner.dispose()
+
+
+def owner_engine():
+    """The owner's engine, schema at head: for the demo, which may wipe and replace data."""
+    from db.database import get_engine, owner_url
+
+    owner_migrate()
+    return get_engine(owner_url())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import friendly, migrated_engine, open_engine
+from cli.common import friendly, migrated_engine, open_engine, owner_engine
 from core import clock, settings
 
 app = typer.Typer()
@@ -68,20 +69,22 @@ def demo(
     ] = None,
 ) -> None:
     """Build the deterministic demo county and load it (kept when already loaded), then
-    ingest months of demo patrols through the same path as uploads."""
+    ingest months of demo patrols through the same path as uploads. Runs as the owner:
+    ``--reset`` wipes every table, append-only history included."""
     from datetime import date
 
     from data.demo import generate_demo
     from data.demo_tracks import add_demo_patrols, tracks_start
     from data.loader import load_demo, loaded_source
     from db.database import session_scope
+    from db.roles import truncate_guard_lifted
     from geo.readers import read_vector_file
 
     try:
         last_day = date.fromisoformat(until) if until else clock.yesterday()
     except ValueError:
         raise typer.BadParameter(f"--until {until!r} is not YYYY-MM-DD") from None
-    engine = migrated_engine()
+    engine = owner_engine()
     label = f"demo seed {seed}" + (f" on {boundary.name}" if boundary else "")
     with session_scope(engine) as session:
         if not reset and loaded_source(session) == label:
@@ -99,7 +102,12 @@ def demo(
         county_code=settings.text("county_code"),
         assignments_from=tracks_start(last_day, max(patrol_months, 1)),
     )
-    with session_scope(engine) as session:
+    # the wipe truncates the append-only history too: its guard is lifted for this one
+    # transaction (the owner's right; a failure puts it back with everything else)
+    with (
+        session_scope(engine) as session,
+        truncate_guard_lifted(session) if reset else contextlib.nullcontext(),
+    ):
         summary = load_demo(session, county, label, reset=reset)
     typer.echo(
         f"loaded {label} in {time.perf_counter() - started:.1f} s: {summary.townships} townships, "

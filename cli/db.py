@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import friendly, migrated_engine, open_engine
+from cli.common import friendly, migrated_engine, open_engine, owner_migrate
 from core import settings
 
 app = typer.Typer(help="The database: project-local cluster and schema.", no_args_is_help=True)
@@ -23,6 +23,7 @@ def db_up() -> None:
 
         info = cluster.up()
         typer.echo(f"local cluster running on 127.0.0.1:{info.port} (data in {info.data_dir})")
+        typer.echo("roles: shuijian_owner owns the schema, the app connects as shuijian_app")
     migrated_engine()
     typer.echo("schema is up to date")
 
@@ -62,18 +63,20 @@ def db_status() -> None:
 @app.command("migrate")
 @friendly
 def db_migrate(revision: str = "head") -> None:
-    """Upgrade the schema (to head by default)."""
+    """Upgrade the schema (to head by default) as the owner, then grant the app role."""
     from db import migrate
 
-    migrate.upgrade(open_engine(), revision)
+    owner_migrate(revision)
     typer.echo(f"schema at {migrate.current_revision(open_engine())}")
 
 
 @app.command("downgrade")
 @friendly
 def db_downgrade(revision: Annotated[str, typer.Argument(help="target, e.g. base")]) -> None:
-    """Downgrade the schema (drops tables: data in them is lost)."""
+    """Downgrade the schema as the owner (drops tables: data in them is lost)."""
     from db import migrate
+    from db.database import get_engine, owner_url
 
-    migrate.downgrade(open_engine(), revision)
-    typer.echo(f"schema at {migrate.current_revision(open_engine()) or '(empty)'}")
+    owner = get_engine(owner_url())
+    migrate.downgrade(owner, revision)
+    typer.echo(f"schema at {migrate.current_revision(owner) or '(empty)'}")

@@ -31,6 +31,14 @@ SETTINGS: tuple[Setting, ...] = (
         "cluster under SHUIJIAN_HOME is created, started and reused.",
     ),
     Setting(
+        "database_owner_url",
+        "DATABASE_OWNER_URL",
+        None,
+        "The schema owner's URL, for shuijian db migrate/downgrade and the demo (DATABASE_URL "
+        "is then the app role's). Unset: DATABASE_URL when set (one role for everything), "
+        "else the project-local cluster's owner role.",
+    ),
+    Setting(
         "test_database_url",
         "TEST_DATABASE_URL",
         None,
@@ -178,7 +186,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SHUIJIAN_LOGIN_LOCK_MIN",
         15.0,
         "How long a lock lasts, in minutes, unless an administrator unlocks the account "
-        "(shuijian accounts unlock).",
+        "(shuijian user unlock).",
         float,
     ),
     Setting(
@@ -186,6 +194,20 @@ SETTINGS: tuple[Setting, ...] = (
         "SHUIJIAN_LOGIN_WINDOW_MIN",
         60.0,
         "Failed sign-ins older than this many minutes no longer count.",
+        float,
+    ),
+    Setting(
+        "session_idle_hours",
+        "SHUIJIAN_SESSION_IDLE_HOURS",
+        8.0,
+        "A sign-in ends after this many hours without any action in the app.",
+        float,
+    ),
+    Setting(
+        "session_max_days",
+        "SHUIJIAN_SESSION_MAX_DAYS",
+        7.0,
+        "A sign-in ends this many days after it began, however active; then sign in again.",
         float,
     ),
     Setting(

@@ -1,13 +1,20 @@
 """A project-local PostgreSQL+PostGIS cluster, used when DATABASE_URL is unset.
 
 It lives under SHUIJIAN_HOME (default `.shuijian/` in the checkout), listens on 127.0.0.1 on a
-port picked once and remembered, and uses password authentication with a generated password.
+port picked once and remembered, and uses password authentication with generated passwords.
 PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user and
 the data folder belongs to it.
+
+Three roles (see db/roles.py): initdb's superuser `shuijian` is the cluster's administrator
+only (roles, databases, extensions; the test suite creates its databases as it); the owner
+`shuijian_owner` owns the database and runs migrations; the app connects as `shuijian_app`.
+A cluster made before the two roles existed is brought in line by `up()`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -17,11 +24,13 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from core import settings
 from core.errors import ConfigurationError, DatabaseUnavailable
+from db import roles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTALL_HINT = (
@@ -30,14 +39,16 @@ INSTALL_HINT = (
     "or set DATABASE_URL to a server that has PostGIS"
 )
 DB_NAME = "shuijian"
-DB_USER = "shuijian"
+DB_USER = "shuijian"  # the administrator (initdb's superuser)
 
 
 @dataclass(frozen=True)
 class ClusterInfo:
     home: Path
     port: int
-    password: str
+    password: str  # the administrator's
+    owner_password: str = ""
+    app_password: str = ""
 
     @property
     def data_dir(self) -> Path:
@@ -47,8 +58,21 @@ class ClusterInfo:
     def socket_dir(self) -> Path:
         return self.home / "run"
 
+    def _url(self, user: str, password: str, database: str) -> str:
+        return f"postgresql+psycopg://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
     def url(self, database: str = DB_NAME) -> str:
-        return f"postgresql+psycopg://{DB_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+        """The administrator's URL: creating roles, databases and extensions (and the test
+        suite's databases), never the app."""
+        return self._url(DB_USER, self.password, database)
+
+    def owner_url(self, database: str = DB_NAME) -> str:
+        """The owner's URL: migrations, the demo."""
+        return self._url(roles.OWNER_ROLE, self.owner_password, database)
+
+    def app_url(self, database: str = DB_NAME) -> str:
+        """The app role's URL: everything at run time."""
+        return self._url(roles.APP_ROLE, self.app_password, database)
 
 
 def home_dir() -> Path:
@@ -115,12 +139,45 @@ def _info_file(home: Path) -> Path:
 
 
 def load_info(home: Path | None = None) -> ClusterInfo | None:
+    """The cluster's port and passwords; a cluster.json from before the owner and app roles
+    gets their passwords added in place (under a lock: every process must read the same)."""
     home = home or home_dir()
     path = _info_file(home)
     if not path.exists():
         return None
     raw = json.loads(path.read_text())
-    return ClusterInfo(home=home, port=int(raw["port"]), password=raw["password"])
+    if not (raw.get("owner_password") and raw.get("app_password")):
+        with _locked(home):
+            raw = json.loads(path.read_text())
+            if not (raw.get("owner_password") and raw.get("app_password")):
+                raw.setdefault("owner_password", secrets.token_urlsafe(18))
+                raw.setdefault("app_password", secrets.token_urlsafe(18))
+                _write_info(path, raw)
+    return ClusterInfo(
+        home=home,
+        port=int(raw["port"]),
+        password=raw["password"],
+        owner_password=raw["owner_password"],
+        app_password=raw["app_password"],
+    )
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    with (home / "cluster.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_info(path: Path, raw: dict[str, object]) -> None:
+    """Written whole and then renamed, so a reader never sees half a file; private (0600)."""
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(raw))
+    os.chmod(partial, 0o600)
+    partial.replace(path)
 
 
 def _owner_can_reach(home: Path) -> bool:
@@ -136,7 +193,13 @@ def _init(home: Path) -> ClusterInfo:
     bindir = pg_bindir()
     check_postgis(bindir)
     home.mkdir(parents=True, exist_ok=True)
-    info = ClusterInfo(home=home, port=_free_port(), password=secrets.token_urlsafe(18))
+    info = ClusterInfo(
+        home=home,
+        port=_free_port(),
+        password=secrets.token_urlsafe(18),
+        owner_password=secrets.token_urlsafe(18),
+        app_password=secrets.token_urlsafe(18),
+    )
     info.socket_dir.mkdir(exist_ok=True)
     pwfile = home / "pwfile"
     pwfile.write_text(info.password + "\n")
@@ -180,8 +243,15 @@ def _init(home: Path) -> ClusterInfo:
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
             "max_connections = 200\nshared_buffers = 256MB\n"
         )
-    _info_file(home).write_text(json.dumps({"port": info.port, "password": info.password}))
-    os.chmod(_info_file(home), 0o600)
+    _write_info(
+        _info_file(home),
+        {
+            "port": info.port,
+            "password": info.password,
+            "owner_password": info.owner_password,
+            "app_password": info.app_password,
+        },
+    )
     return info
 
 
@@ -191,7 +261,8 @@ def is_running(info: ClusterInfo) -> bool:
 
 
 def up() -> ClusterInfo:
-    """Create the cluster on first use, start it if stopped, make sure the database exists."""
+    """Create the cluster on first use, start it if stopped, make sure the database, the owner
+    and app roles and the extensions exist and the owner owns the app's objects."""
     home = home_dir()
     info = load_info(home) or _init(home)
     if not is_running(info):
@@ -208,6 +279,7 @@ def up() -> ClusterInfo:
             raise DatabaseUnavailable(f"could not start the local cluster: {result.stdout}{tail}")
     _wait_ready(info)
     _ensure_database(info, DB_NAME)
+    _ensure_roles(info, DB_NAME)
     return info
 
 
@@ -248,3 +320,30 @@ def _ensure_database(info: ClusterInfo, name: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _ensure_roles(info: ClusterInfo, name: str) -> None:
+    """As the administrator: the owner and app roles, the database owned by the owner, the
+    extensions (PostGIS needs a superuser), and every object a superuser made before (a
+    cluster from before the roles) handed to the owner. Cheap when all is in place."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(info.url(name), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            roles.ensure_roles(
+                conn, roles.OWNER_ROLE, info.owner_password, roles.APP_ROLE, info.app_password
+            )
+            owner = conn.scalar(
+                text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :d"),
+                {"d": name},
+            )
+            if owner != roles.OWNER_ROLE:
+                new_owner = roles.ident(roles.OWNER_ROLE)
+                conn.execute(text(f"ALTER DATABASE {roles.ident(name)} OWNER TO {new_owner}"))
+            for extension in ("postgis", "btree_gist"):
+                conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
+            roles.transfer_ownership(conn, roles.OWNER_ROLE)
+    finally:
+        engine.dispose()

@@ -28,13 +28,33 @@ def normalise_url(url: str) -> str:
 
 
 def database_url() -> str:
-    """DATABASE_URL when set, else the project-local cluster (started if needed)."""
+    """The app role's URL, for everything at run time: DATABASE_URL when set, else the
+    project-local cluster's app role (the cluster started if needed)."""
     configured = settings.optional_text("database_url")
     if configured:
         return normalise_url(configured)
     from db import cluster
 
-    return cluster.up().url()
+    return cluster.up().app_url()
+
+
+def owner_url() -> str:
+    """The owner's URL, for migrations and the demo: DATABASE_OWNER_URL when set; else, when
+    only DATABASE_URL is set, that same URL (one role for everything: the single-role
+    fallback); else the project-local cluster's owner role."""
+    configured = settings.optional_text("database_owner_url") or settings.optional_text(
+        "database_url"
+    )
+    if configured:
+        return normalise_url(configured)
+    from db import cluster
+
+    return cluster.up().owner_url()
+
+
+def role_of(url: str) -> str:
+    """The user a URL connects as (the app role is the user of ``database_url()``)."""
+    return str(make_url(url).username or "")
 
 
 CONNECT_TIMEOUT_S = 5

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from core.errors import ConfigurationError
 
@@ -20,8 +23,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+EXTENSIONS = ("postgis", "btree_gist")
+
+
 def ensure_extensions(engine: Engine) -> None:
-    """PostGIS and btree_gist must exist before the schema; say what to install if not."""
+    """PostGIS and btree_gist must exist before the schema; say what to install if not.
+
+    Only the missing ones are created: PostGIS is no trusted extension, so a non-superuser
+    owner cannot create it, and on a managed server the administrator creates both once."""
     with engine.begin() as conn:
         available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
         if "postgis" not in available:
@@ -30,19 +39,60 @@ def ensure_extensions(engine: Engine) -> None:
                 "on the database machine",
                 code="server_has_no_postgis",
             )
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+        installed = set(conn.scalars(text("SELECT extname FROM pg_extension")))
+    for name in EXTENSIONS:
+        if name in installed:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {name}"))
+        except DBAPIError as exc:
+            if not _lacks_privilege(exc):
+                raise
+            raise ConfigurationError(
+                f"extension {name} is missing and {engine.url.username} may not create it: "
+                f"run CREATE EXTENSION {name}; in the database as the server's administrator",
+                code="extension_needs_admin",
+                extension=name,
+                user=str(engine.url.username),
+            ) from None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def _lacks_privilege(exc: DBAPIError) -> bool:
+    return isinstance(exc.orig, psycopg.errors.InsufficientPrivilege)
+
+
+def _as_owner(engine: Engine, step: Callable[[], None]) -> None:
+    """Run a schema change; a refusal for lack of rights says to migrate as the owner."""
+    try:
+        step()
+    except DBAPIError as exc:
+        if not _lacks_privilege(exc):
+            raise
+        raise ConfigurationError(
+            f"{engine.url.username} may not change the schema ({exc.orig}): run "
+            "`shuijian db migrate` as the owner (DATABASE_OWNER_URL)",
+            code="schema_needs_owner",
+            user=str(engine.url.username),
+        ) from None
+
+
+def upgrade(engine: Engine, revision: str = "head", app_role: str | None = None) -> None:
+    """Bring the schema to ``revision`` as ``engine``'s user (the owner), then give
+    ``app_role`` its rights on whatever the migrations made (db.roles.grant_app)."""
     ensure_extensions(engine)
     url = engine.url.render_as_string(hide_password=False)
-    command.upgrade(alembic_config(url), revision)
+    _as_owner(engine, lambda: command.upgrade(alembic_config(url), revision))
+    if app_role:
+        from db import roles
+
+        with engine.begin() as conn:
+            roles.grant_app(conn, app_role)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     url = engine.url.render_as_string(hide_password=False)
-    command.downgrade(alembic_config(url), revision)
+    _as_owner(engine, lambda: command.downgrade(alembic_config(url), revision))
 
 
 def head_revision() -> str:

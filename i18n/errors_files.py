@@ -246,6 +246,23 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
         "The PostgreSQL server has no PostGIS: install postgresql-<major>-postgis-3 on the "
         "database machine.",
     ),
+    "error.extension_needs_admin": (
+        "数据库缺少扩展 {extension}，而用户 {user} 无权创建：请由数据库服务器管理员在该数据库中"
+        "执行 CREATE EXTENSION {extension};",
+        "The database lacks the extension {extension} and {user} may not create it: run "
+        "CREATE EXTENSION {extension}; in the database as the server's administrator.",
+    ),
+    "error.schema_needs_owner": (
+        "用户 {user} 无权修改数据库结构：请以属主身份运行 shuijian db migrate"
+        "（设置 DATABASE_OWNER_URL）。",
+        "{user} may not change the schema: run shuijian db migrate as the owner (set "
+        "DATABASE_OWNER_URL).",
+    ),
+    "error.app_role_missing": (
+        "数据库服务器上没有应用角色 {role}：请先按 README 的“数据库角色”一节创建它。",
+        "The app role {role} does not exist on the database server: create it as the README's "
+        "section on database roles says.",
+    ),
     "error.database_not_postgresql": (
         "DATABASE_URL 必须指向装有 PostGIS 的 PostgreSQL 数据库，而不是 {backend}。",
         "DATABASE_URL must point at PostgreSQL with PostGIS, not {backend}.",
