@@ -115,3 +115,32 @@ def test_the_second_tab_is_signed_out_without_a_reload(ticket_server: tuple[str,
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=WAIT)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"
+
+
+def test_the_uploader_speaks_chinese(ticket_server: tuple[str, str], tmp_path) -> None:  # noqa: ANN001
+    """Streamlit's uploader has only English words; in Chinese the catalogue's replace them
+    (its button, its limit, and the note on a file of the wrong type)."""
+    from playwright.sync_api import expect
+
+    server, _ = ticket_server
+    wrong = tmp_path / "notes.txt"
+    wrong.write_text("not a track")
+
+    def after(page, selector: str) -> str:  # noqa: ANN001
+        return page.eval_on_selector(selector, "e => getComputedStyle(e, '::after').content")
+
+    with offline_page({"width": 390, "height": 900}) as (page, outside):
+        page.goto(f"{server}/upload", wait_until="domcontentloaded")
+        sign_in(page, "analyst", "analyst-demo")
+        zone = page.get_by_test_id("stFileUploaderDropzone").first
+        expect(zone).to_be_visible(timeout=WAIT)
+        wait_until_idle(page)
+        button = '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p'
+        assert after(page, button) == '"选择文件"'
+        limit = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+        assert after(page, limit) == '"每个文件不超过 50 MB"'
+        page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(wrong))
+        chip = '[data-testid="stFileChip"][aria-invalid="true"] [data-testid="stFileChipName"]'
+        page.wait_for_selector(chip, timeout=WAIT)
+        assert after(page, chip) == '"（类型或大小不符，未接收）"'
+    assert outside == [], f"requests left the machine: {sorted(set(outside))}"

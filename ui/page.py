@@ -10,7 +10,7 @@ from accounts.auth import SignedIn
 from accounts.permissions import may
 from core.errors import DatabaseUnavailable, ShuijianError
 from ui import session
-from ui.i18n import describe, t
+from ui.i18n import describe, lang, t
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,40 @@ def pages_for(user: SignedIn | None) -> list[PageSpec]:
     return [*(p for p in PAGES if p.action and may(user.role, p.action)), PUBLIC]
 
 
+def _uploader_words() -> None:
+    """Streamlit's file uploader speaks only English ("Upload", "50MB per file • GPX", "text/plain
+    files are not allowed"); in Chinese its words are replaced by the catalogue's with CSS,
+    the one hook its frontend leaves. The types a page accepts are in its own label."""
+    if lang() != "zh":
+        return
+    mb = int(st.get_option("server.maxUploadSize"))
+
+    def css(key: str, **values: object) -> str:
+        # A CSS string in double quotes; the catalogue's words carry no quote or backslash.
+        words = t(key, **values).replace("\\", "").replace('"', "'")
+        return f'"{words}"'
+
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    st.markdown(
+        "<style>"
+        f'{zone} [data-testid="stBaseButton-secondary"] p {{font-size: 0}}'
+        f'{zone} [data-testid="stBaseButton-secondary"] p::after '
+        f'{{content: {css("uploader_button")}; font-size: 1rem}}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span::after '
+        f'{{content: {css("uploader_limit", mb=mb)}; font-size: .875rem}}'
+        '[data-testid="stFileChip"][aria-invalid="true"] [data-testid="stFileChipName"]::after '
+        f'{{content: {css("uploader_refused")}}}'
+        "</style>",
+        unsafe_allow_html=True,
+    )
+
+
 def sidebar() -> None:
     """Language switch for everyone; who is signed in and a sign-out button once signed in."""
     with st.sidebar:
         st.toggle(t("english"), key=session.ENGLISH)
+        _uploader_words()
         user = session.current_user()
         if user is not None:
             st.caption(f"{t('signed_in_as')}: {user.display_name}（{t('role_' + user.role)}）")
