@@ -353,3 +353,10 @@ def test_each_page_run_resumes_the_user_from_the_cookie(
     at.run()
     assert ui_session.USER not in at.session_state
     st.cache_resource.clear()
+
+
+def test_under_https_the_cookie_is_secure(site: TestClient) -> None:
+    secure = TestClient(site.app, base_url="https://testserver", follow_redirects=False)
+    signed = _sign_in(secure)
+    assert signed.status_code == 303
+    assert "Secure" in signed.headers["set-cookie"]
