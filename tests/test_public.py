@@ -8,12 +8,14 @@ short tracks dropped, flagged patrols absent until accepted.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -210,22 +212,13 @@ def test_short_tracks_are_dropped_whole(demo_copy: Engine) -> None:
     start, end = with_patrols(demo_copy)
     published = public.public_tracks(demo_copy, start, end)  # draws the zones
     ids = [int(i) for i in public.public_patrols(demo_copy, start, end)["patrol_no"]]
-    # A 460 m piece from the middle of the longest line drawn: outside every zone (a piece
-    # from a track's start would lie inside the home's zone and be hidden whole).
+    # A straight 460 m track centred on a drawn point far from every zone of its deputy (a
+    # piece of a stored track may fold back at a site, and one near a zone is hidden whole).
     metric = published.to_crs(crs.metric_epsg())
-    parts = [
-        (part, int(i))
-        for i, g in zip(metric["patrol_no"], metric.geometry, strict=True)
-        if int(i) != ids[0]
-        for part in g.geoms
-    ]
-    longest, barely = max(parts, key=lambda found: found[0].length)
-    assert longest.length > 2 * public.MIN_TRACK_M
     short = ids[0]
+    barely, middle, heading = far_from_zones(demo_copy, metric, exclude=short)
     cut_track(demo_copy, short, public.MIN_TRACK_M - 30)
-    keep_middle(
-        demo_copy, barely, longest.interpolate(0.5, normalized=True), public.MIN_TRACK_M + 60
-    )
+    straight_track(demo_copy, barely, middle, heading, public.MIN_TRACK_M + 60)
     lengths = counting_lengths(demo_copy)
     assert lengths[short] < public.MIN_TRACK_M < lengths[barely]
 
@@ -240,26 +233,57 @@ def test_short_tracks_are_dropped_whole(demo_copy: Engine) -> None:
     assert kept.length <= 60 + 2 * public.GRID_M
 
 
-def keep_middle(engine: Engine, patrol_id: int, middle: shapely.Point, metres: float) -> None:
-    """Replace a stored track by `metres` of its longest part centred on the point nearest
-    `middle` (a point in the metric CRS)."""
-    sql = """
-        WITH part AS (
-            SELECT ST_Transform(d.geom, :e) AS g
-            FROM patrol p, LATERAL ST_Dump(p.geom) d WHERE p.id = :p
-            ORDER BY ST_Length(ST_Transform(d.geom, :e)) DESC LIMIT 1
-        ), at AS (
-            SELECT g, ST_Length(g) AS len,
-                   ST_LineLocatePoint(g, ST_SetSRID(ST_GeomFromText(:m), :e)) AS f FROM part
-        )
-        UPDATE patrol SET geom = (
-            SELECT ST_Multi(ST_Transform(ST_LineSubstring(
-                g, greatest(0, f - :half / len), least(1, f + :half / len)), 4326)) FROM at)
-        WHERE id = :p
-    """
+def far_from_zones(
+    engine: Engine, metric: gpd.GeoDataFrame, exclude: int, clear_m: float = 150.0
+) -> tuple[int, shapely.Point, tuple[float, float]]:
+    """A drawn patrol, a point on its line at least `clear_m` outside every zone of its
+    deputy, and the line's direction there (a unit vector, metric CRS)."""
+    with engine.connect() as conn:
+        zones = conn.execute(
+            text(
+                "SELECT z.deputy_id, ST_X(z.centre), ST_Y(z.centre), z.radius_m "
+                f"FROM ({privacy.zone_centres_sql()}) z"
+            ),
+            {"epsg": crs.metric_epsg()},
+        ).all()
+        deputy_of = {
+            int(p): int(d) for p, d in conn.execute(text("SELECT id, deputy_id FROM patrol"))
+        }
+    for patrol_no, geom in zip(metric["patrol_no"], metric.geometry, strict=True):
+        if int(patrol_no) == exclude:
+            continue
+        mine = [(x, y, r) for d, x, y, r in zones if d == deputy_of[int(patrol_no)]]
+        for part in geom.geoms:
+            for along in np.arange(10.0, part.length - 10.0, 10.0):
+                here = part.interpolate(along)
+                if all(math.dist((here.x, here.y), (x, y)) - r >= clear_m for x, y, r in mine):
+                    ahead = part.interpolate(along + 10.0)
+                    dx, dy = ahead.x - here.x, ahead.y - here.y
+                    norm = math.hypot(dx, dy)
+                    return int(patrol_no), here, (dx / norm, dy / norm)
+    raise AssertionError("no drawn line passes clear of its zones")
+
+
+def straight_track(
+    engine: Engine,
+    patrol_id: int,
+    middle: shapely.Point,
+    heading: tuple[float, float],
+    metres: float,
+) -> None:
+    """Replace a stored track by a straight line of `metres` centred on `middle` (metric CRS),
+    with times (M) one second per metre, as uploads store them."""
+    half = metres / 2
+    a = (middle.x - heading[0] * half, middle.y - heading[1] * half)
+    b = (middle.x + heading[0] * half, middle.y + heading[1] * half)
+    wkt = f"LINESTRING M ({a[0]} {a[1]} 1700000000, {b[0]} {b[1]} {1700000000 + metres})"
     with engine.begin() as conn:
         conn.execute(
-            text(sql), {"e": crs.metric_epsg(), "m": middle.wkt, "half": metres / 2, "p": patrol_id}
+            text(
+                "UPDATE patrol SET geom = ST_Multi(ST_Transform(ST_Segmentize("
+                "ST_SetSRID(ST_GeomFromText(:w), :e), 10), 4326)) WHERE id = :p"
+            ),
+            {"w": wkt, "e": crs.metric_epsg(), "p": patrol_id},
         )
 
 
