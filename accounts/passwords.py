@@ -35,6 +35,8 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> i
     if user is None or not user.is_active or not verify_password(user.password_hash, current):
         raise AuthenticationFailed("the current password is wrong", code="password_wrong")
     _check_new(new)
+    if new == current:
+        raise PasswordRefused("the new password is the current one", code="password_unchanged")
     user.password_hash = hash_password(new)
     return sessions.end_all(session, user.id, "password")
 

@@ -80,6 +80,16 @@ def resume(session: Session, token: str | None) -> tuple[SignedIn, str] | None:
     return signed_in(user), row.language
 
 
+def set_language(session: Session, token: str | None, language: str) -> None:
+    """Keep the language the user switched to, so a reload or a new tab speaks it too."""
+    if token and language in LANGUAGES:
+        session.execute(
+            update(SignInSession)
+            .where(SignInSession.token_hash == token_hash(token))
+            .values(language=language)
+        )
+
+
 def end(session: Session, token: str | None) -> bool:
     """Sign-out: revoke this session (every tab sharing the cookie is signed out at its next
     action). False when there was no live session to end."""
@@ -103,4 +113,13 @@ def end_all(session: Session, user_id: int, why: str) -> int:
     return int(result.rowcount or 0)
 
 
-__all__ = ["COOKIE", "absolute_timeout", "begin", "end", "end_all", "idle_timeout", "resume"]
+__all__ = [
+    "COOKIE",
+    "absolute_timeout",
+    "begin",
+    "end",
+    "end_all",
+    "idle_timeout",
+    "resume",
+    "set_language",
+]

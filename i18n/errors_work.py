@@ -255,5 +255,9 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "新密码至少需要 {minimum} 个字符。",
         "A new password needs at least {minimum} characters.",
     ),
+    "error.password_unchanged": (
+        "新密码不能与当前密码相同。",
+        "The new password must differ from the current one.",
+    ),
     "error.no_such_account": ("没有名为 {name} 的账户。", "There is no account named {name}."),
 }

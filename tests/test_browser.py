@@ -63,6 +63,8 @@ def test_leader_sees_the_overview_offline(server: str) -> None:
         page.get_by_role("option").nth(1).click()
         expect(metrics.filter(has_text="乡镇（街道）").first).to_contain_text("1")
         expect(metrics.filter(has_text="小网格")).not_to_contain_text("932", timeout=30_000)
+        # The old map's frame lingers a moment while the new one is drawn.
+        expect(page.locator(MAP_IFRAME)).to_have_count(1, timeout=30_000)
         expect(frame.locator(".leaflet-overlay-pane path").first).to_be_attached(timeout=30_000)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"
     refused = [e for e in console_errors if "Refused" in e or "Failed to load" in e]

@@ -114,6 +114,16 @@ def test_the_second_tab_is_signed_out_without_a_reload(ticket_server: tuple[str,
         page.get_by_label("Password").fill("analyst-demo")
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=WAIT)
+
+        # The language survives a reload: the one signed in with, then the one switched to.
+        page.reload(wait_until="domcontentloaded")
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=WAIT)
+        wait_until_idle(page)
+        page.get_by_test_id("stSidebar").get_by_text("English").click()
+        expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=WAIT)
+        wait_until_idle(page)
+        page.reload(wait_until="domcontentloaded")
+        expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=WAIT)
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"
 
 
@@ -138,7 +148,7 @@ def test_the_uploader_speaks_chinese(ticket_server: tuple[str, str], tmp_path) -
         button = '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p'
         assert after(page, button) == '"选择文件"'
         limit = '[data-testid="stFileUploaderDropzoneInstructions"] span'
-        assert after(page, limit) == '"每个文件不超过 50 MB"'
+        assert after(page, limit) == '"也可将文件拖放到此处"'
         page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(wrong))
         chip = '[data-testid="stFileChip"][aria-invalid="true"] [data-testid="stFileChipName"]'
         page.wait_for_selector(chip, timeout=WAIT)

@@ -72,11 +72,26 @@ def test_next_and_page_names_are_safe() -> None:
         None,
         "/account/sign-out",
         "/a\r\nSet-Cookie: x=1",
+        "/..//evil.example",
+        "/./x",
     ):
         assert gate.safe_next(hostile) == "/"
     assert gate.page_name("/") == ""
     assert gate.page_name("/ticket") == "ticket"
-    for not_a_page in ("/_stcore/stream", "/static/js/main.js", "/favicon.png", "/app/static/x"):
+    # Not pages, but not passed through either: Streamlit would answer a blank page or
+    # "Page not found", so the gate sends them on.
+    assert gate.page_name("/due/extra") == "due/extra"
+    assert gate.page_name("/foo.bar") == "foo.bar"
+    for not_a_page in (
+        "/_stcore/stream",
+        "/static/js/main.js",
+        "/favicon.png",
+        "/app/static/x",
+        "/media/abc.png",
+        "/account/sign-in",
+        "/due/_stcore/health",
+        "/ticket/_stcore/host-config",
+    ):
         assert gate.page_name(not_a_page) is None
 
 
@@ -126,8 +141,16 @@ def test_a_page_the_role_may_not_open_goes_home(site: TestClient) -> None:
     _sign_in(site, "d0001")
     denied = site.get("/evaluation")
     assert denied.status_code == 303 and denied.headers["location"] == "/"
-    assert site.get("/account").text == "PAGE /account"
+    assert site.get("/due").text == "PAGE /due"
     assert site.get("/login").headers["location"] == "/"
+    # The role's home page has only "/" as its URL in Streamlit: its name goes there.
+    home = site.get("/account?tab=password")
+    assert home.status_code == 303 and home.headers["location"] == "/?tab=password"
+    for nowhere in ("/due/extra", "/foo.bar", "/x/y/z"):
+        assert site.get(nowhere).headers["location"] == "/"
+    site.cookies.clear()
+    anonymous = site.get("/due/extra")
+    assert anonymous.status_code == 303 and gate.SIGN_IN in anonymous.headers["location"]
 
 
 def test_a_wrong_password_sets_no_cookie_and_says_so(site: TestClient) -> None:
@@ -193,7 +216,15 @@ def test_hostile_posts_are_refused(site: TestClient) -> None:
 def test_sign_out_ends_the_session_everywhere(site: TestClient) -> None:
     token = _sign_in(site).cookies[sessions.COOKIE]
     assert site.get("/due").status_code == 200
-    out = site.get(gate.SIGN_OUT)
+    # A link (GET) signs nobody out, nor does a post from another site: both only offer
+    # the button.
+    offered = site.get(gate.SIGN_OUT)
+    assert offered.status_code == 200 and 'method="post"' in offered.text
+    assert offered.headers["x-frame-options"] == "DENY"
+    forged = site.post(gate.SIGN_OUT, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert site.get("/due").status_code == 200
+    out = site.post(gate.SIGN_OUT)
     assert out.status_code == 303
     assert (
         f'{sessions.COOKIE}=""' in out.headers["set-cookie"]
@@ -313,10 +344,15 @@ def test_the_account_page_changes_the_password(site: TestClient, engine: Engine)
     assert "当前密码不正确" in at.error[0].value
     submit(PASSWORD, "short", "short")
     assert "至少需要 8 个字符" in at.error[0].value
+    submit("", "", "")
+    assert "请填写全部三个密码框" in at.error[0].value
+    submit(PASSWORD, PASSWORD, PASSWORD)
+    assert "不能与当前密码相同" in at.error[0].value
     submit(PASSWORD, "a-new-password", "a-new-password")
-    assert not at.exception and not at.error
-    assert "密码已修改" in at.success[0].value
+    assert not at.exception
+    # Signed out at once (the next run shows the sign-in form, saying why).
     assert ui_session.USER not in at.session_state
+    assert at.session_state[ui_session.FLASH] == "password_changed"
     site.cookies.set(sessions.COOKIE, token)
     assert site.get("/due").status_code == 303
     st.cache_resource.clear()
@@ -342,7 +378,7 @@ def test_each_page_run_resumes_the_user_from_the_cookie(
     assert at.session_state[ui_session.USER].username == "d0001"
     assert [t.value for t in at.title] == ["My account"]  # signed in with lang=en
 
-    site.get(gate.SIGN_OUT)  # another tab signs out
+    site.post(gate.SIGN_OUT)  # another tab signs out
     at.run()
     assert ui_session.USER not in at.session_state
     assert [t.value for t in at.title] == ["Sign in to Shuijian"]

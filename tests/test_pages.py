@@ -60,6 +60,15 @@ def test_the_login_page_shows_the_gate_form() -> None:
     assert session.USER not in at.session_state
 
 
+def test_the_login_page_says_a_password_was_changed_once() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.FLASH] = "password_changed"
+    at.run()
+    assert "密码已修改" in at.success[0].value
+    at.run()
+    assert not at.success
+
+
 def test_a_signed_in_leader_lands_on_the_overview() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[session.USER] = LEADER

@@ -79,16 +79,29 @@ def safe_next(value: str | None) -> str:
     if any(c in value for c in "\\\r\n\t") or value.startswith("/account/"):
         return "/"
     parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return "/"
+    if parts.scheme or parts.netloc or "//" in parts.path or "/." in parts.path:
+        return "/"  # also /..//host, which a browser resolves to a path of its own
     return value
 
 
+# What Streamlit serves besides pages (scripts, styles, the websocket, media, uploads,
+# components, its own st.login routes) and the gate itself: passed through untouched.
+PASS_THROUGH = frozenset(
+    {"_stcore", "static", "media", "component", "app", "auth", "oauth2callback"}
+)
+ROOT_FILES = frozenset({"favicon.png", "manifest.json"})
+
+
 def page_name(path: str) -> str | None:
-    """The Streamlit page a request path opens ('' for the home page), or None for anything
-    else (scripts, styles, the websocket, media, the gate)."""
+    """What a request path asks for as a page ('' for the home page; anything else not
+    passed through, even ``a/b`` or ``x.y``, which Streamlit would answer with a blank or
+    "Page not found" page), or None for what passes through."""
     name = path.strip("/")
-    if "/" in name or "." in name or name.startswith("_"):
+    if PASS_THROUGH.intersection(name.split("/")) or name in ROOT_FILES:
+        # Any segment: the frontend also probes under the page's path (/due/_stcore/health)
+        # before it settles on the root.
+        return None
+    if name.startswith("account/"):  # the gate's own routes (/account is a page)
         return None
     return name
 
@@ -158,6 +171,19 @@ nav{display:flex;justify-content:space-between;margin-top:1.2rem;font-size:.9rem
 """
 
 
+# Inline as well as in the page's style sheet: inside the app (st.html) style sheets are
+# dropped, attributes are kept.
+_LABEL = "display:block;margin:.8rem 0 .3rem"
+_INPUT = (
+    "box-sizing:border-box;width:100%;max-width:22rem;padding:.55rem;font-size:1rem;"
+    "border:1px solid #9aa5b1;border-radius:.3rem"
+)
+_BUTTON = (
+    "margin-top:1.2rem;width:100%;max-width:22rem;padding:.65rem;font-size:1rem;color:#fff;"
+    "background:#c0392b;border:0;border-radius:.3rem;cursor:pointer"
+)
+
+
 def form_html(lang: str, next_url: str, message: str | None = None, username: str = "") -> str:
     """The sign-in form alone (also shown inside the app after a sign-out): posts to the gate."""
     t = lambda key: html.escape(i18n.text(key, lang))  # noqa: E731
@@ -169,13 +195,13 @@ def form_html(lang: str, next_url: str, message: str | None = None, username: st
         f'<form method="post" action="{html.escape(sign_in_url(next_url, lang))}">'
         f'<input type="hidden" name="next" value="{html.escape(safe_next(next_url))}">'
         f'<input type="hidden" name="lang" value="{lang}">'
-        f'<label for="username">{t("username")}</label>'
+        f'<label for="username" style="{_LABEL}">{t("username")}</label>'
         f'<input type="text" id="username" name="username" value="{html.escape(username)}" '
-        'autocomplete="username" autocapitalize="none" required autofocus>'
-        f'<label for="password">{t("password")}</label>'
+        f'autocomplete="username" autocapitalize="none" required autofocus style="{_INPUT}">'
+        f'<label for="password" style="{_LABEL}">{t("password")}</label>'
         '<input type="password" id="password" name="password" '
-        'autocomplete="current-password" required>'
-        f'<button type="submit">{t("login_button")}</button>'
+        f'autocomplete="current-password" required style="{_INPUT}">'
+        f'<button type="submit" style="{_BUTTON}">{t("login_button")}</button>'
         "</form>"
     )
 
@@ -210,6 +236,19 @@ def _page(
     )
 
 
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    """A gate page: never cached, never framed (clickjacking of the form)."""
+    return HTMLResponse(
+        body,
+        status_code=status,
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "frame-ancestors 'none'",
+        },
+    )
+
+
 def _respond(
     lang: str,
     next_url: str,
@@ -218,9 +257,7 @@ def _respond(
     username: str = "",
     refresh: str | None = None,
 ) -> Response:
-    response = HTMLResponse(_page(lang, next_url, message, username, refresh), status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _html(_page(lang, next_url, message, username, refresh), status)
 
 
 def _error_page(lang: str, next_url: str, exc: BaseException, retry: str | None = None) -> Response:
@@ -249,10 +286,9 @@ async def sign_in_form(request: Request) -> Response:
         # Arrived without a cookie, perhaps from another site (SameSite=Strict held it
         # back): reload once from this site, which sends it if the browser has one.
         again = html.escape(f"{sign_in_url(next_url, lang)}&hop=1")
-        return HTMLResponse(
+        return _html(
             f'<!doctype html><meta http-equiv="refresh" content="0;url={again}">'
-            f'<a href="{again}">{html.escape(i18n.text("login_heading", lang))}</a>',
-            headers={"Cache-Control": "no-store"},
+            f'<a href="{again}">{html.escape(i18n.text("login_heading", lang))}</a>'
         )
     message = i18n.text("gate_session_ended", lang) if token else None
     response = _respond(lang, next_url, 200, message)
@@ -312,6 +348,16 @@ def _end(token: str | None) -> None:
 
 async def sign_out(request: Request) -> Response:
     lang = _language(request.query_params.get("lang"))
+    if request.method != "POST" or not _same_origin(request):
+        # A link from anywhere must not sign anyone out: a GET only offers the button.
+        action = html.escape(f"{SIGN_OUT}?lang={lang}")
+        return _html(
+            f'<!doctype html><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><style>{_STYLE}</style><main>'
+            f'<form method="post" action="{action}"><button type="submit">'
+            f"{html.escape(i18n.text('sign_out', lang))}</button></form></main>",
+            200 if request.method != "POST" else 403,
+        )
     try:
         await run_in_threadpool(_end, request.cookies.get(sessions.COOKIE))
     except Exception as exc:  # noqa: BLE001 - the HTTP boundary
@@ -357,10 +403,16 @@ class SignInGate:
             await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
         user, _ = found
-        allowed = {Path(p.path).stem for p in pages_for(user)}
-        if name and name not in allowed:
-            # A page this role may not open (or the sign-in page): the role's home instead.
+        pages = [Path(p.path).stem for p in pages_for(user)]
+        if name and name not in pages:
+            # A page this role may not open, an unknown path or the sign-in page: the role's
+            # home instead of Streamlit's English "Page not found" or a blank page.
             await RedirectResponse("/", status_code=303)(scope, receive, send)
+            return
+        if name and name == pages[0]:
+            # The role's home page is served at "/" only (Streamlit has no other URL for it).
+            home = "/" + (f"?{query}" if query else "")
+            await RedirectResponse(home, status_code=303)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -65,10 +65,10 @@ def pages_for(user: SignedIn | None) -> list[PageSpec]:
 def _uploader_words() -> None:
     """Streamlit's file uploader speaks only English ("Upload", "50MB per file • GPX", "text/plain
     files are not allowed"); in Chinese its words are replaced by the catalogue's with CSS,
-    the one hook its frontend leaves. The types a page accepts are in its own label."""
+    the one hook its frontend leaves. The types and size a page accepts are in its own label
+    (the uploader's own 50 MB is the server's cap, not a photo's 10 MB)."""
     if lang() != "zh":
         return
-    mb = int(st.get_option("server.maxUploadSize"))
 
     def css(key: str, **values: object) -> str:
         # A CSS string in double quotes; the catalogue's words carry no quote or backslash.
@@ -80,12 +80,12 @@ def _uploader_words() -> None:
         "<style>"
         f'{zone} [data-testid="stBaseButton-secondary"] p {{font-size: 0}}'
         f'{zone} [data-testid="stBaseButton-secondary"] p::after '
-        f'{{content: {css("uploader_button")}; font-size: 1rem}}'
+        f"{{content: {css('uploader_button')}; font-size: 1rem}}"
         '[data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0}'
         '[data-testid="stFileUploaderDropzoneInstructions"] span::after '
-        f'{{content: {css("uploader_limit", mb=mb)}; font-size: .875rem}}'
+        f"{{content: {css('uploader_hint')}; font-size: .875rem}}"
         '[data-testid="stFileChip"][aria-invalid="true"] [data-testid="stFileChipName"]::after '
-        f'{{content: {css("uploader_refused")}}}'
+        f"{{content: {css('uploader_refused')}}}"
         "</style>",
         unsafe_allow_html=True,
     )

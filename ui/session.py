@@ -47,6 +47,7 @@ CHECK_PREFIX = "shuijian_check"
 RECORD_PHOTOS_PREFIX = "shuijian_record_photos"
 RECORD_NOTES_PREFIX = "shuijian_record_notes"
 RECORD_FORM_PREFIX = "shuijian_record_form"
+FLASH = "shuijian_flash"  # a catalogue key to say once on the next page (e.g. after a change)
 # Ticket pages (report, ticket, issues map, worklist).
 REPORT_DEPUTY = "shuijian_report_deputy"
 REPORT_SOURCE = "shuijian_report_source"
@@ -107,17 +108,40 @@ def restore() -> None:
     session also takes the language chosen on the sign-in form."""
     if not gated():
         return
+    token = _cookie_token()
     with session_scope(engine()) as db:
-        found = sessions.resume(db, _cookie_token())
-    if found is None:
-        _forget()
-        return
-    user, language = found
-    if st.session_state.get(USER) != user:
-        _forget()
-        st.session_state[USER] = user
-        if ENGLISH not in st.session_state:
-            st.session_state[ENGLISH] = language == "en"
+        found = sessions.resume(db, token)
+        if found is None:
+            _forget()
+            return
+        user, language = found
+        if st.session_state.get(USER) != user:
+            _forget()
+            st.session_state[USER] = user
+            if ENGLISH not in st.session_state:
+                st.session_state[ENGLISH] = language == "en"
+        chosen = "en" if st.session_state.get(ENGLISH) else "zh"
+        if chosen != language:  # switched in the sidebar: a reload keeps it
+            sessions.set_language(db, token, chosen)
+
+
+def session_ended() -> bool:
+    """This browser holds a session cookie that no longer works (signed out, timed out)."""
+    return gated() and _cookie_token() is not None and current_user() is None
+
+
+def current_url() -> str:
+    """The path and query this page was opened with, for the sign-in form's way back."""
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 - no request behind this run
+        return "/"
+    if not isinstance(url, str) or not url:
+        return "/"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def current_user() -> SignedIn | None:

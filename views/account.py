@@ -25,7 +25,9 @@ with st.form("shuijian_password", clear_on_submit=True):
     repeat = st.text_input(t("password_repeat"), type="password", key="password_repeat")
     submitted = st.form_submit_button(t("password_button"))
 if submitted:
-    if new != repeat:
+    if not current or not new or not repeat:
+        st.error(t("password_missing"))
+    elif new != repeat:
         st.error(t("password_mismatch"))
     else:
         try:
@@ -36,4 +38,5 @@ if submitted:
         else:
             # Every session of the account has ended, this one too: sign in again.
             session.sign_out()
-            st.success(t("password_changed"))
+            st.session_state[session.FLASH] = "password_changed"
+            st.rerun()
