@@ -26,7 +26,12 @@ STARTUP_SECONDS = 60
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# A map's frame, not one left over from the previous run: Streamlit keeps an element it has not
+# yet replaced, marked stale, and a strict locator would find both.
+MAP_IFRAME = (
+    '[data-testid="stElementContainer"]:not([data-stale="true"]) '
+    'iframe[title="streamlit_folium.st_folium"]'
+)
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 LOCAL_SCHEMES = {"data", "blob", "about"}
 CHROMIUM_ARGS = [
