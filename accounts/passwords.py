@@ -20,7 +20,8 @@ class PasswordRefused(ShuijianError):
     code = "password_too_short"
 
 
-def _check_new(new: str) -> None:
+def check_new(new: str) -> None:
+    """Refuse a new password that breaks the rule (PasswordRefused)."""
     if len(new) < MIN_LENGTH:
         raise PasswordRefused(
             f"a password needs at least {MIN_LENGTH} characters",
@@ -34,7 +35,7 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> i
     user = session.get(User, user_id)
     if user is None or not user.is_active or not verify_password(user.password_hash, current):
         raise AuthenticationFailed("the current password is wrong", code="password_wrong")
-    _check_new(new)
+    check_new(new)
     if new == current:
         raise PasswordRefused("the new password is the current one", code="password_unchanged")
     user.password_hash = hash_password(new)
@@ -46,9 +47,9 @@ def set_password(session: Session, username: str, new: str) -> int:
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
         raise ShuijianError(f"no account named {username!r}", code="no_such_account", name=username)
-    _check_new(new)
+    check_new(new)
     user.password_hash = hash_password(new)
     return sessions.end_all(session, user.id, "password")
 
 
-__all__ = ["MIN_LENGTH", "PasswordRefused", "change_password", "set_password"]
+__all__ = ["MIN_LENGTH", "PasswordRefused", "change_password", "check_new", "set_password"]

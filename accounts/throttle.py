@@ -119,6 +119,24 @@ def record(session: Session, username: str, client: str | None, outcome: str) ->
         security_logger().info("sign-in failed: name %r from %s", row.username, row.client)
 
 
+def waits(session: Session) -> dict[str, float]:
+    """Every account name that must wait now before its next sign-in, with the seconds (the
+    administration page's "throttled" column; per client waits are not shown)."""
+    policy = Policy.from_settings()
+    now = clock.now()
+    rows = session.execute(
+        text(
+            "SELECT username, array_agg(at ORDER BY at) FROM login_attempt a "
+            "WHERE outcome = 'failure' AND at > :since AND at > COALESCE((SELECT max(at) "
+            "FROM login_attempt b WHERE b.username = a.username "
+            "AND outcome IN ('success', 'unlock')), '-infinity') GROUP BY username"
+        ),
+        {"since": now - timedelta(seconds=policy.window_s)},
+    ).all()
+    found = {name: wait_after(list(failures), now, policy) for name, failures in rows}
+    return {name: wait for name, wait in found.items() if wait > 0}
+
+
 def unlock(session: Session, username: str) -> None:
     """An administrator lifts the wait and the lock of an account name, and of the clients
     that failed on it since its last success (the user's own browser among them)."""
@@ -139,4 +157,4 @@ def unlock(session: Session, username: str) -> None:
     security_logger().info("sign-in unlocked: name %r and %d client(s)", name, len(clients))
 
 
-__all__ = ["LoginThrottled", "Policy", "check", "record", "unlock", "wait_after"]
+__all__ = ["LoginThrottled", "Policy", "check", "record", "unlock", "wait_after", "waits"]

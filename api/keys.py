@@ -1,53 +1,33 @@
-"""API keys of the platforms: issued once, shown once, stored only as a hash.
+"""API keys of the platforms: a caller's key checked against the stored hashes.
 
-A key is 256 random bits, so a fast SHA-256 hash is as safe to store as an Argon2 one (there
-is no dictionary to try) and costs microseconds per call, where Argon2 would cost tens of
-milliseconds on every request and hand any caller a cheap way to load the server.
+Issuing a key and setting an endpoint are the platform service's (``tickets.platforms``,
+audited); ``issue_key`` and ``set_endpoint`` here take them as the system, for the demo and
+the tests that set a platform up.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-from urllib.parse import urlparse
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import ShuijianError
+from accounts.audit import Operator
 from db.models import Platform
+from tickets import platforms
+from tickets.platforms import HASH_PREFIX, KEY_PREFIX, PlatformUnknown, hash_key
 
-KEY_PREFIX = "sjk_"
-HASH_PREFIX = "sha256:"
-
-
-class PlatformUnknown(ShuijianError):
-    """No platform with that code; the message lists the known ones."""
-
-    code = "platform_unknown"
-
-
-def hash_key(key: str) -> str:
-    """The stored form of a key (self-describing, so another scheme could follow)."""
-    return HASH_PREFIX + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _platform(session: Session, code: str) -> Platform:
-    platform = session.get(Platform, code)
-    if platform is None:
-        known = ", ".join(session.scalars(select(Platform.code).order_by(Platform.code)))
-        raise PlatformUnknown(f"no platform {code!r}; known: {known}", platform=code, known=known)
-    return platform
+SYSTEM = Operator("system")
 
 
 def issue_key(session: Session, code: str) -> str:
-    """A new key for a platform, replacing its old one; the caller shows it once."""
-    platform = _platform(session, code)
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    platform.api_key_hash = hash_key(key)
-    session.flush()
-    return key
+    """A new key for a platform, recorded in the audit log as the system's."""
+    return platforms.issue_key(session, SYSTEM, code)
+
+
+def set_endpoint(session: Session, code: str, url: str) -> None:
+    """Set a platform's endpoint, recorded in the audit log as the system's."""
+    platforms.set_endpoint(session, SYSTEM, code, url)
 
 
 def verify_key(session: Session, key: str | None) -> str | None:
@@ -66,12 +46,12 @@ def verify_key(session: Session, key: str | None) -> str | None:
     return found
 
 
-def set_endpoint(session: Session, code: str, url: str) -> None:
-    """Where the platform receives its dispatched tickets (http or https only)."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ShuijianError(
-            f"endpoint {url!r} is not an http(s) URL with a host", code="endpoint_not_http", url=url
-        )
-    _platform(session, code).endpoint_url = url
-    session.flush()
+__all__ = [
+    "HASH_PREFIX",
+    "KEY_PREFIX",
+    "PlatformUnknown",
+    "hash_key",
+    "issue_key",
+    "set_endpoint",
+    "verify_key",
+]

@@ -52,11 +52,12 @@ def send(
 @friendly
 def platform_key(code: Annotated[str, typer.Argument(help="platform code, e.g. zhifa")]) -> None:
     """Issue a new API key for a platform (the old one stops working); shown once only."""
-    from api.keys import issue_key
+    from accounts.audit import shell_operator
     from db.database import session_scope
+    from tickets.platforms import issue_key
 
     with session_scope(migrated_engine()) as session:
-        key = issue_key(session, code)
+        key = issue_key(session, shell_operator(), code)
     typer.echo(key)
     typer.secho(
         f"new key for {code}: shown this once, only its hash is stored", fg="yellow", err=True
@@ -70,11 +71,12 @@ def platform_endpoint(
     url: Annotated[str, typer.Argument(help="http(s) URL receiving dispatched tickets")],
 ) -> None:
     """Set the URL to which a platform's dispatched tickets are delivered."""
-    from api.keys import set_endpoint
+    from accounts.audit import shell_operator
     from db.database import session_scope
+    from tickets.platforms import set_endpoint
 
     with session_scope(migrated_engine()) as session:
-        set_endpoint(session, code, url)
+        set_endpoint(session, shell_operator(), code, url)
     typer.echo(f"{code}: endpoint {url}")
 
 

@@ -542,6 +542,7 @@ class ReminderItem(Base):
 
 __all__ = [
     "ApiCallLog",
+    "AuditEvent",
     "Outbox",
     "Platform",
     "PlatformUpdate",
@@ -662,3 +663,24 @@ class PrivacyPlace(Base):
     offset_east_m: Mapped[float] = mapped_column(Float)
     offset_north_m: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditEvent(Base):
+    """An administrative action (an account added, a password reset, a deputy assigned, a
+    platform's key rotated …): who, when, which action on what, and its details. Appended
+    only; never a password or a key in it (accounts.audit refuses such details)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_action", "action", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "user:<name>" from the app (with the account's id), "cli:<os user>" from the shell
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)

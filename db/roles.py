@@ -26,8 +26,8 @@ OWNER_ROLE = "shuijian_owner"
 APP_ROLE = "shuijian_app"
 
 # History and evidence: written once, never changed. The app gets SELECT and INSERT only, and
-# migration 0012 puts a statement-level trigger on each that refuses TRUNCATE (even the
-# owner's). Checked against the code: nothing updates or deletes these rows.
+# migration 0012 (0013 for audit_event) puts a statement-level trigger on each that refuses
+# TRUNCATE (even the owner's). Checked against the code: nothing updates or deletes these rows.
 APPEND_ONLY: tuple[str, ...] = (
     "ticket_event",  # the ticket lifecycle (also a row trigger since 0003)
     "ticket_attachment",  # photos and proofs attached to events
@@ -42,6 +42,7 @@ APPEND_ONLY: tuple[str, ...] = (
     "reminder_item",  # each reminder step sent (its key is the claim)
     "privacy_zone",  # a deputy's home zone, drawn once: a redraw would let months be averaged
     "privacy_place",  # zones around recurring start/end places, likewise drawn once
+    "audit_event",  # administrative actions: who did what to which account, site, platform
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would
@@ -213,7 +214,7 @@ def grant_app(conn: Connection, app: str) -> None:
 
 
 def guarded_tables(conn: Connection) -> list[str]:
-    """The tables that carry migration 0012's TRUNCATE guard."""
+    """The tables that carry the TRUNCATE guard of migrations 0012 and 0013."""
     return list(
         conn.scalars(
             text(

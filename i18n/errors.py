@@ -4,6 +4,7 @@ A ``{where}`` placeholder is filled from the ``line`` or ``feature`` param by ``
 
 from __future__ import annotations
 
+from i18n.errors_admin import ERRORS_ADMIN
 from i18n.errors_files import ERRORS_FILES
 from i18n.errors_work import ERRORS_WORK
 
@@ -71,4 +72,4 @@ _GENERAL: dict[str, tuple[str, str]] = {
 
 # Files, settings and setup (importers, readers, the cluster) and the work itself (patrols,
 # tickets, the evaluation), kept apart so each reads as one subject.
-ERRORS: dict[str, tuple[str, str]] = {**_GENERAL, **ERRORS_FILES, **ERRORS_WORK}
+ERRORS: dict[str, tuple[str, str]] = {**_GENERAL, **ERRORS_FILES, **ERRORS_WORK, **ERRORS_ADMIN}

@@ -128,6 +128,9 @@ def test_the_app_role_cannot_enter_replica_mode(split: Roles) -> None:
         "UPDATE patrol_review SET reason = 'x'",
         "DELETE FROM site_class_change",
         "DELETE FROM login_attempt",
+        "UPDATE audit_event SET actor = 'x'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
         "DROP TABLE ticket_event",
         "CREATE TABLE mine (i int)",
         "CREATE FUNCTION mine() RETURNS int LANGUAGE sql AS 'SELECT 1'",
@@ -219,8 +222,10 @@ def test_the_app_role_is_no_superuser_owns_nothing_and_has_only_its_grants(split
 def test_every_append_only_table_carries_the_truncate_guard(engine: Engine) -> None:
     from importlib import import_module
 
-    migration = import_module("db.migrations.versions.0012_least_privilege")
-    assert migration.APPEND_ONLY == roles.APPEND_ONLY
+    # 0012 guarded the append-only tables of its day; each later table's migration adds its own
+    guarded = import_module("db.migrations.versions.0012_least_privilege").APPEND_ONLY
+    guarded += import_module("db.migrations.versions.0013_audit_log").APPEND_ONLY
+    assert guarded == roles.APPEND_ONLY
     with engine.connect() as conn:
         assert roles.guarded_tables(conn) == sorted(roles.APPEND_ONLY)
 
@@ -298,7 +303,8 @@ def test_a_superuser_made_database_is_handed_to_the_owner(engine: Engine) -> Non
 def test_the_app_role_does_the_apps_work(demo_copy: Engine) -> None:
     """Upload, review and record a patrol; report a ticket and take it through dispatch,
     feedback, re-inspection and rating; send the outbox; remind; sign in and unlock; change a
-    site's class; read the due list, coverage, evaluation and public archive; call the API."""
+    site's class; lock, unlock and reassign (audited); read the due list, coverage,
+    evaluation and public archive; call the API."""
     from fastapi.testclient import TestClient
 
     from accounts.auth import create_user, hash_password, sign_in
@@ -423,6 +429,20 @@ def test_the_app_role_does_the_apps_work(demo_copy: Engine) -> None:
         code, cls = _scalar_row(app, "SELECT code, site_class FROM site WHERE id = :s", s=site)
         with session_scope(app) as s:
             change_site_class(s, code, 1 if cls != 1 else 2, "reassessed", clock.today())
+
+        # administration, each action appended to the audit log (the endpoint above and the
+        # key below too, as the system's): an account locked and unlocked, the site handed on
+        from accounts.admin import lock_user, unlock_user
+        from duty.assignments import assign_deputy
+
+        boss = signed_in(app, "admin")
+        with session_scope(app) as s:
+            lock_user(s, boss, "roles_test")
+            unlock_user(s, boss, "roles_test")
+        start = _scalar(app, "SELECT max(valid_from) FROM assignment WHERE site_id = :s", s=site)
+        with session_scope(app) as s:
+            assign_deputy(s, boss, code, "D0002", start + timedelta(days=1))
+        assert _scalar(app, "SELECT count(*) FROM audit_event WHERE actor = 'user:admin'") == 3
 
         # the figures the pages and commands read
         today = clock.today()
