@@ -3,7 +3,8 @@
 ``shuijian serve`` runs ``streamlit run web.py``; Streamlit finds the ``st.App`` below and
 serves it with uvicorn. The gate (ui/gate.py) adds the sign-in and sign-out routes, which can
 set an HttpOnly cookie as a page script cannot, and the middleware that sends a page request
-without a live session to the sign-in form. streamlit_app.py stays the page script.
+without a live session to the sign-in form; ui/tiles.py serves the offline basemap's tiles.
+streamlit_app.py stays the page script.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import os
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui import gate
+from ui import gate, tiles
 
 # Page runs in this process trust only the session cookie (ui.session.restore).
 os.environ["SHUIJIAN_GATE"] = "1"
 
 app = st.App(
     "streamlit_app.py",
-    routes=gate.routes(),
+    routes=[*gate.routes(), *tiles.routes()],
     middleware=[Middleware(gate.SignInGate)],
 )
 

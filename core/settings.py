@@ -88,6 +88,26 @@ SETTINGS: tuple[Setting, ...] = (
         "basemap, and no page requests anything outside the machine.",
     ),
     Setting(
+        "tile_url",
+        "SHUIJIAN_TILE_URL",
+        None,
+        "XYZ tile URL template of an intranet basemap ({z}/{x}/{y}, optionally {s}), e.g. a "
+        "Tianditu proxy. Set: the maps use it before SHUIJIAN_MBTILES and TIANDITU_KEY.",
+    ),
+    Setting(
+        "tile_attribution",
+        "SHUIJIAN_TILE_ATTRIBUTION",
+        None,
+        "Attribution shown under the maps for SHUIJIAN_TILE_URL's tiles (plain text).",
+    ),
+    Setting(
+        "mbtiles",
+        "SHUIJIAN_MBTILES",
+        None,
+        "Path of a raster MBTiles file (png/jpg/webp) served by the app at /tiles/{z}/{x}/{y} "
+        "as the offline basemap. Used when SHUIJIAN_TILE_URL is unset, before TIANDITU_KEY.",
+    ),
+    Setting(
         "visit_distance_m",
         "SHUIJIAN_VISIT_DISTANCE_M",
         50.0,

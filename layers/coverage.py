@@ -11,12 +11,13 @@ from html import escape
 from typing import Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 import i18n
 from duty.coverage_map import CoverageMap
-from layers.basemap import localise, new_map
+from layers.basemap import add_labels, localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks, light
 
@@ -146,11 +147,26 @@ def _sites_frame(data: CoverageMap, lang: str) -> Any:
     return light(out)
 
 
+def township_shapes(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Townships as the union of their cells (each cell lies in one township): where to put
+    their names when the page passes no outlines."""
+    if cells.empty:
+        return gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs=4326))
+    shapes = cells[["township", cells.geometry.name]].dissolve(by="township").reset_index()
+    return shapes.rename(columns={"township": "name"})
+
+
 def coverage_map_figure(
-    data: CoverageMap, lang: str = "zh", tianditu_key: str | None = None
+    data: CoverageMap,
+    lang: str = "zh",
+    tianditu_key: str | None = None,
+    townships: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """The whole coverage map, ready for st_folium."""
-    m = new_map(data.bounds, tianditu_key)
+    """The whole coverage map, ready for st_folium: fitted to the county or the township
+    chosen, township names (from `townships`, else from the cells), site names from zoom 13."""
+    if townships is None:
+        townships = township_shapes(data.cells)
+    m = new_map(data.bounds, tianditu_key, townships=townships, lang=lang)
     if not data.cells.empty:
         fields = ["code", "township", "sites", "sites_on_time", "share_text", "dead", "reasons"]
         keys = ["code", "township", "sites", "on_time", "share", "dead", "reasons"]
@@ -183,10 +199,17 @@ def coverage_map_figure(
                 fields=fields, aliases=[i18n.text(f"map_coverage.{k}", lang) for k in keys]
             ),
         ).add_to(m)
+        add_labels(m, data.sites, "site", lang)
     add_tracks(m, data.tracks, lang, show=False)
     Legend(legend_html(lang)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return localise(m)
 
 
-__all__ = ["coverage_map_figure", "legend_html", "reasons_text", "share_colour"]
+__all__ = [
+    "coverage_map_figure",
+    "legend_html",
+    "reasons_text",
+    "share_colour",
+    "township_shapes",
+]

@@ -18,7 +18,7 @@ from jinja2 import Template
 import i18n
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import MapLayers
-from layers.basemap import localise, new_map
+from layers.basemap import add_labels, localise, new_map
 
 CLASS_COLOURS: dict[int, str] = {1: "#d7301f", 2: "#f39c12", 3: "#2b8cbe"}
 LEVEL_STYLES: dict[int, dict[str, Any]] = {
@@ -115,8 +115,9 @@ def _popup(fields: list[str], lang: str) -> folium.GeoJsonPopup:
 def overview_map(
     layers: MapLayers, lang: str = "zh", tianditu_key: str | None = None
 ) -> folium.Map:
-    """The whole overview map, ready for st_folium or `get_root().render()`."""
-    m = new_map(layers.bounds, tianditu_key)
+    """The whole overview map, ready for st_folium or `get_root().render()`: fitted to the
+    county or the township chosen, township names always, site names from zoom 13."""
+    m = new_map(layers.bounds, tianditu_key, townships=layers.townships, lang=lang)
     folium.GeoJson(
         _light(layers.county[["name", "geom"]]),
         name=i18n.text("map_overview.county", lang),
@@ -158,6 +159,7 @@ def overview_map(
             marker=folium.CircleMarker(radius=5, fill=True),
             popup=_popup(["name", "kind", "class", "township", "cell", "deputy"], lang),
         ).add_to(m)
+    add_labels(m, layers.sites, "site", lang)
     Legend(legend_html(lang)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return localise(m)

@@ -15,7 +15,7 @@ import geopandas as gpd
 import shapely
 
 import i18n
-from layers.basemap import localise, new_map
+from layers.basemap import add_labels, frame_bounds, localise, new_map
 from layers.overview import DISPLAY_GRID, Legend
 
 TRACK_COLOUR = "#6a3d9a"
@@ -80,16 +80,12 @@ def patrol_map(
     visited: gpd.GeoDataFrame,
     lang: str = "zh",
     tianditu_key: str | None = None,
+    townships: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """Tracks and the sites they visited, fitted to both; visited sites carry a popup."""
-    shown = [f for f in (tracks, visited) if not f.empty]
-    bounds = None
-    if shown:
-        west, south, east, north = gpd.GeoSeries(
-            [g for f in shown for g in f.geometry], crs=4326
-        ).total_bounds
-        bounds = ((float(south), float(west)), (float(north), float(east)))
-    m = new_map(bounds, tianditu_key)
+    """Tracks and the sites they visited, fitted to both; visited sites carry a popup and
+    their names from zoom 13; township names when `townships` is given."""
+    bounds = frame_bounds([tracks, visited], pad=0.001)
+    m = new_map(bounds, tianditu_key, townships=townships, lang=lang)
     add_tracks(m, tracks, lang)
     if not visited.empty:
         frame = light(visited[["code", "name", visited.geometry.name]])
@@ -104,6 +100,7 @@ def patrol_map(
             ),
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)
+        add_labels(m, visited, "site", lang)
     names = [str(n) for n in visited["name"]] if not visited.empty else []
     Legend(visited_legend(names, lang)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)

@@ -13,21 +13,13 @@ import folium
 import geopandas as gpd
 
 import i18n
-from layers.basemap import localise, new_map
+from layers.basemap import Bounds, add_labels, frame_bounds, localise, new_map
 from layers.overview import Legend
 from layers.patrols import TRACK_COLOUR, VISITED_COLOUR, light
 
 
-def _bounds(
-    frames: list[gpd.GeoDataFrame],
-) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    shown = [f for f in frames if not f.empty]
-    if not shown:
-        return None
-    west, south, east, north = gpd.GeoSeries(
-        [g for f in shown for g in f.geometry], crs=4326
-    ).total_bounds
-    return (float(south), float(west)), (float(north), float(east))
+def _bounds(frames: list[gpd.GeoDataFrame]) -> Bounds | None:
+    return frame_bounds(frames)
 
 
 def public_legend(lang: str = "zh") -> str:
@@ -54,9 +46,10 @@ def public_map(
     tianditu_key: str | None = None,
     townships: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """Tracks (patrol, deputy, day in the tooltip) and visited sites, fitted to both; township
-    outlines, when given, say where they are on a map without a basemap."""
-    m = new_map(_bounds([tracks, sites]), tianditu_key)
+    """Tracks (patrol, deputy, day in the tooltip) and visited sites, fitted to both (to the
+    townships when there are none); township outlines and names, when given, say where they
+    are on a map without a basemap; site names from zoom 13."""
+    m = new_map(_bounds([tracks, sites]), tianditu_key, townships=townships, lang=lang)
     if townships is not None and not townships.empty:
         folium.GeoJson(
             light(townships[["name", townships.geometry.name]]),
@@ -100,6 +93,7 @@ def public_map(
             ),
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)
+        add_labels(m, sites, "site", lang)
     Legend(public_legend(lang)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return localise(m)

@@ -1,8 +1,11 @@
 """Tickets on maps: the open-issues map, the ticket page's small map, the report map.
 
-One GeoJson per status (never one folium object per ticket), coloured by status, with a
-legend and popups naming number, category, platform, status and deadline. Every map goes
-through `new_map` and `localise`, so nothing is fetched from outside the machine.
+One GeoJson per status (never one folium object per ticket). A ticket is a triangle in its
+status colour with a "!" (black-edged when overdue), a located problem a red pin: two shapes
+that read apart on a blank background as well as on a basemap, unlike the dots and lines of
+sites. Legends explain both; popups name number, category, platform, status and deadline.
+Every map goes through `new_map` and `localise`, so nothing is fetched from outside the
+machine, and carries township names when outlines are given.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import pandas as pd
 
 import i18n
-from layers.basemap import localise, new_map
+from layers.basemap import Bounds, add_labels, frame_bounds, localise, new_map
 from layers.overview import Legend
 from layers.patrols import light
 from tickets.lifecycle import STATUSES
@@ -41,25 +43,95 @@ def status_name(status: str, lang: str = "zh") -> str:
     return i18n.label("ticket_status", status, lang)
 
 
-def legend_html(statuses: list[str], lang: str = "zh") -> str:
-    """Legend HTML: one swatch per status shown, then the overdue ring."""
-    dot = (
-        '<span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-        'border-radius:6px;background:{c};border:2px solid {b}"></span>'
+TICKET_SIZE = (24, 22)
+PIN_SIZE = (26, 36)
+
+
+def _dark_mark(colour: str) -> bool:
+    """A light fill (e.g. 承办's pale orange) takes a dark "!", a dark fill a white one."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b > 150
+
+
+def ticket_svg(colour: str, overdue: bool = False, scale: float = 1.0) -> str:
+    """A ticket's symbol: a warning triangle in the status colour with a "!", edged white on
+    a thin dark line, or thick black when overdue. Inline SVG, no file or font to fetch."""
+    width, height = (round(v * scale) for v in TICKET_SIZE)
+    outer, inner = ("#000000", 5.5) if overdue else ("#37474f", 4.0)
+    edge = "#000000" if overdue else "#ffffff"
+    mark = "#1f2933" if _dark_mark(colour) else "#ffffff"
+    path = "M12 2 L22.5 20 L1.5 20 Z"
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 24 22" role="img">'
+        f'<path d="{path}" fill="none" stroke="{outer}" stroke-width="{inner}" '
+        'stroke-linejoin="round"/>'
+        f'<path d="{path}" fill="{colour}" stroke="{edge}" stroke-width="2" '
+        'stroke-linejoin="round"/>'
+        f'<text x="12" y="18" text-anchor="middle" font-size="12" font-weight="700" '
+        f'font-family="sans-serif" fill="{mark}">!</text></svg>'
     )
+
+
+def pin_svg(colour: str = CHOSEN_COLOUR, scale: float = 1.0) -> str:
+    """A located problem: a map pin whose tip is the place."""
+    width, height = (round(v * scale) for v in PIN_SIZE)
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 26 36" role="img">'
+        '<path d="M13 1.5C6.6 1.5 1.5 6.6 1.5 13c0 8.6 11.5 21.5 11.5 21.5S24.5 21.6 24.5 13'
+        f'C24.5 6.6 19.4 1.5 13 1.5z" fill="{colour}" stroke="#ffffff" stroke-width="2"/>'
+        '<circle cx="13" cy="13" r="4.5" fill="#ffffff"/></svg>'
+    )
+
+
+def _box(title: str, rows: list[str]) -> str:
+    return (
+        '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
+        'font-size:12px;line-height:20px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f"<b>{escape(title)}</b>{''.join(rows)}</div>"
+    )
+
+
+def _row(symbol: str, text: str) -> str:
+    return (
+        '<div style="display:flex;align-items:center;gap:6px">'
+        f'<span style="display:inline-flex;width:22px;justify-content:center">{symbol}</span>'
+        f"{escape(text)}</div>"
+    )
+
+
+def legend_html(statuses: list[str], lang: str = "zh") -> str:
+    """Legend HTML: the ticket symbol in each status colour shown, then the overdue edge."""
     rows = [
-        f"<div>{dot.format(c=STATUS_COLOURS.get(s, '#555'), b=STATUS_COLOURS.get(s, '#555'))}"
-        f"{escape(status_name(s, lang))}</div>"
+        _row(ticket_svg(STATUS_COLOURS.get(s, "#555555"), scale=0.8), status_name(s, lang))
         for s in statuses
     ]
     rows.append(
-        f"<div>{dot.format(c='#ffffff', b=OVERDUE_COLOUR)}"
-        f"{escape(i18n.text('map_tickets.overdue', lang))}</div>"
+        _row(ticket_svg("#ffffff", overdue=True, scale=0.8), i18n.text("map_tickets.overdue", lang))
     )
-    return (
-        '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
-        'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{escape(i18n.text('map_tickets.legend', lang))}</b>{''.join(rows)}</div>"
+    return _box(i18n.text("map_tickets.legend", lang), rows)
+
+
+def report_legend_html(lang: str = "zh") -> str:
+    """Legend of the report map: the pin is where the problem is, blue are the deputy's sites."""
+    site = (
+        f'<span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
+        f'background:{SITE_COLOUR};opacity:.8"></span>'
+    )
+    return _box(
+        i18n.text("map_tickets.chosen", lang),
+        [
+            _row(pin_svg(scale=0.55), i18n.text("map_tickets.problem_pin", lang)),
+            _row(site, i18n.text("map_tickets.your_sites", lang)),
+        ],
+    )
+
+
+def _symbol(html: str, size: tuple[int, int], anchor: tuple[int, int]) -> folium.Marker:
+    """A GeoJson marker drawn as the given inline SVG (a divIcon: no image file, no CDN)."""
+    return folium.Marker(
+        icon=folium.DivIcon(
+            html=html, icon_size=size, icon_anchor=anchor, class_name="shuijian-symbol"
+        )
     )
 
 
@@ -83,15 +155,10 @@ def _popup_frame(tickets: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
 
 
 def _ticket_style(feature: dict[str, Any]) -> dict[str, Any]:
+    """Per ticket: its symbol's SVG (the divIcon's html), by status and overdue."""
     props = feature["properties"]
     colour = STATUS_COLOURS.get(props["code"], "#555555")
-    ring = OVERDUE_COLOUR if props.get("overdue") else colour
-    return {
-        "color": ring,
-        "weight": 3 if props.get("overdue") else 1.5,
-        "fillColor": colour,
-        "fillOpacity": 0.85,
-    }
+    return {"html": ticket_svg(colour, overdue=bool(props.get("overdue")))}
 
 
 def add_tickets(m: folium.Map, tickets: gpd.GeoDataFrame, lang: str = "zh") -> list[str]:
@@ -107,9 +174,11 @@ def add_tickets(m: folium.Map, tickets: gpd.GeoDataFrame, lang: str = "zh") -> l
         drawn.append(status)
         folium.GeoJson(
             of_status,
-            name=f"{status_name(status, lang)}（{len(of_status)}）",
+            name=i18n.text(
+                "with_aside", lang, name=status_name(status, lang), aside=len(of_status)
+            ),
             style_function=_ticket_style,
-            marker=folium.CircleMarker(radius=8, fill=True),
+            marker=_symbol(ticket_svg("#555555"), TICKET_SIZE, (12, 14)),
             popup=folium.GeoJsonPopup(
                 fields=POPUP_FIELDS,
                 aliases=[i18n.text(f"map_tickets.{f}", lang) for f in POPUP_FIELDS],
@@ -143,10 +212,9 @@ def _outlines(
         ).add_to(m)
 
 
-def _bounds(frames: list[gpd.GeoDataFrame]) -> tuple[tuple[float, float], tuple[float, float]]:
-    west, south, east, north = pd.concat([f.geometry for f in frames]).total_bounds
-    pad = 0.002  # a single point still gets a readable neighbourhood
-    return ((float(south) - pad, float(west) - pad), (float(north) + pad, float(east) + pad))
+def _bounds(frames: list[gpd.GeoDataFrame]) -> Bounds | None:
+    """Around the frames, padded: a single point still gets a readable neighbourhood."""
+    return frame_bounds(frames, pad=0.002)
 
 
 def tickets_map(
@@ -157,9 +225,10 @@ def tickets_map(
     tianditu_key: str | None = None,
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None,
 ) -> folium.Map:
-    """The open-issues map: outlines for orientation, tickets coloured by status, a legend."""
-    shown = [f for f in (county, tickets) if f is not None and not f.empty]
-    m = new_map(bounds or (_bounds(shown) if shown else None), tianditu_key)
+    """The open-issues map, fitted to `bounds` (the county or the township filter) or else
+    to the county and tickets: outlines and township names for orientation, tickets as
+    status-coloured triangles, a legend."""
+    m = new_map(bounds or _bounds([county, tickets]), tianditu_key, townships=townships, lang=lang)
     _outlines(m, county, townships, lang)
     drawn = add_tickets(m, tickets, lang)
     Legend(legend_html(drawn or list(STATUS_COLOURS), lang)).add_to(m)
@@ -180,7 +249,7 @@ def report_map(
     (see `chosen_point`), so a click does not rebuild and re-fit the whole map.
     """
     shown = [f for f in (sites, county) if f is not None and not f.empty]
-    m = new_map(_bounds(shown[:1]) if shown else None, tianditu_key)
+    m = new_map(_bounds(shown[:1]), tianditu_key, townships=townships, lang=lang)
     _outlines(m, county, townships, lang)
     if not sites.empty:
         folium.GeoJson(
@@ -195,35 +264,40 @@ def report_map(
             marker=folium.CircleMarker(radius=7, fill=True),
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)
+        add_labels(m, sites, "site", lang)
+    Legend(report_legend_html(lang)).add_to(m)
     return localise(m)
 
 
 def chosen_point(point: tuple[float, float] | None, lang: str = "zh") -> folium.FeatureGroup:
-    """The problem's location (lon, lat) as a red dot on top of `report_map`; an empty group
+    """The problem's location (lon, lat) as a red pin on top of `report_map`; an empty group
     when none is chosen yet, so st_folium always gets the same kind of argument."""
     group = folium.FeatureGroup(name=i18n.text("map_tickets.chosen", lang))
     if point is None:
         return group
     lon, lat = point
-    folium.CircleMarker(
+    folium.Marker(
         location=[lat, lon],
-        radius=9,
-        color="#ffffff",
-        weight=2,
-        fill=True,
-        fill_color=CHOSEN_COLOUR,
-        fill_opacity=0.95,
+        icon=folium.DivIcon(
+            html=pin_svg(), icon_size=PIN_SIZE, icon_anchor=(13, 35), class_name="shuijian-symbol"
+        ),
         tooltip=i18n.text("map_tickets.chosen", lang),
     ).add_to(group)
     return group
 
 
 def ticket_map(
-    ticket: gpd.GeoDataFrame, lang: str = "zh", tianditu_key: str | None = None
+    ticket: gpd.GeoDataFrame,
+    lang: str = "zh",
+    tianditu_key: str | None = None,
+    townships: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """The ticket page's small map: the one ticket, zoomed in, with its popup."""
-    m = new_map(_bounds([ticket]) if not ticket.empty else None, tianditu_key)
-    add_tickets(m, ticket, lang)
+    """The ticket page's small map: the one ticket, zoomed in, with its popup and legend
+    (and township names, when the outlines are given)."""
+    m = new_map(_bounds([ticket]), tianditu_key, townships=townships, lang=lang)
+    drawn = add_tickets(m, ticket, lang)
+    if drawn:
+        Legend(legend_html(drawn, lang)).add_to(m)
     return localise(m)
 
 
@@ -232,7 +306,10 @@ __all__ = [
     "add_tickets",
     "chosen_point",
     "legend_html",
+    "pin_svg",
+    "report_legend_html",
     "report_map",
+    "ticket_svg",
     "ticket_map",
     "tickets_map",
 ]

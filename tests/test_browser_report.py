@@ -53,7 +53,7 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
     with offline_page({"width": 1400, "height": 1600}) as (page, outside):
         page.goto(server, wait_until="domcontentloaded")
         sign_in(page, "d0001", "deputy-demo")
-        expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="我的点位")).to_be_visible(timeout=60_000)
 
         page.get_by_role("link", name="上报问题").click()
         expect(page.get_by_role("heading", name="上报问题")).to_be_visible(timeout=30_000)
@@ -78,8 +78,10 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
         description.fill("水面漂浮大量死鱼，有异味")
         description.press("Control+Enter")
         upload_file(page, str(photo), "现场.jpg")
-        chosen = map_frame.locator(f'.leaflet-overlay-pane path[fill="{CHOSEN_COLOUR}"]')
-        expect(chosen).to_have_count(1, timeout=30_000)  # the chosen place, a red dot
+        chosen = map_frame.locator(
+            f'.leaflet-marker-pane .shuijian-symbol path[fill="{CHOSEN_COLOUR}"]'
+        )
+        expect(chosen).to_have_count(1, timeout=30_000)  # the chosen place, a red pin
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report_form.png"), full_page=True)
         page.get_by_role("button", name="提交上报").click()
@@ -104,7 +106,9 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
         metrics = page.get_by_test_id("stMetric")
         expect(metrics.filter(has_text="显示件数")).to_contain_text("1", timeout=30_000)
         issues = page.frame_locator(MAP_IFRAME)
-        marker = issues.locator(f'.leaflet-overlay-pane path[fill="{STATUS_COLOURS["assigned"]}"]')
+        marker = issues.locator(  # the ticket: a triangle in its status colour
+            f'.leaflet-marker-pane .shuijian-symbol path[fill="{STATUS_COLOURS["assigned"]}"]'
+        )
         expect(marker).to_have_count(1, timeout=60_000)
         expect(issues.locator(".shuijian-legend")).to_contain_text("交办")
         page.locator(MAP_IFRAME).scroll_into_view_if_needed()

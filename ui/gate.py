@@ -85,9 +85,10 @@ def safe_next(value: str | None) -> str:
 
 
 # What Streamlit serves besides pages (scripts, styles, the websocket, media, uploads,
-# components, its own st.login routes) and the gate itself: passed through untouched.
+# components, its own st.login routes), the offline basemap's tiles (no secret; the public
+# page needs them too, ui/tiles.py) and the gate itself: passed through untouched.
 PASS_THROUGH = frozenset(
-    {"_stcore", "static", "media", "component", "app", "auth", "oauth2callback"}
+    {"_stcore", "static", "media", "component", "app", "auth", "oauth2callback", "tiles"}
 )
 ROOT_FILES = frozenset({"favicon.png", "manifest.json"})
 

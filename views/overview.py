@@ -7,6 +7,7 @@ from streamlit_folium import st_folium
 
 from core import settings
 from core.errors import ShuijianError
+from layers.basemap import has_basemap
 from layers.overview import overview_map
 from ui import cached, session
 from ui.figures import show_figures
@@ -30,7 +31,7 @@ show_figures(figures)
 
 st.subheader(t("map_heading"))
 key = settings.optional_text("tianditu_key")
-if not key:
+if not has_basemap(key):
     st.caption(t("map_offline_note"))
 st_folium(
     overview_map(layers, lang=lang(), tianditu_key=key),

@@ -21,6 +21,7 @@ from streamlit_folium import st_folium
 from archive import privacy, public
 from core import clock, settings
 from core.errors import ShuijianError
+from layers.basemap import has_basemap
 from layers.public import public_map
 from ui import session
 from ui.filters import township_filter
@@ -167,7 +168,7 @@ if not patrols.empty:
     if undrawn:
         st.caption(t("public_map_undrawn", n=undrawn, m=int(public.MIN_TRACK_M)))
 key = settings.optional_text("tianditu_key")
-if not key:
+if not has_basemap(key):
     st.caption(t("map_offline_note"))
 st_folium(
     public_map(tracks, sites, lang(), key, townships=_outlines(engine, _db(engine))),
