@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import typer
+from typer.exceptions import TyperException
 
 import i18n
 from core.errors import (
@@ -35,7 +36,13 @@ def friendly(func: Callable) -> Callable:
         except ShuijianError as exc:
             typer.secho(f"error: {i18n.describe(exc, CLI_LANG)}", fg=typer.colors.RED, err=True)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
+        except (
+            typer.Exit,
+            typer.Abort,
+            click.exceptions.ClickException,
+            TyperException,  # typer's own click (typer.BadParameter): a usage error, said as one
+            KeyboardInterrupt,
+        ):
             raise
         except Exception as exc:
             if is_database_outage(exc):

@@ -24,19 +24,15 @@ def ingest(
 
     Exit 0 when every file was stored (or already was), 1 when a file was refused, 2 when an
     unexpected error was logged (its id is printed; the traceback is in errors.log)."""
-    from sqlalchemy import func, select
-
     from db.database import session_scope
-    from db.models import Deputy
+    from db.lookups import deputy_id_by_code
     from tracks.batch import ingest_file
     from tracks.ingest import IngestParams
 
     engine = migrated_engine()
     params = IngestParams.from_settings()
     with session_scope(engine) as session:
-        deputy_id = session.scalar(
-            select(Deputy.id).where(func.upper(Deputy.code) == deputy.strip().upper())
-        )
+        deputy_id = deputy_id_by_code(session, deputy)
     if deputy_id is None:
         raise typer.BadParameter(f"no deputy with code {deputy!r}")
     worst = 0
@@ -98,12 +94,10 @@ def due(
     """Each deputy's sites to patrol by when: status ok / due soon / overdue and deadline."""
     from datetime import date
 
-    from sqlalchemy import select
-
     from db.database import session_scope
-    from db.models import Deputy
+    from db.lookups import deputy_id_by_code
     from duty.due import due_list
-    from duty.export import due_list_to_excel
+    from ui.due_workbook import due_list_to_excel
 
     try:
         on = date.fromisoformat(date_) if date_ else clock.today()
@@ -112,7 +106,7 @@ def due(
     with session_scope(migrated_engine()) as session:
         deputy_id = None
         if deputy:
-            deputy_id = session.scalar(select(Deputy.id).where(Deputy.code == deputy))
+            deputy_id = deputy_id_by_code(session, deputy)
             if deputy_id is None:
                 raise typer.BadParameter(f"no deputy with code {deputy!r}")
         frame = due_list(session, on, deputy_id=deputy_id)

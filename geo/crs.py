@@ -129,3 +129,17 @@ def metric_to_lonlat(
 @lru_cache(maxsize=16)
 def _transformer(source: int, target: int) -> Transformer:
     return Transformer.from_crs(source, target, always_xy=True)
+
+
+def to_wgs84(
+    lon: ArrayLike, lat: ArrayLike, source_epsg: int = STORAGE_EPSG
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates as WGS84 longitude and latitude (what a phone's map app reads from a
+    ``geo:`` URI), from the storage CRS by default (EPSG:4326 already: returned unchanged) or
+    from any other EPSG code."""
+    lon_a = np.asarray(lon, dtype=np.float64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    if source_epsg == STORAGE_EPSG:
+        return lon_a, lat_a
+    x, y = _transformer(source_epsg, STORAGE_EPSG).transform(lon_a, lat_a)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import FeatureRef, ImportRefused, ShuijianError
 from core.vocab import CLASS_BASES, kind_from_label, level_from_label
+from db.lookups import deputy_code_key
 from db.models import (
     Assignment,
     County,
@@ -630,12 +631,15 @@ def import_assignments(session: Session, frame: pd.DataFrame, source: str) -> Im
     """Deputy ↔ site links from a table (deputy_code, site_code, valid_from[, valid_to])."""
     require_columns(frame, ("deputy_code", "site_code", "valid_from"), source)
     require_values(frame, ("deputy_code", "site_code", "valid_from"), source)
-    deputies = dict(session.execute(select(Deputy.code, Deputy.id)).all())
+    # A deputy code in any case (d0001 is D0001, as at sign-in).
+    deputies = {
+        deputy_code_key(code): id_ for code, id_ in session.execute(select(Deputy.code, Deputy.id))
+    }
     sites = dict(session.execute(select(Site.code, Site.id)).all())
     rows = []
     for pos, rec in enumerate(frame.itertuples(index=False)):
         where = _feature(frame, pos)
-        if str(rec.deputy_code) not in deputies:
+        if deputy_code_key(rec.deputy_code) not in deputies:
             raise ImportRefused(
                 source,
                 f"unknown deputy {rec.deputy_code!r}",
@@ -660,7 +664,7 @@ def import_assignments(session: Session, frame: pd.DataFrame, source: str) -> Im
         )
         rows.append(
             {
-                "deputy_id": deputies[str(rec.deputy_code)],
+                "deputy_id": deputies[deputy_code_key(rec.deputy_code)],
                 "site_id": sites[str(rec.site_code)],
                 "valid_from": valid_from,
                 "valid_to": valid_to,

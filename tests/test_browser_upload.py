@@ -55,9 +55,9 @@ def test_deputy_uploads_a_track_and_sees_the_visit(
     with offline_page({"width": 1400, "height": 1400}) as (page, outside):
         page.goto(server, wait_until="domcontentloaded")
         sign_in(page, "d0001", "deputy-demo")
-        expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="我的点位")).to_be_visible(timeout=60_000)
 
-        page.get_by_role("link", name="上传巡查轨迹").click()
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="上传巡查轨迹").click()
         expect(page.get_by_role("heading", name="上传巡查轨迹")).to_be_visible(timeout=30_000)
         upload_file(page, str(gpx), "巡查.gpx")
         page.get_by_role("button", name="上传并核验").click()
@@ -120,8 +120,8 @@ def test_leader_sees_the_coverage_gaps_offline(demo_server: str) -> None:
     with offline_page({"width": 1400, "height": 1500}) as (page, outside):
         page.goto(demo_server, wait_until="domcontentloaded")
         sign_in(page, "leader", "leader-demo")
-        expect(page.get_by_text("全县水环境监督总览")).to_be_visible(timeout=60_000)
-        page.get_by_role("link", name="覆盖缺口").click()
+        expect(page.get_by_role("heading", name="今日水环境监督概况")).to_be_visible(timeout=60_000)
+        page.get_by_role("link", name="覆盖缺口", exact=True).click()
         expect(page.get_by_role("heading", name="覆盖缺口地图")).to_be_visible(timeout=30_000)
         metrics = page.get_by_test_id("stMetric")
         expect(metrics.filter(has_text="按期巡查占比")).to_be_visible(timeout=60_000)

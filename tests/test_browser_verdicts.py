@@ -51,8 +51,8 @@ def test_a_batch_gets_one_verdict_per_file(server: str, demo_copy: Engine, tmp_p
     with offline_page({"width": 1280, "height": 1400}) as (page, outside):
         page.goto(server, wait_until="domcontentloaded")
         sign_in(page, "d0001", "deputy-demo")
-        expect(page.get_by_text("我的账户").first).to_be_visible(timeout=60_000)
-        page.get_by_role("link", name="上传巡查轨迹").click()
+        expect(page.get_by_role("heading", name="我的点位")).to_be_visible(timeout=60_000)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="上传巡查轨迹").click()
         expect(page.get_by_role("heading", name="上传巡查轨迹")).to_be_visible(timeout=30_000)
         for attempt in range(3):
             wait_until_idle(page)
@@ -122,10 +122,10 @@ def test_an_outage_is_one_sentence_and_heals_by_itself(
         proxy.start()  # the probe notices within a few seconds and reruns the page
         expect(message).to_be_hidden(timeout=60_000)
         sign_in(page, "leader", "leader-demo")
-        expect(page.get_by_text("全县水环境监督总览")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="今日水环境监督概况")).to_be_visible(timeout=60_000)
 
         proxy.stop()  # signed in, on a page that reads the database
-        page.get_by_role("link", name="覆盖缺口").click()
+        page.get_by_role("link", name="覆盖缺口", exact=True).click()
         expect(message).to_be_visible(timeout=60_000)
         proxy.start()
         expect(page.get_by_role("heading", name="覆盖缺口地图")).to_be_visible(timeout=60_000)

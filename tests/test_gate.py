@@ -144,7 +144,7 @@ def test_a_page_the_role_may_not_open_goes_home(site: TestClient) -> None:
     assert site.get("/due").text == "PAGE /due"
     assert site.get("/login").headers["location"] == "/"
     # The role's home page has only "/" as its URL in Streamlit: its name goes there.
-    home = site.get("/account?tab=password")
+    home = site.get("/my_sites?tab=password")  # a deputy lands on 我的点位
     assert home.status_code == 303 and home.headers["location"] == "/?tab=password"
     for nowhere in ("/due/extra", "/foo.bar", "/x/y/z"):
         assert site.get(nowhere).headers["location"] == "/"
@@ -376,7 +376,7 @@ def test_each_page_run_resumes_the_user_from_the_cookie(
     at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
     assert not at.exception
     assert at.session_state[ui_session.USER].username == "d0001"
-    assert [t.value for t in at.title] == ["My account"]  # signed in with lang=en
+    assert [t.value for t in at.title] == ["My sites"]  # a deputy's landing page, in English
 
     site.post(gate.SIGN_OUT)  # another tab signs out
     at.run()

@@ -70,6 +70,7 @@ def test_resuming_a_sign_in_during_an_outage_says_so_once(
         (LEADER, "coverage"),
         (LEADER, "evaluation"),
         (LEADER, "issues_map"),
+        (DEPUTY, "my_sites"),
         (DEPUTY, "due"),
         (DEPUTY, "patrols"),
         (DEPUTY, "worklist"),

@@ -171,8 +171,16 @@ if outcomes:
             refused=sum(o.refused is not None for o in outcomes),
         )
     )
+# Each file's verdict, and right under it the checklist of each site its track visited (on a
+# phone the record is filled in before scrolling past the map).
+asked = False
 for outcome in outcomes:
     show_outcome(outcome)
+    if outcome.stored and len(outcome.visits):
+        if not asked:
+            st.caption(t("upload_checklist_now"))
+            asked = True
+        record_form(outcome, user)
 stored = [o for o in outcomes if o.stored]
 if stored:
     with session_scope(engine) as s:
@@ -188,6 +196,3 @@ if stored:
         returned_objects=[],
         key=f"upload_map_{'_'.join(str(o.patrol_id) for o in stored)}_{lang()}",
     )
-    for outcome in stored:
-        if len(outcome.visits):
-            record_form(outcome, user)
