@@ -20,6 +20,8 @@ EVERYONE = (LEADER, ANALYST, DEPUTY, ADMIN)
 # action → the roles that may take it. Admin is written out, not implied.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Pages (the sign-in page and the public archive are open to everyone, signed in or not).
+    "view_glance": (LEADER, ANALYST, ADMIN),  # today at a glance: a leader's landing page
+    "view_my_sites": (DEPUTY,),  # a deputy's own sites, their landing page
     "view_overview": (LEADER, ANALYST, ADMIN),
     "view_account": EVERYONE,
     "view_upload": (DEPUTY, ANALYST, ADMIN),
@@ -31,6 +33,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_worklist": (DEPUTY, ANALYST, ADMIN),
     "view_issues_map": EVERYONE,
     "view_ticket": EVERYONE,
+    "view_admin": (ADMIN,),
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -41,6 +44,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "report_own_problem": (DEPUTY,),
     "report_for_deputy": (ANALYST, ADMIN),
     "act_as_reporter": (DEPUTY,),  # withdraw, re-inspect, rate: on their own reports only
+    # Withdrawal (撤回) is the reporting deputy's alone, not an analyst's nor an admin's: a
+    # report is the deputy's record, counted in their evaluation (tickets.lifecycle).
+    "withdraw_report": (DEPUTY,),
     # Re-inspect and rate a ticket nobody reported (a platform's): only its re-inspector, the
     # deputy an analyst designated or else the site's deputy of the day.
     "act_as_reinspector": (DEPUTY,),
@@ -48,6 +54,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "designate_reinspector": (ANALYST, ADMIN),  # name the deputy who re-inspects such a ticket
     "act_for_platform": (ANALYST, ADMIN),  # accept/return/feed back for a platform without API
     "read_any_ticket": (LEADER, ANALYST, ADMIN),  # a deputy reads theirs and their township's
+    # Administration (the same services the command line calls; each action is audited).
+    "manage_users": (ADMIN,),
+    "manage_assignments": (ADMIN,),
+    "manage_platforms": (ADMIN,),
+    "read_audit_log": (ADMIN,),
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
 }

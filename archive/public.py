@@ -58,6 +58,8 @@ ZONE_QUAD_SEGS = 128
 DISC_MARGIN_M = 0.5
 # Patrols per page of the records and of the map: a page's map stays under 1 MB at demo scale.
 PAGE_SIZE = 50
+# Days at the start of a month during which the page opens on the last complete month.
+YOUNG_DAYS = 10
 SITE_SEPARATOR = "、"
 
 PATROL_COLUMNS = [
@@ -327,10 +329,22 @@ def township_outlines(engine: Engine, tolerance: float = 0.0005) -> gpd.GeoDataF
     return read_geoframe(engine, sql, {"tol": tolerance})
 
 
+def opening_month(found: set[tuple[int, int]], today: date) -> tuple[int, int]:
+    """The month the public page opens on. While the current month is young (its first 旬,
+    days 1–10: not even a class-1 site's first window has closed) the newest *complete*
+    month with a counting patrol, so a visitor meets a whole month's record, not a few days;
+    later the newest month with one up to today; this month when there is none at all."""
+    current = (today.year, today.month)
+    if today.day <= YOUNG_DAYS:
+        complete = [ym for ym in found if ym < current]
+        if complete:
+            return max(complete)
+    return max((ym for ym in found if ym <= current), default=current)
+
+
 def archive_months(engine: Engine, today: date) -> tuple[list[tuple[int, int]], tuple[int, int]]:
     """(year, month) of this month and every month with a counting patrol, newest first; and
-    the month the page opens on: the newest one with a counting patrol up to today (on the 1st
-    of a month the current one is still empty), else this month."""
+    the month the page opens on (``opening_month``)."""
     sql = """
         SELECT DISTINCT
                CAST(EXTRACT(YEAR FROM p.started_at AT TIME ZONE :tz) AS integer) AS y,
@@ -340,9 +354,8 @@ def archive_months(engine: Engine, today: date) -> tuple[list[tuple[int, int]], 
     """
     with engine.connect() as conn:
         found = {(int(r.y), int(r.m)) for r in conn.execute(text(sql), {"tz": _tz()})}
-    current = (today.year, today.month)
-    opening = max((ym for ym in found if ym <= current), default=current)
-    found.add(current)
+    opening = opening_month(found, today)
+    found.add((today.year, today.month))
     return sorted(found, reverse=True), opening
 
 

@@ -167,17 +167,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # Why a cell is a dead corner (duty.coverage).
     "coverage_reason.missed": ("{n} 处未按期巡查", "{n} missed a patrol window"),
     "coverage_reason.unassigned": ("{n} 处无代表", "{n} without a deputy"),
-    # Columns of the due list and its Excel export.
-    "due_column.deputy_name": ("代表", "Deputy"),
-    "due_column.township": ("乡镇", "Township"),
-    "due_column.site_name": ("站点", "Site"),
-    "due_column.kind": ("类别", "Kind"),
-    "due_column.site_class": ("等级", "Class"),
-    "due_column.last_visit": ("最近巡查", "Last visit"),
-    "due_column.deadline": ("截止日期", "Deadline"),
-    "due_column.status": ("状态", "Status"),
-    "due_column.days_left": ("剩余天数", "Days left"),
-    # The due list's Excel sheet.
+    # The due list's Excel sheet (its headers are the page's col_* words, ui.due_workbook).
     "due_sheet.name": ("巡查到期", "Patrols due"),
     # Columns of the monthly evaluation (reports.evaluation).
     "evaluation_column.deputy_code": ("代表编号", "Code"),
@@ -191,7 +181,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "evaluation_column.assist_visits": ("协查次数", "Assist visits"),
     "evaluation_column.record_visits": ("应填巡查记录数", "Visits to record"),
     "evaluation_column.complete_records": ("完整巡查记录数", "Complete records"),
-    "evaluation_column.records_norm": ("巡查记录得分率", "Records (0–1)"),
+    "evaluation_column.records_norm": ("巡查记录得分率", "Records (%)"),
     "evaluation_column.w_records": ("巡查记录权重", "Weight records"),
     "evaluation_column.pts_records": ("巡查记录得分", "Points records"),
     "evaluation_column.problems_reported": ("反映问题数", "Problems reported"),
@@ -199,10 +189,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "evaluation_column.reinspections_due": ("应复查数", "Re-inspections due"),
     "evaluation_column.reinspections_on_time": ("按时复查数", "Re-inspections on time"),
     "evaluation_column.flagged_tracks": ("异常轨迹数", "Flagged tracks"),
-    "evaluation_column.on_time_share_norm": ("按期巡查得分率", "On-time (0–1)"),
-    "evaluation_column.visits_norm": ("巡查次数得分率", "Visits (0–1)"),
-    "evaluation_column.problems_norm": ("问题发现得分率", "Problems (0–1)"),
-    "evaluation_column.reinspections_norm": ("按时复查得分率", "Re-inspections (0–1)"),
+    "evaluation_column.on_time_share_norm": ("按期巡查得分率", "On-time (%)"),
+    "evaluation_column.visits_norm": ("巡查次数得分率", "Visits (%)"),
+    "evaluation_column.problems_norm": ("问题发现得分率", "Problems (%)"),
+    "evaluation_column.reinspections_norm": ("按时复查得分率", "Re-inspections (%)"),
     "evaluation_column.w_on_time_share": ("按期巡查权重", "Weight on-time"),
     "evaluation_column.w_visits": ("巡查次数权重", "Weight visits"),
     "evaluation_column.w_problems": ("问题发现权重", "Weight problems"),

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from i18n.pages_admin import PAGES_ADMIN
+from i18n.pages_deputy import PAGES_DEPUTY
+from i18n.pages_glance import PAGES_GLANCE
+from i18n.pages_maps import PAGES_MAPS
+
 PAGES: dict[str, tuple[str, str]] = {
     "app_title": ("水监 · 人大水环境监督", "Shuijian · water-environment supervision"),
     "english": ("English", "English"),
+    # A name with a count or an aside: full-width brackets in Chinese, plain ones in English.
+    "with_aside": ("{name}（{aside}）", "{name} ({aside})"),
+    "labelled": ("{name}：{value}", "{name}: {value}"),
+    "list_separator": ("、", ", "),
     "signed_in_as": ("当前用户", "Signed in as"),
     "sign_out": ("退出登录", "Sign out"),
     "role_leader": ("领导", "Leader"),
@@ -289,6 +298,10 @@ PAGES: dict[str, tuple[str, str]] = {
         "请输入交办单号，或从“我的待办”“问题地图”打开。",
         "Enter a ticket number, or open one from the worklist or the issues map.",
     ),
+    "ticket_need_number_map": (
+        "请输入交办单号，或从“问题地图”打开。",
+        "Enter a ticket number, or open one from the issues map.",
+    ),
     "ticket_overdue": ("已超过办理期限（{deadline}）。", "Past its deadline ({deadline})."),
     "ticket_reported_by": ("上报人：{who}，{at}", "Reported by {who}, {at}"),
     "ticket_followers": ("关注代表：{names}", "Followed by: {names}"),
@@ -297,6 +310,9 @@ PAGES: dict[str, tuple[str, str]] = {
     "no_actions": ("您当前无可办理的操作。", "Nothing for you to do on this ticket now."),
     "action_done": ("已完成：{action}", "Done: {action}"),
     "back_to_worklist": ("返回我的待办", "Back to my worklist"),
+    "back_to_issues_map": ("返回问题地图", "Back to the issues map"),
+    "photo": ("照片", "Photo"),
+    "photo_taken_at": ("拍摄于 {at}", "taken {at}"),
     "dispatch_platform": ("交办平台", "Platform"),
     "do_dispatch": ("交办", "Dispatch"),
     "do_accept": ("承办（代平台）", "Accept (for the platform)"),
@@ -405,6 +421,10 @@ PAGES: dict[str, tuple[str, str]] = {
     "evaluation_share": ("按期巡查率", "Share on time"),
     "evaluation_mean": ("平均得分", "Mean score"),
     "evaluation_build": ("生成通报", "Build the bulletin"),
+    "evaluation_bulletin_county": (
+        "通报按全县生成，不受上方乡镇筛选影响。",
+        "The bulletin covers the whole county, whatever township is chosen above.",
+    ),
     "evaluation_building": ("正在生成通报…", "Building the bulletin…"),
     "evaluation_built": ("通报已生成，请下载：", "The bulletin is ready to download:"),
     "evaluation_download_docx": ("下载 Word（.docx）", "Download Word (.docx)"),
@@ -454,6 +474,11 @@ PAGES: dict[str, tuple[str, str]] = {
         "one, not followed by a failed re-inspection or a reopening) came on or before the "
         "deadline.",
     ),
+    "rates_follow_filters": (
+        "以上比率按所选乡镇、平台、类别和日期计算，包含各状态的问题（比率以全部交办件为分母）。",
+        "The rates above count the township, platform, category and dates chosen, over tickets "
+        "in every status (a rate is over every dispatched ticket).",
+    ),
     "figure_def_closing": (
         "办结率 = 办结件数 ÷ 交办件数；办结：经代表复查确认已整改，并评价为满意或基本满意后办结。",
         "Closing rate = closed ÷ dispatched; closed: a deputy's re-inspection found it fixed "
@@ -490,3 +515,8 @@ PAGES: dict[str, tuple[str, str]] = {
         "or they can never be closed.",
     ),
 }
+
+for _part in (PAGES_GLANCE, PAGES_DEPUTY, PAGES_ADMIN, PAGES_MAPS):
+    if _twice := PAGES.keys() & _part.keys():
+        raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")
+    PAGES.update(_part)

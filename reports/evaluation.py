@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import clock, settings
@@ -224,7 +225,6 @@ def load_weights(path: str | Path | None = None) -> Weights:
 
 
 # ------------------------------------------------------------------ reading the month
-
 
 
 _DEPUTIES_SQL = """
@@ -467,6 +467,17 @@ def township_ranking(evaluation: pd.DataFrame) -> pd.DataFrame:
     return sums[list(TOWNSHIP_COLUMNS)]
 
 
+def opening_month(session: Session, today: date) -> tuple[int, int]:
+    """The month the evaluation page opens on: the last closed month, the one a bulletin is
+    written for — unless no assignment had begun by its end (a county loaded this month),
+    where it would show nothing: then this month."""
+    last_closed = previous_months(today.year, today.month, 2)[0]
+    first = session.scalar(text("SELECT min(valid_from) FROM assignment"))
+    if first is not None and first < month_after(*last_closed):
+        return last_closed
+    return (today.year, today.month)
+
+
 def previous_months(year: int, month: int, count: int) -> list[tuple[int, int]]:
     """The ``count`` months ending with (year, month), oldest first."""
     index = year * 12 + month - 1
@@ -546,6 +557,7 @@ __all__ = [
     "month_components",
     "parse_month",
     "parse_weights",
+    "opening_month",
     "previous_months",
     "reinspection_counts",
     "score_frame",

@@ -296,7 +296,7 @@ def test_requests_with_each_filter(api: Api) -> None:
     sewage = api.report("sewage", "zhifa")
     litter = api.report("bank_litter", "bianmin")
     with session_scope(api.engine) as s:
-        move(s, get_ticket(s, litter), "withdraw", Actor("analyst"), comment="重复上报")
+        move(s, get_ticket(s, litter), "withdraw", Actor("reporter"), comment="重复上报")
 
     def numbers(**params: Any) -> list[str]:
         response = api.call("GET", "/open311/v2/requests.json", params=params)

@@ -198,9 +198,9 @@ def test_excel_export_reads_back(county: tuple[Session, dict[str, int]]) -> None
     assert rows[0] == (
         "代表",
         "乡镇",
-        "站点",
+        "点位",
+        "类型",
         "类别",
-        "等级",
         "最近巡查",
         "截止日期",
         "状态",

@@ -49,6 +49,8 @@ def _strings(at: AppTest) -> list[str]:
         out += [str(e.value) for e in getattr(at, kind)]
     for metric in at.metric:
         out += [str(metric.label), str(metric.value)]
+    for block in at.get("html"):  # labelled facts (ui.figures.show_facts): words, not markup
+        out.append(re.sub(r"<style>.*?</style>|<[^>]+>", " ", block.proto.body, flags=re.S))
     for widget in (*at.button, *at.text_input, *at.date_input, *at.toggle, *at.checkbox,
                    *at.text_area, *at.number_input):  # fmt: skip
         out.append(str(widget.label))
@@ -120,8 +122,10 @@ def _user(url: str, username: str) -> SignedIn:
 
 
 PAGES = [
+    ("glance", "leader"),
     ("overview", "leader"),
     ("account", "d0001"),
+    ("my_sites", "d0001"),
     ("coverage", "leader"),
     ("due", "analyst"),
     ("due", "d0001"),

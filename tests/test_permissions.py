@@ -51,6 +51,12 @@ ACTIONS_TESTED_HERE = {
     "read_any_ticket",
     "read_any_due_list",
     "build_bulletin",
+    "withdraw_report",
+    # The administration's rows are tried in tests/test_admin.py.
+    "manage_users",
+    "manage_assignments",
+    "manage_platforms",
+    "read_audit_log",
     *PAGE_ACTIONS,
 }
 
@@ -69,6 +75,8 @@ def test_every_action_is_tested_and_every_role_known() -> None:
         "report_own_problem",
         "act_as_reporter",
         "act_as_reinspector",
+        "withdraw_report",
+        "view_my_sites",
     }
     assert all("admin" in roles for a, roles in PERMISSIONS.items() if a not in own)
 
@@ -182,6 +190,15 @@ def test_ticket_rows(demo_copy: Engine) -> None:
             else:
                 with pytest.raises(PermissionDenied):
                     actor_for(user(role), ticket)
+    # withdraw_report: only the reporting deputy withdraws; an analyst or admin cannot.
+    with session_scope(demo_copy) as s:
+        ticket = get_ticket(s, number)
+        for role in ROLES:
+            if may(role, "manage_tickets"):
+                with pytest.raises(PermissionDenied) as info:
+                    move(s, ticket, "withdraw", actor_for(user(role), ticket), comment="x")
+                assert info.value.params["action"] == "withdraw_report"
+        assert may("deputy", "withdraw_report")
     # act_for_platform: an analyst accepts for a platform only while it has no API.
     with session_scope(demo_copy) as s:
         ticket = get_ticket(s, number)

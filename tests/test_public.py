@@ -581,3 +581,24 @@ def test_the_page_turns_through_every_patrol(busy_db: Engine) -> None:
     picker = at.get("selectbox")
     page_pickers = [p for p in picker if p.key == "shuijian_public_page"]
     assert not page_pickers or page_pickers[0].value == 1
+
+
+@pytest.mark.parametrize(
+    ("today", "found", "opening"),
+    [
+        # Young: the last complete month, though this one has patrols already.
+        (date(2026, 12, 2), {(2026, 11), (2026, 12)}, (2026, 11)),
+        (date(2026, 12, 10), {(2026, 10), (2026, 12)}, (2026, 10)),
+        # From the 11th: this month, once it has a patrol.
+        (date(2026, 12, 11), {(2026, 11), (2026, 12)}, (2026, 12)),
+        (date(2026, 12, 20), {(2026, 11)}, (2026, 11)),
+        # Nothing earlier: what there is, else this month; a future month never opens.
+        (date(2026, 12, 3), {(2026, 12)}, (2026, 12)),
+        (date(2026, 12, 3), set(), (2026, 12)),
+        (date(2027, 1, 5), {(2026, 12), (2027, 2)}, (2026, 12)),
+    ],
+)
+def test_the_page_opens_on_the_last_complete_month_while_this_one_is_young(
+    today: date, found: set[tuple[int, int]], opening: tuple[int, int]
+) -> None:
+    assert public.opening_month(found, today) == opening

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.photos import jpeg_with_exif
@@ -179,3 +179,28 @@ def test_an_empty_period_has_no_rates(demo_copy: Engine, by: str) -> None:
         assert ticket_rates(s, by, NOV, DEC).empty
         empty = county_rates(s, NOV, DEC)
     assert empty.dispatched == 0 and empty.handling_rate != empty.handling_rate  # NaN
+
+
+def test_the_rates_follow_a_township_platform_or_category(demo_copy: Engine) -> None:
+    """The issues map's figures follow its filters: a township with no tickets has none, not
+    the county's (the walk saw the county's 处置率 under such a township)."""
+    story = Story(demo_copy, local(2, 9))
+    story.platform("accept", local(2, 10)).platform("feedback", local(3, 10))
+    with Session(demo_copy) as s:
+        township_id, platform_code = s.execute(
+            text("SELECT township_id, platform_code FROM ticket WHERE number = :n"),
+            {"n": story.number},
+        ).one()
+        other = s.scalar(text("SELECT min(id) FROM township WHERE id <> :t"), {"t": township_id})
+        county = county_rates(s, NOV, DEC)
+        own = county_rates(s, NOV, DEC, township_id=township_id)
+        elsewhere = county_rates(s, NOV, DEC, township_id=other)
+        by_platform = county_rates(s, NOV, DEC, platform_code=platform_code)
+        no_platform = county_rates(s, NOV, DEC, platform_code="shichang", category_code="nope")
+        per_township = ticket_rates(s, "township", NOV, DEC, township_id=other)
+    assert (county.dispatched, county.handled, county.handling_rate) == (1, 1, 1.0)
+    assert (own.dispatched, own.handling_rate) == (1, 1.0)
+    assert by_platform.dispatched == 1
+    assert elsewhere.dispatched == 0 and elsewhere.handling_rate != elsewhere.handling_rate
+    assert no_platform.dispatched == 0
+    assert per_township.empty

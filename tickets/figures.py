@@ -53,6 +53,9 @@ WITH t AS (
   LEFT JOIN LATERAL (SELECT e.id, e.at FROM ticket_event e WHERE e.ticket_id = t.id
     AND e.action = 'feedback' AND e.at < :as_of ORDER BY e.id DESC LIMIT 1) fb ON true
   WHERE t.created_at >= :start AND t.created_at < :end
+    AND (CAST(:township_id AS integer) IS NULL OR t.township_id = :township_id)
+    AND (CAST(:platform_code AS text) IS NULL OR t.platform_code = :platform_code)
+    AND (CAST(:category_code AS text) IS NULL OR t.category_code = :category_code)
 ), h AS (
   SELECT t.*, dispatched AND status = ANY(:handled_states) AND feedback_stands AS handled
   FROM t
@@ -75,12 +78,17 @@ def ticket_rates(
     start: date | None = None,
     end: date | None = None,
     as_of: date | None = None,
+    *,
+    township_id: int | None = None,
+    platform_code: str | None = None,
+    category_code: str | None = None,
 ) -> pd.DataFrame:
     """Per township (its name), platform (its code) or the county (``by``), for tickets
     created on the local days
     [start, end): the counts of RATE_COUNTS and handling_rate (处置率: 交办处置率 county-wide,
     平台处置率 per platform), on_time_rate, closing_rate (办结率) and satisfaction, as the
-    module's docstring defines them."""
+    module's docstring defines them. A township, platform or category narrows the tickets
+    counted, so a page's figures follow its filters (none: every ticket)."""
     if by == "township":
         group, join = "tw.name", "LEFT JOIN township tw ON tw.id = t.township_id"
     elif by == "platform":
@@ -94,6 +102,9 @@ def ticket_rates(
         "tz": clock.zone().key,
         "undoing": list(UNDOING_MOVES),
         "handled_states": list(FED_BACK_OR_LATER),
+        "township_id": township_id,
+        "platform_code": platform_code,
+        "category_code": category_code,
     }
     rows = session.execute(text(RATES_SQL.format(group=group, join=join)), params).all()
     frame = pd.DataFrame(rows, columns=["key", *RATE_COUNTS])
@@ -106,11 +117,28 @@ def ticket_rates(
 
 
 def county_rates(
-    session: Session, start: date | None = None, end: date | None = None, as_of: date | None = None
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    as_of: date | None = None,
+    *,
+    township_id: int | None = None,
+    platform_code: str | None = None,
+    category_code: str | None = None,
 ) -> pd.Series:
-    """The county's one row of ``ticket_rates`` (zeros and no rates when nothing was
-    dispatched), for a page's key figures and the bulletin's summary."""
-    frame = ticket_rates(session, "county", start, end, as_of)
+    """The one row of ``ticket_rates`` over every ticket counted (the county's, or those a
+    township, platform or category leaves), with zeros and
+    no rates when nothing was dispatched, for a page's key figures and the bulletin's summary."""
+    frame = ticket_rates(
+        session,
+        "county",
+        start,
+        end,
+        as_of,
+        township_id=township_id,
+        platform_code=platform_code,
+        category_code=category_code,
+    )
     if len(frame):
         return frame.iloc[0]
     empty = {c: 0 for c in RATE_COUNTS}

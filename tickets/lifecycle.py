@@ -54,8 +54,10 @@ class Move:
 MOVES: tuple[Move, ...] = (
     Move("report", None, "reported", ("reporter", "analyst", "platform")),
     Move("dispatch", "reported", "assigned", ("system", "analyst")),
-    Move("withdraw", "reported", "withdrawn", ("reporter", "analyst")),
-    Move("withdraw", "assigned", "withdrawn", ("reporter", "analyst")),
+    # The reporter's alone (accounts.permissions "withdraw_report"): a report is the deputy's
+    # record of what they found, counted in their evaluation; staff route it, never erase it.
+    Move("withdraw", "reported", "withdrawn", ("reporter",)),
+    Move("withdraw", "assigned", "withdrawn", ("reporter",)),
     Move("accept", "assigned", "accepted", ("platform", "analyst")),
     Move("reject", "assigned", "reported", ("platform", "analyst")),
     Move("feedback", "accepted", "fed_back", ("platform", "analyst")),

@@ -502,6 +502,14 @@ def move(
         )
     if action == "reject" and not (comment or "").strip():
         raise ReportRefused("a rejection needs a reason", code="reject_needs_reason")
+    if action == "withdraw" and actor.kind != "reporter":
+        # "withdraw_report" in accounts.permissions: the reporting deputy's alone.
+        raise PermissionDenied(
+            "only the deputy who reported a problem may withdraw it",
+            code="not_allowed",
+            action="withdraw_report",
+            role=actor.kind,
+        )
     if action == "dispatch" and payload and payload.get("platform"):
         reroute(session, ticket, str(payload["platform"]))
     return _append(

@@ -16,6 +16,19 @@ from openpyxl.utils import get_column_letter
 import i18n
 
 DATE_FORMAT = "yyyy-mm-dd"
+# Each column's header: the same catalogue words the due page heads its table with, so the
+# sheet a township office receives says 点位 / 类型 / 类别 as the screen does.
+HEADERS: dict[str, str] = {
+    "deputy_name": "col_deputy",
+    "township": "col_township",
+    "site_name": "col_site",
+    "kind": "col_kind",
+    "site_class": "col_class",
+    "last_visit": "col_last_visit",
+    "deadline": "col_deadline",
+    "status": "col_status",
+    "days_left": "col_days_left",
+}
 
 
 def _dates(column: pd.Series) -> list[date | None]:
@@ -34,7 +47,7 @@ def due_list_to_excel(
     df: pd.DataFrame, path_or_buffer: str | PathLike[str] | IO[bytes], lang: str = "zh"
 ) -> None:
     """Write ``duty.due.due_list``'s frame as an .xlsx sheet with labelled columns."""
-    headers = i18n.labels("due_column", lang)
+    headers = {column: i18n.text(key, lang) for column, key in HEADERS.items()}
     sheet = pd.DataFrame(
         {
             "deputy_name": df["deputy_name"].astype(object).to_numpy(),
@@ -62,4 +75,4 @@ def due_list_to_excel(
                     cell.number_format = DATE_FORMAT
 
 
-__all__ = ["due_list_to_excel"]
+__all__ = ["HEADERS", "due_list_to_excel"]

@@ -1,6 +1,8 @@
-"""Renders the overview's key figures as rows of metrics."""
+"""Renders key figures as rows of metrics, and a record's facts as labelled values."""
 
 from __future__ import annotations
+
+from html import escape
 
 import streamlit as st
 
@@ -30,3 +32,21 @@ def show_figures(figures: KeyFigures) -> None:
     classes = st.columns(len(SITE_CLASSES))
     for col, site_class in zip(classes, SITE_CLASSES, strict=True):
         col.metric(label("site_class", site_class), figures.sites_by_class.get(site_class, 0))
+
+
+def show_facts(facts: list[tuple[str, object]]) -> None:
+    """Label and value pairs that wrap instead of being cut: ``st.metric`` ends a long value
+    (a ticket number, 「定阳街道·西…」) with "…", which hides what a record is. The grid
+    reflows from four columns at desktop width to one on a phone."""
+    cells = "".join(
+        f'<div class="shuijian-fact"><div class="shuijian-fact-label">{escape(label_)}</div>'
+        f'<div class="shuijian-fact-value">{escape(str(value))}</div></div>'
+        for label_, value in facts
+    )
+    st.html(
+        "<style>.shuijian-facts{display:grid;gap:.75rem 1.5rem;"
+        "grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));margin:.25rem 0 1rem}"
+        ".shuijian-fact-label{font-size:.875rem;opacity:.7}"
+        ".shuijian-fact-value{font-size:1.25rem;overflow-wrap:anywhere}</style>"
+        f'<div class="shuijian-facts">{cells}</div>'
+    )

@@ -27,6 +27,9 @@ class PageSpec:
 LOGIN = PageSpec("views/login.py", "page_login", None)
 # The public archive (公示) is open to everyone, signed in or not: no guard, listed for all.
 PUBLIC = PageSpec("views/public.py", "page_public", None)
+GLANCE = PageSpec("views/glance.py", "page_glance", "view_glance")
+MY_SITES = PageSpec("views/my_sites.py", "page_my_sites", "view_my_sites")
+ADMIN = PageSpec("views/admin.py", "page_admin", "view_admin")
 OVERVIEW = PageSpec("views/overview.py", "page_overview", "view_overview")
 ACCOUNT = PageSpec("views/account.py", "page_account", "view_account")
 UPLOAD = PageSpec("views/upload.py", "page_upload", "view_upload")
@@ -40,6 +43,8 @@ ISSUES_MAP = PageSpec("views/issues_map.py", "page_issues_map", "view_issues_map
 TICKET = PageSpec("views/ticket.py", "page_ticket", "view_ticket")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
+    GLANCE,
+    MY_SITES,
     OVERVIEW,
     ACCOUNT,
     UPLOAD,
@@ -51,6 +56,7 @@ PAGES: tuple[PageSpec, ...] = (
     WORKLIST,
     ISSUES_MAP,
     TICKET,
+    ADMIN,
 )
 
 
@@ -98,7 +104,10 @@ def sidebar() -> None:
         _uploader_words()
         user = session.current_user()
         if user is not None:
-            st.caption(f"{t('signed_in_as')}: {user.display_name}（{t('role_' + user.role)}）")
+            st.caption(
+                f"{t('signed_in_as')}: "
+                + t("with_aside", name=user.display_name, aside=t("role_" + user.role))
+            )
             if st.button(t("sign_out"), key="shuijian_sign_out"):
                 session.sign_out()
                 st.rerun()

@@ -9,14 +9,19 @@ from accounts.passwords import change_password
 from core.errors import ShuijianError
 from db.database import session_scope
 from ui import session
+from ui.figures import show_facts
 from ui.i18n import t
 from ui.page import ACCOUNT, guard, show_error
 
 user = guard(ACCOUNT)
 st.title(t("account_heading"))
-st.metric(t("signed_in_as"), user.display_name)
-st.metric(t("role"), t("role_" + user.role))
-st.caption(f"{t('username')}: {user.username}")
+show_facts(
+    [
+        (t("signed_in_as"), user.display_name),
+        (t("role"), t("role_" + user.role)),
+        (t("username"), user.username),
+    ]
+)
 
 st.subheader(t("password_heading"))
 with st.form("shuijian_password", clear_on_submit=True):

@@ -20,11 +20,13 @@ from reports.evaluation import (
     evaluate_month,
     formula_params,
     load_weights,
+    opening_month,
     previous_months,
     township_ranking,
     trend,
 )
 from ui import session
+from ui.filters import township_filter
 from ui.i18n import lang, number, percent, t
 from ui.page import EVALUATION, guard, show_error
 
@@ -85,26 +87,34 @@ user = guard(EVALUATION)
 st.title(t("evaluation_heading"))
 today = clock.today()
 months = previous_months(today.year, today.month, MONTHS_BACK)[::-1]
-year, month = st.selectbox(
-    t("evaluation_month"),
-    months,
-    index=1,  # the last closed month: the one a bulletin is written for
-    key=MONTH_KEY,
-    format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
-)
 engine = session.engine()
+pick = st.columns(2)
 try:
+    with session_scope(engine) as s:
+        opening = opening_month(s, today)
+    year, month = pick[0].selectbox(
+        t("evaluation_month"),
+        months,
+        index=months.index(opening),
+        key=MONTH_KEY,
+        format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
+    )
+    township_id = township_filter(pick[1], engine, session.EVALUATION_TOWNSHIP)
     weights = load_weights()
-    frame = _evaluation(engine, _db(engine), year, month)
+    county = _evaluation(engine, _db(engine), year, month)
 except ShuijianError as error:
     show_error(error)
     st.stop()
 
+# Every figure below follows the township chosen; ranks stay the county's (a township's
+# deputies keep the places they hold among all deputies, and its row its place among towns).
+frame = county if township_id is None else county[county["township_id"] == township_id]
 if frame.empty:
     st.info(t("evaluation_empty"))
     st.stop()
-
-towns = township_ranking(frame)
+towns = township_ranking(county)
+if township_id is not None:
+    towns = towns[towns["township"].isin(frame["township"])]
 sites = int(frame["assigned_sites"].sum())
 cols = st.columns(3)
 cols[0].metric(t("evaluation_deputies"), len(frame))
@@ -116,7 +126,8 @@ cols[1].metric(
 cols[2].metric(t("evaluation_mean"), number(frame["score"].mean(), 2))
 
 st.subheader(t("evaluation_table"))
-st.caption(f"{t('evaluation_formula')}：{t('evaluation_formula_text', **formula_params(weights))}")
+formula = t("evaluation_formula_text", **formula_params(weights))
+st.caption(t("labelled", name=t("evaluation_formula"), value=formula))
 st.dataframe(headed(frame), hide_index=True, width="stretch")
 
 st.subheader(t("evaluation_townships"))
@@ -134,6 +145,8 @@ if not series.empty:
     st.line_chart(series.set_index("month")["score"])
 
 stored: dict = st.session_state.setdefault(FILES_KEY, {})
+if township_id is not None:
+    st.caption(t("evaluation_bulletin_county"))
 if st.button(t("evaluation_build"), key="shuijian_evaluation_build"):
     try:
         with st.spinner(t("evaluation_building")):

@@ -3,8 +3,9 @@ on-time rate and satisfaction county-wide, and per township and per platform (å¹
 with its definition (``tickets.figures``; the words are the catalogue's ``figure_def_*``).
 
 Deputies may open it too, narrowed to the tickets they may see (their own reports, those they
-follow, their township's), so they know what is already reported near them; the figures are
-county-wide for everyone, as published in the monthly bulletin.
+follow, their township's), so they know what is already reported near them. The figures
+follow the township, platform, category and dates chosen over every ticket (as the monthly
+bulletin counts them), not the statuses: a rate is over every dispatched ticket.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from streamlit_folium import st_folium
 from accounts.permissions import may
 from core import clock, settings
 from db.database import session_scope
+from layers.basemap import has_basemap
 from layers.tickets import tickets_map
 from tickets import queries
 from tickets.figures import county_rates, ticket_rates
@@ -105,9 +107,12 @@ chosen = queries.TicketFilter(
 )
 end = (date_to or today) + timedelta(days=1)
 with session_scope(engine) as s:
-    figures = county_rates(s, start=date_from, end=end)
-    by_township = ticket_rates(s, by="township", start=date_from, end=end)
-    by_platform = ticket_rates(s, by="platform", start=date_from, end=end)
+    # The rates follow the township, platform, category and dates chosen; not the statuses: a
+    # rate is over every dispatched ticket (open ones only would always handle 0 %).
+    narrowed = dict(township_id=township_id, platform_code=platform, category_code=category)
+    figures = county_rates(s, date_from, end, **narrowed)
+    by_township = ticket_rates(s, "township", date_from, end, **narrowed)
+    by_platform = ticket_rates(s, "platform", date_from, end, **narrowed)
     by_platform["key"] = [platforms[c][names] if c in platforms else c for c in by_platform["key"]]
     shown = queries.tickets_geo(s, chosen, today=today)
 
@@ -128,7 +133,7 @@ row[5].metric(
 st.subheader(t("map_heading"))
 outlines = cached.map_layers(engine, township_id)
 key = settings.optional_text("tianditu_key")
-if not key:
+if not has_basemap(key):
     st.caption(t("map_offline_note"))
 st_folium(
     tickets_map(shown, outlines.county, outlines.townships, lang(), key, outlines.bounds),
@@ -146,6 +151,7 @@ with right:
     st.subheader(t("rates_by_platform"))
     st.dataframe(rate_table(by_platform), hide_index=True, use_container_width=True)
 for definition in (
+    "rates_follow_filters",
     "figure_def_dispatched_handling",
     "figure_def_platform_handling",
     "figure_def_on_time",

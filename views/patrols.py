@@ -16,7 +16,8 @@ from db.database import session_scope
 from layers.patrols import patrol_map
 from tracks import patrol_queries
 from tracks.review import review_patrol
-from ui import session
+from ui import cached, session
+from ui.figures import show_facts
 from ui.filters import deputy_filter, township_filter
 from ui.i18n import label, lang, t
 from ui.page import PATROLS, guard, show_error
@@ -135,15 +136,24 @@ with detail_area:
         show_error(error)
         st.stop()
     head = detail.header
-    row = st.columns(4)
-    row[0].metric(t("col_deputy"), str(head["deputy_name"]))
-    row[1].metric(t("col_started"), str(head["started"])[:16])
-    row[2].metric(t("col_distance"), f"{float(head['distance_m']) / 1000:.2f}")
-    row[3].metric(t("col_counts"), t("yes") if head["counts"] else t("no"))
+    show_facts(
+        [
+            (t("col_deputy"), head["deputy_name"]),
+            (t("col_started"), str(head["started"])[:16]),
+            (t("col_distance"), f"{float(head['distance_m']) / 1000:.2f}"),
+            (t("col_counts"), t("yes") if head["counts"] else t("no")),
+        ]
+    )
     if head["notes"]:
         st.caption(f"{t('notes')}: {head['notes']}")
     st_folium(
-        patrol_map(detail.track, visited, lang(), settings.optional_text("tianditu_key")),
+        patrol_map(
+            detail.track,
+            visited,
+            lang(),
+            settings.optional_text("tianditu_key"),
+            townships=cached.map_layers(engine, None).townships,
+        ),
         height=420,
         use_container_width=True,
         returned_objects=[],
@@ -167,7 +177,7 @@ with detail_area:
         st.dataframe(labelled(answers, ANSWER_COLUMNS), hide_index=True)
     st.subheader(t("photos_heading"))
     for photo in detail.photos:
-        st.image(photo["content"], caption=photo["caption"] or photo["filename"], width=320)
+        st.image(photo["content"], caption=photo["caption"] or t("photo"), width=320)
     if not detail.photos:
         st.caption(t("none_yet"))
     st.subheader(t("reviews_heading"))

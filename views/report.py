@@ -151,7 +151,10 @@ elif source == "patrol":
             st.info(t("report_patrol_empty"))
         else:
             if mode == "site":
-                labels = {int(r.site_id): f"{r.name}（{r.code}）" for r in choices.itertuples()}
+                labels = {
+                    int(r.site_id): t("with_aside", name=r.name, aside=r.code)
+                    for r in choices.itertuples()
+                }
                 picked = st.selectbox(
                     t("report_patrol_site"),
                     list(labels),

@@ -17,6 +17,7 @@ import streamlit as st
 from shapely import Point
 from streamlit_folium import st_folium
 
+from accounts.permissions import may
 from core import settings
 from core.errors import PermissionDenied, ShuijianError
 from core.vocab import checklist_for
@@ -37,8 +38,9 @@ from tickets.service import (
     status_of,
 )
 from ui import cached, session
+from ui.figures import show_facts
 from ui.i18n import label, lang, t
-from ui.page import TICKET, WORKLIST, guard, page_link, show_error
+from ui.page import ISSUES_MAP, TICKET, WORKLIST, guard, page_link, show_error
 from ui.tickets import header, timeline_table
 
 PHOTO_TYPES = ["jpg", "jpeg", "png"]
@@ -64,7 +66,8 @@ def key(action: str, name: str) -> str:
 number = st.query_params.get("number") or state.get(session.TICKET_NUMBER) or ""
 number = st.text_input(t("ticket_number"), value=number).strip()
 if not number:
-    st.info(t("ticket_need_number"))
+    has_worklist = may(user.role, "view_worklist")
+    st.info(t("ticket_need_number" if has_worklist else "ticket_need_number_map"))
     st.stop()
 state[session.TICKET_NUMBER] = number
 if st.query_params.get("number") != number:
@@ -88,22 +91,24 @@ except ShuijianError as error:
     st.stop()
 
 head = header(detail.header, lang())
-row = st.columns(4)
-row[0].metric(t("col_number"), str(head["number"]))
-row[1].metric(t("col_status"), str(head["status_label"]))
-row[2].metric(t("col_category"), str(head["category"]))
-row[3].metric(t("col_platform"), str(head["platform"]))
-row = st.columns(4)
-row[0].metric(t("col_township"), str(head["township"] or "—"))
-row[1].metric(t("col_site"), str(head["site"] or "—"))
-row[2].metric(t("col_deadline"), str(head["deadline"]))
-row[3].metric(t("col_overdue"), t("yes") if head["overdue"] else t("no"))
+show_facts(
+    [
+        (t("col_number"), head["number"]),
+        (t("col_status"), head["status_label"]),
+        (t("col_category"), head["category"]),
+        (t("col_platform"), head["platform"]),
+        (t("col_township"), head["township"] or "—"),
+        (t("col_site"), head["site"] or "—"),
+        (t("col_deadline"), head["deadline"]),
+        (t("col_overdue"), t("yes") if head["overdue"] else t("no")),
+    ]
+)
 if head["overdue"]:
     st.error(t("ticket_overdue", deadline=head["deadline"]))
-st.markdown(f"**{t('report_description')}**：{head['description']}")
+st.markdown(t("labelled", name=f"**{t('report_description')}**", value=head["description"]))
 st.caption(t("ticket_reported_by", who=head["reporter"] or "—", at=head["reported_at"]))
 if detail.followers:
-    st.caption(t("ticket_followers", names="、".join(detail.followers)))
+    st.caption(t("ticket_followers", names=t("list_separator").join(detail.followers)))
 has_reporter = detail.header.get("reporter_deputy_id") is not None
 if detail.reinspector is not None:
     st.caption(t(f"reinspector_{detail.reinspector['basis']}", name=detail.reinspector["name"]))
@@ -125,20 +130,32 @@ with left:
     if not detail.photos:
         st.caption(t("none_yet"))
     for photo in detail.photos:
-        caption = photo["filename"] + (f" · {photo['taken_at']}" if photo["taken_at"] else "")
+        # By the step it documents and when it was taken: a phone's file name says nothing.
+        step = label("ticket_action", photo["action"]) if photo["action"] else t("photo")
+        taken = t("photo_taken_at", at=photo["taken_at"]) if photo["taken_at"] else ""
+        caption = " · ".join(part for part in (step, taken) if part)
         st.image(bytes(photo["content"]), caption=caption, width=280)
 with right:
     st.subheader(t("map_heading"))
     frame = gpd.GeoDataFrame([head], geometry=[Point(detail.lon, detail.lat)], crs=4326)
     st_folium(
-        ticket_map(frame, lang(), settings.optional_text("tianditu_key")),
+        ticket_map(
+            frame,
+            lang(),
+            settings.optional_text("tianditu_key"),
+            townships=cached.map_layers(engine, None).townships,
+        ),
         height=300,
         use_container_width=True,
         returned_objects=[],
         key=f"ticket_map_{number}_{lang()}",
     )
 
-page_link(WORKLIST, t("back_to_worklist"))
+# Back to where a user of this role came from: leaders have no worklist, only the issues map.
+if may(user.role, "view_worklist"):
+    page_link(WORKLIST, t("back_to_worklist"))
+else:
+    page_link(ISSUES_MAP, t("back_to_issues_map"))
 
 # ------------------------------------------------------------------ actions
 st.subheader(t("actions_heading"))

@@ -35,7 +35,7 @@ COLUMNS = {
 
 def section(title_key: str, frame: pd.DataFrame, note_key: str) -> None:
     """One list: a heading with its count, a table, and a link per ticket."""
-    st.subheader(f"{t(title_key)}（{len(frame)}）")
+    st.subheader(t("with_aside", name=t(title_key), aside=len(frame)))
     st.caption(t(note_key))
     if frame.empty:
         st.caption(t("none_yet"))
