@@ -21,6 +21,7 @@ from core.vocab import GRID_LEVELS
 from db.query import read_geoframe, where_equal
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
+from duty.today import site_today_status
 from tracks import patrol_queries
 
 DISPLAY_TOLERANCE = 0.00001
@@ -83,8 +84,52 @@ def coverage_map(
         raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
     start, end = month_bounds(year, month)
     as_of = as_of or clock.today()
-    ref = min(end, as_of)
     status = site_period_status(session, start, end, as_of, township_id)
+    return _assemble(
+        session, status, (start, end), as_of, level, township_id, with_tracks, track_limit
+    )
+
+
+def today_coverage_map(
+    session: Session,
+    level: int,
+    township_id: int | None = None,
+    as_of: date | None = None,
+    with_tracks: bool = True,
+    track_limit: int = patrol_queries.TRACK_LIMIT,
+) -> CoverageMap:
+    """The same map "as of today": the current windows, not a month. A site counts as on
+    time while it is held and not overdue (`duty.today`); an overdue site is a gap, so the
+    dead corners are the cells with a site overdue now or without a deputy. The tracks and
+    the 协查 visits are those of the month so far. ``period`` is (first of the month, today)."""
+    if level not in GRID_LEVELS:
+        raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
+    as_of = as_of or clock.today()
+    start, end = month_bounds(as_of.year, as_of.month)
+    month = site_period_status(session, start, end, as_of, township_id)
+    status = site_today_status(session, as_of, township_id).merge(
+        month[["site_id", "assist_visits"]], on="site_id", how="left"
+    )
+    status["assist_visits"] = status["assist_visits"].fillna(0).astype(np.int64)
+    return _assemble(
+        session, status, (start, as_of), as_of, level, township_id, with_tracks, track_limit
+    )
+
+
+def _assemble(
+    session: Session,
+    status: pd.DataFrame,
+    period: tuple[date, date],
+    as_of: date,
+    level: int,
+    township_id: int | None,
+    with_tracks: bool,
+    track_limit: int,
+) -> CoverageMap:
+    """Cells scored from the site rows ``status`` (on_time, missed, assigned per site), their
+    geometry, the sites with popups, the period's tracks and the figures above the map."""
+    start, end = period
+    ref = min(end, as_of)
     cells_df = load_cells(session)
     per_level = {lv: cell_coverage(status, cells_df, lv) for lv in GRID_LEVELS}
     scored = per_level[level]
@@ -114,7 +159,7 @@ def coverage_map(
         sites_on_time=int(status["on_time"].sum()),
         dead_corners={lv: int(frame["dead_corner"].sum()) for lv, frame in per_level.items()},
     )
-    return CoverageMap((start, end), as_of, level, cells, sites, tracks, figures, _bounds(cells))
+    return CoverageMap(period, as_of, level, cells, sites, tracks, figures, _bounds(cells))
 
 
 def _sites(
@@ -152,4 +197,4 @@ def _bounds(frame: gpd.GeoDataFrame) -> tuple[tuple[float, float], tuple[float, 
     return (south, west), (north, east)
 
 
-__all__ = ["CoverageFigures", "CoverageMap", "coverage_map"]
+__all__ = ["CoverageFigures", "CoverageMap", "coverage_map", "today_coverage_map"]

@@ -37,6 +37,9 @@ def test_leader_sees_the_overview_offline(server: str) -> None:
         page.goto(server, wait_until="domcontentloaded")
 
         sign_in(page, "leader", "leader-demo")
+        # A leader lands on today's glance; the overview is one click away.
+        expect(page.get_by_role("heading", name="今日水环境监督概况")).to_be_visible(timeout=60_000)
+        page.get_by_role("link", name="总览", exact=True).click()
         expect(page.get_by_text("全县水环境监督总览")).to_be_visible(timeout=60_000)
 
         metrics = page.get_by_test_id("stMetric")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from db.database import session_scope
-from duty.coverage_map import CoverageMap, coverage_map
+from duty.coverage_map import CoverageMap, coverage_map, today_coverage_map
 from geo import overview
+from reports import glance as glance_service
 from tickets import queries as ticket_queries
 from tracks import patrol_queries
 
@@ -102,3 +107,63 @@ def category_options(engine: Engine) -> list[tuple[str, str, str]]:
 def platform_options(engine: Engine) -> list[tuple[str, str, str, bool]]:
     """(code, Chinese name, English name, has an API) of the four platforms."""
     return _platform_options(engine, _db_key(engine))
+
+
+# The leader's glance: keyed by the day (a new day is a new entry) and cached like patrols.
+@st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
+def _glance(_engine: Engine, db: str, on: date, township_id: int | None) -> glance_service.Glance:
+    with session_scope(_engine) as s:
+        return glance_service.glance(s, on, township_id)
+
+
+@st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
+def _glance_trend(_engine: Engine, db: str, on: date, township_id: int | None) -> pd.DataFrame:
+    with session_scope(_engine) as s:
+        return glance_service.monthly_trend(s, on, township_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _township_standing(_engine: Engine, db: str, on: date) -> glance_service.Ranking:
+    with session_scope(_engine) as s:
+        return glance_service.township_standing(s, on)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _site_shapes(_engine: Engine, db: str, township_id: int | None) -> gpd.GeoDataFrame:
+    with session_scope(_engine) as s:
+        return glance_service.site_shapes(s, township_id)
+
+
+@st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
+def _coverage_today(
+    _engine: Engine, db: str, on: date, level: int, township_id: int | None
+) -> CoverageMap:
+    with session_scope(_engine) as s:
+        return today_coverage_map(s, level, township_id, as_of=on)
+
+
+def glance(engine: Engine, on: date, township_id: int | None) -> glance_service.Glance:
+    """Today's figures of the landing page (numbers and codes: both languages share it)."""
+    return _glance(engine, _db_key(engine), on, township_id)
+
+
+def glance_trend(engine: Engine, on: date, township_id: int | None) -> pd.DataFrame:
+    """On-time share and 处置率 per month, the 12 months ending with ``on``'s."""
+    return _glance_trend(engine, _db_key(engine), on, township_id)
+
+
+def township_standing(engine: Engine, on: date) -> glance_service.Ranking:
+    """The bulletin's township ranking of the month before ``on``'s."""
+    return _township_standing(engine, _db_key(engine), on)
+
+
+def today_sites(engine: Engine, on: date, township_id: int | None) -> gpd.GeoDataFrame:
+    """Every site with its geometry and state on ``on``, for the glance map: the shapes
+    (cached longer) joined to the glance's own site states, so both read one due list."""
+    shapes = _site_shapes(engine, _db_key(engine), township_id)
+    return glance_service.map_sites(shapes, glance(engine, on, township_id).sites_today)
+
+
+def coverage_today(engine: Engine, on: date, level: int, township_id: int | None) -> CoverageMap:
+    """The coverage page "as of today": current windows, overdue sites as gaps."""
+    return _coverage_today(engine, _db_key(engine), on, level, township_id)

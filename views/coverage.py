@@ -1,4 +1,8 @@
-"""覆盖缺口 / Coverage gaps: grid cells by share of sites patrolled on time in a month."""
+"""覆盖缺口 / Coverage gaps: grid cells by share of sites patrolled on time in a month, or
+"as of today" (the current windows: an overdue site is a gap, `duty.today`).
+
+Query parameters (from the glance page's links) choose the view, the month (YYYY-MM) and the
+township once per distinct link; the widgets keep the user's later choices."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from streamlit_folium import st_folium
 from core import clock, settings
 from core.errors import ShuijianError
 from core.vocab import GRID_LEVELS
+from layers.basemap import has_basemap
 from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
 from ui import cached, session
@@ -16,10 +21,36 @@ from ui.i18n import label, lang, percent, t
 from ui.page import COVERAGE, guard, show_error
 
 MONTHS_BACK = 12
+VIEWS = ("month", "today")
+VIEW_KEY = "shuijian_coverage_view"
+SEEDED_KEY = "shuijian_coverage_seeded"  # the query parameters already applied
 
 
 def level_name(level: int) -> str:
     return label("grid_level", level)
+
+
+def _seed_from_link(months: list[tuple[int, int]], towns: dict[int, str]) -> None:
+    """Apply ``view``, ``month`` and ``township`` from the URL once per distinct link; a value
+    the page does not offer is ignored."""
+    params = st.query_params
+    seed = (params.get("view"), params.get("month"), params.get("township"))
+    if not any(seed) or st.session_state.get(SEEDED_KEY) == seed:
+        return
+    st.session_state[SEEDED_KEY] = seed
+    view, month, township = seed
+    if view in VIEWS:
+        st.session_state[VIEW_KEY] = view
+    chosen = tuple(int(p) for p in month.split("-")) if month and _is_month(month) else None
+    if chosen in months:
+        st.session_state[session.COVERAGE_MONTH] = chosen
+    if township and township.isdigit() and int(township) in towns:
+        st.session_state[session.COVERAGE_TOWNSHIP] = int(township)
+
+
+def _is_month(text: str) -> bool:
+    year, _, month = text.partition("-")
+    return year.isdigit() and month.isdigit()
 
 
 guard(COVERAGE)
@@ -30,12 +61,25 @@ months = [
     for k in range(MONTHS_BACK)
 ]
 engine = session.engine()
-cols = st.columns(3)
-year, month = cols[0].selectbox(
-    t("month"), months, key=session.COVERAGE_MONTH, format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}"
+towns = dict(cached.township_options(engine))
+_seed_from_link(months, towns)
+cols = st.columns([2, 2, 3, 3])
+view = cols[0].radio(
+    t("coverage_view"),
+    VIEWS,
+    horizontal=True,
+    format_func=lambda v: t(f"coverage_view_{v}"),
+    key=VIEW_KEY,
 )
-township_id = township_filter(cols[1], engine, session.COVERAGE_TOWNSHIP)
-level = cols[2].radio(
+year, month = cols[1].selectbox(
+    t("month"),
+    months,
+    key=session.COVERAGE_MONTH,
+    format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
+    disabled=view == "today",
+)
+township_id = township_filter(cols[2], engine, session.COVERAGE_TOWNSHIP, towns)
+level = cols[3].radio(
     t("level"),
     list(GRID_LEVELS),
     index=2,
@@ -44,7 +88,10 @@ level = cols[2].radio(
     key=session.COVERAGE_LEVEL,
 )
 try:
-    data = cached.coverage(engine, year, month, level, township_id)
+    if view == "today":
+        data = cached.coverage_today(engine, today, level, township_id)
+    else:
+        data = cached.coverage(engine, year, month, level, township_id)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -52,20 +99,24 @@ except ShuijianError as error:
 figures = data.figures
 row = st.columns(1 + len(GRID_LEVELS))
 share = percent(figures.share)
-row[0].metric(t("share_on_time"), share, help=f"{figures.sites_on_time} / {figures.sites}")
+share_label = t("coverage_today_share" if view == "today" else "share_on_time")
+row[0].metric(share_label, share, help=f"{figures.sites_on_time} / {figures.sites}")
 for col, lv in zip(row[1:], GRID_LEVELS, strict=True):
     col.metric(t("dead_corners_of", level=level_name(lv)), figures.dead_corners[lv])
 
 key = settings.optional_text("tianditu_key")
+if view == "today":
+    st.caption(t("coverage_today_note"))
 st.caption(
-    t("tracks_note", n=patrol_queries.TRACK_LIMIT) + ("" if key else " " + t("map_offline_note"))
+    t("tracks_note", n=patrol_queries.TRACK_LIMIT)
+    + ("" if has_basemap(key) else " " + t("map_offline_note"))
 )
 st_folium(
     coverage_map_figure(data, lang(), key),
     height=640,
     width="stretch",
     returned_objects=[],
-    key=f"coverage_map_{year}_{month}_{level}_{township_id}_{lang()}",
+    key=f"coverage_map_{view}_{year}_{month}_{level}_{township_id}_{lang()}",
 )
 
 st.subheader(t("dead_corners_heading"))

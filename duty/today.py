@@ -1,0 +1,134 @@
+"""Each site's state today: one code per site, for the leader's glance and the coverage page's
+"as of today" view.
+
+The month view of the coverage page answers "were this month's windows met so far?"; early in
+a month it says 99 % while the due list counts dozens of sites overdue. This module answers
+"where do we stand today?" from the due list itself (`duty.due.due_list`), so the overdue
+count here is the due list's by construction, and from whether anyone ever patrolled a site.
+
+Each site gets the first code that holds (``TODAY_STATUSES`` in that order):
+
+- ``unassigned``: no deputy holds it today, so it has no deadline (a dead corner's cause);
+- ``overdue`` / ``due_soon``: the due list's status (deadline passed / within
+  ``due_soon_days``);
+- ``never``: nobody has ever made a verified visit to it (any deputy, any time up to today)
+  and it is not yet due — a new site or a new assignment still in its first window;
+- ``done``: the visit its current window asks for is made by its deputy (class 1: in this
+  旬, class 3: this month, class 2: within the last 14 days);
+- ``pending``: its window is open, the visit not yet made, the deadline not yet near.
+
+For `duty.coverage.cell_coverage` the frame carries ``on_time`` (held and not overdue) and
+``missed`` (1 when overdue): as of today a dead corner is a small cell holding a site overdue
+now or without a deputy (DESIGN.md), and the cells above it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from db.query import query_frame
+from duty.due import due_list
+from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, window_of
+
+TODAY_STATUSES: tuple[str, ...] = ("overdue", "due_soon", "never", "pending", "done", "unassigned")
+"""A site's state today, most urgent first (labels in the catalogue, ``today_status.<code>``)."""
+
+TODAY_COLUMNS: tuple[str, ...] = (
+    "site_id",
+    "grid_cell_id",
+    "township_id",
+    "site_class",
+    "assigned",
+    "deputy_id",
+    "deputy_name",
+    "last_visit",
+    "deadline",
+    "status",
+    "days_left",
+    "ever_patrolled",
+    "today",
+    "on_time",
+    "missed",
+)
+
+# Every site in scope, and whether anyone's verified visit ever reached it by :on.
+_SITES_SQL = """
+SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
+       EXISTS (SELECT 1 FROM verified_visit v
+               WHERE v.site_id = s.id AND v.visit_date <= :on) AS ever_patrolled
+FROM site s
+WHERE {where}
+ORDER BY s.id
+"""
+
+
+def window_starts(on: date) -> dict[int, date]:
+    """First day of the window holding ``on`` per class; class 2 (a gap rule, no calendar
+    window): the earliest visit that still keeps it within 14 days."""
+    return {
+        1: window_of(1, on)[0],
+        2: on - timedelta(days=CLASS2_MAX_GAP_DAYS),
+        3: window_of(3, on)[0],
+    }
+
+
+def site_today_status(
+    session: Session, on: date, township_id: int | None = None, due: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per site (of one township, or all) with its state on ``on`` (TODAY_COLUMNS).
+    ``due``: the due list of the same day and scope, when the caller has it already."""
+    where, params = "TRUE", {"on": on}
+    if township_id is not None:
+        where, params["township_id"] = "s.township_id = :township_id", township_id
+    sites = query_frame(session, _SITES_SQL.format(where=where), params)
+    if due is None:
+        due = due_list(session, on, township_id=township_id)
+    return today_status_frame(sites, due, on)
+
+
+def today_status_frame(sites: pd.DataFrame, due: pd.DataFrame, on: date) -> pd.DataFrame:
+    """The computing half of ``site_today_status``, on frames (no database): ``sites`` has
+    site_id, grid_cell_id, township_id, site_class, ever_patrolled; ``due`` is
+    `duty.due.due_list`'s frame for the same day and scope."""
+    held = due.drop_duplicates("site_id").set_index("site_id")
+    frame = sites.reset_index(drop=True).copy()
+    ids = frame["site_id"].to_numpy()
+    frame["site_class"] = frame["site_class"].astype("int64")
+    frame["ever_patrolled"] = frame["ever_patrolled"].astype(bool)
+    frame["assigned"] = pd.Index(held.index).get_indexer(ids) >= 0
+    for column in ("deputy_id", "deputy_name", "status", "days_left"):
+        frame[column] = held[column].reindex(ids).to_numpy()
+    for column in ("last_visit", "deadline"):
+        frame[column] = as_days(held[column].reindex(ids)).astype("M8[s]")
+
+    starts = window_starts(on)
+    start = np.array(
+        [np.datetime64(starts[int(c)], "D") for c in frame["site_class"]], dtype="M8[D]"
+    )
+    last = as_days(frame["last_visit"])
+    done = ~np.isnat(last) & (last >= start)
+    status = frame["status"].to_numpy(dtype=object)
+    assigned = frame["assigned"].to_numpy(dtype=bool)
+    never = ~frame["ever_patrolled"].to_numpy(dtype=bool)
+    frame["today"] = np.select(
+        [~assigned, status == "overdue", status == "due_soon", never, done],
+        ["unassigned", "overdue", "due_soon", "never", "done"],
+        default="pending",
+    ).astype(object)
+    overdue = status == "overdue"
+    frame["on_time"] = assigned & ~overdue
+    frame["missed"] = overdue.astype(np.int64)
+    return frame[list(TODAY_COLUMNS)]
+
+
+__all__ = [
+    "TODAY_COLUMNS",
+    "TODAY_STATUSES",
+    "site_today_status",
+    "today_status_frame",
+    "window_starts",
+]

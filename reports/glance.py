@@ -1,0 +1,317 @@
+"""A leader's today: the figures of the landing page, each computed by the function that
+defines it elsewhere, so every figure here equals the page it links to.
+
+- Overdue sites now: `duty.due.due_list` on today (the due list's count), with the oldest
+  deadline missed and every overdue site's deadline and days overdue.
+- Never patrolled, unassigned, each site's state today: `duty.today`.
+- This month's on-time share so far beside last month's: `duty.coverage.site_period_status`,
+  as the coverage page's month view counts it (as of today).
+- Open and overdue tickets, 处置率 and satisfaction: `tickets.figures` over the tickets of the
+  last 365 days (the issues map's default range, so its headline shows the same rate).
+- The township ranking: `reports.evaluation.township_ranking` of the last closed month (the
+  evaluation page's opening month). That is what the monthly bulletin (通报, section 二)
+  ranks — townships by their deputies' mean score, the on-time share recomputed from site
+  counts — and what leaders have been shown; the current month is a few days old and would
+  reorder daily. Coverage per township alone would rank on one component of the score and
+  disagree with the bulletin.
+- The 12-month trend: per month the on-time share (as above) and the 处置率 of the tickets
+  created in the month counted from the events by the month's end — the figure that month's
+  bulletin states — the current month so far.
+
+Services return numbers, dates and codes; the page words them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.query import read_geoframe, where_equal
+from duty.coverage import month_bounds, site_period_status
+from duty.due import due_list
+from duty.today import site_today_status
+from reports.evaluation import evaluate_month, opening_month, previous_months, township_ranking
+from tickets.figures import county_rates, overdue_tickets
+from tickets.lifecycle import OPEN_STATUSES
+
+TICKET_DAYS = 365
+"""Tickets of this many days back count in the headline rates (the issues map's default)."""
+TREND_MONTHS = 12
+OVERDUE_COLUMNS: tuple[str, ...] = (
+    "site_id",
+    "site_code",
+    "site_name",
+    "township",
+    "deputy_name",
+    "site_class",
+    "last_visit",
+    "deadline",
+    "days_overdue",
+)
+TREND_COLUMNS: tuple[str, ...] = (
+    "month",
+    "sites",
+    "sites_on_time",
+    "on_time_share",
+    "dispatched",
+    "handled",
+    "handling_rate",
+)
+
+
+@dataclass(frozen=True)
+class MonthShare:
+    """A month's sites and those patrolled within their windows, as known on ``as_of``."""
+
+    year: int
+    month: int
+    sites: int
+    sites_on_time: int
+
+    @property
+    def share(self) -> float:
+        return self.sites_on_time / self.sites if self.sites else math.nan
+
+
+@dataclass(frozen=True)
+class TicketFigures:
+    """Tickets now (open, overdue) and the rates of those created in [start, end)."""
+
+    open: int
+    overdue: int
+    start: date
+    end: date
+    dispatched: int
+    handled: int
+    rated: int
+    satisfied: int
+    handling_rate: float
+    satisfaction: float
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The landing page's figures for the county or one township, on one day."""
+
+    on: date
+    township_id: int | None
+    sites: int
+    overdue: int
+    due_soon: int
+    never_patrolled: int
+    unassigned: int
+    overdue_sites: pd.DataFrame  # OVERDUE_COLUMNS, longest overdue first
+    sites_today: pd.DataFrame  # duty.today's TODAY_COLUMNS, one row per site
+    this_month: MonthShare
+    last_month: MonthShare
+    tickets: TicketFigures
+
+    @property
+    def oldest_deadline(self) -> date | None:
+        """The oldest deadline missed by a site still overdue (None: nothing overdue)."""
+        if self.overdue_sites.empty:
+            return None
+        return pd.Timestamp(self.overdue_sites["deadline"].min()).date()
+
+    @property
+    def longest_overdue_days(self) -> int:
+        return int(self.overdue_sites["days_overdue"].max()) if len(self.overdue_sites) else 0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The bulletin's township ranking of one month (``township_ranking``'s columns)."""
+
+    year: int
+    month: int
+    as_of: date
+    townships: pd.DataFrame
+
+
+def township_name(session: Session, township_id: int | None) -> str | None:
+    if township_id is None:
+        return None
+    return session.scalar(text("SELECT name FROM township WHERE id = :id"), {"id": township_id})
+
+
+def month_share(
+    session: Session, year: int, month: int, on: date, township_id: int | None = None
+) -> MonthShare:
+    """On-time share of a month as the coverage page counts it (as known on ``on``)."""
+    status = site_period_status(session, *month_bounds(year, month), on, township_id)
+    return MonthShare(year, month, len(status), int(status["on_time"].sum()))
+
+
+def overdue_frame(due: pd.DataFrame) -> pd.DataFrame:
+    """The due list's overdue rows, longest overdue first, with their days overdue."""
+    rows = due[due["status"] == "overdue"]
+    out = rows.assign(days_overdue=-rows["days_left"].astype("int64"))
+    out = out.sort_values(["deadline", "site_code"], kind="stable").reset_index(drop=True)
+    return out[list(OVERDUE_COLUMNS)]
+
+
+def ticket_figures(session: Session, on: date, township_id: int | None = None) -> TicketFigures:
+    """Open and overdue tickets on ``on``; 处置率 and satisfaction of the tickets created in
+    the last TICKET_DAYS days (`tickets.figures` defines each)."""
+    start, end = on - timedelta(days=TICKET_DAYS), on + timedelta(days=1)
+    name = township_name(session, township_id)
+    where, params = where_equal({"t.township_id": township_id})
+    open_count = session.scalar(
+        text(
+            "SELECT count(*) FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id "
+            f"WHERE s.status = ANY(:open) AND {where}"
+        ),
+        {**params, "open": list(OPEN_STATUSES)},
+    )
+    overdue = overdue_tickets(session, on)
+    if name is not None:
+        overdue = overdue[overdue["township"] == name]
+    rates = county_rates(session, start, end, township_id=township_id)
+    return TicketFigures(
+        open=int(open_count or 0),
+        overdue=len(overdue),
+        start=start,
+        end=end,
+        dispatched=int(rates["dispatched"]),
+        handled=int(rates["handled"]),
+        rated=int(rates["rated"]),
+        satisfied=int(rates["satisfied"]),
+        handling_rate=float(rates["handling_rate"]),
+        satisfaction=float(rates["satisfaction"]),
+    )
+
+
+def glance(session: Session, on: date, township_id: int | None = None) -> Glance:
+    """Today's figures for the county (``township_id`` None) or one township."""
+    due = due_list(session, on, township_id=township_id)
+    today = site_today_status(session, on, township_id, due)
+    codes = today["today"].value_counts()
+    last_year, last_month = previous_months(on.year, on.month, 2)[0]
+    return Glance(
+        on=on,
+        township_id=township_id,
+        sites=len(today),
+        overdue=int((due["status"] == "overdue").sum()),
+        due_soon=int((due["status"] == "due_soon").sum()),
+        never_patrolled=int((~today["ever_patrolled"]).sum()),
+        unassigned=int(codes.get("unassigned", 0)),
+        overdue_sites=overdue_frame(due),
+        sites_today=today,
+        this_month=month_share(session, on.year, on.month, on, township_id),
+        last_month=month_share(session, last_year, last_month, on, township_id),
+        tickets=ticket_figures(session, on, township_id),
+    )
+
+
+def township_standing(session: Session, on: date) -> Ranking:
+    """The bulletin's township ranking of the month the evaluation page opens on — the last
+    closed month, the one the latest bulletin is written for (this month only while no
+    assignment had begun by the last one's end) — see the module's choice."""
+    year, month = opening_month(session, on)
+    as_of = min(month_bounds(year, month)[1] + timedelta(days=1), on)
+    evaluation = evaluate_month(session, year, month, as_of=as_of)
+    return Ranking(year, month, as_of, township_ranking(evaluation))
+
+
+def monthly_trend(
+    session: Session, on: date, township_id: int | None = None, months: int = TREND_MONTHS
+) -> pd.DataFrame:
+    """One row per month of the ``months`` ending with ``on``'s (TREND_COLUMNS; ``month`` is
+    its first day): on-time share and 处置率, NaN where a month had no duty or no ticket
+    dispatched. Months before the first assignment are left out: nobody owed anything."""
+    first = session.scalar(text("SELECT min(valid_from) FROM assignment"))
+    rows = []
+    for year, month in previous_months(on.year, on.month, months):
+        start, end = month_bounds(year, month)
+        if first is None or end < first:
+            continue
+        status = site_period_status(session, start, end, on, township_id)
+        # The coverage page's share (all sites of the scope); NaN while nobody owed anything.
+        owed = bool(status["tracking_start"].notna().any())
+        sites, on_time = len(status), int(status["on_time"].sum())
+        after = end + timedelta(days=1)
+        as_of = min(after, on + timedelta(days=1))
+        rates = county_rates(session, start, after, as_of, township_id=township_id)
+        rows.append(
+            {
+                "month": start,
+                "sites": sites,
+                "sites_on_time": on_time,
+                "on_time_share": on_time / sites if owed and sites else math.nan,
+                "dispatched": int(rates["dispatched"]),
+                "handled": int(rates["handled"]),
+                "handling_rate": float(rates["handling_rate"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+
+
+def site_shapes(session: Session, township_id: int | None = None) -> gpd.GeoDataFrame:
+    """Every site's code, name, kind, township and a point on it: what the map needs besides
+    the state, and changes only when sites do. A point, not the outline: at county zoom a
+    0.2 ha pond's polygon is a speck, and the map is about each site's colour."""
+    where, params = where_equal({"s.township_id": township_id})
+    return read_geoframe(
+        session,
+        "SELECT s.id AS site_id, s.code, s.name, s.kind, coalesce(t.name, '') AS township, "
+        "ST_PointOnSurface(s.geom) AS geom FROM site s "
+        f"LEFT JOIN township t ON t.id = s.township_id WHERE {where} ORDER BY s.code",
+        params,
+    )
+
+
+MAP_COLUMNS: tuple[str, ...] = (
+    "site_id",
+    "site_class",
+    "deputy_name",
+    "last_visit",
+    "deadline",
+    "days_left",
+    "ever_patrolled",
+    "today",
+)
+
+
+def map_sites(shapes: gpd.GeoDataFrame, today: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The sites of ``shapes`` with their state today (``Glance.sites_today``): class,
+    deputy, last visit, deadline, days left, ever patrolled and the ``today`` code."""
+    merged = shapes.merge(today[list(MAP_COLUMNS)], on="site_id", how="inner")
+    merged["deputy_name"] = merged["deputy_name"].fillna("")
+    merged["days_left"] = pd.to_numeric(merged["days_left"]).astype("float64")
+    merged["ever_patrolled"] = merged["ever_patrolled"].astype(np.bool_)
+    return gpd.GeoDataFrame(merged, geometry="geom", crs=shapes.crs)
+
+
+def today_sites(session: Session, on: date, township_id: int | None = None) -> gpd.GeoDataFrame:
+    """Every site with its geometry and state on ``on`` (`duty.today`), for the map."""
+    return map_sites(site_shapes(session, township_id), site_today_status(session, on, township_id))
+
+
+__all__ = [
+    "MAP_COLUMNS",
+    "OVERDUE_COLUMNS",
+    "TICKET_DAYS",
+    "TREND_COLUMNS",
+    "TREND_MONTHS",
+    "Glance",
+    "MonthShare",
+    "Ranking",
+    "TicketFigures",
+    "glance",
+    "map_sites",
+    "month_share",
+    "monthly_trend",
+    "overdue_frame",
+    "site_shapes",
+    "ticket_figures",
+    "today_sites",
+    "township_name",
+    "township_standing",
+]
