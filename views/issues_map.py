@@ -146,10 +146,10 @@ st_folium(
 left, right = st.columns(2)
 with left:
     st.subheader(t("rates_by_township"))
-    st.dataframe(rate_table(by_township), hide_index=True, use_container_width=True)
+    st.dataframe(rate_table(by_township), hide_index=True, width="stretch")
 with right:
     st.subheader(t("rates_by_platform"))
-    st.dataframe(rate_table(by_platform), hide_index=True, use_container_width=True)
+    st.dataframe(rate_table(by_platform), hide_index=True, width="stretch")
 for definition in (
     "rates_follow_filters",
     "figure_def_dispatched_handling",
@@ -168,7 +168,7 @@ listing["overdue"] = listing["overdue"].map({True: t("yes"), False: t("no")})
 st.dataframe(
     listing[list(LIST_COLUMNS)].rename(columns=lambda c: t(LIST_COLUMNS[c])),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 numbers = list(listing["number"])
 picked = st.selectbox(t("open_which"), numbers, key=session.ISSUES_OPEN)

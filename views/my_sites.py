@@ -84,7 +84,7 @@ def _card(row: Any) -> None:
             f"{t('my_sites_deadline', day=day(row.deadline))} · "
             f"**{_days(int(row.days_left))}**  \n{last}"
         )
-        st.link_button(t("my_sites_open_map"), row.geo_uri, use_container_width=True)
+        st.link_button(t("my_sites_open_map"), row.geo_uri, width="stretch")
 
 
 user = guard(MY_SITES)

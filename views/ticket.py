@@ -121,7 +121,7 @@ st.dataframe(
         columns=lambda c: t(TIMELINE_COLUMNS[c])
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 
 left, right = st.columns([3, 2])

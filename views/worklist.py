@@ -44,7 +44,7 @@ def section(title_key: str, frame: pd.DataFrame, note_key: str) -> None:
     st.dataframe(
         labelled[list(COLUMNS)].fillna(i18n.NONE).rename(columns=lambda c: t(COLUMNS[c])),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     for row in labelled.head(LINKS_MAX).itertuples():
         place = row.site or row.township or ""
