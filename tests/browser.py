@@ -173,3 +173,45 @@ def upload_file(page: Page, path: str, shown_name: str, attempts: int = 3) -> No
         except TimeoutError:  # playwright's TimeoutError subclasses its Error, not this one
             if attempt == attempts - 1:
                 raise
+
+
+PHONE = {"width": 390, "height": 844}
+
+# Every element drawn wider than the screen, unless it sits inside a box of its own that
+# scrolls or clips sideways and itself fits (a table's grid, a map's frame). The page's own
+# scrollers (the app, its main section) do not count as such a box: what overflows them
+# overflows the phone.
+TOO_WIDE_JS = """
+(width) => {
+  const page = new Set(['stApp', 'stAppViewContainer', 'stMain', 'stMainBlockContainer']);
+  const fits = (el) => el.getBoundingClientRect().right <= width + 1;
+  const contained = (el) => {
+    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (page.has(box.dataset.testid)) continue;
+      const x = getComputedStyle(box).overflowX;
+      if (x !== 'visible' && fits(box)) return true;
+    }
+    return false;
+  };
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= width + 1) continue;
+    if (getComputedStyle(el).visibility === 'hidden' || contained(el)) continue;
+    const name = String(el.dataset.testid || el.className || '').slice(0, 60);
+    wide.push(`${el.tagName.toLowerCase()} ${name} right=${Math.round(r.right)}`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 20)};
+}
+"""
+
+
+def assert_fits(page: Page, what: str) -> None:
+    """No horizontal scroll and no element past the right edge of the phone."""
+    wait_until_idle(page)
+    page.wait_for_timeout(500)
+    found = page.evaluate(TOO_WIDE_JS, PHONE["width"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-{what}.png"), full_page=True)
+    assert found["scrollWidth"] <= PHONE["width"], f"{what}: scrollWidth {found['scrollWidth']}"
+    assert found["wide"] == [], f"{what}: wider than the phone: {found['wide']}"

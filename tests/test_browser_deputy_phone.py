@@ -11,42 +11,19 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core import clock
-from tests.browser import ARTIFACTS, offline_page, sign_in, upload_file, wait_until_idle
+from tests.browser import (
+    PHONE,
+    TOO_WIDE_JS,
+    assert_fits,
+    offline_page,
+    sign_in,
+    upload_file,
+)
 from tests.test_ingest import track_through
 from tracks.synth import to_gpx_bytes
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
 pytestmark = [pytest.mark.browser, pytest.mark.clock]
-
-PHONE = {"width": 390, "height": 844}
-
-# Every element drawn wider than the screen, unless it sits inside a box of its own that
-# scrolls or clips sideways and itself fits (a table's grid, a map's frame). The page's own
-# scrollers (the app, its main section) do not count as such a box: what overflows them
-# overflows the phone.
-TOO_WIDE_JS = """
-(width) => {
-  const page = new Set(['stApp', 'stAppViewContainer', 'stMain', 'stMainBlockContainer']);
-  const fits = (el) => el.getBoundingClientRect().right <= width + 1;
-  const contained = (el) => {
-    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
-      if (page.has(box.dataset.testid)) continue;
-      const x = getComputedStyle(box).overflowX;
-      if (x !== 'visible' && fits(box)) return true;
-    }
-    return false;
-  };
-  const wide = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0 || r.right <= width + 1) continue;
-    if (getComputedStyle(el).visibility === 'hidden' || contained(el)) continue;
-    const name = String(el.dataset.testid || el.className || '').slice(0, 60);
-    wide.push(`${el.tagName.toLowerCase()} ${name} right=${Math.round(r.right)}`);
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 20)};
-}
-"""
 
 PROBE_JS = """
 () => {
@@ -56,17 +33,6 @@ PROBE_JS = """
   document.querySelector('[class*="st-key-my_site_"] [data-testid="stMarkdown"]').append(probe);
 }
 """
-
-
-def assert_fits(page, what: str) -> None:
-    """No horizontal scroll and no element past the right edge of the phone."""
-    wait_until_idle(page)
-    page.wait_for_timeout(500)
-    found = page.evaluate(TOO_WIDE_JS, PHONE["width"])
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"phone-{what}.png"), full_page=True)
-    assert found["scrollWidth"] <= PHONE["width"], f"{what}: scrollWidth {found['scrollWidth']}"
-    assert found["wide"] == [], f"{what}: wider than the phone: {found['wide']}"
 
 
 def _deputy_sites(engine: Engine, username: str) -> list[tuple[int, str]]:

@@ -20,6 +20,8 @@ from duty.due import due_list
 from tests.browser import (
     ARTIFACTS,
     MAP_IFRAME,
+    PHONE,
+    assert_fits,
     offline_page,
     require_chromium,
     sign_in,
@@ -87,3 +89,31 @@ def test_leader_lands_on_today_with_the_due_lists_overdue_count(
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"
     refused = [e for e in console_errors if "Refused" in e or "Failed to load" in e]
     assert refused == [], refused
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("leader", "leader-demo"), ("analyst", "analyst-demo"), ("admin", "admin-demo")],
+)
+def test_every_landing_role_sees_the_same_figures_on_a_phone(
+    server: str, demo_copy: Engine, username: str, password: str
+) -> None:
+    """Leader, analyst and admin land on 今日概况; on a 390 px phone its overdue count is the
+    due list's and nothing is wider than the screen."""
+    from playwright.sync_api import expect
+
+    with Session(demo_copy) as session:
+        due = due_list(session, clock.today())
+    overdue = int((due["status"] == "overdue").sum())
+    with offline_page(PHONE) as (page, outside):
+        page.goto(server, wait_until="domcontentloaded")
+        sign_in(page, username, password)
+        expect(page.get_by_role("heading", name="今日水环境监督概况")).to_be_visible(timeout=60_000)
+        metric = page.get_by_test_id("stMetric").filter(has_text="逾期未巡点位")
+        expect(metric.get_by_test_id("stMetricValue")).to_have_text(
+            i18n.number(overdue, "zh"), timeout=30_000
+        )
+        frame = page.frame_locator(MAP_IFRAME)
+        expect(frame.locator(".leaflet-container")).to_be_visible(timeout=60_000)
+        assert_fits(page, f"glance-{username}")
+    assert outside == [], f"requests left the machine: {sorted(set(outside))}"

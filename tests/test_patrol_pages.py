@@ -146,3 +146,23 @@ def test_patrols_page_lists_a_flagged_patrol_and_records_a_review(
     assert not own.exception
     assert len(own.selectbox(key=session.PATROL_SELECTED).options) == 1
     assert not own.text_area
+
+
+def test_a_link_opens_the_due_list_on_its_status_and_township(demo: None) -> None:
+    """今日概况 links its overdue count to the due list with ?status=overdue: the table then
+    lists only those, and a later choice of the user sticks."""
+    at = AppTest.from_file(str(VIEWS / "due.py"), default_timeout=TIMEOUT)
+    at.session_state[session.USER] = LEADER
+    at.query_params["status"] = "overdue"
+    at.query_params["township"] = "nowhere"  # not offered: ignored
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=session.DUE_STATUS).value == "overdue"
+    assert at.selectbox(key=session.DUE_TOWNSHIP).value is None
+    overdue = int({m.label: m.value for m in at.metric}["已逾期"])
+    table = getattr(at.dataframe[0].value, "data", at.dataframe[0].value) if at.dataframe else None
+    if overdue:
+        assert table is not None and len(table) == overdue
+        assert set(table["状态"]) == {"已逾期"}
+    at.selectbox(key=session.DUE_STATUS).set_value(None).run()
+    assert at.selectbox(key=session.DUE_STATUS).value is None

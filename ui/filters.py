@@ -1,9 +1,12 @@
-"""Filters that several pages share: one township select, one deputy select."""
+"""Filters that several pages share: one township select, one deputy select, and widgets
+set from a link's query parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import streamlit as st
 from sqlalchemy import Engine
 
 from ui import cached
@@ -32,3 +35,18 @@ def deputy_filter(where: Any, engine: Engine, key: str) -> int | None:
         key=key,
         format_func=lambda i: t("all_deputies") if i is None else deputies[i],
     )
+
+
+def seed_from_link(seeded_key: str, choices: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+    """Set widgets from the URL's query parameters once per distinct link, so a link from
+    another page (今日概况's "overdue sites" → the due list) opens on what it names and the
+    user's later choices stick. ``choices``: parameter → (widget key, {text in the URL: the
+    widget's value}); a value the page does not offer is ignored."""
+    params = st.query_params
+    seed = tuple(params.get(name) for name in choices)
+    if not any(seed) or st.session_state.get(seeded_key) == seed:
+        return
+    st.session_state[seeded_key] = seed
+    for given, (key, values) in zip(seed, choices.values(), strict=True):
+        if given is not None and given in values:
+            st.session_state[key] = values[given]

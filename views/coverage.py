@@ -16,7 +16,7 @@ from layers.basemap import has_basemap
 from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
 from ui import cached, session
-from ui.filters import township_filter
+from ui.filters import seed_from_link, township_filter
 from ui.i18n import label, lang, percent, t
 from ui.page import COVERAGE, guard, show_error
 
@@ -30,29 +30,6 @@ def level_name(level: int) -> str:
     return label("grid_level", level)
 
 
-def _seed_from_link(months: list[tuple[int, int]], towns: dict[int, str]) -> None:
-    """Apply ``view``, ``month`` and ``township`` from the URL once per distinct link; a value
-    the page does not offer is ignored."""
-    params = st.query_params
-    seed = (params.get("view"), params.get("month"), params.get("township"))
-    if not any(seed) or st.session_state.get(SEEDED_KEY) == seed:
-        return
-    st.session_state[SEEDED_KEY] = seed
-    view, month, township = seed
-    if view in VIEWS:
-        st.session_state[VIEW_KEY] = view
-    chosen = tuple(int(p) for p in month.split("-")) if month and _is_month(month) else None
-    if chosen in months:
-        st.session_state[session.COVERAGE_MONTH] = chosen
-    if township and township.isdigit() and int(township) in towns:
-        st.session_state[session.COVERAGE_TOWNSHIP] = int(township)
-
-
-def _is_month(text: str) -> bool:
-    year, _, month = text.partition("-")
-    return year.isdigit() and month.isdigit()
-
-
 guard(COVERAGE)
 st.title(t("coverage_heading"))
 today = clock.today()
@@ -62,7 +39,14 @@ months = [
 ]
 engine = session.engine()
 towns = dict(cached.township_options(engine))
-_seed_from_link(months, towns)
+seed_from_link(
+    SEEDED_KEY,
+    {
+        "view": (VIEW_KEY, {v: v for v in VIEWS}),
+        "month": (session.COVERAGE_MONTH, {f"{y}-{m:02d}": (y, m) for y, m in months}),
+        "township": (session.COVERAGE_TOWNSHIP, {str(i): i for i in towns}),
+    },
+)
 cols = st.columns([2, 2, 3, 3])
 view = cols[0].radio(
     t("coverage_view"),

@@ -13,9 +13,9 @@ from core import clock
 from db.database import session_scope
 from duty.due import due_list_for
 from duty.windows import STATUSES
-from ui import session
+from ui import cached, session
 from ui.due_workbook import due_list_to_excel
-from ui.filters import deputy_filter, township_filter
+from ui.filters import deputy_filter, seed_from_link, township_filter
 from ui.i18n import day as day_text
 from ui.i18n import label, lang, t
 from ui.page import DUE, guard
@@ -41,15 +41,29 @@ OWN_HIDDEN = ("township", "deputy_name")
 user = guard(DUE)
 st.title(t("due_heading"))
 engine = session.engine()
-cols = st.columns(3)
+towns = dict(cached.township_options(engine))
+seed_from_link(
+    session.DUE_SEEDED,
+    {
+        "status": (session.DUE_STATUS, {s: s for s in STATUSES}),
+        "township": (session.DUE_TOWNSHIP, {str(i): i for i in towns}),
+    },
+)
+cols = st.columns(4)
 day = cols[0].date_input(t("due_date"), value=clock.today(), key=session.DUE_DATE)
+chosen_status = cols[3].selectbox(
+    t("col_status"),
+    [None, *STATUSES],
+    key=session.DUE_STATUS,
+    format_func=lambda s: t("all") if s is None else label("site_status", s),
+)
 township_id = None
 own = not may(user.role, "read_any_due_list")
 deputy_id = user.deputy_id if own else None
 if own and deputy_id is None:
     deputy_id = -1  # a deputy account without a deputy record owns no site
 if not own:
-    township_id = township_filter(cols[1], engine, session.DUE_TOWNSHIP)
+    township_id = township_filter(cols[1], engine, session.DUE_TOWNSHIP, towns)
     deputy_id = deputy_filter(cols[2], engine, session.DUE_DEPUTY)
 with session_scope(engine) as s:
     frame = due_list_for(s, user, day, deputy_id=deputy_id, township_id=township_id)
@@ -60,6 +74,10 @@ metrics[0].metric(t("sites_total"), len(frame))
 for col, status in zip(metrics[1:], STATUSES, strict=True):
     col.metric(label("site_status", status), int(counts.get(status, 0)))
 
+# The counts above are the breakdown the status filter picks from; the table and the
+# workbook follow it.
+if chosen_status is not None:
+    frame = frame[frame["status"] == chosen_status]
 buffer = BytesIO()
 due_list_to_excel(frame, buffer, lang())
 st.download_button(

@@ -72,7 +72,10 @@ def patrols(data: Glance, township_id: int | None) -> None:
         st.caption(t("glance_nothing_overdue"))
     links = st.columns(2)
     with links[0]:
-        page_link(DUE, t("glance_link_due"))
+        due = {"status": "overdue"} | (
+            {"township": str(township_id)} if township_id is not None else {}
+        )
+        page_link(DUE, t("glance_link_due"), due)
     with links[1]:
         page_link(
             COVERAGE,
