@@ -151,7 +151,7 @@ def test_sign_out_returns_to_the_login_page() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[session.USER] = LEADER
     at.run()
-    assert "全县水环境监督总览" in [t.value for t in at.title]
+    assert "今日水环境监督概况" in [t.value for t in at.title]
     at.sidebar.button(key="shuijian_sign_out").click().run()
     assert not at.exception
     assert session.USER not in at.session_state
