@@ -7,7 +7,7 @@ import streamlit as st
 from ui import session
 from ui.errors import run_page
 from ui.i18n import t
-from ui.page import pages_for, sidebar
+from ui.page import explain_denied, pages_for, sidebar
 
 # No page_icon (nor page icons): Streamlit fetches such favicons from fonts.gstatic.com.
 st.set_page_config(page_title="水监 Shuijian", layout="wide")
@@ -17,8 +17,11 @@ st.set_page_config(page_title="水监 Shuijian", layout="wide")
 if not run_page(session.restore, "sign-in"):
     st.stop()
 specs = pages_for(session.current_user())
+# Expanded: collapsed, Streamlit lists ten pages and hides the rest behind an English
+# "View 4 more" (系统管理 among them for an admin).
 navigation = st.navigation(
-    [st.Page(s.path, title=t(s.title_key)) for s in specs], position="sidebar"
+    [st.Page(s.path, title=t(s.title_key)) for s in specs], position="sidebar", expanded=True
 )
 sidebar()
+explain_denied()
 run_page(navigation.run, "a page")

@@ -83,16 +83,16 @@ def assign_deputy(
                 f"assignment's first day ({last.valid_from})",
                 code="assignment_too_early",
                 site=site.code,
-                valid_from=valid_from.isoformat(),
-                last=last.valid_from.isoformat(),
+                valid_from=valid_from,
+                last=last.valid_from,
             )
         if last.valid_to is not None and last.valid_to > valid_from:
             raise AssignmentRefused(
                 f"{site.code}: the last assignment runs to {last.valid_to}",
                 code="assignment_overlaps",
                 site=site.code,
-                valid_from=valid_from.isoformat(),
-                last=last.valid_to.isoformat(),
+                valid_from=valid_from,
+                last=last.valid_to,
             )
         if last.valid_to is None:
             last.valid_to = valid_from  # the handover: the old period ends the day before

@@ -107,7 +107,12 @@ def describe(error: BaseException, lang: str) -> str:
 def error_text(code: str | None, params: Mapping[str, object], lang: str) -> str:
     """``error.<code>`` with ``params``; a line or feature param becomes the sentence's
     ``{where}``; a code without text says its message (``error.other``)."""
-    values: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+    # A day reads as the page's other days do (2026年12月6日 / Dec 6, 2026), not ISO.
+    values: dict[str, Any] = {
+        k: day(v, lang) if isinstance(v, date) and not isinstance(v, datetime) else v
+        for k, v in params.items()
+        if v is not None
+    }
     if "where" not in values:
         if "line" in values:
             values["where"] = text("where_line", lang, line=values["line"])

@@ -246,6 +246,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_coverage.status": ("状态", "Status"),
     "map_coverage.site_on_time": ("本期按期", "On time this period"),
     "map_coverage.site_missed": ("本期漏巡", "Missed this period"),
+    # The "as of today" view (duty.today): a site is overdue now or not.
+    "map_coverage.share_today": ("今日未逾期占比", "Share not overdue today"),
+    "map_coverage.site_on_time_today": ("未逾期", "Not overdue"),
+    "map_coverage.site_missed_today": ("已逾期", "Overdue"),
     "map_coverage.none": ("无", "none"),
     "map_coverage.yes": ("是", "yes"),
     "map_coverage.no": ("否", "no"),

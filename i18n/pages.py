@@ -14,6 +14,11 @@ PAGES: dict[str, tuple[str, str]] = {
     "with_aside": ("{name}（{aside}）", "{name} ({aside})"),
     "labelled": ("{name}：{value}", "{name}: {value}"),
     "list_separator": ("、", ", "),
+    "choose_any": ("请选择（可多选）", "Choose any"),
+    "page_denied": (
+        "“{page}”不对您的角色开放，已转到您的首页。",
+        "“{page}” is not open to your role; here is your home page instead.",
+    ),
     "signed_in_as": ("当前用户", "Signed in as"),
     "sign_out": ("退出登录", "Sign out"),
     "role_leader": ("领导", "Leader"),

@@ -65,7 +65,10 @@ def reasons_text(missed: Any, unassigned: Any, lang: str) -> list[str]:
     return out
 
 
-def legend_html(lang: str = "zh") -> str:
+def legend_html(lang: str = "zh", today: bool = False) -> str:
+    """The legend; ``today``: the "as of today" view, whose shares and dots are not overdue /
+    overdue now rather than on time / missed in the month."""
+    suffix = "_today" if today else ""
     box = (
         '<span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
         'background:{fill};border:{border}"></span>'
@@ -84,13 +87,13 @@ def legend_html(lang: str = "zh") -> str:
         f"<div>{box.format(fill='transparent', border=f'3px solid {DEAD_OUTLINE}')}"
         f"{escape(i18n.text('map_coverage.dead', lang))}</div>"
     )
-    for key, colour in (("site_on_time", ON_TIME), ("site_missed", MISSED)):
+    for key, colour in ((f"site_on_time{suffix}", ON_TIME), (f"site_missed{suffix}", MISSED)):
         dot = box.format(fill=colour, border="0").replace("border:0", "border-radius:7px")
         rows.append(f"<div>{dot}{escape(i18n.text(f'map_coverage.{key}', lang))}</div>")
     return (
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{escape(i18n.text('map_coverage.share', lang))}</b>{''.join(rows)}</div>"
+        f"<b>{escape(i18n.text(f'map_coverage.share{suffix}', lang))}</b>{''.join(rows)}</div>"
     )
 
 
@@ -161,6 +164,7 @@ def coverage_map_figure(
     lang: str = "zh",
     tianditu_key: str | None = None,
     townships: gpd.GeoDataFrame | None = None,
+    today: bool = False,
 ) -> folium.Map:
     """The whole coverage map, ready for st_folium: fitted to the county or the township
     chosen, township names (from `townships`, else from the cells), site names from zoom 13."""
@@ -201,8 +205,8 @@ def coverage_map_figure(
         ).add_to(m)
         add_labels(m, data.sites, "site", lang)
     add_tracks(m, data.tracks, lang, show=False)
-    Legend(legend_html(lang)).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    Legend(legend_html(lang, today)).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # open, it covers the map on a phone
     return localise(m)
 
 

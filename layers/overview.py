@@ -161,5 +161,5 @@ def overview_map(
         ).add_to(m)
     add_labels(m, layers.sites, "site", lang)
     Legend(legend_html(lang)).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # open, it covers the map on a phone
     return localise(m)

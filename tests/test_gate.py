@@ -140,7 +140,7 @@ def test_the_public_archive_needs_no_sign_in(site: TestClient) -> None:
 def test_a_page_the_role_may_not_open_goes_home(site: TestClient) -> None:
     _sign_in(site, "d0001")
     denied = site.get("/evaluation")
-    assert denied.status_code == 303 and denied.headers["location"] == "/"
+    assert denied.status_code == 303 and denied.headers["location"] == "/?denied=evaluation"
     assert site.get("/due").text == "PAGE /due"
     assert site.get("/login").headers["location"] == "/"
     # The role's home page has only "/" as its URL in Streamlit: its name goes there.

@@ -10,6 +10,7 @@ people wrote), read from the database.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -75,10 +76,19 @@ def county(demo_url: str, server_url: str) -> Iterator[tuple[str, set[str]]]:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    name = "page_language"
+    name = f"page_language_{os.getpid()}"  # two runs at once must not share it
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     source = demo_url.rsplit("/", 1)[1]
     with admin.connect() as conn:
+        # A page test before this module may keep a cached engine on the demo database,
+        # which PostgreSQL refuses to copy while anyone is connected.
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"
+            ),
+            {"d": source},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
     url = server_url.rsplit("/", 1)[0] + f"/{name}"

@@ -23,8 +23,9 @@ OVERVIEW = str(ROOT / "views" / "overview.py")
 ACCOUNT = str(ROOT / "views" / "account.py")
 TIMEOUT = 60
 
-LEADER = SignedIn(user_id=2, username="leader", role="leader", deputy_id=None,
-                  display_name="人大常委会领导")
+LEADER = SignedIn(
+    user_id=2, username="leader", role="leader", deputy_id=None, display_name="人大常委会领导"
+)
 DEPUTY = SignedIn(user_id=9, username="d0001", role="deputy", deputy_id=1, display_name="代表")
 
 
@@ -165,3 +166,21 @@ def test_a_signed_in_deputy_lands_on_my_sites() -> None:
     assert not at.exception
     assert [t.value for t in at.title] == ["我的点位"]
     assert not at.get("component_instance")
+
+
+def test_home_says_which_page_the_gate_turned_away() -> None:
+    """The gate sends a deputy who opens /evaluation home with ?denied=evaluation: home says
+    so once, and a name that is no page is ignored."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.USER] = DEPUTY
+    at.query_params["denied"] = "evaluation"
+    at.run()
+    assert not at.exception
+    assert any("不对您的角色开放" in w.value for w in at.warning)
+    at.run()
+    assert not any("不对您的角色开放" in w.value for w in at.warning)
+    other = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    other.session_state[session.USER] = DEPUTY
+    other.query_params["denied"] = "../etc"
+    other.run()
+    assert not other.exception and not any("开放" in w.value for w in other.warning)

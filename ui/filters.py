@@ -37,16 +37,17 @@ def deputy_filter(where: Any, engine: Engine, key: str) -> int | None:
     )
 
 
-def seed_from_link(seeded_key: str, choices: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
-    """Set widgets from the URL's query parameters once per distinct link, so a link from
-    another page (今日概况's "overdue sites" → the due list) opens on what it names and the
-    user's later choices stick. ``choices``: parameter → (widget key, {text in the URL: the
-    widget's value}); a value the page does not offer is ignored."""
+def seed_from_link(choices: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+    """Set widgets from the URL's query parameters, then drop those parameters, so a link from
+    another page (今日概况's "overdue sites" → the due list) opens on what it names every time
+    it is followed, and the user's later choices stick until the next link. ``choices``:
+    parameter → (widget key, {text in the URL: the widget's value}); a value the page does
+    not offer is ignored."""
     params = st.query_params
-    seed = tuple(params.get(name) for name in choices)
-    if not any(seed) or st.session_state.get(seeded_key) == seed:
-        return
-    st.session_state[seeded_key] = seed
-    for given, (key, values) in zip(seed, choices.values(), strict=True):
-        if given is not None and given in values:
+    for name, (key, values) in choices.items():
+        given = params.get(name)
+        if given is None:
+            continue
+        if given in values:
             st.session_state[key] = values[given]
+        del params[name]

@@ -45,7 +45,7 @@ from core.errors import (
     log_unexpected,
 )
 from db.database import database_url, get_engine, session_scope
-from ui.page import LOGIN, PAGES, PUBLIC, pages_for
+from ui.page import DENIED, LOGIN, PAGES, PUBLIC, pages_for
 
 SIGN_IN = "/account/sign-in"
 SIGN_OUT = "/account/sign-out"
@@ -407,8 +407,11 @@ class SignInGate:
         pages = [Path(p.path).stem for p in pages_for(user)]
         if name and name not in pages:
             # A page this role may not open, an unknown path or the sign-in page: the role's
-            # home instead of Streamlit's English "Page not found" or a blank page.
-            await RedirectResponse("/", status_code=303)(scope, receive, send)
+            # home instead of Streamlit's English "Page not found" or a blank page; a page
+            # that exists but is not for this role is named, so home says why it came instead.
+            known = {Path(p.path).stem for p in PAGES}
+            home = f"/?{DENIED}={name}" if name in known else "/"
+            await RedirectResponse(home, status_code=303)(scope, receive, send)
             return
         if name and name == pages[0]:
             # The role's home page is served at "/" only (Streamlit has no other URL for it).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -58,6 +59,23 @@ PAGES: tuple[PageSpec, ...] = (
     TICKET,
     ADMIN,
 )
+
+
+# The query parameter with which the gate (ui/gate.py) sends a user home from a page their
+# role may not open, naming it.
+DENIED = "denied"
+
+
+def explain_denied() -> None:
+    """On the home page the gate sent a user to, say once which page was not for them: a
+    silent redirect reads as a broken link."""
+    name = st.query_params.get(DENIED)
+    if name is None:
+        return
+    del st.query_params[DENIED]
+    spec = next((p for p in PAGES if Path(p.path).stem == name), None)
+    if spec is not None:
+        st.warning(t("page_denied", page=t(spec.title_key)))
 
 
 def pages_for(user: SignedIn | None) -> list[PageSpec]:

@@ -332,6 +332,7 @@ def audit_section() -> None:
             ACTIONS,
             format_func={a: t(f"audit_action_{a}") for a in ACTIONS}.get,
             key="shuijian_admin_audit_actions",
+            placeholder=t("choose_any"),
         )
     with middle:
         actor = st.text_input(t("admin_audit_actor"), key="shuijian_admin_audit_actor")

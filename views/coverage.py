@@ -2,7 +2,8 @@
 "as of today" (the current windows: an overdue site is a gap, `duty.today`).
 
 Query parameters (from the glance page's links) choose the view, the month (YYYY-MM) and the
-township once per distinct link; the widgets keep the user's later choices."""
+township each time a link is followed (then leave the URL); the widgets keep the user's
+later choices."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from ui.page import COVERAGE, guard, show_error
 MONTHS_BACK = 12
 VIEWS = ("month", "today")
 VIEW_KEY = "shuijian_coverage_view"
-SEEDED_KEY = "shuijian_coverage_seeded"  # the query parameters already applied
 
 
 def level_name(level: int) -> str:
@@ -40,7 +40,6 @@ months = [
 engine = session.engine()
 towns = dict(cached.township_options(engine))
 seed_from_link(
-    SEEDED_KEY,
     {
         "view": (VIEW_KEY, {v: v for v in VIEWS}),
         "month": (session.COVERAGE_MONTH, {f"{y}-{m:02d}": (y, m) for y, m in months}),
@@ -96,7 +95,7 @@ st.caption(
     + ("" if has_basemap(key) else " " + t("map_offline_note"))
 )
 st_folium(
-    coverage_map_figure(data, lang(), key),
+    coverage_map_figure(data, lang(), key, today=view == "today"),
     height=640,
     width="stretch",
     returned_objects=[],

@@ -43,7 +43,6 @@ st.title(t("due_heading"))
 engine = session.engine()
 towns = dict(cached.township_options(engine))
 seed_from_link(
-    session.DUE_SEEDED,
     {
         "status": (session.DUE_STATUS, {s: s for s in STATUSES}),
         "township": (session.DUE_TOWNSHIP, {str(i): i for i in towns}),
@@ -105,6 +104,7 @@ st.dataframe(
     column_config={
         t("col_status"): st.column_config.TextColumn(width="small"),
         t("col_deadline"): st.column_config.TextColumn(width=124),  # a whole date, in zh too
+        t("col_last_visit"): st.column_config.TextColumn(width=124),
         t("col_days_left"): st.column_config.NumberColumn(width="small"),
     },
 )

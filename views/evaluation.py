@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -142,7 +143,16 @@ deputy_id = st.selectbox(
 )
 series = _trend(engine, _db(engine), int(deputy_id), year, month)
 if not series.empty:
-    st.line_chart(series.set_index("month")["score"])
+    # A line with points: a deputy evaluated in one month only still shows that month.
+    chart = (
+        alt.Chart(series)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:N", title=t("evaluation_column.month")),
+            y=alt.Y("score:Q", title=t("evaluation_column.score")),
+        )
+    )
+    st.altair_chart(chart, width="stretch")
 
 stored: dict = st.session_state.setdefault(FILES_KEY, {})
 if township_id is not None:

@@ -68,7 +68,8 @@ engine = session.engine()
 today = clock.today()
 names = lang() == "en"
 
-cols = st.columns(5)
+# Two rows: five filters in one cut the chosen statuses and the end date off.
+cols = st.columns(3)
 township_id = township_filter(cols[0], engine, session.ISSUES_TOWNSHIP)
 platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
 platform = cols[1].selectbox(
@@ -84,14 +85,16 @@ category = cols[2].selectbox(
     key=session.ISSUES_CATEGORY,
     format_func=lambda c: t("all") if c is None else categories[c][names],
 )
-statuses = cols[3].multiselect(
+cols = st.columns([2, 1])
+statuses = cols[0].multiselect(
     t("col_status"),
     list(STATUSES),
     default=list(OPEN_STATUSES),
     format_func=lambda s: label("ticket_status", s),
     key=session.ISSUES_STATUSES,
+    placeholder=t("choose_any"),
 )
-dates = cols[4].date_input(
+dates = cols[1].date_input(
     t("date_range"), value=(today - timedelta(days=365), today), key=session.ISSUES_DATES
 )
 date_from = dates[0] if len(dates) > 0 else None
@@ -116,7 +119,7 @@ with session_scope(engine) as s:
     by_platform["key"] = [platforms[c][names] if c in platforms else c for c in by_platform["key"]]
     shown = queries.tickets_geo(s, chosen, today=today)
 
-row = st.columns(6)
+row = st.columns(3)
 row[0].metric(t("issues_shown"), len(shown))
 row[1].metric(t("issues_overdue"), int(shown["overdue"].sum()) if not shown.empty else 0)
 row[2].metric(
@@ -124,9 +127,10 @@ row[2].metric(
     percent(figures["handling_rate"]),
     help=t("figure_def_dispatched_handling"),
 )
-row[3].metric(t("rate_closing"), percent(figures["closing_rate"]), help=t("figure_def_closing"))
-row[4].metric(t("rate_on_time"), percent(figures["on_time_rate"]), help=t("figure_def_on_time"))
-row[5].metric(
+row = st.columns(3)
+row[0].metric(t("rate_closing"), percent(figures["closing_rate"]), help=t("figure_def_closing"))
+row[1].metric(t("rate_on_time"), percent(figures["on_time_rate"]), help=t("figure_def_on_time"))
+row[2].metric(
     t("rate_satisfaction"), percent(figures["satisfaction"]), help=t("rate_satisfaction_help")
 )
 

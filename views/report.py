@@ -60,11 +60,13 @@ else:
 with session_scope(engine) as s:
     patrols = dict(queries.my_patrols(s, int(deputy_id)))
 
-# Arriving from a checklist "yes": apply the query parameters once per distinct link.
+# Arriving from a checklist "yes": apply the link's query parameters, then drop them, so the
+# same link followed again applies again and the user's choices stick in between.
 params = st.query_params
 seed = (params.get("category"), params.get("patrol"), params.get("site"))
-if any(seed) and state.get(session.REPORT_SEEDED) != seed:
-    state[session.REPORT_SEEDED] = seed
+if any(seed):
+    for name in ("category", "patrol", "site"):
+        params.pop(name, None)
     category_param, patrol_param, site_param = seed
     code = CHECKLIST_CATEGORY.get(category_param or "", category_param)
     if code in categories:
