@@ -102,7 +102,7 @@ def patrols(data: Glance, township_id: int | None) -> None:
          "glance_link_coverage_last"),
     ):  # fmt: skip
         with col:
-            st.metric(t(key), percent(share.share, 1), help=_month_help(help_key, share))
+            st.metric(t(key), percent(share.share), help=_month_help(help_key, share))
             page_link(
                 COVERAGE,
                 t(link_key),
@@ -122,11 +122,11 @@ def tickets(data: Glance) -> None:
     )
     row[2].metric(
         t("rate_dispatched_handling"),
-        percent(figures.handling_rate, 1),
+        percent(figures.handling_rate),
         help=t("figure_def_dispatched_handling"),
     )
     row[3].metric(
-        t("rate_satisfaction"), percent(figures.satisfaction, 1), help=t("rate_satisfaction_help")
+        t("rate_satisfaction"), percent(figures.satisfaction), help=t("rate_satisfaction_help")
     )
     last_day = figures.end - timedelta(days=1)  # [start, end): end is the day after today
     days = (last_day - figures.start).days
