@@ -55,6 +55,9 @@ def _strings(at: AppTest) -> list[str]:
     for widget in (*at.button, *at.text_input, *at.date_input, *at.toggle, *at.checkbox,
                    *at.text_area, *at.number_input):  # fmt: skip
         out.append(str(widget.label))
+    for pills in at.get("button_group"):  # st.pills, st.segmented_control
+        out.append(str(pills.proto.label))
+        out += [str(o.content) for o in pills.proto.options]
     for picker in (*at.selectbox, *at.radio, *at.multiselect):
         out.append(str(picker.label))
         out += [str(o) for o in picker.options]

@@ -86,13 +86,17 @@ category = cols[2].selectbox(
     format_func=lambda c: t("all") if c is None else categories[c][names],
 )
 cols = st.columns([2, 1])
-statuses = cols[0].multiselect(
-    t("col_status"),
-    list(STATUSES),
-    default=list(OPEN_STATUSES),
-    format_func=lambda s: label("ticket_status", s),
-    key=session.ISSUES_STATUSES,
-    placeholder=t("choose_any"),
+# Pills, not a multiselect: its chips stay on one line and scroll, hiding statuses on a phone.
+statuses = (
+    cols[0].pills(
+        t("col_status"),
+        list(STATUSES),
+        selection_mode="multi",
+        default=list(OPEN_STATUSES),
+        format_func=lambda s: label("ticket_status", s),
+        key=session.ISSUES_STATUSES,
+    )
+    or []
 )
 dates = cols[1].date_input(
     t("date_range"), value=(today - timedelta(days=365), today), key=session.ISSUES_DATES
