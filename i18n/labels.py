@@ -254,7 +254,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_coverage.yes": ("是", "yes"),
     "map_coverage.no": ("否", "no"),
     # The public map's layers, legends and popups (layers/public.py).
-    "map_public.townships": ("乡镇（街道）", "Townships"),
     "map_public.tracks": ("巡查轨迹（起终点已隐去）", "Patrol tracks (ends hidden)"),
     "map_public.sites": ("到访点位", "Visited sites"),
     "map_public.patrol": ("巡查", "Patrol"),
@@ -272,8 +271,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_tickets.township": ("乡镇", "Township"),
     "map_tickets.legend": ("交办单状态", "Ticket status"),
     "map_tickets.overdue": ("逾期（黑边）", "Overdue (black ring)"),
-    "map_tickets.county": ("县界", "County boundary"),
-    "map_tickets.townships": ("乡镇（街道）", "Townships"),
     "map_tickets.sites": ("我的联系点位", "My sites"),
     "map_tickets.chosen": ("问题位置", "Problem location"),
     "map_tickets.name": ("名称", "Name"),
@@ -287,8 +284,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_patrols.deputy": ("代表", "Deputy"),
     "map_patrols.started": ("开始", "Started"),
     # The overview map's layers, legends and popups (layers/overview.py).
-    "map_overview.county": ("县界", "County boundary"),
-    "map_overview.townships": ("乡镇（街道）", "Townships"),
+    "map.county": ("县界", "County boundary"),
+    "map.townships": ("乡镇（街道）", "Townships"),
     "map_overview.code": ("编码", "Code"),
     "map_overview.name": ("名称", "Name"),
     "map_overview.level": ("层级", "Level"),

@@ -100,8 +100,6 @@ PAGES_GLANCE: dict[str, tuple[str, str]] = {
     "today_status.unassigned": ("无联系代表", "No deputy"),
     "glance_map.legend": ("今日状态", "State today"),
     "glance_map.layer": ("{status}（{n}）", "{status} ({n})"),
-    "glance_map.county": ("县界", "County"),
-    "glance_map.townships": ("乡镇（街道）", "Townships"),
     "glance_map.name": ("名称", "Name"),
     "glance_map.code": ("编码", "Code"),
     "glance_map.kind": ("类型", "Kind"),

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import folium
 import geopandas as gpd
+import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -294,6 +295,44 @@ def _add_basemap(m: folium.Map, tianditu_key: str | None, lang: str) -> bool:
             ).add_to(m)
         return True
     return False
+
+
+# Coordinates sent to the browser are rounded to this grid (degrees, ~0.1 m).
+DISPLAY_GRID = 1e-6
+COUNTY_STYLE = {"color": "#252525", "weight": 2.5, "fill": False}
+TOWNSHIP_STYLE = {"color": "#737373", "weight": 1.2, "dashArray": "6 4", "fill": False}
+
+
+def light(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rounded coordinates (~0.1 m) for the browser; stored data keeps full precision."""
+    out = frame.copy()
+    column = out.geometry.name
+    out[column] = shapely.set_precision(out.geometry.to_numpy(), DISPLAY_GRID)
+    return out.set_geometry(column)
+
+
+def add_outlines(
+    m: folium.Map,
+    county: gpd.GeoDataFrame | None,
+    townships: gpd.GeoDataFrame | None,
+    lang: str = "zh",
+) -> None:
+    """The county boundary and the township outlines (named on hover), drawn alike on every
+    map: without a basemap they are what says where a map is."""
+    if county is not None and not county.empty:
+        folium.GeoJson(
+            light(county[["name", county.geometry.name]]),
+            name=i18n.text("map.county", lang),
+            style_function=lambda _: COUNTY_STYLE,
+            interactive=False,
+        ).add_to(m)
+    if townships is not None and not townships.empty:
+        folium.GeoJson(
+            light(townships[["name", townships.geometry.name]]),
+            name=i18n.text("map.townships", lang),
+            style_function=lambda _: TOWNSHIP_STYLE,
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(m)
 
 
 def new_map(

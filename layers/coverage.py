@@ -17,9 +17,9 @@ import pandas as pd
 
 import i18n
 from duty.coverage_map import CoverageMap
-from layers.basemap import add_labels, localise, new_map
+from layers.basemap import add_labels, light, localise, new_map
 from layers.overview import Legend
-from layers.patrols import add_tracks, light
+from layers.patrols import add_tracks
 
 SHARE_STEPS: tuple[tuple[float, str], ...] = (
     (0.2, "#ffffcc"),

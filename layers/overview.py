@@ -11,14 +11,13 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
 import i18n
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import MapLayers
-from layers.basemap import add_labels, localise, new_map
+from layers.basemap import add_labels, add_outlines, light, localise, new_map
 
 CLASS_COLOURS: dict[int, str] = {1: "#d7301f", 2: "#f39c12", 3: "#2b8cbe"}
 LEVEL_STYLES: dict[int, dict[str, Any]] = {
@@ -29,7 +28,6 @@ LEVEL_STYLES: dict[int, dict[str, Any]] = {
 # Large cells show by default; medium and small are one click away in the layer control.
 LEVEL_SHOWN: dict[int, bool] = {1: True, 2: False, 3: False}
 # Coordinates are rounded for display (~0.1 m) to keep the page light.
-DISPLAY_GRID = 1e-6
 
 
 class Legend(MacroElement):
@@ -73,18 +71,11 @@ def legend_html(lang: str = "zh") -> str:
     )
 
 
-def _light(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rounded coordinates for the browser; the data in the database keeps full precision."""
-    out = frame.copy()
-    out["geom"] = shapely.set_precision(out.geometry.to_numpy(), DISPLAY_GRID)
-    return out.set_geometry("geom")
-
-
 def _cells_frame(cells: gpd.GeoDataFrame, level: int, lang: str) -> gpd.GeoDataFrame:
     out = cells[["code", "township", "site_count", "geom"]].copy()
     out["level"] = i18n.label("grid_level", level, lang)
     out["site_count"] = out["site_count"].astype(int)
-    return _light(out)
+    return light(out)
 
 
 def _sites_frame(sites: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
@@ -95,7 +86,7 @@ def _sites_frame(sites: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     out["deputy"] = out["deputy"].where(
         out["deputy"] != "", i18n.text("map_overview.unassigned", lang)
     )
-    return _light(out)
+    return light(out)
 
 
 def _site_style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -118,23 +109,7 @@ def overview_map(
     """The whole overview map, ready for st_folium or `get_root().render()`: fitted to the
     county or the township chosen, township names always, site names from zoom 13."""
     m = new_map(layers.bounds, tianditu_key, townships=layers.townships, lang=lang)
-    folium.GeoJson(
-        _light(layers.county[["name", "geom"]]),
-        name=i18n.text("map_overview.county", lang),
-        style_function=lambda _: {"color": "#252525", "weight": 3, "fill": False},
-        interactive=False,
-    ).add_to(m)
-    folium.GeoJson(
-        _light(layers.townships[["name", "geom"]]),
-        name=i18n.text("map_overview.townships", lang),
-        style_function=lambda _: {
-            "color": "#737373",
-            "weight": 1.5,
-            "dashArray": "6 4",
-            "fill": False,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-    ).add_to(m)
+    add_outlines(m, layers.county, layers.townships, lang)
     for level in GRID_LEVELS:
         cells = layers.cells.get(level)
         if cells is None or cells.empty:

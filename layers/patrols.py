@@ -12,22 +12,13 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import shapely
 
 import i18n
-from layers.basemap import add_labels, frame_bounds, localise, new_map
-from layers.overview import DISPLAY_GRID, Legend
+from layers.basemap import add_labels, frame_bounds, light, localise, new_map
+from layers.overview import Legend
 
 TRACK_COLOUR = "#6a3d9a"
 VISITED_COLOUR = "#ff7f00"
-
-
-def light(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rounded coordinates (~0.1 m) for the browser; stored data keeps full precision."""
-    out = frame.copy()
-    column = out.geometry.name
-    out[column] = shapely.set_precision(out.geometry.to_numpy(), DISPLAY_GRID)
-    return out.set_geometry(column)
 
 
 def add_tracks(

@@ -13,9 +13,17 @@ import folium
 import geopandas as gpd
 
 import i18n
-from layers.basemap import Bounds, add_labels, frame_bounds, localise, new_map
+from layers.basemap import (
+    Bounds,
+    add_labels,
+    add_outlines,
+    frame_bounds,
+    light,
+    localise,
+    new_map,
+)
 from layers.overview import Legend
-from layers.patrols import TRACK_COLOUR, VISITED_COLOUR, light
+from layers.patrols import TRACK_COLOUR, VISITED_COLOUR
 
 
 def _bounds(frames: list[gpd.GeoDataFrame]) -> Bounds | None:
@@ -50,18 +58,7 @@ def public_map(
     townships when there are none); township outlines and names, when given, say where they
     are on a map without a basemap; site names from zoom 13."""
     m = new_map(_bounds([tracks, sites]), tianditu_key, townships=townships, lang=lang)
-    if townships is not None and not townships.empty:
-        folium.GeoJson(
-            light(townships[["name", townships.geometry.name]]),
-            name=i18n.text("map_public.townships", lang),
-            style_function=lambda _: {
-                "color": "#737373",
-                "weight": 1.2,
-                "dashArray": "6 4",
-                "fill": False,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        ).add_to(m)
+    add_outlines(m, None, townships, lang)
     if not tracks.empty:
         frame = light(tracks[["patrol_no", "deputy_name", "date", tracks.geometry.name]])
         folium.GeoJson(

@@ -17,9 +17,16 @@ import folium
 import geopandas as gpd
 
 import i18n
-from layers.basemap import Bounds, add_labels, frame_bounds, localise, new_map
+from layers.basemap import (
+    Bounds,
+    add_labels,
+    add_outlines,
+    frame_bounds,
+    light,
+    localise,
+    new_map,
+)
 from layers.overview import Legend
-from layers.patrols import light
 from tickets.lifecycle import STATUSES
 
 # Warm colours wait on someone, green is done, grey left the process.
@@ -188,30 +195,6 @@ def add_tickets(m: folium.Map, tickets: gpd.GeoDataFrame, lang: str = "zh") -> l
     return drawn
 
 
-def _outlines(
-    m: folium.Map, county: gpd.GeoDataFrame | None, townships: gpd.GeoDataFrame | None, lang: str
-) -> None:
-    if county is not None and not county.empty:
-        folium.GeoJson(
-            light(county[["name", county.geometry.name]]),
-            name=i18n.text("map_tickets.county", lang),
-            style_function=lambda _: {"color": "#252525", "weight": 2.5, "fill": False},
-            interactive=False,
-        ).add_to(m)
-    if townships is not None and not townships.empty:
-        folium.GeoJson(
-            light(townships[["name", townships.geometry.name]]),
-            name=i18n.text("map_tickets.townships", lang),
-            style_function=lambda _: {
-                "color": "#737373",
-                "weight": 1.2,
-                "dashArray": "6 4",
-                "fill": False,
-            },
-            interactive=False,
-        ).add_to(m)
-
-
 def _bounds(frames: list[gpd.GeoDataFrame]) -> Bounds | None:
     """Around the frames, padded: a single point still gets a readable neighbourhood."""
     return frame_bounds(frames, pad=0.002)
@@ -229,7 +212,7 @@ def tickets_map(
     to the county and tickets: outlines and township names for orientation, tickets as
     status-coloured triangles, a legend."""
     m = new_map(bounds or _bounds([county, tickets]), tianditu_key, townships=townships, lang=lang)
-    _outlines(m, county, townships, lang)
+    add_outlines(m, county, townships, lang)
     drawn = add_tickets(m, tickets, lang)
     Legend(legend_html(drawn or list(STATUS_COLOURS), lang)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -250,7 +233,7 @@ def report_map(
     """
     shown = [f for f in (sites, county) if f is not None and not f.empty]
     m = new_map(_bounds(shown[:1]), tianditu_key, townships=townships, lang=lang)
-    _outlines(m, county, townships, lang)
+    add_outlines(m, county, townships, lang)
     if not sites.empty:
         folium.GeoJson(
             light(sites[["name", "code", sites.geometry.name]]),

@@ -18,9 +18,8 @@ import pandas as pd
 
 import i18n
 from duty.today import TODAY_STATUSES
-from layers.basemap import localise, new_map
+from layers.basemap import add_outlines, light, localise, new_map
 from layers.overview import Legend
-from layers.patrols import light
 
 # Warm colours need someone to go; green is done; blue-grey waits; purple was never seen.
 STATE_COLOURS: dict[str, str] = {
@@ -97,30 +96,6 @@ def _style(feature: dict[str, Any]) -> dict[str, Any]:
     return {"color": "#ffffff", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
 
 
-def _outlines(
-    m: folium.Map, county: gpd.GeoDataFrame | None, townships: gpd.GeoDataFrame | None, lang: str
-) -> None:
-    if county is not None and not county.empty:
-        folium.GeoJson(
-            light(county[["name", county.geometry.name]]),
-            name=i18n.text("glance_map.county", lang),
-            style_function=lambda _: {"color": "#252525", "weight": 2.5, "fill": False},
-            interactive=False,
-        ).add_to(m)
-    if townships is not None and not townships.empty:
-        folium.GeoJson(
-            light(townships[["name", townships.geometry.name]]),
-            name=i18n.text("glance_map.townships", lang),
-            style_function=lambda _: {
-                "color": "#737373",
-                "weight": 1.2,
-                "dashArray": "6 4",
-                "fill": False,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        ).add_to(m)
-
-
 def add_today_sites(m: folium.Map, sites: gpd.GeoDataFrame, lang: str = "zh") -> dict[str, int]:
     """One GeoJson layer per state present, most urgent drawn last (on top); returns the
     count per state."""
@@ -158,7 +133,7 @@ def today_map(
 ) -> folium.Map:
     """The glance page's map: outlines for orientation, sites by state today, a legend."""
     m = new_map(bounds, tianditu_key, townships=townships, lang=lang)
-    _outlines(m, county, townships, lang)
+    add_outlines(m, county, townships, lang)
     counts = add_today_sites(m, sites, lang)
     Legend(legend_html(counts, lang)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
