@@ -116,4 +116,13 @@ def test_every_landing_role_sees_the_same_figures_on_a_phone(
         frame = page.frame_locator(MAP_IFRAME)
         expect(frame.locator(".leaflet-container")).to_be_visible(timeout=60_000)
         assert_fits(page, f"glance-{username}")
+        if username == "leader":
+            # The issues map's status pills wrap instead of scrolling out of sight.
+            page.goto(f"{server}/issues_map", wait_until="domcontentloaded")
+            pills = page.get_by_test_id("stButtonGroup").get_by_role("button")
+            expect(pills.last).to_be_visible(timeout=60_000)
+            rights = [pills.nth(i).bounding_box() for i in range(pills.count())]
+            assert len(rights) == 8
+            assert all(box and box["x"] + box["width"] <= PHONE["width"] for box in rights)
+            assert_fits(page, "issues-map-leader")
     assert outside == [], f"requests left the machine: {sorted(set(outside))}"

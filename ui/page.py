@@ -115,11 +115,19 @@ def _uploader_words() -> None:
     )
 
 
+# Pills (st.pills, st.segmented_control) wrap onto more lines: Streamlit keeps them on one
+# line that scrolls sideways, which hides choices on a phone (the issues map's statuses).
+WRAPPING_PILLS = (
+    '<style>[data-testid="stButtonGroup"] > div {flex-wrap: wrap; overflow-x: visible}</style>'
+)
+
+
 def sidebar() -> None:
     """Language switch for everyone; who is signed in and a sign-out button once signed in."""
     with st.sidebar:
         st.toggle(t("english"), key=session.ENGLISH)
         _uploader_words()
+        st.markdown(WRAPPING_PILLS, unsafe_allow_html=True)
         user = session.current_user()
         if user is not None:
             st.caption(
