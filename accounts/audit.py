@@ -36,6 +36,7 @@ ACTIONS: tuple[str, ...] = (
     "assignment_set",
     "platform_endpoint",
     "platform_key",
+    "grid_head_import",
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

@@ -59,6 +59,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "manage_assignments": (ADMIN,),
     "manage_platforms": (ADMIN,),
     "read_audit_log": (ADMIN,),
+    # Grid heads (网格长): import and list them; their phones are contact data, for the
+    # people who call them (duty.grid_heads). Everyone who opens the coverage map sees names.
+    "manage_grid_heads": (ADMIN,),
+    "read_grid_head_contact": (ANALYST, ADMIN),
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
 }

@@ -1,12 +1,12 @@
 """The `shuijian` command line: one group per module, each command a thin call into a
-service (`cli/db.py`, `data.py`, `accounts.py`, `admin.py`, `patrols.py`, `tickets.py`,
-`reports.py`, `serve.py`)."""
+service (`cli/db.py`, `data.py`, `grid_heads.py`, `accounts.py`, `admin.py`, `patrols.py`,
+`tickets.py`, `reports.py`, `serve.py`)."""
 
 from __future__ import annotations
 
 import typer
 
-from cli import accounts, admin, data, db, patrols, reports, serve, tickets
+from cli import accounts, admin, data, db, grid_heads, patrols, reports, serve, tickets
 
 app = typer.Typer(
     help="水监 Shuijian: water-environment supervision for a county People's Congress.",
@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="user")
-for group in (data, patrols, tickets, admin, reports, serve):
+for group in (data, grid_heads, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -63,6 +63,9 @@ SITE_GAP_M = 40.0
 FARM_WATER_CLEARANCE_M = 120.0  # the contract asks ≥ 100 m; the margin survives reprojection
 KIND_ORDER = ("reservoir", "river_section", "pond", "small_water", "livestock_farm")
 OFFICE_STREAM = 1  # second key of the offices' own generator (see _township_offices)
+GRID_HEAD_STREAM = 4  # second key of the grid heads' own generator (see _grid_heads)
+GRID_HEAD_CHANGES = 12  # small cells whose head changed once, so the demo shows history
+GRID_HEAD_CHANGED_AFTER = timedelta(days=45)  # ... this long after the first head began
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class DemoCounty:
     deputies: gpd.GeoDataFrame
     assignments: pd.DataFrame
     offices: pd.DataFrame  # township (code), name, contact, phone
+    # cell (code), name, phone, valid_from: a head for every small cell, a few changed later
+    grid_heads: pd.DataFrame
 
 
 def _to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -255,6 +260,27 @@ def _township_offices(
             ],
             "contact": contacts,
             "phone": phones[: len(codes)],
+        }
+    )
+
+
+def _grid_heads(seed: int, cells: list[str], first: date, taken: set[str]) -> pd.DataFrame:
+    """A grid head (网格长) for every small cell from ``first``, and for a few cells a second
+    head from later on (the first one's period then closes): two rows for those cells, in
+    order. Drawn from a generator of their own, so nothing else the seed gives changes;
+    phones never repeat a deputy's or an office's."""
+    rng = np.random.default_rng([seed, GRID_HEAD_STREAM])
+    n = len(cells) + GRID_HEAD_CHANGES
+    names = nm.person_names(n, rng)
+    phones = [p for p in nm.phone_numbers(n + len(taken), rng) if p not in taken][:n]
+    changed = sorted(rng.choice(len(cells), size=min(GRID_HEAD_CHANGES, len(cells)), replace=False))
+    later = first + GRID_HEAD_CHANGED_AFTER
+    return pd.DataFrame(
+        {
+            "cell": cells + [cells[i] for i in changed],
+            "name": names[:n],
+            "phone": phones,
+            "valid_from": [first.isoformat()] * len(cells) + [later.isoformat()] * len(changed),
         }
     )
 
@@ -681,6 +707,7 @@ def generate_demo(
     county = gpd.GeoDataFrame(
         {"code": [county_code], "name": [county_name]}, geometry=[county_geom], crs=epsg
     )
+    offices = _township_offices(seed, t_codes, t_names, set(deputies["contact"]))
     townships = gpd.GeoDataFrame({"code": t_codes, "name": t_names}, geometry=t_geoms, crs=epsg)
     cells_gdf = gpd.GeoDataFrame(cells, geometry="geometry", crs=epsg)
     cells_gdf["level"] = cells_gdf["level"].astype(int)
@@ -696,5 +723,11 @@ def generate_demo(
         sites=_to_storage(sites),
         deputies=deputies.to_crs(WGS84),
         assignments=assignments,
-        offices=_township_offices(seed, t_codes, t_names, set(deputies["contact"])),
+        offices=offices,
+        grid_heads=_grid_heads(
+            seed,
+            [str(c) for c in cells_gdf.loc[cells_gdf["level"] == 3, "code"]],
+            assignments_from,
+            set(deputies["contact"]) | set(offices["phone"]),
+        ),
     )

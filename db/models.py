@@ -558,6 +558,8 @@ __all__ = [
     "Deputy",
     "GpxUpload",
     "GridCell",
+    "GridHead",
+    "GridHeadReminder",
     "LoginAttempt",
     "Meta",
     "Patrol",
@@ -684,3 +686,49 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class GridHead(Base):
+    """The head of a small grid cell (小微水体网格长) for a period. Like an assignment, a new
+    head closes the current row the day before (``valid_to``, exclusive) and nothing is
+    rewritten or deleted; one head per cell on any day (an exclusion constraint)."""
+
+    __tablename__ = "grid_head"
+    __table_args__ = (
+        CheckConstraint("btrim(name) <> ''", name="grid_head_name_given"),
+        CheckConstraint("btrim(phone) <> ''", name="grid_head_phone_given"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="grid_head_period_order"),
+        Index("ix_grid_head_cell", "grid_cell_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cell.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(40))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GridHeadReminder(Base):
+    """One dead-corner gap (a site of the cell overdue, or without a deputy, since a day) told
+    to the cell's head in one reminder round through one channel. The primary key is the
+    claim: a run inserts it before sending and keeps it only when the channel answered OK."""
+
+    __tablename__ = "grid_head_reminder"
+    __table_args__ = (
+        CheckConstraint(
+            "cause IN ('overdue', 'unassigned')", name="grid_head_reminder_cause_known"
+        ),
+        CheckConstraint("round >= 0", name="grid_head_reminder_round_positive"),
+    )
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(12), primary_key=True)
+    since: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    round: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    grid_head_id: Mapped[int] = mapped_column(ForeignKey("grid_head.id"))
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cell.id"))
+    on_date: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

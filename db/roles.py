@@ -43,6 +43,7 @@ APPEND_ONLY: tuple[str, ...] = (
     "privacy_zone",  # a deputy's home zone, drawn once: a redraw would let months be averaged
     "privacy_place",  # zones around recurring start/end places, likewise drawn once
     "audit_event",  # administrative actions: who did what to which account, site, platform
+    "grid_head_reminder",  # each dead corner told to its grid head, once per round (the claim)
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would
@@ -59,6 +60,7 @@ NO_DELETE: tuple[str, ...] = (
     "ticket",
     "platform",
     "problem_category",
+    "grid_head",  # a cell's heads with their periods: closed, never deleted
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

@@ -21,6 +21,7 @@ from core.vocab import GRID_LEVELS
 from db.query import read_geoframe, where_equal
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
+from duty.grid_heads import current_heads
 from duty.today import site_today_status
 from tracks import patrol_queries
 
@@ -78,15 +79,18 @@ def coverage_map(
     as_of: date | None = None,
     with_tracks: bool = True,
     track_limit: int = patrol_queries.TRACK_LIMIT,
+    role: str | None = None,
 ) -> CoverageMap:
-    """Cells of `level` with share and dead corners, sites with popups, tracks of the month."""
+    """Cells of `level` with share and dead corners, sites with popups, tracks of the month.
+    Small cells name their grid head; ``role`` decides whether the head's phone comes too
+    (``read_grid_head_contact``)."""
     if level not in GRID_LEVELS:
         raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
     start, end = month_bounds(year, month)
     as_of = as_of or clock.today()
     status = site_period_status(session, start, end, as_of, township_id)
     return _assemble(
-        session, status, (start, end), as_of, level, township_id, with_tracks, track_limit
+        session, status, (start, end), as_of, level, township_id, with_tracks, track_limit, role
     )
 
 
@@ -97,6 +101,7 @@ def today_coverage_map(
     as_of: date | None = None,
     with_tracks: bool = True,
     track_limit: int = patrol_queries.TRACK_LIMIT,
+    role: str | None = None,
 ) -> CoverageMap:
     """The same map "as of today": the current windows, not a month. A site counts as on
     time while it is held and not overdue (`duty.today`); an overdue site is a gap, so the
@@ -112,7 +117,7 @@ def today_coverage_map(
     )
     status["assist_visits"] = status["assist_visits"].fillna(0).astype(np.int64)
     return _assemble(
-        session, status, (start, as_of), as_of, level, township_id, with_tracks, track_limit
+        session, status, (start, as_of), as_of, level, township_id, with_tracks, track_limit, role
     )
 
 
@@ -125,9 +130,11 @@ def _assemble(
     township_id: int | None,
     with_tracks: bool,
     track_limit: int,
+    role: str | None = None,
 ) -> CoverageMap:
     """Cells scored from the site rows ``status`` (on_time, missed, assigned per site), their
-    geometry, the sites with popups, the period's tracks and the figures above the map."""
+    geometry and grid heads (on the reference day; the phone only for ``role`` that may read
+    contacts), the sites with popups, the period's tracks and the figures above the map."""
     start, end = period
     ref = min(end, as_of)
     cells_df = load_cells(session)
@@ -143,6 +150,9 @@ def _assemble(
         c_params | {"tol": DISPLAY_TOLERANCE},
     )
     cells = geoms.merge(scored, on="cell_id", how="inner")
+    heads = current_heads(session, ref, role).rename(columns={"grid_cell_id": "cell_id"})
+    heads = heads.astype({"cell_id": "int64"})
+    cells = cells.merge(heads, on="cell_id", how="left")
     if township_id is not None:
         keep = (cells["township_id"] == township_id) | (cells["sites"] > 0)
         cells = cells[keep]

@@ -19,6 +19,7 @@ from core.errors import ImportRefused
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".shp"}
+TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
 def _decode_text(data: bytes, source: str) -> str:
@@ -120,6 +121,42 @@ def read_vector_file(path: str | Path) -> gpd.GeoDataFrame:
                 detail=str(exc),
             ) from None
     return read_vector(path.read_bytes(), path.name)
+
+
+def read_table(data: bytes, filename: str) -> pd.DataFrame:
+    """A plain table (CSV in UTF-8 or GBK, or an Excel .xlsx workbook's first sheet), every
+    value as text and empty cells as "": the importers judge the content, row by row."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ImportRefused(
+            filename,
+            f"unsupported table type {suffix or '(none)'}: use CSV or Excel (.xlsx)",
+            code="unsupported_table_type",
+            suffix=suffix or "—",
+        )
+    if not data.strip():
+        raise ImportRefused(filename, "the file is empty", code="empty_file")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(
+                io.StringIO(_decode_text(data, filename)), dtype=str, keep_default_na=False
+            )
+        else:
+            frame = pd.read_excel(
+                io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl"
+            )
+    except ImportRefused:
+        raise
+    except Exception as exc:  # pandas and openpyxl raise many types; the message is what matters
+        raise ImportRefused(
+            filename,
+            f"not a readable {suffix[1:]} file: {exc}",
+            code="unreadable_file",
+            format=suffix[1:],
+            detail=str(exc),
+        ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _with_text_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from i18n.grid_heads import PAGES_GRID_HEADS
 from i18n.pages_admin import PAGES_ADMIN
 from i18n.pages_deputy import PAGES_DEPUTY
 from i18n.pages_glance import PAGES_GLANCE
@@ -521,7 +522,7 @@ PAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
-for _part in (PAGES_GLANCE, PAGES_DEPUTY, PAGES_ADMIN, PAGES_MAPS):
+for _part in (PAGES_GLANCE, PAGES_DEPUTY, PAGES_ADMIN, PAGES_MAPS, PAGES_GRID_HEADS):
     if _twice := PAGES.keys() & _part.keys():
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")
     PAGES.update(_part)

@@ -4,6 +4,8 @@ column is there for the catalogue's rule and for whoever reads a log."""
 
 from __future__ import annotations
 
+from i18n.grid_heads import REMINDERS_GRID_HEADS
+
 REMINDERS: dict[str, tuple[str, str]] = {
     # The step a site's line names (duty.reminders.schedule.STEPS).
     "reminder.step.due_soon": ("即将到期", "Due soon"),
@@ -77,3 +79,6 @@ REMINDERS: dict[str, tuple[str, str]] = {
     ),
     "reminder.no_township": ("未划入乡镇的点位", "sites outside every township"),
 }
+
+# The dead-corner reminder to a cell's grid head (duty.reminders.grid_heads).
+REMINDERS.update(REMINDERS_GRID_HEADS)

@@ -65,6 +65,20 @@ def reasons_text(missed: Any, unassigned: Any, lang: str) -> list[str]:
     return out
 
 
+def grid_head_text(names: Any, phones: Any, lang: str) -> list[str]:
+    """A small cell's grid head for its popup: the name, with the phone when the service gave
+    it (only to roles that may read contacts); 「无」 for a cell without one."""
+    out = []
+    for name, phone in zip(names, phones, strict=True):
+        if name is None or pd.isna(name):
+            out.append(i18n.text("map_coverage.none", lang))
+        elif phone is None or pd.isna(phone):
+            out.append(str(name))
+        else:
+            out.append(i18n.text("map_coverage.grid_head_phone", lang, name=name, phone=phone))
+    return out
+
+
 def legend_html(lang: str = "zh", today: bool = False) -> str:
     """The legend; ``today``: the "as of today" view, whose shares and dots are not overdue /
     overdue now rather than on time / missed in the month."""
@@ -125,6 +139,7 @@ def _cells_frame(data: CoverageMap, lang: str) -> Any:
     out["fill"] = [share_colour(s) for s in cells["share"]]
     out["dead"] = [i18n.text("yes" if d else "no", lang) for d in cells["dead_corner"]]
     out["reasons"] = reasons_text(cells["sites_missed"], cells["sites_unassigned"], lang)
+    out["grid_head"] = grid_head_text(cells["head_name"], cells["head_phone"], lang)
     out["sites"] = out["sites"].astype(int)
     out["sites_on_time"] = out["sites_on_time"].astype(int)
     out["dead_corner"] = out["dead_corner"].astype(bool)
@@ -174,6 +189,9 @@ def coverage_map_figure(
     if not data.cells.empty:
         fields = ["code", "township", "sites", "sites_on_time", "share_text", "dead", "reasons"]
         keys = ["code", "township", "sites", "on_time", "share", "dead", "reasons"]
+        if data.level == 3:  # only small cells have grid heads (网格长)
+            fields.append("grid_head")
+            keys.append("grid_head")
         folium.GeoJson(
             _cells_frame(data, lang),
             name=i18n.label("grid_level", data.level, lang),
@@ -212,6 +230,7 @@ def coverage_map_figure(
 
 __all__ = [
     "coverage_map_figure",
+    "grid_head_text",
     "legend_html",
     "reasons_text",
     "share_colour",

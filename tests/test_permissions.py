@@ -57,6 +57,9 @@ ACTIONS_TESTED_HERE = {
     "manage_assignments",
     "manage_platforms",
     "read_audit_log",
+    # The grid heads' rows are tried in tests/test_grid_heads.py.
+    "manage_grid_heads",
+    "read_grid_head_contact",
     *PAGE_ACTIONS,
 }
 

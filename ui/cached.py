@@ -73,17 +73,24 @@ def _coverage_map(
     month: int,
     level: int,
     township_id: int | None,
+    role: str | None,
 ) -> CoverageMap:
     with session_scope(_engine) as s:
-        return coverage_map(s, year, month, level, township_id)
+        return coverage_map(s, year, month, level, township_id, role=role)
 
 
 def coverage(
-    engine: Engine, year: int, month: int, level: int, township_id: int | None
+    engine: Engine,
+    year: int,
+    month: int,
+    level: int,
+    township_id: int | None,
+    role: str | None = None,
 ) -> CoverageMap:
     """The coverage page's data for a month, level and township (codes and counts: one
-    cache entry serves both languages)."""
-    return _coverage_map(engine, _db_key(engine), year, month, level, township_id)
+    cache entry serves both languages); ``role`` decides whether grid heads' phones come
+    along (a cache entry per role, so a leader's never holds them)."""
+    return _coverage_map(engine, _db_key(engine), year, month, level, township_id, role)
 
 
 # Problem categories and platforms are configuration: they change rarely.
@@ -136,10 +143,10 @@ def _site_shapes(_engine: Engine, db: str, township_id: int | None) -> gpd.GeoDa
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
 def _coverage_today(
-    _engine: Engine, db: str, on: date, level: int, township_id: int | None
+    _engine: Engine, db: str, on: date, level: int, township_id: int | None, role: str | None
 ) -> CoverageMap:
     with session_scope(_engine) as s:
-        return today_coverage_map(s, level, township_id, as_of=on)
+        return today_coverage_map(s, level, township_id, as_of=on, role=role)
 
 
 def glance(engine: Engine, on: date, township_id: int | None) -> glance_service.Glance:
@@ -164,6 +171,8 @@ def today_sites(engine: Engine, on: date, township_id: int | None) -> gpd.GeoDat
     return glance_service.map_sites(shapes, glance(engine, on, township_id).sites_today)
 
 
-def coverage_today(engine: Engine, on: date, level: int, township_id: int | None) -> CoverageMap:
+def coverage_today(
+    engine: Engine, on: date, level: int, township_id: int | None, role: str | None = None
+) -> CoverageMap:
     """The coverage page "as of today": current windows, overdue sites as gaps."""
-    return _coverage_today(engine, _db_key(engine), on, level, township_id)
+    return _coverage_today(engine, _db_key(engine), on, level, township_id, role)

@@ -1,7 +1,8 @@
-"""系统管理 / Administration (admin only): accounts, a site's deputy from a day on, the
-platforms' endpoints and keys, and the audit log — the same services as ``shuijian user``,
-``assignment`` and ``platform`` (accounts.admin, duty.assignments, tickets.platforms), which
-check the permission table and record every action in the audit log.
+"""系统管理 / Administration (admin only): accounts, a site's deputy from a day on, the grid
+heads, the platforms' endpoints and keys, and the audit log — the same services as
+``shuijian user``, ``assignment``, ``grid-heads`` and ``platform`` (accounts.admin,
+duty.assignments, duty.grid_heads, tickets.platforms), which check the permission table and
+record every action in the audit log.
 
 One section runs at a time (a radio, not tabs: tabs would run every section on each click). A
 refusal is the service's sentence in the page's language; a refused action changes nothing.
@@ -21,7 +22,8 @@ from core import clock
 from core.errors import ShuijianError
 from core.vocab import ROLES
 from db.database import session_scope
-from duty import assignments
+from duty import assignments, grid_heads
+from geo.readers import read_table
 from tickets import platforms
 from ui import session
 from ui.i18n import day, lang, t
@@ -33,7 +35,7 @@ NEW_KEY = "shuijian_admin_new_key"  # (platform, key): shown once, then forgotte
 USER_PICK = "shuijian_admin_user"
 SITE_PICK = "shuijian_admin_site"
 PLATFORM_PICK = "shuijian_admin_platform"
-SECTIONS = ("users", "assignments", "platforms", "audit")
+SECTIONS = ("users", "assignments", "grid_heads", "platforms", "audit")
 ADD_INPUTS = tuple(
     f"shuijian_admin_add_{field}" for field in ("name", "deputy", "display", "pw", "pw2")
 )
@@ -248,6 +250,61 @@ def assignments_section() -> None:
     )
 
 
+# ------------------------------------------------------------------------------- grid heads
+def grid_heads_section() -> None:
+    left, right = st.columns([3, 2])
+    cell = left.text_input(t("admin_grid_heads_filter"), key="shuijian_admin_heads_cell")
+    history = right.checkbox(t("admin_grid_heads_history"), key="shuijian_admin_heads_history")
+    frame = _read(grid_heads.list_grid_heads, user, cell, history)
+    if frame.empty:
+        st.caption(t("admin_grid_heads_empty"))
+    else:
+        st.caption(t("admin_grid_heads_count", count=len(frame)))
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("admin_grid_heads_cell"): frame["cell"],
+                    t("admin_grid_heads_township"): frame["township"],
+                    t("admin_grid_heads_name"): frame["name"],
+                    t("admin_grid_heads_phone"): frame["phone"],
+                    t("admin_grid_heads_from"): [day(v) for v in frame["valid_from"]],
+                    t("admin_grid_heads_to"): [
+                        "—" if pd.isna(v) else day(v - timedelta(days=1)) for v in frame["valid_to"]
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    st.subheader(t("admin_grid_heads_import"))
+    st.caption(t("admin_grid_heads_import_note"))
+    with st.form("shuijian_admin_heads_import"):
+        upload = st.file_uploader(
+            t("admin_grid_heads_file"), type=["csv", "xlsx"], key="shuijian_admin_heads_file"
+        )
+        if st.form_submit_button(t("admin_grid_heads_import_button")) and upload is not None:
+            _import_heads(upload.getvalue(), upload.name)
+
+
+def _import_heads(data: bytes, name: str) -> None:
+    """Read and import one table; a refusal (unreadable file or bad row) is said, nothing
+    stored."""
+    try:
+        frame = read_table(data, name)
+    except ShuijianError as error:
+        show_error(error)
+        return
+    result, ok = _act(grid_heads.import_grid_heads, frame, name)
+    if ok:
+        _done(
+            "admin_grid_heads_imported",
+            source=name,
+            added=result.added,
+            changed=result.changed,
+            unchanged=result.unchanged,
+        )
+
+
 # -------------------------------------------------------------------------------- platforms
 def platforms_section() -> None:
     fresh = st.session_state.pop(NEW_KEY, None)
@@ -379,6 +436,7 @@ def audit_section() -> None:
 {
     "users": users_section,
     "assignments": assignments_section,
+    "grid_heads": grid_heads_section,
     "platforms": platforms_section,
     "audit": audit_section,
 }[section]()

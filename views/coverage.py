@@ -30,7 +30,7 @@ def level_name(level: int) -> str:
     return label("grid_level", level)
 
 
-guard(COVERAGE)
+viewer = guard(COVERAGE)
 st.title(t("coverage_heading"))
 today = clock.today()
 months = [
@@ -72,9 +72,9 @@ level = cols[3].radio(
 )
 try:
     if view == "today":
-        data = cached.coverage_today(engine, today, level, township_id)
+        data = cached.coverage_today(engine, today, level, township_id, viewer.role)
     else:
-        data = cached.coverage(engine, year, month, level, township_id)
+        data = cached.coverage(engine, year, month, level, township_id, viewer.role)
 except ShuijianError as error:
     show_error(error)
     st.stop()

@@ -124,7 +124,7 @@ class DingTalk:
 @dataclass(frozen=True)
 class HttpHook:
     """A generic HTTP / SMS-gateway hook: POST {to, deputy, text} (an escalation: {to,
-    township, text}, the township's code); any 2xx is OK."""
+    township, text}, the township's code; a grid head's: {to, cell, text}); any 2xx is OK."""
 
     url: str = field(repr=False)
     token: str | None = field(default=None, repr=False)
@@ -134,7 +134,8 @@ class HttpHook:
 
     def send(self, client: httpx.Client, message: Message, now: datetime) -> Delivery:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        who = "township" if message.recipient.office else "deputy"
+        # the recipient's kind names its code: a deputy's, a township's or (grid heads) a cell's
+        who = getattr(message, "hook_key", "township" if message.recipient.office else "deputy")
         body = {"to": message.recipient.phone, who: message.recipient.code, "text": message.plain()}
         secrets = (self.token, self.url.partition("?")[2])
         answer = _post(client, self.url, body, headers, secrets)
