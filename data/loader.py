@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from accounts.audit import Operator
 from accounts.auth import create_user, hash_password
 from core.errors import ShuijianError
 from data.demo import DemoCounty
 from db.models import County, Deputy, Meta, User
-from duty.grid_heads import import_grid_heads
+from duty.grid_heads import store_grid_heads
 from geo import importers
 
 # Demo sign-ins, documented in the README. Outside the demo no account has a default password.
@@ -91,11 +90,9 @@ def load_demo(
     importers.import_assignments(session, demo.assignments, source_label)
     importers.import_township_offices(session, demo.offices, source_label)
     # The grid heads: the first head of every small cell, then the few who were replaced.
-    heads, demo_loader = demo.grid_heads, Operator("demo")
-    import_grid_heads(session, demo_loader, heads.drop_duplicates("cell"), source_label)
-    import_grid_heads(
-        session, demo_loader, heads[heads.duplicated("cell")].reset_index(drop=True), source_label
-    )
+    heads = demo.grid_heads
+    store_grid_heads(session, heads.drop_duplicates("cell"), source_label)
+    store_grid_heads(session, heads[heads.duplicated("cell")].reset_index(drop=True), source_label)
     users = _create_demo_users(session)
     session.add(Meta(key="demo_seed", value=str(demo.seed)))
     session.add(Meta(key="county_source", value=source_label))

@@ -182,6 +182,23 @@ def import_grid_heads(
     current period the day before the new head's first day. Refused as a whole, by line,
     column and reason: a first day not after the current head's."""
     authorize(actor, "manage_grid_heads")
+    result = store_grid_heads(session, frame, source, default_day)
+    if result.added or result.changed:
+        record(
+            session,
+            actor,
+            "grid_head_import",
+            source,
+            {"added": result.added, "changed": result.changed, "unchanged": result.unchanged},
+        )
+    return result
+
+
+def store_grid_heads(
+    session: Session, frame: pd.DataFrame, source: str, default_day: date | None = None
+) -> GridHeadImport:
+    """The import itself, without a user: for ``import_grid_heads`` and the demo loader
+    (which loads the county through the importers, unaudited like its deputies)."""
     rows = _rows(session, frame, source, default_day or clock.today())
     current = {
         head.grid_cell_id: head
@@ -225,16 +242,7 @@ def import_grid_heads(
     changed = sum(head is not None for _, head in changes)
     added = len(changes) - changed
     session.flush()
-    result = GridHeadImport(source, added, changed, unchanged)
-    if added or changed:
-        record(
-            session,
-            actor,
-            "grid_head_import",
-            source,
-            {"added": added, "changed": changed, "unchanged": unchanged},
-        )
-    return result
+    return GridHeadImport(source, added, changed, unchanged)
 
 
 _HEADS_SQL = """
@@ -283,4 +291,5 @@ __all__ = [
     "current_heads",
     "import_grid_heads",
     "list_grid_heads",
+    "store_grid_heads",
 ]

@@ -511,10 +511,12 @@ def test_every_section_speaks_one_language(page_database: Engine, lang: str) -> 
             "SELECT name FROM site",
             "SELECT name FROM deputy",
             "SELECT endpoint_url FROM platform",
+            "SELECT name FROM grid_head",
+            "SELECT name FROM township",
         ):
             names |= {str(v) for v in conn.scalars(text(sql)) if v}
     at = _page(page_database, "admin", english=lang == "en")
-    for section in ("users", "assignments", "platforms", "audit"):
+    for section in ("users", "assignments", "grid_heads", "platforms", "audit"):
         at.radio(key="shuijian_admin_section").set_value(section).run()
         assert not at.exception, at.exception
         stray = _stray(_strings(at), lang, names)

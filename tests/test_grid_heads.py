@@ -44,6 +44,7 @@ from geo.readers import read_table, read_vector
 from layers.coverage import coverage_map_figure
 from tests import factories
 from tests.fake_webhook import FakeWebhook
+from tests.test_admin import page_database  # noqa: F401, F811  (a fixture)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 TOKEN = "sms-token-for-grid-heads"
@@ -384,3 +385,49 @@ def test_the_command_line(
     finally:
         database.get_engine(url).dispose()
         database.get_engine.cache_clear()
+
+
+def test_the_app_role_imports_changes_and_reminds_but_deletes_nothing(
+    tiny: Engine, fake: FakeWebhook, client: httpx.Client
+) -> None:
+    """Least privilege (db/roles.py): grid_head is a record (no DELETE), grid_head_reminder
+    is append-only; the app role still does the whole job."""
+    from tests.test_db_roles import refused, two_roles
+
+    with two_roles(tiny) as made:
+        app = made.app_engine
+        assert _import(app, HEADS_CSV.encode(), "heads.csv").added == 2
+        change = "cell,name,phone,valid_from\nL0M0S0,钱三,13900001003,2026-01-05\n"
+        assert _import(app, change.encode(), "change.csv").changed == 1
+        assert _remind(app, date(2026, 1, 11), fake, client).sent == 2
+        refused(app, "DELETE FROM grid_head", "permission denied")
+        refused(app, "UPDATE grid_head_reminder SET round = 9", "permission denied")
+        refused(app, "DELETE FROM grid_head_reminder", "permission denied")
+        refused(app, "TRUNCATE grid_head_reminder", "permission denied")
+    assert "钱三网格长" in dict(_sent(fake))["L0M0S0"]
+
+
+def test_the_admin_section_lists_heads_with_history(page_database: Engine) -> None:  # noqa: F811
+    """The demo's heads on the administration page: one per small cell, a cell filter, the
+    former heads of a replaced one; each in its language."""
+    from tests.test_admin import _page
+
+    with page_database.connect() as conn:
+        replaced = conn.scalar(
+            text(
+                "SELECT c.code FROM grid_head h JOIN grid_cell c ON c.id = h.grid_cell_id "
+                "WHERE h.valid_to IS NOT NULL ORDER BY 1 LIMIT 1"
+            )
+        )
+    at = _page(page_database, "admin")
+    at.radio(key="shuijian_admin_section").set_value("grid_heads").run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe[0].value) == 932 and "网格长" in at.dataframe[0].value.columns
+    at.text_input(key="shuijian_admin_heads_cell").set_value(replaced.lower()).run()
+    assert len(at.dataframe[0].value) == 1
+    at.checkbox(key="shuijian_admin_heads_history").check().run()
+    shown = at.dataframe[0].value
+    assert len(shown) == 2 and shown["截止日"].tolist()[1] != "—"
+    english = _page(page_database, "admin", english=True)
+    english.radio(key="shuijian_admin_section").set_value("grid_heads").run()
+    assert "Grid head" in english.dataframe[0].value.columns
