@@ -35,8 +35,14 @@ from geo.importers import PHONE
 
 SMALL = 3  # the grid level that has heads
 NAME_CHARS = 40  # grid_head.name
-CELL_COLUMNS = ("cell", "cell_code")  # the cell's code, under either name
-REQUIRED = ("name", "phone")
+# Each column under its English or Chinese header (a county's own sheet is headed in Chinese).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "cell": ("cell", "cell_code", "网格编码"),
+    "name": ("name", "姓名"),
+    "phone": ("phone", "手机"),
+    "valid_from": ("valid_from", "起始日"),
+}
+REQUIRED = ("cell", "name", "phone")
 
 
 @dataclass(frozen=True)
@@ -80,30 +86,34 @@ def _day(value: object) -> date | None:
 
 def _rows(session: Session, frame: pd.DataFrame, source: str, default_day: date) -> list[dict]:
     """Validate every row; return (cell id, code, name, phone, valid_from) per row."""
-    cell_column = next((c for c in CELL_COLUMNS if c in frame.columns), None)
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if cell_column is None or missing:
+    header = {
+        field: next((h for h in names if h in frame.columns), None)
+        for field, names in HEADERS.items()
+    }
+    missing = [field for field in REQUIRED if header[field] is None]
+    if missing:
         found = ", ".join(str(c) for c in frame.columns)
-        wanted = ([] if cell_column else ["cell"]) + missing
         raise ImportRefused(
             source,
-            f"missing column(s): {', '.join(wanted)}; found: {found or '(none)'}",
+            f"missing column(s): {', '.join(missing)}; found: {found or '(none)'}",
             code="missing_columns",
-            columns=", ".join(wanted),
+            columns=", ".join(missing),
             found=found or "—",
         )
+    cell_column, name_column, phone_column = (str(header[f]) for f in REQUIRED)
+    start_column = header["valid_from"] or "valid_from"
     cells = {
         code.upper(): (id_, code, level)
         for id_, code, level in session.execute(select(GridCell.id, GridCell.code, GridCell.level))
     }
     out: list[dict] = []
     seen: dict[int, int] = {}
-    starts = frame["valid_from"] if "valid_from" in frame.columns else [""] * len(frame)
+    starts = frame[start_column] if header["valid_from"] else [""] * len(frame)
     for pos, (cell, name, phone, start) in enumerate(
-        zip(frame[cell_column], frame["name"], frame["phone"], starts, strict=True)
+        zip(frame[cell_column], frame[name_column], frame[phone_column], starts, strict=True)
     ):
         line = pos + 2  # the header is line 1, in a CSV and a sheet alike
-        for column, value in ((cell_column, cell), ("name", name), ("phone", phone)):
+        for column, value in ((cell_column, cell), (name_column, name), (phone_column, phone)):
             if not str(value).strip():
                 raise ImportRefused(
                     source, "empty value", code="grid_head_empty", **_at(line, column, value)
@@ -140,13 +150,13 @@ def _rows(session: Session, frame: pd.DataFrame, source: str, default_day: date)
                 source,
                 f"longer than {NAME_CHARS} characters",
                 code="grid_head_name_too_long",
-                **_at(line, "name", name),
+                **_at(line, name_column, name),
                 limit=NAME_CHARS,
             )
         clean = clean_phone(phone)
         if clean is None:
             raise ImportRefused(
-                source, "not a phone", code="grid_head_bad_phone", **_at(line, "phone", phone)
+                source, "not a phone", code="grid_head_bad_phone", **_at(line, phone_column, phone)
             )
         first = _day(start) if str(start).strip() else default_day
         if first is None:
@@ -154,7 +164,7 @@ def _rows(session: Session, frame: pd.DataFrame, source: str, default_day: date)
                 source,
                 "not a date (YYYY-MM-DD)",
                 code="grid_head_bad_date",
-                **_at(line, "valid_from", start),
+                **_at(line, start_column, start),
             )
         out.append(
             {
@@ -164,6 +174,7 @@ def _rows(session: Session, frame: pd.DataFrame, source: str, default_day: date)
                 "name": clean_name,
                 "phone": clean,
                 "valid_from": first,
+                "start_column": start_column,
             }
         )
     return out
@@ -177,10 +188,11 @@ def import_grid_heads(
     default_day: date | None = None,
 ) -> GridHeadImport:
     """Import heads by cell code: columns ``cell`` (or ``cell_code``), ``name``, ``phone``,
-    optional ``valid_from`` (default ``default_day``, else today). A cell whose current head
-    is the same person with the same phone is left as it is; a different one closes the
-    current period the day before the new head's first day. Refused as a whole, by line,
-    column and reason: a first day not after the current head's."""
+    optional ``valid_from`` (or 网格编码, 姓名, 手机, 起始日; the first day defaults to
+    ``default_day``, else today). A cell whose current head is the same person with the same
+    phone is left as it is; a different one closes the current period the day before the new
+    head's first day. Refused as a whole, by line, column and reason: also a first day not
+    after the current head's."""
     authorize(actor, "manage_grid_heads")
     result = store_grid_heads(session, frame, source, default_day)
     if result.added or result.changed:
@@ -222,7 +234,7 @@ def store_grid_heads(
                 source,
                 f"the current head's period began {head.valid_from}; a new head must start later",
                 code="grid_head_not_after",
-                **_at(row["line"], "valid_from", row["valid_from"].isoformat()),
+                **_at(row["line"], row["start_column"], row["valid_from"].isoformat()),
                 current=head.valid_from,
             )
         changes.append((row, head))

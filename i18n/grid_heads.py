@@ -18,13 +18,13 @@ PAGES_GRID_HEADS: dict[str, tuple[str, str]] = {
     "admin_grid_heads_to": ("截止日", "Until"),
     "admin_grid_heads_import": ("导入网格长", "Import grid heads"),
     "admin_grid_heads_import_note": (
-        "CSV 或 Excel（.xlsx）表格，列：cell（小网格编码）、name、phone，可选 valid_from"
-        "（起始日，默认今天）。同一网格长重复导入不作改动；换人则上一任的任期于前一日结束。"
+        "CSV 或 Excel（.xlsx）表格，列：网格编码（小网格）、姓名、手机，可选 起始日"
+        "（默认今天）。同一网格长重复导入不作改动；换人则上一任的任期于前一日结束。"
         "任何一行有误则整个文件不导入。",
         "A CSV or Excel (.xlsx) table with columns cell (a small cell's code), name, phone and "
-        "optionally valid_from (first day, default today). Importing the same head again "
-        "changes nothing; a new head ends the previous one's period the day before. One bad "
-        "row refuses the whole file.",
+        "optionally valid_from (first day, default today); Chinese headers work too. "
+        "Importing the same head again changes nothing; a new head ends the previous one's "
+        "period the day before. One bad row refuses the whole file.",
     ),
     "admin_grid_heads_file": ("表格文件", "Table file"),
     "admin_grid_heads_import_button": ("导入", "Import"),

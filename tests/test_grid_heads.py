@@ -184,12 +184,13 @@ def test_a_bad_csv_row_is_refused_by_line_and_column(
 
 
 def test_a_bad_excel_row_is_refused_and_nothing_is_stored(tiny: Engine) -> None:
-    frame = pd.DataFrame(
-        {"cell": ["L0M0S0", "L1M0S1"], "name": ["王一", "赵二"], "phone": ["13900001001", "12"]}
+    frame = pd.DataFrame(  # a county's own sheet, headed in Chinese
+        {"网格编码": ["L0M0S0", "L1M0S1"], "姓名": ["王一", "赵二"], "手机": ["13900001001", "12"]}
     )
     with pytest.raises(ImportRefused) as info:
         _import(tiny, _xlsx(frame), "heads.xlsx")
     assert info.value.code == "grid_head_bad_phone" and info.value.params["line"] == 3
+    assert "第 3 行“手机”列：“12”不是电话号码" in i18n.describe(info.value, "zh")
     assert _heads(tiny) == []
 
 
