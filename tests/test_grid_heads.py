@@ -432,3 +432,78 @@ def test_the_admin_section_lists_heads_with_history(page_database: Engine) -> No
     english = _page(page_database, "admin", english=True)
     english.radio(key="shuijian_admin_section").set_value("grid_heads").run()
     assert "Grid head" in english.dataframe[0].value.columns
+
+
+# ------------------------------------------------------------------------ schema and demo
+
+
+def test_the_schema_keeps_one_head_per_cell_and_day_and_migrates_down(bare_engine: Engine) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from db import migrate
+
+    migrate.upgrade(bare_engine)
+    poly = "MULTIPOLYGON(((118 29, 118.01 29, 118.01 29.01, 118 29)))"
+    with bare_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO grid_cell (code, level, geom) "
+                "VALUES ('C', 1, ST_GeomFromText(:w, 4326))"
+            ),
+            {"w": poly},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO grid_head (grid_cell_id, name, phone, valid_from, valid_to) "
+                "SELECT id, '甲', '13900000001', '2026-01-01', '2026-03-01' FROM grid_cell"
+            )
+        )
+    for values in (
+        "'乙', '13900000002', '2026-02-01', NULL",  # overlaps the first period
+        "' ', '13900000002', '2026-04-01', NULL",  # no name
+        "'乙', '13900000002', '2026-04-01', '2026-04-01'",  # an empty period
+    ):
+        with pytest.raises(IntegrityError), bare_engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO grid_head (grid_cell_id, name, phone, valid_from, valid_to) "
+                    f"SELECT id, {values} FROM grid_cell"
+                )
+            )
+    with bare_engine.begin() as conn:  # the handover: from the day the first period ended
+        conn.execute(
+            text(
+                "INSERT INTO grid_head (grid_cell_id, name, phone, valid_from) "
+                "SELECT id, '乙', '13900000002', '2026-03-01' FROM grid_cell"
+            )
+        )
+    migrate.downgrade(bare_engine, "0013")
+    with bare_engine.connect() as conn:
+        left = conn.scalar(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'grid_head%'"))
+    assert left == 0 and migrate.current_revision(bare_engine) == "0013"
+    migrate.upgrade(bare_engine)
+    assert migrate.current_revision(bare_engine) == "0014"
+
+
+def test_the_demo_has_a_head_for_every_small_cell_and_some_history(demo_engine: Engine) -> None:
+    with demo_engine.connect() as conn:
+        cells = conn.scalar(text("SELECT count(*) FROM grid_cell WHERE level = 3"))
+        current = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT h.grid_cell_id), bool_and(c.level = 3) "
+                "FROM grid_head h JOIN grid_cell c ON c.id = h.grid_cell_id "
+                "WHERE h.valid_to IS NULL"
+            )
+        ).one()
+        replaced = conn.scalar(text("SELECT count(*) FROM grid_head WHERE valid_to IS NOT NULL"))
+        shared = conn.scalar(
+            text(
+                "SELECT count(*) FROM grid_head h WHERE h.phone IN "
+                "(SELECT contact FROM deputy WHERE contact IS NOT NULL "
+                "UNION SELECT phone FROM township_office)"
+            )
+        )
+        audited = conn.scalar(text("SELECT count(*) FROM audit_event"))
+    assert cells == 932 and tuple(current) == (932, 932, True)
+    assert replaced == 12 and shared == 0
+    assert audited == 0  # loading the demo is no administrative action
