@@ -59,6 +59,7 @@ NO_DELETE: tuple[str, ...] = (
     "ticket",
     "platform",
     "problem_category",
+    "ogc_client",  # a revoked client keeps its row: the call log still names it
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

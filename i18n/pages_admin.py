@@ -102,6 +102,8 @@ PAGES_ADMIN: dict[str, tuple[str, str]] = {
     "audit_action_assignment_set": ("更换联系代表", "deputy assigned"),
     "audit_action_platform_endpoint": ("设置接收地址", "endpoint set"),
     "audit_action_platform_key": ("签发接口密钥", "key issued"),
+    "audit_action_ogc_client_key": ("签发开放接口密钥", "open-interface key issued"),
+    "audit_action_ogc_client_revoke": ("吊销开放接口密钥", "open-interface key revoked"),
     "audit_actor_cli": ("命令行（{name}）", "command line ({name})"),
     "audit_detail": ("{name}：{value}", "{name}: {value}"),
     "audit_detail_role": ("角色", "role"),
