@@ -244,7 +244,12 @@ def conformance(request: Request) -> dict[str, Any]:
     return {"conformsTo": list(CONFORMANCE)}
 
 
-@router.get("/api", summary="The API definition (OpenAPI 3.1)", responses=ERRORS)
+@router.get(
+    "/api",
+    summary="The API definition (OpenAPI 3.1)",
+    response_class=JSONResponse,
+    responses={200: {"content": {OPENAPI_TYPE: {}}, "description": "OpenAPI 3.1"}, **ERRORS},
+)
 def api_definition(request: Request) -> JSONResponse:
     """This interface's OpenAPI document (the `/ogc` operations only)."""
     _only(request, META_PARAMS)

@@ -173,10 +173,10 @@ def _feature(row: Any) -> dict[str, Any]:
 
 
 def _select(collection: Collection) -> str:
-    # to_jsonb renders dates, times (with offset) and numerics as JSON the way PostgreSQL
+    # to_json renders dates, times (with offset) and numerics as JSON the way PostgreSQL
     # writes them; the internal columns are dropped in _feature.
     return (
-        "SELECT f.fid, ST_AsGeoJSON(f.geom, 7) AS geometry, to_jsonb(f) AS properties "
+        "SELECT f.fid, ST_AsGeoJSON(f.geom, 7) AS geometry, to_json(f) AS properties "
         f"FROM ({collection.view}) f"
     )
 

@@ -15,7 +15,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from shapely.geometry import box, shape
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
@@ -34,6 +43,12 @@ from tracks.synth import to_gpx_bytes
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON_CLASS = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
 TESTER = Operator("tester")
+SCHEMA_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @dataclass
@@ -406,6 +421,59 @@ def test_a_client_over_its_rate_gets_429_until_the_minute_passes(
     with ogc.engine.begin() as conn:
         conn.execute(text("UPDATE api_call_log SET at = at - interval '61 seconds'"))
     assert ogc.get("/ogc/conformance").status_code == 200
+
+
+# ------------------------------------------------------------------ the definition, fuzzed
+
+OGC_OPERATIONS = [
+    "/ogc/",
+    "/ogc/conformance",
+    "/ogc/api",
+    "/ogc/collections",
+    "/ogc/collections/{collection_id}",
+    "/ogc/collections/{collection_id}/items",
+    "/ogc/collections/{collection_id}/items/{feature_id}",
+]
+
+
+@pytest.mark.parametrize("path", OGC_OPERATIONS)
+def test_every_answer_is_one_the_definition_documents(ogc: Ogc, path: str) -> None:
+    """Schemathesis against `/ogc/api`, valid and invalid requests with a valid key: never a
+    server error, and status, content type and body always as documented."""
+    schema = schemathesis.openapi.from_asgi(
+        "/ogc/api", ogc.client.app, headers={"X-API-Key": ogc.key}
+    )
+    operation = schema[path]["GET"]
+    cases = operation.as_strategy() | operation.as_strategy(
+        generation_mode=schemathesis.GenerationMode.NEGATIVE
+    )
+    real = {
+        "collection_id": tuple(c.id for c in COLLECTIONS),
+        "feature_id": ("S0001", "33082200102"),
+    }
+    statuses: list[int] = []
+
+    @given(case=cases, pick=st.integers(0, 3))
+    @settings(
+        max_examples=25,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: Any, pick: int) -> None:
+        case.headers = {**(case.headers or {}), "X-API-Key": ogc.key}
+        if case.path_parameters and pick:
+            chosen = {n: real[n][pick % len(real[n])] for n in case.path_parameters if n in real}
+            if path.endswith("{feature_id}"):
+                chosen["collection_id"] = "sites" if pick % 2 else "grid_cells"
+                chosen["feature_id"] = "S0001" if pick % 2 else "33082200102"
+            case.path_parameters = {**case.path_parameters, **chosen}
+        response = case.call_and_validate(checks=SCHEMA_CHECKS)
+        statuses.append(response.status_code)
+
+    check()
+    assert 200 in statuses, statuses  # real rows were read and their answers checked
 
 
 # ------------------------------------------------------------------ managing clients
