@@ -207,8 +207,8 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
         "There is no platform {platform}; known platforms: {known}.",
     ),
     "error.ogc_client_unknown": (
-        "没有编码为 {client} 的开放接口客户端；新建时请给出名称（--name）。",
-        "There is no open-interface client {client}; give its name (--name) to create it.",
+        "没有编码为 {client} 的开放接口客户端；新建时请给出名称。",
+        "There is no open-interface client {client}; give its name to create it.",
     ),
     "error.ogc_client_code_invalid": (
         "客户端编码 {client} 无效：须为 2–16 个小写字母、数字或下划线。",

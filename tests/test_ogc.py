@@ -510,7 +510,7 @@ def test_cli_issues_rotates_lists_and_revokes(
 
     for args, word in (
         (["ogc-client", "key", "Bad Code!", "--name", "x"], "Bad Code!"),
-        (["ogc-client", "key", "newcomer"], "--name"),
+        (["ogc-client", "key", "newcomer"], "give its name"),
         (["ogc-client", "revoke", "nobody"], "nobody"),
     ):
         refused = runner.invoke(cli, args)
