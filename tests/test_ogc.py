@@ -40,6 +40,9 @@ from db.database import session_scope
 from tests.test_ingest import START, deputy, ingest, signed_in, track_through
 from tracks.synth import to_gpx_bytes
 
+# Reads today's date (the tickets' deadlines): run again under each frozen date (tests/clock.py).
+pytestmark = pytest.mark.clock
+
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON_CLASS = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
 TESTER = Operator("tester")
