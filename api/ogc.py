@@ -14,7 +14,7 @@ import math
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -341,7 +341,7 @@ def item(request: Request, collection_id: str, feature_id: str) -> JSONResponse:
     if found is None:
         raise ApiError(404, f"feature {feature_id!r} not found in collection {c.id}")
     found["links"] = [
-        _link(_url(request, f"/collections/{c.id}/items/{feature_id}"), "self", GEOJSON),
+        _link(_url(request, f"/collections/{c.id}/items/{quote(feature_id)}"), "self", GEOJSON),
         _link(_url(request, f"/collections/{c.id}"), "collection", JSON, c.title),
     ]
     return _geojson(found)
