@@ -37,6 +37,8 @@ ACTIONS: tuple[str, ...] = (
     "platform_endpoint",
     "platform_key",
     "grid_head_import",
+    "ogc_client_key",
+    "ogc_client_revoke",
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

@@ -51,11 +51,13 @@ RETRY_AFTER_S = 30  # what a 503 tells the platform to wait before trying again
 ERROR_MEANING = {
     400: "Bad input: a missing or invalid field (named in the description), or a body that "
     "is not valid JSON / form data or exceeds the nesting and size limits of its parts.",
+    401: "Missing or wrong key of an open-interface (OGC) client, in X-API-Key.",
     403: "Missing or wrong API key, or a ticket routed to another platform.",
     404: "Unknown service request, ticket, photo or jurisdiction.",
     409: "The ticket's status does not allow this move (or an update id reused elsewhere).",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024 // 1024} MB.",
     415: "The body is neither JSON nor form data.",
+    429: "Too many calls from this client in the last minute; wait Retry-After seconds.",
     503: "The database is temporarily unavailable; try again after Retry-After seconds.",
 }
 RETRY_AFTER_HEADER = {

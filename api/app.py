@@ -40,7 +40,8 @@ DATABASE_DOWN_TEXT = "the database is temporarily unavailable; try again later"
 DESCRIPTION = """\
 GeoReport v2 (Open311) API of 水监 Shuijian, through which the four government platforms
 receive and handle the dispatch tickets (交办单) raised by People's Congress deputies, plus
-the platforms' callbacks (accept, reject, feedback). Every error is a JSON list
+the platforms' callbacks (accept, reject, feedback), and the read-only open interface
+(OGC API – Features) under `/ogc`, whose own definition is `/ogc/api`. Every error is a JSON list
 `[{"code": <HTTP status>, "description": "<what was wrong>"}]`.
 """
 
@@ -167,6 +168,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The API on `engine`, or on the configured database (resolved at the first call)."""
+    from api.ogc import router as ogc_router
     from api.open311 import router as open311_router
     from api.platform import router as platform_router
 
@@ -186,5 +188,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(open311_router)
     app.include_router(platform_router)
+    app.include_router(ogc_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,11 @@ platform_app = typer.Typer(
     help="The four government platforms: API keys, endpoints.", no_args_is_help=True
 )
 app.add_typer(platform_app, name="platform")
+ogc_app = typer.Typer(
+    help="Clients of the open interface (OGC API - Features): keys, revocation, list.",
+    no_args_is_help=True,
+)
+app.add_typer(ogc_app, name="ogc-client")
 # The State Council publishes next year's holidays in early November; warning from 60 days
 # before the known years run out gives an operator the rest of the year to add it.
 HOLIDAY_HORIZON_DAYS = 60
@@ -78,6 +83,62 @@ def platform_endpoint(
     with session_scope(migrated_engine()) as session:
         set_endpoint(session, shell_operator(), code, url)
     typer.echo(f"{code}: endpoint {url}")
+
+
+@ogc_app.command("key")
+@friendly
+def ogc_client_key(
+    code: Annotated[str, typer.Argument(help="client code, e.g. hezhang_app")],
+    name: Annotated[
+        str | None, typer.Option(help="the client's name; needed when the code is new")
+    ] = None,
+) -> None:
+    """Issue a new key for an OGC client, creating it when new (the old key stops working);
+    shown once only."""
+    from accounts.audit import shell_operator
+    from archive.clients import issue_client_key
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        key = issue_client_key(session, shell_operator(), code, name)
+    typer.echo(key)
+    typer.secho(
+        f"new key for OGC client {code}: shown this once, only its hash is stored",
+        fg="yellow",
+        err=True,
+    )
+
+
+@ogc_app.command("revoke")
+@friendly
+def ogc_client_revoke(
+    code: Annotated[str, typer.Argument(help="client code")],
+) -> None:
+    """Revoke an OGC client's key at once (the client stays listed, without a key)."""
+    from accounts.audit import shell_operator
+    from archive.clients import revoke_client
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        revoke_client(session, shell_operator(), code)
+    typer.echo(f"{code}: key revoked")
+
+
+@ogc_app.command("list")
+@friendly
+def ogc_client_list() -> None:
+    """The OGC clients: code, name, whether a key is valid, calls logged."""
+    from accounts.audit import shell_operator
+    from archive.clients import list_clients
+    from db.database import session_scope
+
+    with session_scope(migrated_engine()) as session:
+        rows = list_clients(session, shell_operator())
+    if not rows:
+        typer.echo("no OGC clients; add one with: shuijian ogc-client key CODE --name NAME")
+    for row in rows:
+        state = "key valid" if row["has_key"] else "revoked"
+        typer.echo(f"{row['code']}\t{row['name']}\t{state}\t{row['calls']} calls")
 
 
 @app.command()

@@ -282,6 +282,14 @@ SETTINGS: tuple[Setting, ...] = (
         "GeoReport jurisdiction_id this server answers to; requests naming another get 404.",
     ),
     Setting(
+        "ogc_per_minute",
+        "SHUIJIAN_OGC_PER_MINUTE",
+        120,
+        "Most calls one client of the open interface (OGC API - Features) may make per "
+        "minute; more are answered 429 with Retry-After. 0: no limit.",
+        int,
+    ),
+    Setting(
         "evaluation_weights",
         "SHUIJIAN_EVALUATION_WEIGHTS",
         None,

@@ -322,6 +322,17 @@ class Platform(Base):
     api_key_hash: Mapped[str | None] = mapped_column(Text)
 
 
+class OgcClient(Base):
+    """A reader of the open interface (OGC API – Features); its key is stored only as a hash."""
+
+    __tablename__ = "ogc_client"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    api_key_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class ProblemCategory(Base):
     """The routing table: category → platform, deadline (working days), de-duplication radius."""
 

@@ -61,6 +61,7 @@ NO_DELETE: tuple[str, ...] = (
     "platform",
     "problem_category",
     "grid_head",  # a cell's heads with their periods: closed, never deleted
+    "ogc_client",  # a revoked client keeps its row: the call log still names it
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

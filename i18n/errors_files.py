@@ -206,6 +206,18 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
         "没有编码为 {platform} 的平台。已有的平台：{known}。",
         "There is no platform {platform}; known platforms: {known}.",
     ),
+    "error.ogc_client_unknown": (
+        "没有编码为 {client} 的开放接口客户端；新建时请给出名称。",
+        "There is no open-interface client {client}; give its name to create it.",
+    ),
+    "error.ogc_client_code_invalid": (
+        "客户端编码 {client} 无效：须为 2–16 个小写字母、数字或下划线。",
+        "The client code {client} is invalid: use 2–16 lower-case letters, digits or _.",
+    ),
+    "error.ogc_client_name_invalid": (
+        "客户端名称过长或含有不可用的字符（最多 80 个字符）。",
+        "The client name is too long or holds an unusable character (at most 80 characters).",
+    ),
     "error.endpoint_not_http": (
         "接收地址 {url} 不是带主机名的 http(s) 网址。",
         "The endpoint {url} is not an http(s) URL with a host.",

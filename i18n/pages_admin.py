@@ -8,6 +8,7 @@ PAGES_ADMIN: dict[str, tuple[str, str]] = {
     "admin_section_users": ("用户", "Users"),
     "admin_section_assignments": ("代表联系点", "Deputies' sites"),
     "admin_section_platforms": ("平台", "Platforms"),
+    "admin_section_open_interface": ("开放接口", "Open interface"),
     "admin_section_audit": ("审计日志", "Audit log"),
     # Users.
     "admin_display_name": ("显示名称", "Display name"),
@@ -85,6 +86,30 @@ PAGES_ADMIN: dict[str, tuple[str, str]] = {
         "{platform}的新密钥如下，只显示这一次，请立即交给平台妥善保存：",
         "The new key of {platform}, shown this once only; hand it to the platform now:",
     ),
+    # The open interface's clients (OGC API - Features).
+    "admin_ogc_note": (
+        "综治平台、河长制移动端等其他平台通过开放接口（OGC 标准）只读获取网格、点位、巡查摘要和"
+        "交办单；每个客户端凭自己的密钥访问，调用受限速并记入调用日志。",
+        "Other platforms read grid cells, sites, patrol summaries and tickets through the open "
+        "interface (OGC API – Features, under /ogc); each client calls with its own key, "
+        "throttled and logged.",
+    ),
+    "admin_ogc_code": ("客户端编码", "Client code"),
+    "admin_ogc_name": ("名称", "Name"),
+    "admin_ogc_name_new": ("名称（新客户端必填）", "Name (needed for a new client)"),
+    "admin_ogc_calls": ("调用次数", "Calls"),
+    "admin_ogc_empty": ("还没有开放接口客户端。", "No open-interface clients yet."),
+    "admin_ogc_pick": ("选择客户端", "Client"),
+    "admin_ogc_revoke_confirm": ("确认吊销该密钥", "Yes, revoke this key"),
+    "admin_ogc_revoke_button": ("吊销密钥", "Revoke the key"),
+    "admin_ogc_revoked": (
+        "客户端 {client} 的密钥已吊销。",
+        "The key of client {client} was revoked.",
+    ),
+    "admin_ogc_key_once": (
+        "客户端 {client} 的新密钥如下，只显示这一次，请立即交给对方妥善保存：",
+        "The new key of client {client}, shown this once only; hand it over now:",
+    ),
     # Audit log.
     "admin_audit_action": ("操作", "Action"),
     "admin_audit_actor": ("操作人", "By"),
@@ -102,6 +127,8 @@ PAGES_ADMIN: dict[str, tuple[str, str]] = {
     "audit_action_assignment_set": ("更换联系代表", "deputy assigned"),
     "audit_action_platform_endpoint": ("设置接收地址", "endpoint set"),
     "audit_action_platform_key": ("签发接口密钥", "key issued"),
+    "audit_action_ogc_client_key": ("签发开放接口密钥", "open-interface key issued"),
+    "audit_action_ogc_client_revoke": ("吊销开放接口密钥", "open-interface key revoked"),
     "audit_actor_cli": ("命令行（{name}）", "command line ({name})"),
     "audit_detail": ("{name}：{value}", "{name}: {value}"),
     "audit_detail_role": ("角色", "role"),
@@ -118,4 +145,5 @@ PAGES_ADMIN: dict[str, tuple[str, str]] = {
     "audit_detail_valid_from": ("起始日", "first day"),
     "audit_detail_previous": ("原代表", "previous deputy"),
     "audit_detail_replaced": ("替换旧密钥", "old key replaced"),
+    "audit_detail_name": ("名称", "name"),
 }

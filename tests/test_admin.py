@@ -24,6 +24,7 @@ from accounts import admin, sessions, throttle
 from accounts.audit import Operator, audit_events, record
 from accounts.auth import SignedIn, authenticate
 from api.keys import verify_key
+from archive import clients as ogc_clients
 from core import clock
 from core.errors import AuthenticationFailed, PermissionDenied, ShuijianError
 from db.database import session_scope
@@ -113,6 +114,9 @@ def test_every_admin_action_is_refused_to_the_other_roles(demo_copy: Engine) -> 
         lambda s, u: platforms.set_endpoint(s, u, "zhifa", "https://zf.example.gov/in"),
         lambda s, u: platforms.issue_key(s, u, "zhifa"),
         lambda s, u: platforms.list_platforms(s, u),
+        lambda s, u: ogc_clients.issue_client_key(s, u, "sneaky", "偷偷"),
+        lambda s, u: ogc_clients.revoke_client(s, u, "sneaky"),
+        lambda s, u: ogc_clients.list_clients(s, u),
         lambda s, u: audit_events(s, u),
     ]
     for username in ("leader", "analyst", "d0001"):
@@ -457,6 +461,36 @@ def test_the_page_rotates_a_key_and_shows_it_once(page_database: Engine) -> None
     assert "is not an http(s) URL with a host" in _shown(at)
 
 
+def test_the_page_issues_an_open_interface_key_once_and_revokes_it(
+    page_database: Engine,
+) -> None:
+    at = _page(page_database, "admin")
+    at.radio(key="shuijian_admin_section").set_value("open_interface").run()
+    assert "还没有开放接口客户端" in "\n".join(str(i.value) for i in at.info)
+    issue = [b.label for b in at.button].index("签发新密钥")
+    at.text_input(key="shuijian_admin_ogc_code").input("hezhang_app")
+    at.button[issue].click().run()  # a new client needs its name: refused, nothing stored
+    assert "新建时请给出名称" in _shown(at)
+    assert not at.code
+    at.text_input(key="shuijian_admin_ogc_name").input("河长制APP")
+    at.button[issue].click().run()
+    assert not at.exception, at.exception
+    [shown] = [c.value for c in at.code]
+    with session_scope(page_database) as s:
+        assert ogc_clients.verify_client(s, shown) == "hezhang_app"
+    assert list(at.dataframe[0].value["客户端编码"]) == ["hezhang_app"]
+    at.run()
+    assert not at.code  # shown once only
+    revoke = [b.label for b in at.button].index("吊销密钥")
+    at.button[revoke].click().run()
+    assert "请先勾选确认" in _shown(at)
+    at.checkbox(key="shuijian_admin_ogc_sure").check()
+    at.button[revoke].click().run()
+    assert "hezhang_app 的密钥已吊销" in _shown(at)
+    with session_scope(page_database) as s:
+        assert ogc_clients.verify_client(s, shown) is None
+
+
 def test_the_page_assigns_a_deputy(page_database: Engine) -> None:
     site, old, start = _current(page_database)
     other = "D0002" if old != "D0002" else "D0003"
@@ -503,6 +537,9 @@ def test_every_section_speaks_one_language(page_database: Engine, lang: str) -> 
         assignments.assign_deputy(s, boss, site, other, start + timedelta(days=1))
         platforms.set_endpoint(s, boss, "zhifa", "https://zf.example.gov/in")
         platforms.issue_key(s, boss, "zhifa")
+        ogc_clients.issue_client_key(s, boss, "hezhang_app", "河长制APP")
+        ogc_clients.revoke_client(s, boss, "hezhang_app")
+        ogc_clients.issue_client_key(s, boss, "zongzhi_gis", "综治平台")
     names = {"tester", "newbie"}
     with page_database.connect() as conn:
         for sql in (
@@ -513,15 +550,17 @@ def test_every_section_speaks_one_language(page_database: Engine, lang: str) -> 
             "SELECT endpoint_url FROM platform",
             "SELECT name FROM grid_head",
             "SELECT name FROM township",
+            "SELECT code FROM ogc_client",
+            "SELECT name FROM ogc_client",
         ):
             names |= {str(v) for v in conn.scalars(text(sql)) if v}
     at = _page(page_database, "admin", english=lang == "en")
-    for section in ("users", "assignments", "grid_heads", "platforms", "audit"):
+    for section in ("users", "assignments", "grid_heads", "platforms", "open_interface", "audit"):
         at.radio(key="shuijian_admin_section").set_value(section).run()
         assert not at.exception, at.exception
         stray = _stray(_strings(at), lang, names)
         assert not stray, f"{section} ({lang}): " + "; ".join(sorted(set(stray))[:15])
-    assert len(at.dataframe[0].value) == 8
+    assert len(at.dataframe[0].value) == 11
 
 
 def test_the_page_adds_an_account_and_keeps_the_entries_after_a_refusal(

@@ -20,8 +20,10 @@ import sqlalchemy.exc
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
+from accounts.audit import Operator
 from api.app import create_app
 from api.keys import issue_key
+from archive.clients import issue_client_key
 from core.errors import DatabaseUnavailable
 from core.photos import jpeg_with_exif
 from db.database import session_scope
@@ -39,11 +41,13 @@ class Ticket:
     key: str  # bianmin's
     lon: float  # a point in the county
     lat: float
+    ogc_key: str  # an open-interface (OGC API - Features) client's
 
 
 def every_endpoint(t: Ticket) -> list[tuple[str, str, dict[str, Any]]]:
     """One call per operation of the API, each valid, so only the database can fail it."""
     number, sha256, auth = t.number, t.sha256, {"headers": {"X-API-Key": t.key}}
+    ogc = {"headers": {"X-API-Key": t.ogc_key}}
     new = {"service_code": "dead_fish", "lat": t.lat, "long": t.lon, "description": "死鱼"}
     return [
         ("GET", "/open311/v2/services.json", {}),
@@ -62,6 +66,9 @@ def every_endpoint(t: Ticket) -> list[tuple[str, str, dict[str, Any]]]:
             f"/api/v1/tickets/{number}/feedback",
             {"json": {"update_id": "o-3", "result": "已处理", "photos": [PHOTO_B64]}} | auth,
         ),
+        ("GET", "/ogc/collections", ogc),
+        ("GET", "/ogc/collections/tickets/items?limit=5", ogc),
+        ("GET", f"/ogc/collections/tickets/items/{number}", ogc),
     ]
 
 
@@ -94,7 +101,8 @@ def ticket(demo_copy: Engine) -> Ticket:
             source="api:bianmin",
         ).number
         sha256 = s.execute(text("SELECT sha256 FROM ticket_attachment")).scalar_one()
-    return Ticket(number, sha256, key, lon, lat)
+        ogc_key = issue_client_key(s, Operator("tester"), "outage_test", "停机测试")
+    return Ticket(number, sha256, key, lon, lat, ogc_key)
 
 
 @pytest.fixture
@@ -143,7 +151,7 @@ def test_an_outage_is_503_everywhere_and_the_api_recovers_by_itself(
         statuses = [client.request(method, url, **kw).status_code for method, url, kw in calls]
         # Each call succeeds now, the way its turn in the lifecycle allows: a new request is
         # 201; the ticket is accepted, so reject is refused (409) and feedback then applies.
-        assert statuses == [200, 200, 200, 200, 201, 200, 409, 200], statuses
+        assert statuses == [200, 200, 200, 200, 201, 200, 409, 200, 200, 200, 200], statuses
     assert app.state.engine.url.port == relay.port
     app.state.engine.dispose()
     with demo_copy.connect() as conn:

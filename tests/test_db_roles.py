@@ -461,6 +461,20 @@ def test_the_app_role_does_the_apps_work(demo_copy: Engine) -> None:
             assert response.status_code == 200, response.text
         assert _scalar(app, "SELECT count(*) FROM api_call_log") >= 1
 
+        # the open interface (OGC API - Features): a client's key, every collection read
+        from archive.clients import issue_client_key, revoke_client
+        from archive.features import COLLECTIONS
+
+        with session_scope(app) as s:
+            ogc_key = issue_client_key(s, boss, "roles_ogc", "角色测试")
+        with TestClient(create_app(app)) as api:
+            for c in COLLECTIONS:
+                for path in (f"/ogc/collections/{c.id}", f"/ogc/collections/{c.id}/items"):
+                    response = api.get(path, headers={"X-API-Key": ogc_key})
+                    assert response.status_code == 200, response.text
+        with session_scope(app) as s:
+            revoke_client(s, boss, "roles_ogc")
+
 
 def _scalar(engine: Engine, sql: str, **params: object) -> object:
     with engine.connect() as conn:

@@ -482,7 +482,7 @@ def test_the_schema_keeps_one_head_per_cell_and_day_and_migrates_down(bare_engin
         left = conn.scalar(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'grid_head%'"))
     assert left == 0 and migrate.current_revision(bare_engine) == "0013"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == "0014"
+    assert migrate.current_revision(bare_engine) == migrate.head_revision()
 
 
 def test_the_demo_has_a_head_for_every_small_cell_and_some_history(demo_engine: Engine) -> None:

@@ -38,7 +38,7 @@ EITHER = {
     "GPX", "PDF", "Word", "Excel", "docx", "xlsx", "pdf", "gpx", "csv", "CSV", "JPEG", "PNG",
     "jpg", "png", "EXIF", "GPS", "API", "WGS", "GCJ", "UTF", "XML", "DOCTYPE", "ENTITY",
     "English", "Shuijian", "DingTalk", "SMS", "OpenStreetMap", "Leaflet", "km", "MB",
-    "Tianditu", "GeoJSON", "Open", "GeoReport", "min",
+    "Tianditu", "GeoJSON", "Open", "GeoReport", "min", "OGC",
 }  # fmt: skip
 
 

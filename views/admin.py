@@ -1,8 +1,8 @@
 """系统管理 / Administration (admin only): accounts, a site's deputy from a day on, the grid
-heads, the platforms' endpoints and keys, and the audit log — the same services as
-``shuijian user``, ``assignment``, ``grid-heads`` and ``platform`` (accounts.admin,
-duty.assignments, duty.grid_heads, tickets.platforms), which check the permission table and
-record every action in the audit log.
+heads, the platforms' endpoints and keys, the open interface's clients and the audit log — the
+same services as ``shuijian user``, ``assignment``, ``grid-heads``, ``platform`` and
+``ogc-client`` (accounts.admin, duty.assignments, duty.grid_heads, tickets.platforms,
+archive.clients), which check the permission table and record every action in the audit log.
 
 One section runs at a time (a radio, not tabs: tabs would run every section on each click). A
 refusal is the service's sentence in the page's language; a refused action changes nothing.
@@ -18,6 +18,7 @@ import streamlit as st
 
 from accounts import admin as accounts_admin
 from accounts.audit import ACTIONS, audit_events
+from archive import clients as ogc_clients
 from core import clock
 from core.errors import ShuijianError
 from core.vocab import ROLES
@@ -32,10 +33,12 @@ from ui.page import ADMIN, guard, show_error
 SECTION = "shuijian_admin_section"
 FLASH = "shuijian_admin_flash"  # (catalogue key, params) to say once after a change
 NEW_KEY = "shuijian_admin_new_key"  # (platform, key): shown once, then forgotten
+NEW_CLIENT_KEY = "shuijian_admin_new_client_key"  # (client code, key): likewise
 USER_PICK = "shuijian_admin_user"
 SITE_PICK = "shuijian_admin_site"
 PLATFORM_PICK = "shuijian_admin_platform"
-SECTIONS = ("users", "assignments", "grid_heads", "platforms", "audit")
+CLIENT_PICK = "shuijian_admin_ogc_client"
+SECTIONS = ("users", "assignments", "grid_heads", "platforms", "open_interface", "audit")
 ADD_INPUTS = tuple(
     f"shuijian_admin_add_{field}" for field in ("name", "deputy", "display", "pw", "pw2")
 )
@@ -353,6 +356,56 @@ def platforms_section() -> None:
                     st.rerun()
 
 
+# ---------------------------------------------------------------------------- open interface
+def open_interface_section() -> None:
+    """The OGC API - Features clients: a key issued (a new client, or a new key replacing the
+    old one) and shown once, or revoked at once."""
+    fresh = st.session_state.pop(NEW_CLIENT_KEY, None)
+    if fresh:
+        st.warning(t("admin_ogc_key_once", client=fresh[0]))
+        st.code(fresh[1], language=None)
+    st.caption(t("admin_ogc_note"))
+    rows = _read(ogc_clients.list_clients, user)
+    if rows:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("admin_ogc_code"): [r["code"] for r in rows],
+                    t("admin_ogc_name"): [r["name"] for r in rows],
+                    t("admin_has_key"): [t("yes") if r["has_key"] else t("no") for r in rows],
+                    t("admin_ogc_calls"): [int(r["calls"]) for r in rows],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info(t("admin_ogc_empty"))
+    with st.form("shuijian_admin_ogc_key"):
+        code = st.text_input(t("admin_ogc_code"), key="shuijian_admin_ogc_code")
+        name = st.text_input(t("admin_ogc_name_new"), key="shuijian_admin_ogc_name")
+        st.caption(t("admin_key_note"))
+        if st.form_submit_button(t("admin_key_button")):
+            key, ok = _act(ogc_clients.issue_client_key, code, name)
+            if ok:
+                st.session_state[NEW_CLIENT_KEY] = (code.strip(), key)
+                for field in ("shuijian_admin_ogc_code", "shuijian_admin_ogc_name"):
+                    st.session_state.pop(field, None)
+                st.rerun()
+    holders = [r["code"] for r in rows if r["has_key"]]
+    if holders:
+        with st.form("shuijian_admin_ogc_revoke"):
+            picked = st.selectbox(t("admin_ogc_pick"), holders, key=CLIENT_PICK)
+            sure = st.checkbox(t("admin_ogc_revoke_confirm"), key="shuijian_admin_ogc_sure")
+            if st.form_submit_button(t("admin_ogc_revoke_button")):
+                if not sure:
+                    st.error(t("admin_key_unconfirmed"))
+                else:
+                    _, ok = _act(ogc_clients.revoke_client, picked)
+                    if ok:
+                        _done("admin_ogc_revoked", client=picked)
+
+
 # ------------------------------------------------------------------------------------ audit
 def _detail(name: str, value: object) -> str:
     if isinstance(value, bool):
@@ -438,5 +491,6 @@ def audit_section() -> None:
     "assignments": assignments_section,
     "grid_heads": grid_heads_section,
     "platforms": platforms_section,
+    "open_interface": open_interface_section,
     "audit": audit_section,
 }[section]()
