@@ -59,6 +59,8 @@ NO_DELETE: tuple[str, ...] = (
     "ticket",
     "platform",
     "problem_category",
+    "site_registration",  # the problem register's periods (挂号销号): closed, never deleted
+    "early_warning",  # warnings raised once, acknowledged and closed with a note
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.
