@@ -62,8 +62,8 @@ SELECT t.site_id, e.at, CASE e.action WHEN 'reinspect' THEN 'clean' ELSE 'dirty'
 FROM ticket t JOIN ticket_event e ON e.ticket_id = t.id
 WHERE t.site_id IS NOT NULL AND e.action IN ('reinspect', 'reinspect_fail')
 """
-# Confirmations sort before observations at the same instant: a clean visit cannot cancel a
-# registration it is simultaneous with.
+# Confirmations sort before observations at the same instant, and only observations strictly
+# after the latest confirmation count: a visit cannot clear a problem it is simultaneous with.
 _KIND_ORDER = {"confirm": 0, "dirty": 1, "clean": 2}
 
 
@@ -102,22 +102,25 @@ def periods(events: pd.DataFrame, k: int, until: datetime | None = None) -> list
     frame = frame.sort_values(["site_id", "at", "order"], kind="stable")
     found: list[Period] = []
     current: dict[int, Period] = {}
+    confirmed: dict[int, datetime] = {}  # each open period's latest confirmation
     for site_id, at, kind, ticket_id in frame[["site_id", "at", "kind", "ticket_id"]].itertuples(
         index=False
     ):
         site = int(site_id)
         period = current.get(site)
+        when = pd.Timestamp(at).to_pydatetime()
         if kind == "confirm":
             if period is None:
-                period = Period(site, pd.Timestamp(at).to_pydatetime(), int(ticket_id))
+                period = Period(site, when, int(ticket_id))
                 current[site] = period
                 found.append(period)
             period.tickets.append(int(ticket_id))
             period.clean_streak = 0
-        elif period is not None:
+            confirmed[site] = when
+        elif period is not None and when > confirmed[site]:
             period.clean_streak = period.clean_streak + 1 if kind == "clean" else 0
             if period.clean_streak >= k:
-                period.closed_at = pd.Timestamp(at).to_pydatetime()
+                period.closed_at = when
                 del current[site]
     return found
 

@@ -513,7 +513,7 @@ def acknowledge(session: Session, user: SignedIn, warning_id: int, note: str = "
             warning=warning_id,
         )
     warning.acknowledged_at = clock.now()
-    warning.acknowledged_by = user.id
+    warning.acknowledged_by = user.user_id
     warning.acknowledge_note = note.strip() or None
     session.flush()
 
@@ -537,7 +537,7 @@ def close(session: Session, user: SignedIn, warning_id: int, note: str) -> None:
             warning=warning_id,
         )
     warning.closed_at = clock.now()
-    warning.closed_by = user.id
+    warning.closed_by = user.user_id
     warning.close_note = note.strip()
     session.flush()
 
