@@ -57,6 +57,11 @@ ACTIONS_TESTED_HERE = {
     "manage_assignments",
     "manage_platforms",
     "read_audit_log",
+    # The register's and the warnings' rows are tried in tests/test_register.py and
+    # tests/test_warnings.py (reading, acknowledging, closing).
+    "read_register",
+    "read_warnings",
+    "act_on_warning",
     *PAGE_ACTIONS,
 }
 
