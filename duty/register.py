@@ -244,3 +244,14 @@ def registered_site_ids(session: Session) -> set[int]:
         select(SiteRegistration.site_id).where(SiteRegistration.closed_at.is_(None))
     )
     return {int(i) for i in rows}
+
+
+def registered_site_codes(session: Session) -> set[str]:
+    """The codes of the sites registered now, for the maps (their frames are keyed by code)."""
+    rows = session.execute(
+        text(
+            "SELECT s.code FROM site_registration r JOIN site s ON s.id = r.site_id "
+            "WHERE r.closed_at IS NULL"
+        )
+    )
+    return {str(c) for (c,) in rows}

@@ -243,3 +243,40 @@ def test_reading_the_register_follows_the_permission_table(engine: Engine) -> No
         assert register_for(s, leader, township_id=ids["T1"] + 999).empty
         with pytest.raises(PermissionDenied):
             register_for(s, deputy)
+
+
+def test_registered_sites_are_ringed_on_the_overview_map() -> None:
+    """One more layer of rings and a legend row when a site on the map is registered; none
+    otherwise (the ring marks the river section's representative point, not its line)."""
+    import folium
+
+    from layers.overview import overview_map
+    from tests.test_layers import _has
+    from tests.test_layers import layers as layers_fixture
+
+    layers = layers_fixture.__wrapped__()  # type: ignore[attr-defined]
+    plain = overview_map(layers)
+    ringed = overview_map(layers, registered={"R1", "NOT-ON-THIS-MAP"})
+
+    def geojsons(m: folium.Map) -> list[str]:
+        return [c.layer_name for c in m._children.values() if isinstance(c, folium.GeoJson)]
+
+    assert "挂号点位" not in geojsons(plain)
+    assert geojsons(ringed).count("挂号点位") == 1
+    html = ringed.get_root().render()
+    assert _has(html, "挂号点位") and "#b2182b" in html
+    assert not _has(plain.get_root().render(), "挂号点位")
+    english = overview_map(layers, lang="en", registered={"S1"}).get_root().render()
+    assert "Registered sites" in english
+    assert (
+        overview_map(layers, registered={"NOT-ON-THIS-MAP"}).get_root().render().count("#b2182b")
+        == 0
+    )
+
+
+def test_the_coverage_map_legend_names_the_ring_only_when_drawn() -> None:
+    from layers.coverage import legend_html
+
+    assert "挂号点位" in legend_html("zh", registered=True)
+    assert "挂号点位" not in legend_html("zh")
+    assert "Registered sites" in legend_html("en", today=True, registered=True)
