@@ -90,7 +90,7 @@ def list_warnings(
     """The warnings, open first, newest first."""
     import i18n
     from db.database import session_scope
-    from reports.early_warning import describe_warning, warnings_frame
+    from reports.early_warning import warning_line, warnings_frame
     from reports.warning_rules import RULES
 
     _choice(rule, "--rule", RULES)
@@ -100,8 +100,10 @@ def list_warnings(
     if frame.empty:
         typer.echo("no warnings")
         return
+    frame = frame.astype(object).where(frame.notna(), None)  # NaN reads as nothing
     for r in frame.itertuples(index=False):
-        what = describe_warning(r.rule, dict(r.details or {}), r.site or "", r.deputy or "", "zh")
+        code, params = warning_line(r.rule, dict(r.details or {}), r.site or "", r.deputy or "")
+        what = i18n.text(code, "zh", **params)  # the warnings' words: the offices' Chinese
         typer.echo(f"{r.id}\t{r.raised_on}\t{r.state}\t{r.rule}\t{r.township or i18n.NONE}\t{what}")
     typer.echo(f"{len(frame)} warning(s)")
 
@@ -122,8 +124,9 @@ def list_register(
     if frame.empty:
         typer.echo("nothing registered")
         return
+    frame = frame.astype(object).where(frame.notna(), None)  # NaN and NaT read as nothing
     for r in frame.itertuples(index=False):
-        closed = r.closed_on if r.closed_on is not None and str(r.closed_on) != "NaT" else "—"
+        closed = r.closed_on or "—"
         typer.echo(
             f"{r.site_code}\t{r.site_name}\t{r.township or '—'}\t{r.opened_on}\t{closed}\t"
             f"{r.state}\t{r.clean_streak}/{r.clean_needed}\t{r.tickets or ''}"

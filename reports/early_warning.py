@@ -414,9 +414,17 @@ class WarningMessage:
         )
 
 
-def describe_warning(rule: str, details: dict[str, Any], site: str, deputy: str, lang: str) -> str:
-    """One warning in words (push messages and the warnings page)."""
-    return i18n.text(f"warning_line.{rule}", lang, site=site, deputy=deputy, **details)
+def warning_line(
+    rule: str, details: dict[str, Any], site: str, deputy: str
+) -> tuple[str, dict[str, Any]]:
+    """One warning as a catalogue code and its parameters: the edges word it (the push in
+    Chinese, the page in its language)."""
+    return f"warning_line.{rule}", {"site": site, "deputy": deputy, **details}
+
+
+def _zh_line(code: str, params: dict[str, Any]) -> str:
+    """The push goes out in Chinese: its readers are the township offices."""
+    return i18n.text(code, "zh", **params)
 
 
 _PENDING_SQL = """
@@ -465,12 +473,13 @@ def push_pending(
             office=True,
         )
         lines = tuple(
-            describe_warning(
-                str(r.rule),
-                dict(r.details or {}),
-                "" if pd.isna(r.site) else str(r.site),
-                "" if pd.isna(r.deputy) else str(r.deputy),
-                "zh",
+            _zh_line(
+                *warning_line(
+                    str(r.rule),
+                    dict(r.details or {}),
+                    "" if pd.isna(r.site) else str(r.site),
+                    "" if pd.isna(r.deputy) else str(r.deputy),
+                )
             )
             for r in group.itertuples(index=False)
         )

@@ -11,7 +11,7 @@ from accounts.auth import SignedIn
 from accounts.permissions import may
 from core.errors import ShuijianError
 from db.database import session_scope
-from reports.early_warning import STATES, acknowledge, close, describe_warning, warnings_for
+from reports.early_warning import STATES, acknowledge, close, warning_line, warnings_for
 from reports.warning_rules import RULES
 from ui import cached, session
 from ui.filters import township_filter
@@ -27,13 +27,13 @@ FLASH_KEY = "shuijian_warnings_flash"
 
 
 def _what(row: pd.Series) -> str:
-    return describe_warning(
+    code, params = warning_line(
         str(row["rule"]),
         dict(row["details"] or {}),
         "" if pd.isna(row["site"]) else str(row["site"]),
         "" if pd.isna(row["deputy"]) else str(row["deputy"]),
-        lang(),
     )
+    return t(code, **params)
 
 
 def _handled(row: pd.Series) -> str:
