@@ -27,18 +27,14 @@ PAGES_REGISTER: dict[str, tuple[str, str]] = {
     "register_col_streak": ("连续无问题", "Clean in a row"),
     "register_col_tickets": ("交办单", "Tickets"),
     "register_streak": ("{streak} / {k}", "{streak} / {k}"),
-    "register_as_of": (
-        "台账由每日预警扫描（shuijian warnings scan）更新，截至 {when}。",
-        "Kept up to date by the daily scan (shuijian warnings scan); last updated {when}.",
-    ),
     # The warnings page.
     "page_warnings": ("预警管理", "Early warnings"),
     "warnings_heading": ("预警管理", "Early warnings"),
     "warnings_intro": (
-        "预警规则见 reports/warnings.toml；每条预警只发出一次，推送至乡镇人大办公室，"
+        "预警规则以数据文件配置，每日扫描；每条预警只发出一次，推送至乡镇人大办公室，"
         "签收后填写处理情况办结。",
-        "The rules are in reports/warnings.toml; each warning is raised once, pushed to the "
-        "township's people's congress office, acknowledged, and closed with a note.",
+        "The rules are kept as data and scanned daily; each warning is raised once, pushed to "
+        "the township's people's congress office, acknowledged, and closed with a note.",
     ),
     "warnings_rule_filter": ("预警类型", "Rule"),
     "warnings_state_filter": ("状态", "State"),
