@@ -92,6 +92,7 @@ PAGES_REGISTER: dict[str, tuple[str, str]] = {
         "{office}：{township}有 {count} 条新预警，请签收并督促处理：",
         "{office}: {township} has {count} new warning(s); please acknowledge and follow up:",
     ),
+    "warning_push.more": ("- ……另有 {count} 条预警", "- … and {count} more warning(s)"),
     "warning_push.closing": (
         "请登录水监系统“预警管理”页签收、办结。",
         "Acknowledge and close them on the Early warnings page.",

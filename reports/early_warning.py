@@ -37,7 +37,7 @@ from db.models import EarlyWarning, Township, TownshipOffice
 from db.query import query_frame
 from duty.register import sync_register
 from duty.reminders.channels import Channel, Delivery, channel_from_settings, channel_name
-from duty.reminders.message import TIMEOUT_S, Recipient
+from duty.reminders.message import MARKDOWN_LISTED, TIMEOUT_S, Recipient
 from duty.windows import following_deadline, missed_deadlines
 from reports.warning_rules import NOT_YET_FED, RULES, Rules, load_rules
 
@@ -397,7 +397,11 @@ class WarningMessage:
             ),
             "",
         ]
-        body = [f"- {line}" for line in self.lines]
+        body = [f"- {line}" for line in self.lines[:MARKDOWN_LISTED]]
+        if len(self.lines) > MARKDOWN_LISTED:  # a robot message has a size limit
+            body.append(
+                i18n.text("warning_push.more", "zh", count=len(self.lines) - MARKDOWN_LISTED)
+            )
         tail = ["", i18n.text("warning_push.closing", "zh")]
         if self.recipient.phone:
             tail += ["", f"@{self.recipient.phone}"]

@@ -357,3 +357,16 @@ def test_days_are_local(engine: Engine) -> None:
             assert scan(s, push=False).raised == 1
         assert s.scalar(text("SELECT raised_on FROM early_warning")) == date(2026, 1, 21)
         assert timedelta(0) < late - datetime(2026, 1, 20, 16, 0, tzinfo=UTC)
+
+
+def test_a_long_push_lists_the_first_lines_and_counts_the_rest() -> None:
+    from duty.reminders.message import MARKDOWN_LISTED, Recipient
+    from reports.early_warning import WarningMessage
+
+    office = Recipient(None, "T1", "东镇人大办公室", "13900000001", 1, "东镇", office=True)
+    lines = tuple(f"第{i}条" for i in range(MARKDOWN_LISTED + 5))
+    text_ = WarningMessage(office, date(2026, 1, 21), lines).markdown()
+    assert f"第{MARKDOWN_LISTED - 1}条" in text_ and f"第{MARKDOWN_LISTED}条" not in text_
+    assert "另有 5 条预警" in text_ and text_.endswith("@13900000001")
+    sms = WarningMessage(office, date(2026, 1, 21), lines).plain()
+    assert "第0条" in sms and str(len(lines)) in sms

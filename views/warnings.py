@@ -56,13 +56,15 @@ def _handled(row: pd.Series) -> str:
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    """State and what it says first: a phone shows the first columns whole and scrolls the
+    rest sideways."""
     return pd.DataFrame(
         {
+            t("warnings_col_state"): [label("warning_state", s) for s in frame["state"]],
+            t("warnings_col_what"): [_what(r) for _, r in frame.iterrows()],
             t("warnings_col_raised"): [day(v) for v in frame["raised_on"]],
             t("warnings_col_rule"): [label("warning_rule", r) for r in frame["rule"]],
             t("township"): frame["township"].fillna(i18n.NONE),
-            t("warnings_col_what"): [_what(r) for _, r in frame.iterrows()],
-            t("warnings_col_state"): [label("warning_state", s) for s in frame["state"]],
             t("warnings_col_pushed"): [
                 day(pd.Timestamp(v).to_pydatetime()) if pd.notna(v) else i18n.NONE
                 for v in frame["pushed_at"]
