@@ -370,3 +370,24 @@ def test_a_long_push_lists_the_first_lines_and_counts_the_rest() -> None:
     assert "另有 5 条预警" in text_ and text_.endswith("@13900000001")
     sms = WarningMessage(office, date(2026, 1, 21), lines).plain()
     assert "第0条" in sms and str(len(lines)) in sms
+
+
+def test_the_sms_hook_gets_the_office_phone_the_township_and_a_short_text(
+    engine: Engine, client: httpx.Client
+) -> None:
+    from duty.reminders import HttpHook
+
+    fake = FakeWebhook(token="tok").start()
+    try:
+        with time_machine.travel(at(date(2026, 1, 21)), tick=False), Session(engine) as s:
+            build_county(s)
+            set_township_office(s, "T1", "东镇人大办公室", "13900000001")
+            s.commit()
+            report = scan(s, channel=HttpHook(fake.sms_url, "tok"), client=client)
+        assert (report.pushed, report.failed) == (1, 0)
+        (got,) = fake.accepted()
+        assert got.authorization == "Bearer tok"
+        assert got.payload["to"] == "13900000001" and got.payload["township"] == "T1"
+        assert "1 条新预警" in got.payload["text"] and "上塘" in got.payload["text"]
+    finally:
+        fake.stop()
