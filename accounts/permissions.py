@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_issues_map": EVERYONE,
     "view_ticket": EVERYONE,
     "view_admin": (ADMIN,),
+    "view_register": (LEADER, ANALYST, ADMIN),  # 挂号销号: the problem register
+    "view_warnings": (LEADER, ANALYST, ADMIN),  # 预警管理: early warnings
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -65,6 +67,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_grid_head_contact": (ANALYST, ADMIN),
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
+    # The register and early warnings: leaders see, staff act.
+    "read_register": (LEADER, ANALYST, ADMIN),
+    "read_warnings": (LEADER, ANALYST, ADMIN),
+    "act_on_warning": (ANALYST, ADMIN),  # acknowledge and close, with a note
 }
 
 PAGE_ACTIONS = tuple(a for a in PERMISSIONS if a.startswith("view_"))

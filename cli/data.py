@@ -135,6 +135,13 @@ def demo(
             f"made {made.tickets} demo tickets through their lifecycle: {made.closed} closed, "
             f"{made.open} open"
         )
+        from duty.register import registered_site_ids
+        from reports.early_warning import refresh_demo
+
+        with session_scope(engine) as session:
+            scanned = refresh_demo(session, last_day)
+            registered = len(registered_site_ids(session))
+        typer.echo(f"register: {registered} sites registered; {scanned.summary()}")
 
 
 @app.command("check-grid")

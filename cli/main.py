@@ -1,12 +1,12 @@
 """The `shuijian` command line: one group per module, each command a thin call into a
 service (`cli/db.py`, `data.py`, `grid_heads.py`, `accounts.py`, `admin.py`, `patrols.py`,
-`tickets.py`, `reports.py`, `serve.py`)."""
+`tickets.py`, `reports.py`, `warnings.py`, `serve.py`)."""
 
 from __future__ import annotations
 
 import typer
 
-from cli import accounts, admin, data, db, grid_heads, patrols, reports, serve, tickets
+from cli import accounts, admin, data, db, grid_heads, patrols, reports, serve, tickets, warnings
 
 app = typer.Typer(
     help="水监 Shuijian: water-environment supervision for a county People's Congress.",
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="user")
+app.add_typer(warnings.warnings_app, name="warnings")
+app.add_typer(warnings.register_app, name="register")
 for group in (data, grid_heads, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
 

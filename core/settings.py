@@ -370,6 +370,21 @@ SETTINGS: tuple[Setting, ...] = (
         "people's congress office (乡镇人大办公室).",
         int,
     ),
+    Setting(
+        "register_clean_streak",
+        "SHUIJIAN_REGISTER_CLEAN_STREAK",
+        3,
+        "A registered site (挂号) is cancelled (销号) after this many consecutive clean patrols "
+        "or passed re-inspections since its latest confirmed problem.",
+        int,
+    ),
+    Setting(
+        "warning_rules",
+        "SHUIJIAN_WARNING_RULES",
+        None,
+        "TOML file of the early-warning rules (rules and keys it leaves out keep the shipped "
+        "values). Unset: reports/warnings.toml, the shipped rules.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -567,6 +568,7 @@ __all__ = [
     "ChecklistAnswer",
     "County",
     "Deputy",
+    "EarlyWarning",
     "GpxUpload",
     "GridCell",
     "GridHead",
@@ -584,6 +586,7 @@ __all__ = [
     "ReminderLog",
     "SignInSession",
     "Site",
+    "SiteRegistration",
     "Township",
     "TownshipOffice",
     "User",
@@ -743,3 +746,64 @@ class GridHeadReminder(Base):
     grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cell.id"))
     on_date: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SiteRegistration(Base):
+    """A period during which a site is on the problem register (挂号): opened when a problem
+    there is confirmed, cancelled (销号) after ``clean_needed`` consecutive clean patrols or
+    re-inspections (duty.register). Periods, never a flag: history is the rows."""
+
+    __tablename__ = "site_registration"
+    __table_args__ = (
+        CheckConstraint(
+            "(closed_at IS NULL) = (closed_on IS NULL)", name="site_registration_closed_both"
+        ),
+        CheckConstraint(
+            "closed_at IS NULL OR closed_at >= opened_at", name="site_registration_order"
+        ),
+        CheckConstraint("clean_needed >= 1 AND clean_streak >= 0", name="site_registration_counts"),
+        UniqueConstraint("site_id", "opened_at", name="site_registration_once"),
+        Index(
+            "ix_site_registration_one_open",
+            "site_id",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    opened_ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    clean_needed: Mapped[int] = mapped_column(SmallInteger)
+    clean_streak: Mapped[int] = mapped_column(SmallInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EarlyWarning(Base):
+    """A warning raised by a rule of reports/warnings.toml, once per ``key``; pushed to the
+    township office, acknowledged and closed with a note (who and when kept)."""
+
+    __tablename__ = "early_warning"
+    __table_args__ = (Index("ix_early_warning_township", "township_id", "raised_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id"))
+    raised_on: Mapped[date] = mapped_column(Date)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    push_detail: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    acknowledge_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    close_note: Mapped[str | None] = mapped_column(Text)

@@ -62,6 +62,8 @@ NO_DELETE: tuple[str, ...] = (
     "problem_category",
     "grid_head",  # a cell's heads with their periods: closed, never deleted
     "ogc_client",  # a revoked client keeps its row: the call log still names it
+    "site_registration",  # the problem register's periods (挂号销号): closed, never deleted
+    "early_warning",  # warnings raised once, acknowledged and closed with a note
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

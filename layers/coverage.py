@@ -7,6 +7,7 @@ layer; tracks are a layer that starts hidden. The legend is drawn by the map scr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 from typing import Any
 
@@ -20,6 +21,7 @@ from duty.coverage_map import CoverageMap
 from layers.basemap import add_labels, light, localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks
+from layers.register import add_registered, legend_row
 
 SHARE_STEPS: tuple[tuple[float, str], ...] = (
     (0.2, "#ffffcc"),
@@ -79,9 +81,10 @@ def grid_head_text(names: Any, phones: Any, lang: str) -> list[str]:
     return out
 
 
-def legend_html(lang: str = "zh", today: bool = False) -> str:
+def legend_html(lang: str = "zh", today: bool = False, registered: bool = False) -> str:
     """The legend; ``today``: the "as of today" view, whose shares and dots are not overdue /
-    overdue now rather than on time / missed in the month."""
+    overdue now rather than on time / missed in the month; ``registered``: the map rings
+    registered sites."""
     suffix = "_today" if today else ""
     box = (
         '<span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
@@ -104,6 +107,8 @@ def legend_html(lang: str = "zh", today: bool = False) -> str:
     for key, colour in ((f"site_on_time{suffix}", ON_TIME), (f"site_missed{suffix}", MISSED)):
         dot = box.format(fill=colour, border="0").replace("border:0", "border-radius:7px")
         rows.append(f"<div>{dot}{escape(i18n.text(f'map_coverage.{key}', lang))}</div>")
+    if registered:
+        rows.append(legend_row(lang))
     return (
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
@@ -180,9 +185,11 @@ def coverage_map_figure(
     tianditu_key: str | None = None,
     townships: gpd.GeoDataFrame | None = None,
     today: bool = False,
+    registered: Collection[str] = (),
 ) -> folium.Map:
     """The whole coverage map, ready for st_folium: fitted to the county or the township
-    chosen, township names (from `townships`, else from the cells), site names from zoom 13."""
+    chosen, township names (from `townships`, else from the cells), site names from zoom 13;
+    the sites whose codes are in ``registered`` (挂号) ringed in red."""
     if townships is None:
         townships = township_shapes(data.cells)
     m = new_map(data.bounds, tianditu_key, townships=townships, lang=lang)
@@ -222,8 +229,9 @@ def coverage_map_figure(
             ),
         ).add_to(m)
         add_labels(m, data.sites, "site", lang)
+    ringed = add_registered(m, data.sites, registered, lang)
     add_tracks(m, data.tracks, lang, show=False)
-    Legend(legend_html(lang, today)).add_to(m)
+    Legend(legend_html(lang, today, ringed)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)  # open, it covers the map on a phone
     return localise(m)
 

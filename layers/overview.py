@@ -6,6 +6,7 @@ the page stays fast with ~1,500 shapes. Colours say a site's class; a small lege
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 from typing import Any
 
@@ -18,6 +19,7 @@ import i18n
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
 from geo.overview import MapLayers
 from layers.basemap import add_labels, add_outlines, light, localise, new_map
+from layers.register import add_registered, legend_row
 
 CLASS_COLOURS: dict[int, str] = {1: "#d7301f", 2: "#f39c12", 3: "#2b8cbe"}
 LEVEL_STYLES: dict[int, dict[str, Any]] = {
@@ -57,13 +59,14 @@ class Legend(MacroElement):
         self.html = html
 
 
-def legend_html(lang: str = "zh") -> str:
+def legend_html(lang: str = "zh", registered: bool = False) -> str:
+    """The site classes' colours, and the registered sites' ring when the map draws some."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
         f'background:{CLASS_COLOURS[c]};border-radius:2px"></span>'
         f"{escape(i18n.label('site_class', c, lang))}</div>"
         for c in SITE_CLASSES
-    )
+    ) + (legend_row(lang) if registered else "")
     return (
         '<div style="background:rgba(255,255,255,.9);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:18px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
@@ -104,10 +107,14 @@ def _popup(fields: list[str], lang: str) -> folium.GeoJsonPopup:
 
 
 def overview_map(
-    layers: MapLayers, lang: str = "zh", tianditu_key: str | None = None
+    layers: MapLayers,
+    lang: str = "zh",
+    tianditu_key: str | None = None,
+    registered: Collection[str] = (),
 ) -> folium.Map:
     """The whole overview map, ready for st_folium or `get_root().render()`: fitted to the
-    county or the township chosen, township names always, site names from zoom 13."""
+    county or the township chosen, township names always, site names from zoom 13; the sites
+    whose codes are in ``registered`` (挂号) ringed in red."""
     m = new_map(layers.bounds, tianditu_key, townships=layers.townships, lang=lang)
     add_outlines(m, layers.county, layers.townships, lang)
     for level in GRID_LEVELS:
@@ -134,7 +141,8 @@ def overview_map(
             marker=folium.CircleMarker(radius=5, fill=True),
             popup=_popup(["name", "kind", "class", "township", "cell", "deputy"], lang),
         ).add_to(m)
+    ringed = add_registered(m, layers.sites, registered, lang)
     add_labels(m, layers.sites, "site", lang)
-    Legend(legend_html(lang)).add_to(m)
+    Legend(legend_html(lang, ringed)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)  # open, it covers the map on a phone
     return localise(m)

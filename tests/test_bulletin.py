@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pytest
+import time_machine
 from docx import Document
 from PIL import Image
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from data.demo_tickets import add_demo_tickets
 from data.demo_tracks import add_demo_patrols
+from duty.register import sync_register
 from reports.bulletin import BulletinFiles, build_bulletin, font_path
 from reports.bulletin.text import ticket_notes
 from reports.evaluation import evaluate_month, month_after
@@ -47,6 +50,12 @@ def built(
     engine: Engine = next(generator)
     try:
         add_demo_patrols(engine, 2026, date(YEAR, MONTH, 31), months=1, limit=20)
+        # Demo tickets of the month, and the register they open (挂号销号), as of its end.
+        add_demo_tickets(engine, 2026, date(YEAR, MONTH, 1), date(YEAR, MONTH, 31))
+        month_end = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+        with time_machine.travel(month_end, tick=False), Session(engine) as session:
+            sync_register(session)
+            session.commit()
         out = tmp_path_factory.mktemp("bulletin")
         with Session(engine) as session:
             files = build_bulletin(session, YEAR, MONTH, out, as_of=month_after(YEAR, MONTH))
@@ -95,6 +104,15 @@ def test_the_word_file_has_the_title_tables_and_the_evaluations_figures(built) -
     fonts = doc.paragraphs[0].runs[0].element.rPr.rFonts
     assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
     assert len(doc.inline_shapes) == 1  # the map
+    # 挂号销号: its section, counts in words, and the register's table.
+    heading = texts.index("六、问题挂号销号情况")
+    assert (
+        "挂号中的问题点位" in texts[heading + 1] and "连续3次巡查或复查无问题" in texts[heading + 1]
+    )
+    assert any(
+        h[:3] == ["乡镇（街道）", "点位编码", "点位名称"] and "挂号日期" in h for h in headers
+    )
+    assert texts.index("七、巡查覆盖情况") > heading
 
 
 def test_the_pdf_text_is_chinese_not_tofu_and_page_one_renders(built, tmp_path: Path) -> None:
@@ -126,7 +144,26 @@ def test_the_map_and_the_workbook(built) -> None:
     coloured = np.abs(pixels[..., 0] - pixels[..., 1]) > 40  # red/green cells, not grey
     assert coloured.mean() > 0.02
     book = openpyxl.load_workbook(files.xlsx, read_only=True)
-    assert book.sheetnames == ["汇总", "代表评价", "乡镇排名", "逾期点位", "问题处置", "评分权重"]
+    assert book.sheetnames == [
+        "汇总",
+        "代表评价",
+        "乡镇排名",
+        "逾期点位",
+        "问题处置",
+        "挂号销号",
+        "评分权重",
+    ]
+    register = [[c.value for c in row] for row in book["挂号销号"].iter_rows()]
+    assert register[0] == [
+        "乡镇（街道）",
+        "点位编码",
+        "点位名称",
+        "挂号日期",
+        "销号日期",
+        "状态",
+        "交办单",
+    ]
+    assert len(register) > 1 and {r[5] for r in register[1:]} <= {"挂号中", "已销号"}
     header = [c.value for c in next(book["代表评价"].iter_rows(max_row=1))]
     assert header[:4] == ["代表编号", "代表姓名", "代表层级", "乡镇（街道）"]
     assert {"综合得分", "按期巡查权重", "按期巡查得分", "全县排名", "乡镇内排名"} <= set(header)

@@ -453,6 +453,18 @@ def test_the_app_role_does_the_apps_work(demo_copy: Engine) -> None:
             evaluate_month(s, today.year, today.month)
         public_patrols(app, today.replace(day=1), today, None)
 
+        # the register and early warnings: synced, raised once, acknowledged and closed
+        from reports.early_warning import acknowledge, close, scan
+
+        with session_scope(app) as s:
+            assert scan(s, today, push=False).raised >= 1
+            assert scan(s, today, push=False).raised == 0
+        assert _scalar(app, "SELECT count(*) FROM site_registration") >= 1
+        warning = _scalar(app, "SELECT min(id) FROM early_warning")
+        with session_scope(app) as s:
+            acknowledge(s, analyst, warning, "收到")
+            close(s, analyst, warning, "已处理")
+
         # the platform API: a key issued, a call logged
         with session_scope(app) as s:
             key = issue_key(s, platform)

@@ -48,6 +48,8 @@ DOMAIN_TABLES = {
     "grid_head",
     "grid_head_reminder",
     "ogc_client",
+    "site_registration",
+    "early_warning",
 }
 
 

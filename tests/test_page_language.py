@@ -151,6 +151,8 @@ PAGES = [
     ("upload", "d0001"),
     ("worklist", "analyst"),
     ("worklist", "d0001"),
+    ("register", "leader"),
+    ("warnings", "analyst"),
 ]
 
 

@@ -60,6 +60,11 @@ ACTIONS_TESTED_HERE = {
     # The grid heads' rows are tried in tests/test_grid_heads.py.
     "manage_grid_heads",
     "read_grid_head_contact",
+    # The register's and the warnings' rows are tried in tests/test_register.py and
+    # tests/test_warnings.py (reading, acknowledging, closing).
+    "read_register",
+    "read_warnings",
+    "act_on_warning",
     *PAGE_ACTIONS,
 }
 

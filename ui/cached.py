@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from db.database import session_scope
 from duty.coverage_map import CoverageMap, coverage_map, today_coverage_map
+from duty.register import registered_site_codes
 from geo import overview
 from reports import glance as glance_service
 from tickets import queries as ticket_queries
@@ -176,3 +177,15 @@ def coverage_today(
 ) -> CoverageMap:
     """The coverage page "as of today": current windows, overdue sites as gaps."""
     return _coverage_today(engine, _db_key(engine), on, level, township_id, role)
+
+
+@st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
+def _registered_codes(_engine: Engine, db: str) -> frozenset[str]:
+    with session_scope(_engine) as s:
+        return frozenset(registered_site_codes(s))
+
+
+def registered_codes(engine: Engine) -> frozenset[str]:
+    """Codes of the sites registered now (挂号): the maps ring them. Kept as briefly as patrol
+    data, since the daily scan and every sync may change them."""
+    return _registered_codes(engine, _db_key(engine))

@@ -95,7 +95,9 @@ st.caption(
     + ("" if has_basemap(key) else " " + t("map_offline_note"))
 )
 st_folium(
-    coverage_map_figure(data, lang(), key, today=view == "today"),
+    coverage_map_figure(
+        data, lang(), key, today=view == "today", registered=cached.registered_codes(engine)
+    ),
     height=640,
     width="stretch",
     returned_objects=[],

@@ -23,6 +23,7 @@ try:
     township_id = township_filter(st, engine, session.TOWNSHIP)
     figures = cached.key_figures(engine, township_id)
     layers = cached.map_layers(engine, township_id)
+    registered = cached.registered_codes(engine)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -34,7 +35,7 @@ key = settings.optional_text("tianditu_key")
 if not has_basemap(key):
     st.caption(t("map_offline_note"))
 st_folium(
-    overview_map(layers, lang=lang(), tianditu_key=key),
+    overview_map(layers, lang=lang(), tianditu_key=key, registered=registered),
     height=640,
     use_container_width=True,
     returned_objects=[],

@@ -16,6 +16,7 @@ from core import clock
 from db.query import read_geoframe
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
+from duty.register import clean_needed, register_frame
 from reports.evaluation import (
     Weights,
     evaluate_month,
@@ -46,6 +47,8 @@ class BulletinData:
     cells: gpd.GeoDataFrame
     outline: gpd.GeoDataFrame
     township_shapes: gpd.GeoDataFrame
+    register: pd.DataFrame  # 挂号销号: the periods that touch the month, in Chinese
+    register_counts: dict[str, int]  # open at the month's end, opened and cancelled in it
 
     @property
     def title(self) -> str:
@@ -140,6 +143,7 @@ def bulletin_data(
     scored = cell_coverage(status, load_cells(session), 3)
     shapes = read_geoframe(session, "SELECT id AS cell_id, geom FROM grid_cell WHERE level = 3")
     cells = gpd.GeoDataFrame(shapes.merge(scored, on="cell_id"), geometry="geom", crs=shapes.crs)
+    register, register_counts = register_of_month(session, start, ref)
     outline = read_geoframe(session, "SELECT name, geom FROM county")
     township_shapes = read_geoframe(session, "SELECT name, geom FROM township")
     return BulletinData(
@@ -159,4 +163,39 @@ def bulletin_data(
         cells=cells,
         outline=outline,
         township_shapes=township_shapes,
+        register=register,
+        register_counts=register_counts,
     )
+
+
+def register_of_month(session: Session, start: date, ref: date) -> tuple[pd.DataFrame, dict]:
+    """The register's periods that touch [start, ref], as the bulletin's table (a period
+    cancelled after ``ref`` still reads 挂号中), and the month's counts. Read as the daily
+    scan left it (duty.register)."""
+    frame = register_frame(session, opened_by=ref)
+    opened = pd.to_datetime(frame["opened_on"]).dt.date
+    closed = pd.to_datetime(frame["closed_on"]).dt.date
+    open_at_ref = closed.isna() | (closed > ref)
+    touches = open_at_ref | (closed >= start)
+    month = frame[touches.to_numpy()]
+    table = pd.DataFrame(
+        {
+            "乡镇（街道）": month["township"].fillna(""),
+            "点位编码": month["site_code"],
+            "点位名称": month["site_name"],
+            "挂号日期": opened[touches].map(lambda d: f"{d:%Y-%m-%d}"),
+            "销号日期": [
+                "" if still else f"{d:%Y-%m-%d}"
+                for d, still in zip(closed[touches], open_at_ref[touches], strict=True)
+            ],
+            "状态": ["挂号中" if still else "已销号" for still in open_at_ref[touches]],
+            "交办单": month["tickets"].fillna(""),
+        }
+    ).reset_index(drop=True)
+    counts = {
+        "open": int(open_at_ref.sum()),
+        "opened": int(((opened >= start) & (opened <= ref)).sum()),
+        "cancelled": int((~open_at_ref & (closed >= start)).sum()),
+        "k": clean_needed(),
+    }
+    return table, counts

@@ -48,6 +48,7 @@ def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
         "乡镇排名": _headed(data.townships),
         "逾期点位": data.overdue_sites,
         "问题处置": platforms,
+        "挂号销号": data.register,
         "评分权重": weights,
     }
 

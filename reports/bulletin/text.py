@@ -172,12 +172,44 @@ def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
         notes=ticket_notes(),
     )
     coverage = Section(
-        "六、巡查覆盖情况", ["下图按小网格显示本月按期巡查率，灰色为无监督点位的网格。"], image=True
+        "七、巡查覆盖情况", ["下图按小网格显示本月按期巡查率，灰色为无监督点位的网格。"], image=True
     )
     method = Section(
-        "七、评分办法", [i18n.text("evaluation_formula_text", "zh", **formula_params(data.weights))]
+        "八、评分办法", [i18n.text("evaluation_formula_text", "zh", **formula_params(data.weights))]
     )
-    return [intro, towns, ranking, overdue_section, problems, coverage, method]
+    return [
+        intro,
+        towns,
+        ranking,
+        overdue_section,
+        problems,
+        register_section(data),
+        coverage,
+        method,
+    ]
+
+
+REGISTER_ROWS = 20  # registrations listed in the text; the workbook holds them all
+
+
+def register_section(data: BulletinData) -> Section:
+    """六、问题挂号销号情况: how many sites are registered at the month's end, how many were
+    registered and cancelled in it, and the list (open ones first)."""
+    counts = data.register_counts
+    ref = min(month_bounds(data.year, data.month)[1], data.as_of)
+    shown = data.register.head(REGISTER_ROWS)
+    more = f"以下列出{len(shown)}处，完整清单见附表。" if len(data.register) > len(shown) else ""
+    return Section(
+        "六、问题挂号销号情况",
+        [
+            f"截至{ref:%Y年%m月%d日}，全县挂号中的问题点位{counts['open']}处；本月新挂号"
+            f"{counts['opened']}处，销号{counts['cancelled']}处。平台承办（确认）问题即挂号，"
+            f"此后连续{counts['k']}次巡查或复查无问题方可销号。{more}"
+        ],
+        [("挂号销号台账", [list(data.register.columns), *shown.astype(str).values.tolist()])]
+        if len(shown)
+        else [],
+    )
 
 
 OPENING = "各乡镇（街道）人大主席团（工委），各位人大代表："
