@@ -36,6 +36,9 @@ ACTIONS: tuple[str, ...] = (
     "assignment_set",
     "platform_endpoint",
     "platform_key",
+    "public_report_accept",
+    "public_report_reject",
+    "reward_ledger_export",
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from i18n.errors_admin import ERRORS_ADMIN
 from i18n.errors_files import ERRORS_FILES
 from i18n.errors_work import ERRORS_WORK
+from i18n.pages_public import ERRORS_PUBLIC
 
 _GENERAL: dict[str, tuple[str, str]] = {
     # GPX refusals (tracks.gpx_input.REASONS) and the other verdicts of tracks.batch.
@@ -72,4 +73,10 @@ _GENERAL: dict[str, tuple[str, str]] = {
 
 # Files, settings and setup (importers, readers, the cluster) and the work itself (patrols,
 # tickets, the evaluation), kept apart so each reads as one subject.
-ERRORS: dict[str, tuple[str, str]] = {**_GENERAL, **ERRORS_FILES, **ERRORS_WORK, **ERRORS_ADMIN}
+ERRORS: dict[str, tuple[str, str]] = {
+    **_GENERAL,
+    **ERRORS_FILES,
+    **ERRORS_WORK,
+    **ERRORS_ADMIN,
+    **ERRORS_PUBLIC,
+}
