@@ -1,12 +1,12 @@
 """The `shuijian` command line: one group per module, each command a thin call into a
 service (`cli/db.py`, `data.py`, `accounts.py`, `admin.py`, `patrols.py`, `tickets.py`,
-`reports.py`, `serve.py`)."""
+`reports.py`, `public_reports.py`, `serve.py`)."""
 
 from __future__ import annotations
 
 import typer
 
-from cli import accounts, admin, data, db, patrols, reports, serve, tickets
+from cli import accounts, admin, data, db, patrols, public_reports, reports, serve, tickets
 
 app = typer.Typer(
     help="水监 Shuijian: water-environment supervision for a county People's Congress.",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="user")
+app.add_typer(public_reports.app, name="public-reports")
 for group in (data, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
 

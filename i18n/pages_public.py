@@ -120,9 +120,9 @@ PAGES_PUBLIC: dict[str, tuple[str, str]] = {
     # Figures: public reports beside the deputies'.
     "glance_public_reports": ("群众举报", "Public reports"),
     "glance_public_reports_help": (
-        "本月收到的群众有奖举报（不计入任何代表的上报）：待审核 {pending}，已受理 {accepted}，"
-        "不予受理 {rejected}。",
-        "Public reports received this month (never counted as a deputy's reports): "
+        "同一时段收到的群众有奖举报（不计入任何代表的上报）：待审核 {pending}，"
+        "已受理 {accepted}，不予受理 {rejected}。",
+        "Public reports received in the same days (never counted as a deputy's reports): "
         "{pending} awaiting review, {accepted} accepted, {rejected} rejected.",
     ),
     # The audit log's words.

@@ -57,6 +57,9 @@ ACTIONS_TESTED_HERE = {
     "manage_assignments",
     "manage_platforms",
     "read_audit_log",
+    # The public reports' rows are tried in tests/test_public_reports.py.
+    "moderate_public_report",
+    "export_reward_ledger",
     *PAGE_ACTIONS,
 }
 

@@ -45,14 +45,14 @@ from core.errors import (
     log_unexpected,
 )
 from db.database import database_url, get_engine, session_scope
-from ui.page import DENIED, LOGIN, PAGES, PUBLIC, pages_for
+from ui.page import DENIED, LOGIN, PAGES, PUBLIC, PUBLIC_REPORT, pages_for
 
 SIGN_IN = "/account/sign-in"
 SIGN_OUT = "/account/sign-out"
 MAX_FORM_BYTES = 16 * 1024
 RETRY_S = 5  # an outage page tries again this often, like the app's own probe
-PAGE_NAMES = frozenset(Path(p.path).stem for p in (*PAGES, LOGIN, PUBLIC))
-OPEN_PAGES = frozenset({Path(PUBLIC.path).stem})
+PAGE_NAMES = frozenset(Path(p.path).stem for p in (*PAGES, LOGIN, PUBLIC, PUBLIC_REPORT))
+OPEN_PAGES = frozenset(Path(p.path).stem for p in (PUBLIC, PUBLIC_REPORT))
 
 
 # ----------------------------------------------------------------------------- helpers
