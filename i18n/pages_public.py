@@ -153,6 +153,10 @@ ERRORS_PUBLIC: dict[str, tuple[str, str]] = {
         "验证码短信未能发出，请稍后再试。",
         "The code's SMS could not be sent; try again later.",
     ),
+    "error.public_sms_unconfigured": (
+        "暂时无法发送验证码：系统尚未设置短信网关（SHUIJIAN_SMS_WEBHOOK）。",
+        "Codes cannot be sent yet: no SMS gateway is set (SHUIJIAN_SMS_WEBHOOK).",
+    ),
     "error.public_code_expired": (
         "没有有效的验证码（已过期或已使用），请重新发送。",
         "No valid code (expired or used): send a new one.",

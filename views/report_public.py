@@ -39,8 +39,9 @@ nonce = int(state[NONCE])
 
 
 def _client() -> str:
-    """Who is asking, for the limits per client: the connection's address."""
-    return str(getattr(st.context, "ip_address", None) or "local")
+    """Who is asking, for the limits per client: the connection's address, as sign-in
+    throttling keys it."""
+    return session.client_address() or "unknown"
 
 
 st.title(t("pr_heading"))
@@ -136,7 +137,7 @@ with report_tab:
 
 with follow_tab:
     with st.form("pr_follow"):
-        receipt = st.text_input(t("pr_receipt"), max_chars=20)
+        receipt = st.text_input(t("pr_receipt"), max_chars=20, key="pr_receipt")
         asked = st.form_submit_button(t("pr_lookup"))
     if asked:
         try:

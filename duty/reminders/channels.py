@@ -188,18 +188,19 @@ def sms_text_sender() -> Callable[[str, str], bool]:
     """A sender of one plain text to one phone through the SMS hook (SHUIJIAN_SMS_WEBHOOK):
     the public report's one-time code goes out this way, whatever channel the reminders
     use, since only an SMS proves the reporter holds the phone. POSTs {"to", "text"}; True
-    on any 2xx. The hook's URL and token never reach a log line or an error."""
-    url = settings.optional_text("sms_webhook")
-    if not url:
-        raise ConfigurationError(
-            "public reports need SHUIJIAN_SMS_WEBHOOK to send the one-time code",
-            code="sms_webhook_missing",
-        )
-    token = settings.optional_text("sms_token")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    secrets = (token, url.partition("?")[2])
+    on any 2xx. The hook is read when a text is sent, so a bad phone number is refused
+    first; its URL and token never reach a log line or an error."""
 
     def send(phone: str, text: str) -> bool:
+        url = settings.optional_text("sms_webhook")
+        if not url:
+            raise ConfigurationError(
+                "public reports need SHUIJIAN_SMS_WEBHOOK to send the one-time code",
+                code="public_sms_unconfigured",
+            )
+        token = settings.optional_text("sms_token")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        secrets = (token, url.partition("?")[2])
         with httpx.Client() as client:
             answer = _post(client, url, {"to": phone, "text": text}, headers, secrets)
         if isinstance(answer, Delivery):
