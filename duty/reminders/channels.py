@@ -201,7 +201,7 @@ def sms_text_sender() -> Callable[[str, str], bool]:
         token = settings.optional_text("sms_token")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         secrets = (token, url.partition("?")[2])
-        with httpx.Client() as client:
+        with httpx.Client(timeout=TIMEOUT_S) as client:
             answer = _post(client, url, {"to": phone, "text": text}, headers, secrets)
         if isinstance(answer, Delivery):
             log.warning("one-time code not sent: %s", answer.detail)
