@@ -343,3 +343,18 @@ def test_export_format_is_checked(demo_copy: Engine) -> None:
     with session_scope(demo_copy) as s, pytest.raises(pr.PublicReportRefused) as info:
         pr.export_ledger(s, staff(demo_copy, "admin"), "pdf", HEADERS)
     assert info.value.code == "ledger_format_unknown"
+
+
+def test_the_demo_has_public_reports_in_every_state(demo_copy: Engine) -> None:
+    from data.demo_public import add_demo_public_reports
+
+    made = add_demo_public_reports(demo_copy, 2026)
+    assert (made.reports, made.accepted, made.rejected) == (6, 2, 1)
+    assert add_demo_public_reports(demo_copy, 2026).reports == 0  # once only
+    with session_scope(demo_copy) as s:
+        statuses = sorted(s.scalars(select(PublicReport.status)))
+        sources = set(s.scalars(select(PublicReport.location_source)))
+        tickets = s.scalar(text("SELECT count(*) FROM ticket WHERE source = 'public'"))
+        ledger = s.scalar(select(func.count()).select_from(RewardEntry))
+    assert statuses == ["accepted"] * 2 + ["pending"] * 3 + ["rejected"]
+    assert sources == {"map", "exif"} and tickets == 2 and ledger == 2
