@@ -6,6 +6,12 @@ from __future__ import annotations
 PAGES_PUBLIC: dict[str, tuple[str, str]] = {
     "page_public_report": ("有奖举报", "Report a water problem"),
     "page_public_reports": ("举报审核", "Public reports"),
+    "ticket_public_report": ("群众有奖举报", "a member of the public (reward report)"),
+    "issues_public_reports": (
+        "所示交办单中来自群众有奖举报的：{n} 件（不计入代表上报）。",
+        "Of the tickets shown, {n} came from public reports (not counted as deputies' reports).",
+    ),
+    "gate_report_link": ("有奖举报（无需登录）", "Report a water problem (no sign-in needed)"),
     # The SMS with the one-time code (sent in Chinese: its readers are the county's people).
     "public.sms_code": (
         "【水监】您的举报验证码为 {otp}，{minutes} 分钟内有效。请勿告诉他人。",

@@ -1,6 +1,6 @@
 """有奖举报 end to end in Debian's chromium, at desktop width and on a phone (390 px), with no
 account: a photo whose GPS gives the place, a code by the (fake) SMS gateway, the receipt;
-then the receipt's status on a phone. The reporter's number appears on no public page (the
+then on a phone a tap on the map chooses the place, and the receipt shows the status. The reporter's number appears on no public page (the
 report page, its status, the public archive), and nothing is requested from outside."""
 
 from __future__ import annotations
@@ -103,6 +103,12 @@ def test_a_visitor_reports_and_follows_on_desktop_and_phone(
             timeout=60_000
         )
         assert_fits(page, "public-report")
+        # the place by a tap on the map (the county's middle): the pin and its coordinates
+        container = page.frame_locator(MAP_IFRAME).locator(".leaflet-container")
+        expect(container).to_be_visible(timeout=60_000)
+        wait_until_idle(page)
+        container.click()
+        expect(page.get_by_text("已选位置")).to_be_visible(timeout=30_000)
         page.get_by_role("tab", name="查询进度").click()
         page.get_by_label("回执码").fill(receipt.lower())
         page.get_by_role("button", name="查询").click()

@@ -217,6 +217,7 @@ def _page(
     other = "zh" if lang == "en" else "en"
     switch = html.escape(sign_in_url(next_url, other))
     public = "/" + Path(PUBLIC.path).stem
+    report = "/" + Path(PUBLIC_REPORT.path).stem
     return (
         f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head>'
         '<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
@@ -231,6 +232,7 @@ def _page(
         f"<h1>{html.escape(i18n.text('login_heading', lang))}</h1>"
         f"{form_html(lang, next_url, message, username)}"
         f'<nav><a href="{public}">{html.escape(i18n.text("gate_public_link", lang))}</a>'
+        f'<a href="{report}">{html.escape(i18n.text("gate_report_link", lang))}</a>'
         f'<a href="{switch}" hreflang="{other}">'
         f"{html.escape(i18n.text('gate_other_language', lang))}</a></nav>"
         "</main></body></html>"
