@@ -1,7 +1,8 @@
 """有奖举报 end to end in Debian's chromium, at desktop width and on a phone (390 px), with no
 account: a photo whose GPS gives the place, a code by the (fake) SMS gateway, the receipt;
-then on a phone a tap on the map chooses the place, and the receipt shows the status. The reporter's number appears on no public page (the
-report page, its status, the public archive), and nothing is requested from outside."""
+then on a phone a tap on the map chooses the place, and the receipt shows the status. The
+reporter's number appears on no public page (the report page, its status, the public
+archive), and nothing is requested from outside."""
 
 from __future__ import annotations
 

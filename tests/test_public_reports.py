@@ -358,3 +358,68 @@ def test_the_demo_has_public_reports_in_every_state(demo_copy: Engine) -> None:
         ledger = s.scalar(select(func.count()).select_from(RewardEntry))
     assert statuses == ["accepted"] * 2 + ["pending"] * 3 + ["rejected"]
     assert sources == {"map", "exif"} and tickets == 2 and ledger == 2
+
+
+def test_the_evaluation_never_counts_a_public_report_as_a_deputys(demo_copy: Engine) -> None:
+    from reports.evaluation import evaluate_month
+
+    day = clock.today()
+    with session_scope(demo_copy) as s:
+        before = evaluate_month(s, day.year, day.month)
+    submit(demo_copy, Inbox())
+    with session_scope(demo_copy) as s:
+        pr.accept(s, staff(demo_copy, "analyst"), int(s.scalar(select(PublicReport.id))))
+    with session_scope(demo_copy) as s:
+        after = evaluate_month(s, day.year, day.month)
+    columns = ["problems_reported", "problems_confirmed"]
+    assert after[columns].sum().to_dict() == before[columns].sum().to_dict()
+
+
+def test_the_command_line_lists_moderates_and_exports(
+    demo_copy: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from db import database
+
+    receipt = submit(demo_copy, Inbox())
+    submit(demo_copy, Inbox(), phone="13900139000", client="other")
+    monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("USER", "opsperson")
+    monkeypatch.setenv("LOGNAME", "opsperson")
+    database.get_engine.cache_clear()
+    try:
+        runner = CliRunner()
+        listed = runner.invoke(app, ["public-reports", "list", "--status", "pending"])
+        assert listed.exit_code == 0, listed.output
+        assert receipt in listed.output and "138****8000" in listed.output
+        assert DIGITS not in listed.output
+        with session_scope(demo_copy) as s:
+            first, second = sorted(s.scalars(select(PublicReport.id)))
+        bad = runner.invoke(app, ["public-reports", "list", "--status", "maybe"])
+        assert bad.exit_code == 1 and "is unknown" in bad.output
+        accepted = runner.invoke(app, ["public-reports", "accept", str(first)])
+        assert accepted.exit_code == 0 and "accepted: ticket" in accepted.output
+        again = runner.invoke(app, ["public-reports", "accept", str(first)])
+        assert again.exit_code == 1 and "already reviewed" in again.output
+        missing = runner.invoke(app, ["public-reports", "accept", "9999"])
+        assert missing.exit_code == 1 and "does not exist" in missing.output
+        rejected = runner.invoke(
+            app, ["public-reports", "reject", str(second), "--reason", "重复举报"]
+        )
+        assert rejected.exit_code == 0, rejected.output
+        out = tmp_path / "ledger.csv"
+        exported = runner.invoke(app, ["public-reports", "ledger-export", str(out)])
+        assert exported.exit_code == 0, exported.output
+        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        assert [r["Receipt"] for r in rows] == [receipt] and rows[0]["Phone for payment"] == DIGITS
+        wrong = runner.invoke(app, ["public-reports", "ledger-export", str(tmp_path / "x.pdf")])
+        assert wrong.exit_code == 1 and "csv or xlsx" in wrong.output
+        outputs = (listed, bad, accepted, again, missing, rejected, exported, wrong)
+        assert "Traceback" not in "".join(r.output for r in outputs)
+    finally:
+        database.get_engine.cache_clear()
+    with session_scope(demo_copy) as s:
+        actors = set(s.scalars(text("SELECT actor FROM audit_event")))
+    assert actors == {"cli:opsperson"}
