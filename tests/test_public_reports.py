@@ -423,3 +423,13 @@ def test_the_command_line_lists_moderates_and_exports(
     with session_scope(demo_copy) as s:
         actors = set(s.scalars(text("SELECT actor FROM audit_event")))
     assert actors == {"cli:opsperson"}
+
+
+def test_a_code_confirms_one_report_only(demo_copy: Engine) -> None:
+    inbox = Inbox()
+    submit(demo_copy, inbox)
+    lon, lat = inside(demo_copy)
+    again = pr.Submission(PHONE, inbox.code(), "sewage", "再报一次", photo(), lon, lat)
+    with pytest.raises(pr.PublicReportRefused) as info, session_scope(demo_copy) as s:
+        pr.submit_report(s, again, "10.0.0.1")
+    assert info.value.code == "public_code_expired"

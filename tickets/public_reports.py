@@ -257,8 +257,18 @@ def _confirm_code(session: Session, phone: str, code: str) -> None:
             code="public_code_wrong",
             left=max(0, allowed - row.attempts - 1),
         )
-    row.used_at = now
-    session.flush()
+    # Used once: the conditional update takes the row's lock, so of two submissions racing
+    # with one code the second finds it used (READ COMMITTED re-reads the row) and is refused.
+    used = session.execute(
+        update(PhoneCode)
+        .where(PhoneCode.id == row.id, PhoneCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise PublicReportRefused(
+            "no valid code for this phone: send a new one", code="public_code_expired"
+        )
 
 
 def _new_receipt(session: Session) -> str:
