@@ -433,3 +433,20 @@ def test_a_code_confirms_one_report_only(demo_copy: Engine) -> None:
     with pytest.raises(pr.PublicReportRefused) as info, session_scope(demo_copy) as s:
         pr.submit_report(s, again, "10.0.0.1")
     assert info.value.code == "public_code_expired"
+
+
+def test_a_demo_reset_wipes_the_public_reports_too(demo_copy: Engine) -> None:
+    """``shuijian demo --reset`` truncates the domain with CASCADE: the reports and the
+    append-only ledger go with their tickets, the ledger's guard lifted for that one wipe."""
+    from data.demo_public import add_demo_public_reports
+    from data.loader import wipe
+    from db.roles import truncate_guard_lifted
+
+    add_demo_public_reports(demo_copy, 2026)
+    with session_scope(demo_copy) as s, pytest.raises(Exception, match="TRUNCATE"):
+        s.execute(text("TRUNCATE reward_entry"))
+    with session_scope(demo_copy) as s, truncate_guard_lifted(s):
+        wipe(s)
+    with session_scope(demo_copy) as s:
+        assert s.scalar(select(func.count()).select_from(PublicReport)) == 0
+        assert s.scalar(select(func.count()).select_from(RewardEntry)) == 0
