@@ -450,3 +450,24 @@ def test_a_demo_reset_wipes_the_public_reports_too(demo_copy: Engine) -> None:
     with session_scope(demo_copy) as s:
         assert s.scalar(select(func.count()).select_from(PublicReport)) == 0
         assert s.scalar(select(func.count()).select_from(RewardEntry)) == 0
+
+
+def test_the_bulletin_counts_public_reports_apart(demo_copy: Engine) -> None:
+    from data.demo_public import add_demo_public_reports
+    from reports.bulletin.data import bulletin_data
+    from reports.bulletin.text import sections
+
+    add_demo_public_reports(demo_copy, 2026)
+    day = clock.today()
+    with session_scope(demo_copy) as s:
+        data = bulletin_data(s, day.year, day.month, as_of=day + timedelta(days=1))
+        before = bulletin_data(s, day.year, day.month, as_of=day)  # nothing received yet
+    assert data.public_reports == {
+        "pending": 3,
+        "accepted": 2,
+        "rejected": 1,
+        "total": 6,
+    }
+    assert before.public_reports["total"] == 0
+    body = "".join(p for section in sections(data) for p in section.paragraphs)
+    assert "群众有奖举报6件，受理交办2件，不予受理1件，待审核3件" in body

@@ -590,17 +590,25 @@ def export_ledger(
 
 
 def public_report_counts(
-    session: Session, start: datetime, end: datetime, township_id: int | None = None
+    session: Session,
+    start: datetime,
+    end: datetime,
+    township_id: int | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, int]:
-    """Public reports received in [start, end) by status, and how many became tickets: the
-    figure shown beside the deputies' reports, never added to them."""
+    """Public reports received in [start, end) by their status (before ``as_of``, if given:
+    a report moderated later counts as pending, so a month's bulletin says the same whenever
+    it is built), and in all: the figure shown beside the deputies' reports, never added to
+    them."""
     rows = session.execute(
         text(
-            "SELECT status, count(*) FROM public_report WHERE created_at >= :s "
-            "AND created_at < :e AND (CAST(:tw AS integer) IS NULL OR township_id = :tw) "
-            "GROUP BY status"
+            "SELECT CASE WHEN CAST(:as_of AS timestamptz) IS NULL OR moderated_at < :as_of "
+            "THEN status ELSE 'pending' END, count(*) FROM public_report "
+            "WHERE created_at >= :s AND created_at < :e "
+            "AND (CAST(:as_of AS timestamptz) IS NULL OR created_at < :as_of) "
+            "AND (CAST(:tw AS integer) IS NULL OR township_id = :tw) GROUP BY 1"
         ),
-        {"s": start, "e": end, "tw": township_id},
+        {"s": start, "e": end, "tw": township_id, "as_of": as_of},
     ).all()
     counts = dict.fromkeys(STATUSES, 0) | {status: int(n) for status, n in rows}
     counts["total"] = sum(counts[s] for s in STATUSES)

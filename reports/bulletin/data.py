@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -24,6 +24,7 @@ from reports.evaluation import (
     township_ranking,
 )
 from tickets.figures import county_rates, overdue_tickets, ticket_rates
+from tickets.public_reports import public_report_counts
 
 
 @dataclass
@@ -46,6 +47,8 @@ class BulletinData:
     cells: gpd.GeoDataFrame
     outline: gpd.GeoDataFrame
     township_shapes: gpd.GeoDataFrame
+    # 有奖举报 received in the month by status (as of as_of): counted apart from the deputies'
+    public_reports: dict[str, int] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -95,6 +98,13 @@ def bulletin_data(
     by_platform["key"] = [platform_zh.get(c, c) for c in by_platform["key"]]
     whole_row = county_rates(session, start, after, as_of)
     overdue_count = len(overdue_tickets(session, as_of))
+    public = public_report_counts(
+        session,
+        clock.local_midnight(start),
+        clock.local_midnight(after),
+        None,
+        clock.local_midnight(as_of),
+    )
 
     due = due_list(session, ref)
     overdue = due[due["status"] == "overdue"].sort_values(["days_left", "site_code"])
@@ -159,4 +169,5 @@ def bulletin_data(
         cells=cells,
         outline=outline,
         township_shapes=township_shapes,
+        public_reports=public,
     )
