@@ -39,6 +39,9 @@ ACTIONS: tuple[str, ...] = (
     "grid_head_import",
     "ogc_client_key",
     "ogc_client_revoke",
+    "public_report_accept",
+    "public_report_reject",
+    "reward_ledger_export",
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

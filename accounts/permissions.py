@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_admin": (ADMIN,),
     "view_register": (LEADER, ANALYST, ADMIN),  # 挂号销号: the problem register
     "view_warnings": (LEADER, ANALYST, ADMIN),  # 预警管理: early warnings
+    "view_public_reports": (ANALYST, ADMIN),  # 有奖举报 moderation and the reward ledger
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -56,6 +57,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "designate_reinspector": (ANALYST, ADMIN),  # name the deputy who re-inspects such a ticket
     "act_for_platform": (ANALYST, ADMIN),  # accept/return/feed back for a platform without API
     "read_any_ticket": (LEADER, ANALYST, ADMIN),  # a deputy reads theirs and their township's
+    # 有奖举报: public reports. A township's staff will moderate their township's only
+    # (tickets.public_reports.moderation_scope narrows the rows).
+    "moderate_public_report": (ANALYST, ADMIN),  # accept (a ticket) or reject with a reason
+    "export_reward_ledger": (ANALYST, ADMIN),  # the ledger with phones, for payment; audited
     # Administration (the same services the command line calls; each action is audited).
     "manage_users": (ADMIN,),
     "manage_assignments": (ADMIN,),

@@ -135,6 +135,13 @@ def demo(
             f"made {made.tickets} demo tickets through their lifecycle: {made.closed} closed, "
             f"{made.open} open"
         )
+        from data.demo_public import add_demo_public_reports
+
+        public = add_demo_public_reports(engine, seed)
+        typer.echo(
+            f"made {public.reports} demo public reports (有奖举报): {public.accepted} accepted, "
+            f"{public.rejected} rejected, the rest awaiting review"
+        )
         from duty.register import registered_site_ids
         from reports.early_warning import refresh_demo
 

@@ -297,6 +297,48 @@ SETTINGS: tuple[Setting, ...] = (
         "shipped values). Unset: reports/weights.toml, the shipped defaults.",
     ),
     Setting(
+        "public_reports_per_phone",
+        "SHUIJIAN_PUBLIC_REPORTS_PER_PHONE",
+        3,
+        "Public reports (有奖举报) one phone number may make in 24 hours; more are refused.",
+        int,
+    ),
+    Setting(
+        "public_reports_per_client",
+        "SHUIJIAN_PUBLIC_REPORTS_PER_CLIENT",
+        10,
+        "Public reports one client (browser address) may make in 24 hours; more are refused.",
+        int,
+    ),
+    Setting(
+        "public_codes_per_hour",
+        "SHUIJIAN_PUBLIC_CODES_PER_HOUR",
+        3,
+        "One-time codes sent per phone number, and per client, in an hour (each is an SMS).",
+        int,
+    ),
+    Setting(
+        "public_code_minutes",
+        "SHUIJIAN_PUBLIC_CODE_MINUTES",
+        10,
+        "Minutes a one-time code sent to a public reporter's phone stays valid.",
+        int,
+    ),
+    Setting(
+        "public_code_attempts",
+        "SHUIJIAN_PUBLIC_CODE_ATTEMPTS",
+        5,
+        "Wrong entries of a one-time code after which it is void (a new code must be sent).",
+        int,
+    ),
+    Setting(
+        "reward_rules",
+        "SHUIJIAN_REWARD_RULES",
+        None,
+        "TOML file of the public reports' reward rules (amount per category, default). "
+        "Unset: reports/rewards.toml.",
+    ),
+    Setting(
         "holidays",
         "SHUIJIAN_HOLIDAYS",
         None,

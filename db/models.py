@@ -7,6 +7,7 @@ Kinds and levels are short English codes with CHECK constraints; their Chinese l
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -807,3 +809,81 @@ class EarlyWarning(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     close_note: Mapped[str | None] = mapped_column(Text)
+
+
+class PhoneCode(Base):
+    """A one-time code sent through the SMS hook to confirm a public reporter's phone: kept
+    only as a salted SHA-256 (a copy of the table reveals no code), with an expiry and the
+    wrong tries made against it."""
+
+    __tablename__ = "phone_code"
+    __table_args__ = (
+        Index("ix_phone_code_phone", "phone", "created_at"),
+        Index("ix_phone_code_client", "client", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str] = mapped_column(String(80))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PublicReport(Base):
+    """有奖举报: a problem reported by anyone without an account. The phone is for the reward's
+    payment only and never leaves the staff's pages; the reporter follows the report by its
+    random receipt code (also the key of the payment). Accepted: the ticket it became."""
+
+    __tablename__ = "public_report"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'accepted', 'rejected')", name="public_report_status"
+        ),
+        CheckConstraint("location_source IN ('map', 'exif')", name="public_report_location_source"),
+        CheckConstraint(
+            "(status = 'accepted') = (ticket_id IS NOT NULL)", name="public_report_ticket"
+        ),
+        CheckConstraint(
+            "status <> 'rejected' OR reject_reason IS NOT NULL", name="public_report_reason"
+        ),
+        Index("ix_public_report_phone", "phone", "created_at"),
+        Index("ix_public_report_client", "client", "created_at"),
+        Index("ix_public_report_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(20), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str] = mapped_column(String(80))
+    category_code: Mapped[str] = mapped_column(ForeignKey("problem_category.code"))
+    description: Mapped[str] = mapped_column(Text)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="SET NULL"))
+    location_source: Mapped[str] = mapped_column(String(10))
+    photo: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    photo_name: Mapped[str] = mapped_column(String(255))
+    photo_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+
+
+class RewardEntry(Base):
+    """One line of the reward ledger: an accepted public report, the rule that priced it and
+    the amount (yuan). Appended only; the rules live in reports/rewards.toml."""
+
+    __tablename__ = "reward_entry"
+    __table_args__ = (CheckConstraint("amount >= 0", name="reward_entry_amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("public_report.id"), unique=True)
+    rule: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -26,8 +26,9 @@ OWNER_ROLE = "shuijian_owner"
 APP_ROLE = "shuijian_app"
 
 # History and evidence: written once, never changed. The app gets SELECT and INSERT only, and
-# migration 0012 (0013 for audit_event) puts a statement-level trigger on each that refuses
-# TRUNCATE (even the owner's). Checked against the code: nothing updates or deletes these rows.
+# migration 0012 (0013 for audit_event, 0016 for reward_entry) puts a statement-level trigger
+# on each that refuses TRUNCATE (even the owner's). Checked against the code: nothing updates
+# or deletes these rows.
 APPEND_ONLY: tuple[str, ...] = (
     "ticket_event",  # the ticket lifecycle (also a row trigger since 0003)
     "ticket_attachment",  # photos and proofs attached to events
@@ -44,6 +45,7 @@ APPEND_ONLY: tuple[str, ...] = (
     "privacy_place",  # zones around recurring start/end places, likewise drawn once
     "audit_event",  # administrative actions: who did what to which account, site, platform
     "grid_head_reminder",  # each dead corner told to its grid head, once per round (the claim)
+    "reward_entry",  # 有奖举报: the reward ledger, one entry per accepted public report
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would
@@ -64,6 +66,7 @@ NO_DELETE: tuple[str, ...] = (
     "ogc_client",  # a revoked client keeps its row: the call log still names it
     "site_registration",  # the problem register's periods (挂号销号): closed, never deleted
     "early_warning",  # warnings raised once, acknowledged and closed with a note
+    "public_report",  # 有奖举报: moderated in place, never erased (the ledger points at it)
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

@@ -9,6 +9,7 @@ from i18n.errors_files import ERRORS_FILES
 from i18n.errors_register import ERRORS_REGISTER
 from i18n.errors_work import ERRORS_WORK
 from i18n.grid_heads import ERRORS_GRID_HEADS
+from i18n.pages_public import ERRORS_PUBLIC
 
 _GENERAL: dict[str, tuple[str, str]] = {
     # GPX refusals (tracks.gpx_input.REASONS) and the other verdicts of tracks.batch.
@@ -81,4 +82,5 @@ ERRORS: dict[str, tuple[str, str]] = {
     **ERRORS_ADMIN,
     **ERRORS_GRID_HEADS,
     **ERRORS_REGISTER,
+    **ERRORS_PUBLIC,
 }

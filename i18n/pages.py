@@ -7,6 +7,7 @@ from i18n.pages_admin import PAGES_ADMIN
 from i18n.pages_deputy import PAGES_DEPUTY
 from i18n.pages_glance import PAGES_GLANCE
 from i18n.pages_maps import PAGES_MAPS
+from i18n.pages_public import PAGES_PUBLIC
 from i18n.pages_register import PAGES_REGISTER
 
 PAGES: dict[str, tuple[str, str]] = {
@@ -530,6 +531,7 @@ for _part in (
     PAGES_MAPS,
     PAGES_GRID_HEADS,
     PAGES_REGISTER,
+    PAGES_PUBLIC,
 ):
     if _twice := PAGES.keys() & _part.keys():
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")

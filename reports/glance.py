@@ -24,7 +24,7 @@ Services return numbers, dates and codes; the page words them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -33,6 +33,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core import clock
 from db.query import read_geoframe, where_equal
 from duty.coverage import month_bounds, site_period_status
 from duty.due import due_list
@@ -40,6 +41,7 @@ from duty.today import site_today_status
 from reports.evaluation import evaluate_month, opening_month, previous_months, township_ranking
 from tickets.figures import county_rates, overdue_tickets
 from tickets.lifecycle import OPEN_STATUSES
+from tickets.public_reports import public_report_counts
 
 TICKET_DAYS = 365
 """Tickets of this many days back count in the headline rates (the issues map's default)."""
@@ -94,6 +96,9 @@ class TicketFigures:
     satisfied: int
     handling_rate: float
     satisfaction: float
+    # 有奖举报 received in [start, end) by status and in all: the public's reports, counted
+    # apart from the deputies' (their tickets have no reporting deputy).
+    public_reports: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,9 @@ def ticket_figures(session: Session, on: date, township_id: int | None = None) -
         satisfied=int(rates["satisfied"]),
         handling_rate=float(rates["handling_rate"]),
         satisfaction=float(rates["satisfaction"]),
+        public_reports=public_report_counts(
+            session, clock.local_midnight(start), clock.local_midnight(end), township_id
+        ),
     )
 
 

@@ -226,6 +226,7 @@ def test_every_append_only_table_carries_the_truncate_guard(engine: Engine) -> N
     guarded = import_module("db.migrations.versions.0012_least_privilege").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0013_audit_log").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0014_grid_heads").APPEND_ONLY
+    guarded += import_module("db.migrations.versions.0016_public_reports").APPEND_ONLY
     assert guarded == roles.APPEND_ONLY
     with engine.connect() as conn:
         assert roles.guarded_tables(conn) == sorted(roles.APPEND_ONLY)
@@ -305,7 +306,7 @@ def test_the_app_role_does_the_apps_work(demo_copy: Engine) -> None:
     """Upload, review and record a patrol; report a ticket and take it through dispatch,
     feedback, re-inspection and rating; send the outbox; remind; sign in and unlock; change a
     site's class; lock, unlock and reassign (audited); read the due list, coverage,
-    evaluation and public archive; call the API."""
+    evaluation and public archive; call the API; take public reports through moderation."""
     from fastapi.testclient import TestClient
 
     from accounts.auth import create_user, hash_password, sign_in
@@ -486,6 +487,18 @@ def test_the_app_role_does_the_apps_work(demo_copy: Engine) -> None:
                     assert response.status_code == 200, response.text
         with session_scope(app) as s:
             revoke_client(s, boss, "roles_ogc")
+        # 有奖举报: codes, a wrong try (counted in its own transaction), reports, moderation
+        # into tickets, the reward ledger and its audited export
+        from data.demo_public import add_demo_public_reports
+        from tests.test_public_reports import Inbox, submit
+        from tickets import public_reports
+
+        with pytest.raises(public_reports.PublicReportRefused):
+            submit(app, Inbox(), code="000000x")
+        assert _scalar(app, "SELECT max(attempts) FROM phone_code") == 1
+        assert add_demo_public_reports(app, 1).accepted == 2
+        with session_scope(app) as s:
+            public_reports.export_ledger(s, boss, "csv", {})
 
 
 def _scalar(engine: Engine, sql: str, **params: object) -> object:

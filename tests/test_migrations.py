@@ -50,6 +50,9 @@ DOMAIN_TABLES = {
     "ogc_client",
     "site_registration",
     "early_warning",
+    "phone_code",
+    "public_report",
+    "reward_entry",
 }
 
 

@@ -65,6 +65,9 @@ ACTIONS_TESTED_HERE = {
     "read_register",
     "read_warnings",
     "act_on_warning",
+    # The public reports' rows are tried in tests/test_public_reports.py.
+    "moderate_public_report",
+    "export_reward_ledger",
     *PAGE_ACTIONS,
 }
 

@@ -154,7 +154,7 @@ SELECT t.id, t.number, t.category_code, c.name_zh AS category_zh, c.name_en AS c
   to_char(t.created_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS reported_at,
   t.deadline, (s.status = ANY(:waiting) AND t.deadline < :today) AS overdue,
   d.name AS reporter, t.reporter_deputy_id, t.description, la.action AS last_action,
-  la.comment AS last_comment{geom}
+  la.comment AS last_comment, t.source{geom}
 FROM ticket t
 JOIN ticket_state s ON s.ticket_id = t.id
 JOIN LATERAL (SELECT ev.action, ev.comment FROM ticket_event ev WHERE ev.ticket_id = t.id
@@ -190,6 +190,7 @@ LIST_COLUMNS = [
     "description",
     "last_action",
     "last_comment",
+    "source",  # app, api, … or public (有奖举报: nobody's deputy report)
 ]
 
 

@@ -45,14 +45,14 @@ from core.errors import (
     log_unexpected,
 )
 from db.database import database_url, get_engine, session_scope
-from ui.page import DENIED, LOGIN, PAGES, PUBLIC, pages_for
+from ui.page import DENIED, LOGIN, PAGES, PUBLIC, PUBLIC_REPORT, pages_for
 
 SIGN_IN = "/account/sign-in"
 SIGN_OUT = "/account/sign-out"
 MAX_FORM_BYTES = 16 * 1024
 RETRY_S = 5  # an outage page tries again this often, like the app's own probe
-PAGE_NAMES = frozenset(Path(p.path).stem for p in (*PAGES, LOGIN, PUBLIC))
-OPEN_PAGES = frozenset({Path(PUBLIC.path).stem})
+PAGE_NAMES = frozenset(Path(p.path).stem for p in (*PAGES, LOGIN, PUBLIC, PUBLIC_REPORT))
+OPEN_PAGES = frozenset(Path(p.path).stem for p in (PUBLIC, PUBLIC_REPORT))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -217,6 +217,7 @@ def _page(
     other = "zh" if lang == "en" else "en"
     switch = html.escape(sign_in_url(next_url, other))
     public = "/" + Path(PUBLIC.path).stem
+    report = "/" + Path(PUBLIC_REPORT.path).stem
     return (
         f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head>'
         '<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
@@ -231,6 +232,7 @@ def _page(
         f"<h1>{html.escape(i18n.text('login_heading', lang))}</h1>"
         f"{form_html(lang, next_url, message, username)}"
         f'<nav><a href="{public}">{html.escape(i18n.text("gate_public_link", lang))}</a>'
+        f'<a href="{report}">{html.escape(i18n.text("gate_report_link", lang))}</a>'
         f'<a href="{switch}" hreflang="{other}">'
         f"{html.escape(i18n.text('gate_other_language', lang))}</a></nav>"
         "</main></body></html>"

@@ -28,6 +28,8 @@ class PageSpec:
 LOGIN = PageSpec("views/login.py", "page_login", None)
 # The public archive (公示) is open to everyone, signed in or not: no guard, listed for all.
 PUBLIC = PageSpec("views/public.py", "page_public", None)
+# 有奖举报: anyone reports a water problem, signed in or not.
+PUBLIC_REPORT = PageSpec("views/report_public.py", "page_public_report", None)
 GLANCE = PageSpec("views/glance.py", "page_glance", "view_glance")
 MY_SITES = PageSpec("views/my_sites.py", "page_my_sites", "view_my_sites")
 ADMIN = PageSpec("views/admin.py", "page_admin", "view_admin")
@@ -44,6 +46,7 @@ ISSUES_MAP = PageSpec("views/issues_map.py", "page_issues_map", "view_issues_map
 TICKET = PageSpec("views/ticket.py", "page_ticket", "view_ticket")
 REGISTER = PageSpec("views/register.py", "page_register", "view_register")
 WARNINGS = PageSpec("views/warnings.py", "page_warnings", "view_warnings")
+PUBLIC_REPORTS = PageSpec("views/public_reports.py", "page_public_reports", "view_public_reports")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
     GLANCE,
@@ -61,6 +64,7 @@ PAGES: tuple[PageSpec, ...] = (
     TICKET,
     REGISTER,
     WARNINGS,
+    PUBLIC_REPORTS,
     ADMIN,
 )
 
@@ -83,11 +87,12 @@ def explain_denied() -> None:
 
 
 def pages_for(user: SignedIn | None) -> list[PageSpec]:
-    """Sign-in and the public archive when nobody is signed in, else the pages the role may
-    open and the public archive last (the first page listed is where a user lands)."""
+    """Sign-in and the open pages (the public archive, 有奖举报) when nobody is signed in, else
+    the pages the role may open and the open pages last (the first page listed is where a
+    user lands)."""
     if user is None:
-        return [LOGIN, PUBLIC]
-    return [*(p for p in PAGES if p.action and may(user.role, p.action)), PUBLIC]
+        return [LOGIN, PUBLIC, PUBLIC_REPORT]
+    return [*(p for p in PAGES if p.action and may(user.role, p.action)), PUBLIC, PUBLIC_REPORT]
 
 
 def _uploader_words() -> None:

@@ -131,6 +131,17 @@ def tickets(data: Glance) -> None:
     last_day = figures.end - timedelta(days=1)  # [start, end): end is the day after today
     days = (last_day - figures.start).days
     st.caption(t("glance_rates_window", start=day(figures.start), end=day(last_day), days=days))
+    public = figures.public_reports
+    st.metric(
+        t("glance_public_reports"),
+        number(public.get("total", 0)),
+        help=t(
+            "glance_public_reports_help",
+            pending=public.get("pending", 0),
+            accepted=public.get("accepted", 0),
+            rejected=public.get("rejected", 0),
+        ),
+    )
     page_link(ISSUES_MAP, t("glance_link_issues"))
 
 

@@ -131,6 +131,9 @@ row[2].metric(
     percent(figures["handling_rate"]),
     help=t("figure_def_dispatched_handling"),
 )
+# 有奖举报: tickets from public reports, counted apart (they are no deputy's reports).
+from_public = int((shown["source"] == "public").sum()) if not shown.empty else 0
+st.caption(t("issues_public_reports", n=from_public))
 row = st.columns(3)
 row[0].metric(t("rate_closing"), percent(figures["closing_rate"]), help=t("figure_def_closing"))
 row[1].metric(t("rate_on_time"), percent(figures["on_time_rate"]), help=t("figure_def_on_time"))

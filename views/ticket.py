@@ -106,7 +106,10 @@ show_facts(
 if head["overdue"]:
     st.error(t("ticket_overdue", deadline=head["deadline"]))
 st.markdown(t("labelled", name=f"**{t('report_description')}**", value=head["description"]))
-st.caption(t("ticket_reported_by", who=head["reporter"] or "—", at=head["reported_at"]))
+# 有奖举报: a public report names no one (its reporter's contact stays with the moderators).
+public = head.get("source") == "public"
+who = head["reporter"] or (t("ticket_public_report") if public else "—")
+st.caption(t("ticket_reported_by", who=who, at=head["reported_at"]))
 if detail.followers:
     st.caption(t("ticket_followers", names=t("list_separator").join(detail.followers)))
 has_reporter = detail.header.get("reporter_deputy_id") is not None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -25,6 +25,7 @@ from reports.evaluation import (
     township_ranking,
 )
 from tickets.figures import county_rates, overdue_tickets, ticket_rates
+from tickets.public_reports import public_report_counts
 
 
 @dataclass
@@ -49,6 +50,8 @@ class BulletinData:
     township_shapes: gpd.GeoDataFrame
     register: pd.DataFrame  # 挂号销号: the periods that touch the month, in Chinese
     register_counts: dict[str, int]  # open at the month's end, opened and cancelled in it
+    # 有奖举报 received in the month by status (as of as_of): counted apart from the deputies'
+    public_reports: dict[str, int] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -98,6 +101,13 @@ def bulletin_data(
     by_platform["key"] = [platform_zh.get(c, c) for c in by_platform["key"]]
     whole_row = county_rates(session, start, after, as_of)
     overdue_count = len(overdue_tickets(session, as_of))
+    public = public_report_counts(
+        session,
+        clock.local_midnight(start),
+        clock.local_midnight(after),
+        None,
+        clock.local_midnight(as_of),
+    )
 
     due = due_list(session, ref)
     overdue = due[due["status"] == "overdue"].sort_values(["days_left", "site_code"])
@@ -165,6 +175,7 @@ def bulletin_data(
         township_shapes=township_shapes,
         register=register,
         register_counts=register_counts,
+        public_reports=public,
     )
 
 

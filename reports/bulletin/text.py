@@ -115,6 +115,16 @@ def platform_rows(frame: pd.DataFrame, whole: pd.Series) -> list[list[str]]:
     return rows
 
 
+def _public_reports_text(counts: dict[str, int]) -> str:
+    """有奖举报 of the month, apart from the deputies' reports (their tickets are counted
+    above with every dispatched ticket, never as a deputy's)."""
+    return (
+        f"本月收到群众有奖举报{counts.get('total', 0)}件，受理交办{counts.get('accepted', 0)}件，"
+        f"不予受理{counts.get('rejected', 0)}件，待审核{counts.get('pending', 0)}件；"
+        "群众举报不计入代表反映问题。"
+    )
+
+
 def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
     """The bulletin's body as sections, shared by the Word and the PDF writer."""
     ev = data.evaluation
@@ -166,7 +176,8 @@ def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
             f"交办处置率{percent(float(whole['handling_rate']))}；办结{int(whole['closed'])}件，"
             f"办结率{percent(float(whole['closing_rate']))}；截至"
             f"{data.as_of:%Y年%m月%d日}超期未反馈{data.overdue_ticket_count}件。"
-            f"各平台的处置率为平台处置率，“{TOTAL_ROW}”一行为交办处置率。"
+            f"各平台的处置率为平台处置率，“{TOTAL_ROW}”一行为交办处置率。",
+            _public_reports_text(data.public_reports),
         ],
         [("各平台处置情况", platform_rows(data.ticket_platforms, whole))],
         notes=ticket_notes(),

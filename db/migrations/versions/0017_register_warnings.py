@@ -13,7 +13,7 @@ township office (pushed_at), acknowledged and closed with a note (who and when k
 Both tables are records the app updates but never deletes (db.roles.NO_DELETE).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
