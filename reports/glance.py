@@ -24,7 +24,7 @@ Services return numbers, dates and codes; the page words them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -33,6 +33,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.scope import confined_to
 from db.query import read_geoframe, where_equal
 from duty.coverage import month_bounds, site_period_status
 from duty.due import due_list
@@ -218,6 +220,15 @@ def township_standing(session: Session, on: date) -> Ranking:
     as_of = min(month_bounds(year, month)[1] + timedelta(days=1), on)
     evaluation = evaluate_month(session, year, month, as_of=as_of)
     return Ranking(year, month, as_of, township_ranking(evaluation))
+
+
+def standing_for(standing: Ranking, user: SignedIn | None, township: str | None) -> Ranking:
+    """The ranking ``user`` may see: the county's for a county role; a township account's own
+    row only, with the place it holds among all townships (``accounts.scope``)."""
+    if confined_to(user) is None:
+        return standing
+    rows = standing.townships[standing.townships["township"] == township]
+    return replace(standing, townships=rows.reset_index(drop=True))
 
 
 def monthly_trend(

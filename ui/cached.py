@@ -55,14 +55,14 @@ PATROL_TTL_SECONDS = 60
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _deputy_options(_engine: Engine, db: str) -> list[tuple[int, str]]:
+def _deputy_options(_engine: Engine, db: str, township_id: int | None) -> list[tuple[int, str]]:
     with session_scope(_engine) as s:
-        return patrol_queries.deputy_options(s)
+        return patrol_queries.deputy_options(s, township_id)
 
 
-def deputy_options(engine: Engine) -> list[tuple[int, str]]:
-    """(id, "code name") of every deputy."""
-    return _deputy_options(engine, _db_key(engine))
+def deputy_options(engine: Engine, township_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, "code name") of every deputy, or of one township's."""
+    return _deputy_options(engine, _db_key(engine), township_id)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)

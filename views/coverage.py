@@ -30,7 +30,7 @@ def level_name(level: int) -> str:
     return label("grid_level", level)
 
 
-guard(COVERAGE)
+user = guard(COVERAGE)
 st.title(t("coverage_heading"))
 today = clock.today()
 months = [
@@ -61,7 +61,7 @@ year, month = cols[1].selectbox(
     format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
     disabled=view == "today",
 )
-township_id = township_filter(cols[2], engine, session.COVERAGE_TOWNSHIP, towns)
+township_id = township_filter(cols[2], engine, session.COVERAGE_TOWNSHIP, towns, user)
 level = cols[3].radio(
     t("level"),
     list(GRID_LEVELS),

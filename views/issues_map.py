@@ -70,7 +70,7 @@ names = lang() == "en"
 
 # Two rows: five filters in one cut the chosen statuses and the end date off.
 cols = st.columns(3)
-township_id = township_filter(cols[0], engine, session.ISSUES_TOWNSHIP)
+township_id = township_filter(cols[0], engine, session.ISSUES_TOWNSHIP, user=user)
 platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
 platform = cols[1].selectbox(
     t("col_platform"),
@@ -121,7 +121,7 @@ with session_scope(engine) as s:
     by_township = ticket_rates(s, "township", date_from, end, **narrowed)
     by_platform = ticket_rates(s, "platform", date_from, end, **narrowed)
     by_platform["key"] = [platforms[c][names] if c in platforms else c for c in by_platform["key"]]
-    shown = queries.tickets_geo(s, chosen, today=today)
+    shown = queries.tickets_geo(s, chosen, today=today, viewer=user)
 
 row = st.columns(3)
 row[0].metric(t("issues_shown"), len(shown))
