@@ -199,11 +199,8 @@ def add_user(
         actor,
         "user_add",
         name,
-        {
-            "role": role,
-            "deputy": deputy.code if deputy else None,
-            "township": township.code if township else None,
-        },
+        {"role": role, "deputy": deputy.code if deputy else None}
+        | ({"township": township.code} if township else {}),
     )
     return user
 
@@ -311,9 +308,12 @@ def change_role(
             "role_to": role,
             "deputy_from": old_deputy,
             "deputy_to": deputy.code if deputy else None,
-            "township_from": old_township,
-            "township_to": township.code if township else None,
-        },
+        }
+        | (
+            {"township_from": old_township, "township_to": township.code if township else None}
+            if old_township or township
+            else {}
+        ),
     )
 
 

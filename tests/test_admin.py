@@ -510,6 +510,7 @@ def test_every_section_speaks_one_language(page_database: Engine, lang: str) -> 
             "SELECT display_name FROM app_user",
             "SELECT name FROM site",
             "SELECT name FROM deputy",
+            "SELECT name FROM township",  # a township account's township, by its name
             "SELECT endpoint_url FROM platform",
         ):
             names |= {str(v) for v in conn.scalars(text(sql)) if v}
