@@ -534,3 +534,45 @@ def test_a_township_session_cookie_opens_no_api(demo_copy: Engine) -> None:
         assert moved.status_code == 403
     with demo_copy.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM ticket")) == 0
+
+
+def test_the_admin_page_adds_a_township_account(
+    demo_copy: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form refuses a township account without its township in Chinese, keeps what was
+    typed, then creates it with the township picked."""
+    monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    st.cache_data.clear()
+    with demo_copy.connect() as conn:
+        boss = conn.execute(
+            text(
+                "SELECT id, username, role, deputy_id, display_name FROM app_user "
+                "WHERE username = 'admin'"
+            )
+        ).one()
+        code, town_id = conn.execute(
+            text("SELECT code, id FROM township ORDER BY code DESC LIMIT 1")
+        ).one()
+    at = AppTest.from_file(str(ROOT / "views" / "admin.py"), default_timeout=TIMEOUT)
+    at.session_state[session.USER] = SignedIn(*boss)
+    at.run()
+    at.text_input(key="shuijian_admin_add_name").input("clerk")
+    at.selectbox(key="shuijian_admin_add_role").set_value("township")
+    at.text_input(key="shuijian_admin_add_pw").input("pw-long-enough")
+    at.text_input(key="shuijian_admin_add_pw2").input("pw-long-enough")
+    add = [b.label for b in at.button].index("新增账户")
+    at.button[add].click().run()
+    assert not at.exception, at.exception
+    assert "乡镇账户须填写所属乡镇" in "\n".join(e.value for e in at.error)
+    assert at.text_input(key="shuijian_admin_add_name").value == "clerk"
+    at.selectbox(key="shuijian_admin_add_township").set_value(code)
+    at.text_input(key="shuijian_admin_add_pw").input("pw-long-enough")
+    at.text_input(key="shuijian_admin_add_pw2").input("pw-long-enough")
+    at.button[add].click().run()
+    assert not at.exception, at.exception
+    with demo_copy.connect() as conn:
+        row = conn.execute(
+            text("SELECT role, township_id FROM app_user WHERE username = 'clerk'")
+        ).one()
+    assert tuple(row) == ("township", town_id)
