@@ -421,6 +421,35 @@ def test_due_lists_evaluation_and_ranking_stay_in_the_township(two: Two) -> None
     assert standing_for(standing, ANALYST, None) is standing
 
 
+def test_maps_and_figures_stay_in_the_township(two: Two) -> None:
+    """The coverage maps, today's glance, its trend and map shapes, and the ticket figures."""
+    from duty.coverage_map import coverage_map, today_coverage_map
+    from reports.glance import glance, monthly_trend, site_shapes
+    from tickets.figures import county_rates, ticket_rates
+
+    staff, on = two.staff, date(2026, 11, 20)
+    with session_scope(two.engine) as s:
+        month = coverage_map(s, 2026, 11, 3, viewer=staff, as_of=on, with_tracks=False)
+        assert set(month.sites["site_id"]) == set(
+            s.scalars(text("SELECT id FROM site WHERE township_id = :t"), {"t": two.home})
+        )
+        refused(coverage_map, s, 2026, 11, 3, two.away, viewer=staff, with_tracks=False)
+        today = today_coverage_map(s, 3, viewer=staff, as_of=on, with_tracks=False)
+        assert len(today.sites) == len(month.sites)
+        refused(today_coverage_map, s, 3, two.away, viewer=staff, with_tracks=False)
+        mine = glance(s, on, viewer=staff)
+        assert mine.township_id == two.home and mine.sites == len(month.sites)
+        refused(glance, s, on, two.away, viewer=staff)
+        refused(monthly_trend, s, on, two.away, months=1, viewer=staff)
+        assert set(site_shapes(s, viewer=staff)["township"]) == {two.home_name}
+        refused(site_shapes, s, two.away, viewer=staff)
+        by_town = ticket_rates(s, "township", viewer=staff)
+        assert list(by_town["key"]) == [two.home_name]
+        assert int(county_rates(s, viewer=staff)["dispatched"]) == 1  # its one ticket
+        assert int(county_rates(s, viewer=ANALYST)["dispatched"]) == 2
+        refused(county_rates, s, township_id=two.away, viewer=staff)
+
+
 # ---------------------------------------------------------------- every page
 
 

@@ -72,9 +72,9 @@ level = cols[3].radio(
 )
 try:
     if view == "today":
-        data = cached.coverage_today(engine, today, level, township_id)
+        data = cached.coverage_today(engine, today, level, township_id, user)
     else:
-        data = cached.coverage(engine, year, month, level, township_id)
+        data = cached.coverage(engine, year, month, level, township_id, user)
 except ShuijianError as error:
     show_error(error)
     st.stop()

@@ -211,12 +211,12 @@ today = clock.today()
 try:
     towns = dict(cached.township_options(engine))
     township_id = township_filter(st, engine, TOWNSHIP_KEY, towns, user)
-    data = cached.glance(engine, today, township_id)
-    trend = cached.glance_trend(engine, today, township_id)
+    data = cached.glance(engine, today, township_id, user)
+    trend = cached.glance_trend(engine, today, township_id, user)
     county_standing = cached.township_standing(engine, today)
     town_name = towns.get(township_id) if township_id is not None else None
     standing = standing_for(county_standing, user, town_name)
-    sites = cached.today_sites(engine, today, township_id)
+    sites = cached.today_sites(engine, today, township_id, user)
     outlines = cached.map_layers(engine, township_id)
 except ShuijianError as error:
     show_error(error)

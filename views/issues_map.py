@@ -116,7 +116,9 @@ end = (date_to or today) + timedelta(days=1)
 with session_scope(engine) as s:
     # The rates follow the township, platform, category and dates chosen; not the statuses: a
     # rate is over every dispatched ticket (open ones only would always handle 0 %).
-    narrowed = dict(township_id=township_id, platform_code=platform, category_code=category)
+    narrowed = dict(
+        township_id=township_id, platform_code=platform, category_code=category, viewer=user
+    )
     figures = county_rates(s, date_from, end, **narrowed)
     by_township = ticket_rates(s, "township", date_from, end, **narrowed)
     by_platform = ticket_rates(s, "platform", date_from, end, **narrowed)
