@@ -36,9 +36,15 @@ def confined_to(user: SignedIn | None) -> int | None:
     return user.township_id
 
 
-def _refuse(user: SignedIn, township_id: int | None, what: str) -> PermissionDenied:
+def outside_township(
+    user: SignedIn | None, what: str, township_id: int | None = None
+) -> PermissionDenied:
+    """The refusal of a row outside the user's township (code ``outside_township``), for a
+    service that decides by a rule of its own (a patrol is a township's by its deputy or
+    its visits, ``tracks.records.patrol_in_township``)."""
+    whose = f"{user.username!r}'s township {user.township_id}" if user else "the township"
     return PermissionDenied(
-        f"{user.username!r} works in township {user.township_id}, not {township_id} ({what})",
+        f"{what} (township {township_id}) lies outside {whose}",
         code="outside_township",
         what=what,
     )
@@ -51,7 +57,7 @@ def narrow(user: SignedIn | None, chosen: int | None = None, what: str = "townsh
     if own is None:
         return chosen
     if chosen is not None and chosen != own:
-        raise _refuse(user, chosen, what)  # type: ignore[arg-type]
+        raise outside_township(user, what, chosen)
     return own
 
 
@@ -60,7 +66,7 @@ def check_township(user: SignedIn | None, row_township_id: int | None, what: str
     ticket outside every township — is the county's, not theirs)."""
     own = confined_to(user)
     if own is not None and row_township_id != own:
-        raise _refuse(user, row_township_id, what)  # type: ignore[arg-type]
+        raise outside_township(user, what, row_township_id)
 
 
 def sql_clause(
@@ -74,4 +80,4 @@ def sql_clause(
     return f"{column} = :scope_township_id", {"scope_township_id": township_id}
 
 
-__all__ = ["check_township", "confined_to", "narrow", "sql_clause"]
+__all__ = ["check_township", "confined_to", "narrow", "outside_township", "sql_clause"]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
 from accounts.permissions import may
-from accounts.scope import check_township, confined_to
+from accounts.scope import confined_to, outside_township
 from core import settings
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import photo_mime
@@ -80,7 +80,7 @@ def check_record_rights(session: Session, patrol_id: int, user: SignedIn) -> Pat
     if may(user.role, "read_any_patrol"):
         own = confined_to(user)
         if own is not None and not patrol_in_township(session, patrol_id, own):
-            check_township(user, None, "patrol")
+            raise outside_township(user, "patrol")
         return patrol
     if user.deputy_id is not None and user.deputy_id == patrol.deputy_id:
         return patrol

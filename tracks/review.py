@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.permissions import TOWNSHIP, may
+from accounts.scope import outside_township
 from core.errors import PermissionDenied, ShuijianError
 from db.models import Patrol, PatrolFlag, PatrolReview
 from tracks.records import patrol_in_township
@@ -46,11 +47,7 @@ def review_patrol(
     if session.get(Patrol, patrol_id) is None:
         raise ReviewRefused(f"no patrol #{patrol_id}", code="patrol_not_found", patrol=patrol_id)
     if township_id is not None and not patrol_in_township(session, patrol_id, township_id):
-        raise PermissionDenied(
-            f"patrol #{patrol_id} is not township {township_id}'s",
-            code="outside_township",
-            what="patrol",
-        )
+        raise outside_township(None, f"patrol #{patrol_id}", township_id)
     flagged = session.scalar(select(PatrolFlag.id).where(PatrolFlag.patrol_id == patrol_id))
     if flagged is None:
         raise ReviewRefused(
