@@ -40,7 +40,7 @@ from tickets.service import (
     get_ticket,
     report_problem,
 )
-from tracks.patrol_queries import list_patrols
+from tracks.patrol_queries import list_patrols, patrol_detail
 from tracks.records import check_record_rights
 from tracks.review import review_patrol
 from tracks.synth import to_gpx_bytes
@@ -191,6 +191,29 @@ def test_the_database_ties_a_township_to_the_township_role(engine: Engine) -> No
     with session_scope(engine) as s:
         user = create_user(s, "tz", hash_password("long-enough-1"), "township", township_id=town)
         assert user.township_id == town
+
+
+def test_the_downgrade_stops_while_a_township_account_exists(bare_engine: Engine) -> None:
+    """Below 0015 a township account would be lost or widened to the county: the downgrade
+    says so and changes nothing until the account has another role."""
+    from db import migrate
+
+    migrate.upgrade(bare_engine)
+    with session_scope(bare_engine) as s:
+        town = s.execute(
+            text(
+                "INSERT INTO township (code, name, geom) VALUES ('T01', '甲镇', "
+                "ST_Multi(ST_MakeEnvelope(118, 28, 118.5, 29, 4326))) RETURNING id"
+            )
+        ).scalar_one()
+        create_user(s, "tz", hash_password("long-enough-1"), "township", township_id=town)
+    with pytest.raises(RuntimeError, match="township account"):
+        migrate.downgrade(bare_engine, "0013")
+    assert migrate.current_revision(bare_engine) == "0015"
+    with session_scope(bare_engine) as s:
+        s.execute(text("UPDATE app_user SET role = 'leader', township_id = NULL"))
+    migrate.downgrade(bare_engine, "0013")
+    assert migrate.current_revision(bare_engine) == "0013"
 
 
 def test_the_admin_service_and_the_command_line_create_township_accounts(demo_copy: Engine) -> None:
@@ -383,6 +406,8 @@ def test_patrols_of_another_township_are_refused(two: Two) -> None:
     with session_scope(two.engine) as s:
         assert check_record_rights(s, two.home_patrol, staff).id == two.home_patrol
         refused(check_record_rights, s, two.away_patrol, staff)
+        refused(patrol_detail, s, two.away_patrol, staff)
+        assert patrol_detail(s, two.home_patrol, staff).header["patrol_id"] == two.home_patrol
         listed = list_patrols(s, viewer=staff)
         assert two.home_patrol in set(listed["patrol_id"])
         assert two.away_patrol not in set(listed["patrol_id"])
