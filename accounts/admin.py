@@ -27,7 +27,7 @@ from accounts.auth import SignedIn, create_user, hash_password
 from accounts.passwords import check_new, set_password
 from core.errors import ShuijianError
 from core.vocab import ROLES
-from db.models import Deputy, User
+from db.models import Deputy, Township, User
 from db.query import query_frame
 
 USERNAME_MAX = 60
@@ -56,6 +56,42 @@ def find_deputy(session: Session, code: str) -> Deputy:
     if deputy is None:
         raise AccountRefused(f"no deputy with code {code!r}", code="no_such_deputy", deputy=code)
     return deputy
+
+
+def find_township(session: Session, code: str) -> Township:
+    """The township of this code, in any case (AccountRefused ``no_such_township`` if none)."""
+    key = (code or "").strip().upper()
+    township = session.scalar(select(Township).where(func.upper(Township.code) == key))
+    if township is None:
+        raise AccountRefused(
+            f"no township with code {code!r}", code="no_such_township", township=code
+        )
+    return township
+
+
+def township_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every township, for the page's picker of a township account."""
+    rows = session.execute(select(Township.code, Township.name).order_by(Township.code))
+    return [(r.code, r.name) for r in rows]
+
+
+def _township_for(session: Session, role: str, township_code: str | None) -> Township | None:
+    """The township a ``role`` account is confined to: required for township staff, refused
+    for every other role (a county role confined by accident would silently see less)."""
+    code = (township_code or "").strip()
+    if role != "township":
+        if code:
+            raise AccountRefused(
+                f"only a township account belongs to a township, not a {role}",
+                code="township_only_for_township_role",
+                role=role,
+            )
+        return None
+    if not code:
+        raise AccountRefused(
+            "a township account needs its township's code", code="township_code_needed"
+        )
+    return find_township(session, code)
 
 
 def _check_role(role: str) -> None:
@@ -126,10 +162,12 @@ def add_user(
     password: str,
     deputy_code: str | None = None,
     display_name: str | None = None,
+    township_code: str | None = None,
 ) -> User:
     """A new account (``shuijian user add``): a free name, a known role, a deputy's code
-    for a deputy (one account per deputy) and none otherwise, a password of at least
-    ``passwords.MIN_LENGTH`` characters, stored as an Argon2id hash."""
+    for a deputy (one account per deputy) and none otherwise, a township's code for township
+    staff and none otherwise, a password of at least ``passwords.MIN_LENGTH`` characters,
+    stored as an Argon2id hash."""
     authorize(actor, "manage_users")
     name = (username or "").strip()
     if not name or len(name) > USERNAME_MAX or not _USERNAME.fullmatch(name):
@@ -140,6 +178,7 @@ def add_user(
     if session.scalar(select(User.id).where(func.lower(User.username) == name.lower())):
         raise AccountRefused(f"an account named {name!r} exists", code="account_exists", name=name)
     deputy = _deputy_for(session, role, deputy_code, None)
+    township = _township_for(session, role, township_code)
     check_new(password)
     shown = (display_name or "").strip() or (deputy.name if deputy else None)
     if shown and len(shown) > DISPLAY_NAME_MAX:
@@ -147,14 +186,21 @@ def add_user(
             "the display name is too long", code="display_name_too_long", limit=DISPLAY_NAME_MAX
         )
     user = create_user(
-        session, name, hash_password(password), role, deputy.id if deputy else None, shown
+        session,
+        name,
+        hash_password(password),
+        role,
+        deputy.id if deputy else None,
+        shown,
+        township.id if township else None,
     )
     record(
         session,
         actor,
         "user_add",
         name,
-        {"role": role, "deputy": deputy.code if deputy else None},
+        {"role": role, "deputy": deputy.code if deputy else None}
+        | ({"township": township.code} if township else {}),
     )
     return user
 
@@ -215,16 +261,24 @@ def unlock_user(session: Session, actor: Actor, username: str) -> bool:
 
 
 def change_role(
-    session: Session, actor: Actor, username: str, role: str, deputy_code: str | None = None
+    session: Session,
+    actor: Actor,
+    username: str,
+    role: str,
+    deputy_code: str | None = None,
+    township_code: str | None = None,
 ) -> None:
     """Give an account another role (``shuijian user role``); a deputy account names its
-    deputy. Takes effect at the account's next action (each page run reads the row)."""
+    deputy, a township account its township. Takes effect at the account's next action (each
+    page run reads the row)."""
     authorize(actor, "manage_users")
     user = find_user(session, username)
     _check_role(role)
     deputy = _deputy_for(session, role, deputy_code, user.id)
+    township = _township_for(session, role, township_code)
     new_deputy = deputy.id if deputy else None
-    if user.role == role and user.deputy_id == new_deputy:
+    new_township = township.id if township else None
+    if user.role == role and user.deputy_id == new_deputy and user.township_id == new_township:
         raise AccountRefused(
             f"{user.username!r} is a {role} already", code="role_unchanged", name=user.username
         )
@@ -236,8 +290,13 @@ def change_role(
         if user.deputy_id
         else None
     )
+    old_township = (
+        session.scalar(select(Township.code).where(Township.id == user.township_id))
+        if user.township_id
+        else None
+    )
     before = user.role
-    user.role, user.deputy_id = role, new_deputy
+    user.role, user.deputy_id, user.township_id = role, new_deputy, new_township
     session.flush()
     record(
         session,
@@ -249,20 +308,28 @@ def change_role(
             "role_to": role,
             "deputy_from": old_deputy,
             "deputy_to": deputy.code if deputy else None,
-        },
+        }
+        | (
+            {"township_from": old_township, "township_to": township.code if township else None}
+            if old_township or township
+            else {}
+        ),
     )
 
 
 def list_users(session: Session, actor: Actor) -> pd.DataFrame:
-    """Every account: username, display_name, role, deputy (code), active, last_sign_in (the
+    """Every account: username, display_name, role, deputy (code), township (code), active,
+    last_sign_in (the
     latest successful sign-in), wait_s (seconds its name must wait to sign in; 0: free)."""
     authorize(actor, "manage_users")
     frame = query_frame(
         session,
-        "SELECT u.username, u.display_name, u.role, d.code AS deputy, u.is_active AS active, "
+        "SELECT u.username, u.display_name, u.role, d.code AS deputy, tw.code AS township, "
+        "u.is_active AS active, "
         "(SELECT max(a.at) FROM login_attempt a WHERE a.username = u.username "
         "AND a.outcome = 'success') AS last_sign_in "
-        "FROM app_user u LEFT JOIN deputy d ON d.id = u.deputy_id ORDER BY u.role, u.username",
+        "FROM app_user u LEFT JOIN deputy d ON d.id = u.deputy_id "
+        "LEFT JOIN township tw ON tw.id = u.township_id ORDER BY u.role, u.username",
     )
     waits = throttle.waits(session)
     frame["wait_s"] = [round(waits.get(name, 0.0)) for name in frame["username"]]
@@ -274,8 +341,10 @@ __all__ = [
     "add_user",
     "change_role",
     "find_deputy",
+    "find_township",
     "find_user",
     "list_users",
+    "township_choices",
     "lock_user",
     "reset_password",
     "unlock_user",

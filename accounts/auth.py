@@ -27,6 +27,8 @@ class SignedIn:
     role: str
     deputy_id: int | None
     display_name: str
+    # The one township a township account (乡镇工作人员) is confined to; None: the county.
+    township_id: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -61,6 +63,7 @@ def signed_in(user: User) -> SignedIn:
         role=user.role,
         deputy_id=user.deputy_id,
         display_name=user.display_name or user.username,
+        township_id=user.township_id,
     )
 
 
@@ -86,6 +89,7 @@ def create_user(
     role: str,
     deputy_id: int | None = None,
     display_name: str | None = None,
+    township_id: int | None = None,
 ) -> User:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
@@ -95,6 +99,7 @@ def create_user(
         role=role,
         deputy_id=deputy_id,
         display_name=display_name,
+        township_id=township_id,
     )
     session.add(user)
     session.flush()

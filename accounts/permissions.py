@@ -7,6 +7,24 @@ here: a deputy acts as reporter only on the tickets they reported, and as re-ins
 on a ticket nobody reported whose re-inspector they are (``tickets.service``), an
 analyst acts for a platform only when that platform has no API of its own (same place), a
 deputy uploads and reads patrols only as themselves (``tracks``).
+
+Township staff (``township``: 乡全科网格员, 综合指挥中心, 乡人大办公室, 信息员) do the county
+analyst's daily work, but only within their own township: every action below that names
+them is read "… within the user's township", and the services narrow each query and refuse
+each row outside it with ``accounts.scope`` (``narrow`` / ``check_township``), never the page
+alone. What they get and why:
+
+- the township's tickets: read them, dispatch and re-route them, act for a platform without
+  an API, designate a re-inspector — the 综合指挥中心 dispatches what is found in the
+  township, and the seed has township offices collecting (汇总) their own;
+- the township's patrols: read and review flagged ones — the 信息员 knows whether a deputy
+  really walked that pond; its due list, coverage map, issues map and today's glance;
+- the evaluation page narrowed to the township (its own deputies and its own row of the
+  ranking): "各乡镇人大定期汇总".
+
+What they do not get: uploading or reporting on a deputy's behalf (the county's analysts
+vouch for such records), the county overview, the bulletin (the county's document, naming
+every township's deputies), and any administration.
 """
 
 from __future__ import annotations
@@ -15,34 +33,35 @@ from accounts.auth import SignedIn
 from core.errors import PermissionDenied
 
 LEADER, ANALYST, DEPUTY, ADMIN = "leader", "analyst", "deputy", "admin"
-EVERYONE = (LEADER, ANALYST, DEPUTY, ADMIN)
+TOWNSHIP = "township"  # confined to its township (accounts.scope)
+EVERYONE = (LEADER, ANALYST, DEPUTY, ADMIN, TOWNSHIP)
 
 # action → the roles that may take it. Admin is written out, not implied.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Pages (the sign-in page and the public archive are open to everyone, signed in or not).
-    "view_glance": (LEADER, ANALYST, ADMIN),  # today at a glance: a leader's landing page
+    "view_glance": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # today at a glance: a leader's landing page
     "view_my_sites": (DEPUTY,),  # a deputy's own sites, their landing page
     "view_overview": (LEADER, ANALYST, ADMIN),
     "view_account": EVERYONE,
     "view_upload": (DEPUTY, ANALYST, ADMIN),
-    "view_patrols": (DEPUTY, ANALYST, ADMIN),
+    "view_patrols": (DEPUTY, ANALYST, ADMIN, TOWNSHIP),
     "view_due": EVERYONE,
-    "view_coverage": (LEADER, ANALYST, ADMIN),
-    "view_evaluation": (LEADER, ANALYST, ADMIN),
+    "view_coverage": (LEADER, ANALYST, ADMIN, TOWNSHIP),
+    "view_evaluation": (LEADER, ANALYST, ADMIN, TOWNSHIP),
     "view_report": (DEPUTY, ANALYST, ADMIN),
-    "view_worklist": (DEPUTY, ANALYST, ADMIN),
+    "view_worklist": (DEPUTY, ANALYST, ADMIN, TOWNSHIP),
     "view_issues_map": EVERYONE,
     "view_ticket": EVERYONE,
     "view_admin": (ADMIN,),
-    "view_register": (LEADER, ANALYST, ADMIN),  # 挂号销号: the problem register
-    "view_warnings": (LEADER, ANALYST, ADMIN),  # 预警管理: early warnings
-    "view_public_reports": (ANALYST, ADMIN),  # 有奖举报 moderation and the reward ledger
+    "view_register": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # 挂号销号: the problem register
+    "view_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # 预警管理: early warnings
+    "view_public_reports": (ANALYST, ADMIN, TOWNSHIP),  # 有奖举报 moderation and the reward ledger
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
-    "read_any_patrol": (ANALYST, ADMIN),  # a deputy reads their own
-    "review_patrol": (ANALYST, ADMIN),
-    "read_any_due_list": (LEADER, ANALYST, ADMIN),  # a deputy reads their own sites
+    "read_any_patrol": (ANALYST, ADMIN, TOWNSHIP),  # a deputy reads their own
+    "review_patrol": (ANALYST, ADMIN, TOWNSHIP),
+    "read_any_due_list": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # a deputy reads their own sites
     # Tickets.
     "report_own_problem": (DEPUTY,),
     "report_for_deputy": (ANALYST, ADMIN),
@@ -53,13 +72,26 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Re-inspect and rate a ticket nobody reported (a platform's): only its re-inspector, the
     # deputy an analyst designated or else the site's deputy of the day.
     "act_as_reinspector": (DEPUTY,),
-    "manage_tickets": (ANALYST, ADMIN),  # dispatch, re-route, the analysts' worklist
-    "designate_reinspector": (ANALYST, ADMIN),  # name the deputy who re-inspects such a ticket
-    "act_for_platform": (ANALYST, ADMIN),  # accept/return/feed back for a platform without API
-    "read_any_ticket": (LEADER, ANALYST, ADMIN),  # a deputy reads theirs and their township's
-    # 有奖举报: public reports. A township's staff will moderate their township's only
+    "manage_tickets": (ANALYST, ADMIN, TOWNSHIP),  # dispatch, re-route, the analysts' worklist
+    "designate_reinspector": (
+        ANALYST,
+        ADMIN,
+        TOWNSHIP,
+    ),  # name the deputy who re-inspects such a ticket
+    "act_for_platform": (
+        ANALYST,
+        ADMIN,
+        TOWNSHIP,
+    ),  # accept/return/feed back for a platform without API
+    "read_any_ticket": (
+        LEADER,
+        ANALYST,
+        ADMIN,
+        TOWNSHIP,
+    ),  # a deputy reads theirs and their township's
+    # 有奖举报: public reports. Township staff moderate their own township's only
     # (tickets.public_reports.moderation_scope narrows the rows).
-    "moderate_public_report": (ANALYST, ADMIN),  # accept (a ticket) or reject with a reason
+    "moderate_public_report": (ANALYST, ADMIN, TOWNSHIP),  # accept (a ticket) or reject
     "export_reward_ledger": (ANALYST, ADMIN),  # the ledger with phones, for payment; audited
     # Administration (the same services the command line calls; each action is audited).
     "manage_users": (ADMIN,),
@@ -73,9 +105,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
     # The register and early warnings: leaders see, staff act.
-    "read_register": (LEADER, ANALYST, ADMIN),
-    "read_warnings": (LEADER, ANALYST, ADMIN),
-    "act_on_warning": (ANALYST, ADMIN),  # acknowledge and close, with a note
+    "read_register": (LEADER, ANALYST, ADMIN, TOWNSHIP),
+    "read_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP),
+    "act_on_warning": (ANALYST, ADMIN, TOWNSHIP),  # acknowledge and close, with a note
 }
 
 PAGE_ACTIONS = tuple(a for a in PERMISSIONS if a.startswith("view_"))

@@ -16,9 +16,10 @@ app = typer.Typer(help="Accounts.", no_args_is_help=True)
 @friendly
 def user_add(
     username: str,
-    role: Annotated[str, typer.Option(help="leader | analyst | deputy | admin")],
+    role: Annotated[str, typer.Option(help="leader | analyst | deputy | admin | township")],
     deputy: Annotated[str | None, typer.Option(help="deputy code, for role deputy")] = None,
     name: Annotated[str | None, typer.Option(help="display name (a deputy's: theirs)")] = None,
+    township: Annotated[str | None, typer.Option(help="township code, for role township")] = None,
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
     ] = "",
@@ -29,7 +30,7 @@ def user_add(
     from db.database import session_scope
 
     with session_scope(migrated_engine()) as session:
-        add_user(session, shell_operator(), username, role, password, deputy, name)
+        add_user(session, shell_operator(), username, role, password, deputy, name, township)
     typer.echo(f"created {role} account {username!r}")
 
 
@@ -66,16 +67,18 @@ def user_lock(username: str) -> None:
 @friendly
 def user_role(
     username: str,
-    role: Annotated[str, typer.Argument(help="leader | analyst | deputy | admin")],
+    role: Annotated[str, typer.Argument(help="leader | analyst | deputy | admin | township")],
     deputy: Annotated[str | None, typer.Option(help="deputy code, for role deputy")] = None,
+    township: Annotated[str | None, typer.Option(help="township code, for role township")] = None,
 ) -> None:
-    """Give an account another role (a deputy account names its deputy)."""
+    """Give an account another role (a deputy account names its deputy, a township account
+    its township)."""
     from accounts.admin import change_role
     from accounts.audit import shell_operator
     from db.database import session_scope
 
     with session_scope(migrated_engine()) as session:
-        change_role(session, shell_operator(), username, role, deputy)
+        change_role(session, shell_operator(), username, role, deputy, township)
     typer.echo(f"account {username!r} is now {role}")
 
 

@@ -66,7 +66,9 @@ def review(
     patrol: Annotated[int, typer.Argument(help="patrol number")],
     decision: Annotated[str, typer.Option(help="accept or reject")],
     reason: Annotated[str, typer.Option(help="why; recorded with the decision")],
-    reviewer: Annotated[str, typer.Option(help="user name of the analyst")] = "analyst",
+    reviewer: Annotated[
+        str, typer.Option(help="user name of the analyst (or township staff: their township's)")
+    ] = "analyst",
 ) -> None:
     """Accept or reject a flagged patrol (an appended review; the latest one decides)."""
     from sqlalchemy import select
@@ -79,7 +81,7 @@ def review(
         user = session.scalar(select(User).where(User.username == reviewer))
         if user is None:
             raise typer.BadParameter(f"no user {reviewer!r}")
-        review_patrol(session, patrol, decision, reason, user.id, user.role)
+        review_patrol(session, patrol, decision, reason, user.id, user.role, user.township_id)
     typer.echo(f"patrol #{patrol}: {decision}ed")
 
 

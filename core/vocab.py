@@ -22,7 +22,7 @@ DEPUTY_LEVELS: tuple[str, ...] = (
     "township",
 )
 
-ROLES: tuple[str, ...] = ("leader", "analyst", "deputy", "admin")
+ROLES: tuple[str, ...] = ("leader", "analyst", "deputy", "admin", "township")
 
 GRID_LEVELS: tuple[int, ...] = (
     1,

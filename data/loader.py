@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import create_user, hash_password
 from core.errors import ShuijianError
 from data.demo import DemoCounty
-from db.models import County, Deputy, Meta, User
+from db.models import County, Deputy, Meta, Township, User
 from duty.grid_heads import store_grid_heads
 from geo import importers
 
@@ -21,6 +21,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("analyst", "analyst-demo", "analyst", "人大工委分析员"),
 )
 DEPUTY_DEMO_PASSWORD = "deputy-demo"
+# One township staff account (乡人大办公室) per township: tz01, tz02, … in township-code order.
+TOWNSHIP_DEMO_PASSWORD = "township-demo"
 DOMAIN_TABLES = (
     "grid_head_reminder",
     "grid_head",
@@ -124,4 +126,20 @@ def _create_demo_users(session: Session) -> int:
             for dep_id, code, name in rows
         ],
     )
-    return len(DEMO_ACCOUNTS) + len(rows)
+    return len(DEMO_ACCOUNTS) + len(rows) + _create_township_users(session)
+
+
+def _create_township_users(session: Session) -> int:
+    """``tz01``… : one township account per township (its people's congress office)."""
+    town_hash = hash_password(TOWNSHIP_DEMO_PASSWORD)
+    towns = session.execute(select(Township.id, Township.name).order_by(Township.code)).all()
+    for i, (town_id, name) in enumerate(towns, start=1):
+        create_user(
+            session,
+            f"tz{i:02d}",
+            town_hash,
+            "township",
+            display_name=f"{name}人大办公室",
+            township_id=town_id,
+        )
+    return len(towns)

@@ -178,6 +178,11 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="app_user_role_known"),
         CheckConstraint("(role = 'deputy') = (deputy_id IS NOT NULL)", name="app_user_deputy_tie"),
+        # A township account (乡镇工作人员) is confined to its township; no other role has one.
+        CheckConstraint(
+            "(role = 'township') = (township_id IS NOT NULL)", name="app_user_township_tie"
+        ),
+        Index("ix_app_user_township", "township_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +192,7 @@ class User(Base):
     deputy_id: Mapped[int | None] = mapped_column(
         ForeignKey("deputy.id", ondelete="CASCADE"), unique=True
     )
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
     display_name: Mapped[str | None] = mapped_column(String(80))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

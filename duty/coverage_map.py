@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.scope import narrow
 from core import clock
 from core.vocab import GRID_LEVELS
 from db.query import read_geoframe, where_equal
@@ -79,18 +81,28 @@ def coverage_map(
     as_of: date | None = None,
     with_tracks: bool = True,
     track_limit: int = patrol_queries.TRACK_LIMIT,
-    role: str | None = None,
+    viewer: SignedIn | None = None,
 ) -> CoverageMap:
-    """Cells of `level` with share and dead corners, sites with popups, tracks of the month.
-    Small cells name their grid head; ``role`` decides whether the head's phone comes too
-    (``read_grid_head_contact``)."""
+    """Cells of `level` with share and dead corners, sites with popups, tracks of the month;
+    a township account (``viewer``) gets its own township's (``accounts.scope.narrow``).
+    Small cells name their grid head; the viewer's role decides whether the head's phone
+    comes too (``read_grid_head_contact``)."""
+    township_id = narrow(viewer, township_id, "coverage")
     if level not in GRID_LEVELS:
         raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
     start, end = month_bounds(year, month)
     as_of = as_of or clock.today()
     status = site_period_status(session, start, end, as_of, township_id)
     return _assemble(
-        session, status, (start, end), as_of, level, township_id, with_tracks, track_limit, role
+        session,
+        status,
+        (start, end),
+        as_of,
+        level,
+        township_id,
+        with_tracks,
+        track_limit,
+        _role(viewer),
     )
 
 
@@ -101,12 +113,14 @@ def today_coverage_map(
     as_of: date | None = None,
     with_tracks: bool = True,
     track_limit: int = patrol_queries.TRACK_LIMIT,
-    role: str | None = None,
+    viewer: SignedIn | None = None,
 ) -> CoverageMap:
     """The same map "as of today": the current windows, not a month. A site counts as on
     time while it is held and not overdue (`duty.today`); an overdue site is a gap, so the
     dead corners are the cells with a site overdue now or without a deputy. The tracks and
-    the 协查 visits are those of the month so far. ``period`` is (first of the month, today)."""
+    the 协查 visits are those of the month so far. ``period`` is (first of the month, today).
+    A township account (``viewer``) gets its own township's."""
+    township_id = narrow(viewer, township_id, "coverage")
     if level not in GRID_LEVELS:
         raise ValueError(f"grid level must be 1, 2 or 3, not {level!r}")
     as_of = as_of or clock.today()
@@ -117,8 +131,20 @@ def today_coverage_map(
     )
     status["assist_visits"] = status["assist_visits"].fillna(0).astype(np.int64)
     return _assemble(
-        session, status, (start, as_of), as_of, level, township_id, with_tracks, track_limit, role
+        session,
+        status,
+        (start, as_of),
+        as_of,
+        level,
+        township_id,
+        with_tracks,
+        track_limit,
+        _role(viewer),
     )
+
+
+def _role(viewer: SignedIn | None) -> str | None:
+    return viewer.role if viewer is not None else None
 
 
 def _assemble(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
 from accounts.permissions import may
+from accounts.scope import narrow
 from core import settings
 from core.errors import PermissionDenied
 from db.query import query_frame
@@ -115,11 +116,13 @@ def due_list_for(
     township_id: int | None = None,
 ) -> pd.DataFrame:
     """The due list a signed-in user may read: any deputy's or township's with
-    ``read_any_due_list``, else only their own sites, whatever they asked for."""
+    ``read_any_due_list``, else only their own sites, whatever they asked for. A township
+    account reads its own township's sites only (another township asked for is refused)."""
     if not may(user.role, "read_any_due_list"):
         if user.deputy_id is None:
             raise PermissionDenied("this account is linked to no deputy", code="no_deputy_linked")
         deputy_id, township_id = user.deputy_id, None
+    township_id = narrow(user, township_id, "due list")
     return due_list(session, on, deputy_id=deputy_id, township_id=township_id)
 
 

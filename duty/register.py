@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
 from accounts.permissions import require
+from accounts.scope import narrow
 from core import clock, settings
 from core.errors import ConfigurationError
 from db.models import SiteRegistration
@@ -235,7 +236,7 @@ def register_for(
 ) -> pd.DataFrame:
     """The register as a signed-in user may read it (``read_register``)."""
     require(user, "read_register")
-    return register_frame(session, township_id, state)
+    return register_frame(session, narrow(user, township_id, "register"), state)
 
 
 def registered_site_ids(session: Session) -> set[int]:

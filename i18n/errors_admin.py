@@ -23,6 +23,18 @@ ERRORS_ADMIN: dict[str, tuple[str, str]] = {
         "只有代表账户可以关联代表，角色 {role} 不能。",
         "Only a deputy account is linked to a deputy, not a {role} account.",
     ),
+    "error.no_such_township": (
+        "没有编码为 {township} 的乡镇（街道）。",
+        "No township has the code {township}.",
+    ),
+    "error.township_code_needed": (
+        "乡镇账户须填写所属乡镇（街道）的编码。",
+        "A township account needs the code of its township.",
+    ),
+    "error.township_only_for_township_role": (
+        "只有乡镇账户属于某个乡镇，角色 {role} 不能。",
+        "Only a township account belongs to a township, not a {role} account.",
+    ),
     "error.deputy_has_account": (
         "代表 {deputy} 已有账户 {name}；每位代表只能有一个账户。",
         "Deputy {deputy} already has the account {name}; a deputy has one account.",

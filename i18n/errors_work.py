@@ -10,6 +10,15 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "您的账号无权进行此操作（{action}）。",
         "Your account may not do this ({action}).",
     ),
+    "error.outside_township": (
+        "所选内容不在您所在的乡镇（街道）范围内；乡镇账号只能查看和处理本乡镇的事项。",
+        "What you chose lies outside your township; a township account sees and acts only "
+        "within its own township.",
+    ),
+    "error.no_township_linked": (
+        "此乡镇账号未关联任何乡镇（街道），请联系管理员。",
+        "This township account is linked to no township; ask an administrator.",
+    ),
     "error.no_deputy_linked": (
         "此账号未关联任何代表，无法查看应巡查点位。",
         "This account is linked to no deputy, so it has no sites to patrol.",

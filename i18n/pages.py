@@ -28,6 +28,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "role_analyst": ("分析员", "Analyst"),
     "role_deputy": ("人大代表", "Deputy"),
     "role_admin": ("管理员", "Administrator"),
+    "role_township": ("乡镇工作人员", "Township staff"),
     "page_login": ("登录", "Sign in"),
     "page_overview": ("总览", "Overview"),
     "page_account": ("我的账户", "My account"),

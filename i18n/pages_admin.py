@@ -14,6 +14,10 @@ PAGES_ADMIN: dict[str, tuple[str, str]] = {
     "admin_display_name": ("显示名称", "Display name"),
     "admin_deputy": ("代表", "Deputy"),
     "admin_deputy_code": ("代表编码（仅代表账户）", "Deputy code (deputy accounts only)"),
+    "admin_township_code": (
+        "所属乡镇（仅乡镇账户）",
+        "Township (township staff accounts only)",
+    ),
     "admin_state": ("状态", "State"),
     "admin_state_active": ("正常", "Active"),
     "admin_state_locked": ("已锁定", "Locked"),

@@ -83,6 +83,10 @@ PAGES_PUBLIC: dict[str, tuple[str, str]] = {
         "a rejection needs a reason, which the reporter reads by the receipt code. The full "
         "phone number appears only in the ledger's export.",
     ),
+    "prm_scope": (
+        "仅显示{township}的举报。",
+        "Only reports in {township} are shown.",
+    ),
     "prm_filter": ("状态", "Status"),
     "prm_all": ("全部", "All"),
     "prm_none": ("没有符合条件的举报。", "No reports match."),

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 import i18n
 from accounts.auth import SignedIn
 from accounts.permissions import require
+from accounts.scope import confined_to, narrow
 from core import clock, settings
 from core.errors import ShuijianError
 from db.models import EarlyWarning, Township, TownshipOffice
@@ -506,9 +507,12 @@ def push_pending(
 # --------------------------------------------------------------------------- acting on warnings
 
 
-def _warning(session: Session, warning_id: int) -> EarlyWarning:
+def _warning(session: Session, user: SignedIn, warning_id: int) -> EarlyWarning:
+    """The warning to act on; another township's is as unknown to township staff as a
+    missing one (its existence is not theirs to learn)."""
     warning = session.get(EarlyWarning, warning_id, with_for_update=True)
-    if warning is None:
+    own = confined_to(user)
+    if warning is None or (own is not None and warning.township_id != own):
         raise WarningRefused(
             f"no warning {warning_id}", code="warning_not_found", warning=warning_id
         )
@@ -518,7 +522,7 @@ def _warning(session: Session, warning_id: int) -> EarlyWarning:
 def acknowledge(session: Session, user: SignedIn, warning_id: int, note: str = "") -> None:
     """Acknowledge an open warning (签收): who and when kept, with an optional note."""
     require(user, "act_on_warning")
-    warning = _warning(session, warning_id)
+    warning = _warning(session, user, warning_id)
     if warning.acknowledged_at is not None:
         raise WarningRefused(
             f"warning {warning_id} is already acknowledged",
@@ -534,7 +538,7 @@ def acknowledge(session: Session, user: SignedIn, warning_id: int, note: str = "
 def close(session: Session, user: SignedIn, warning_id: int, note: str) -> None:
     """Close an acknowledged warning with a note saying what was done."""
     require(user, "act_on_warning")
-    warning = _warning(session, warning_id)
+    warning = _warning(session, user, warning_id)
     if not note or not note.strip():
         raise WarningRefused("closing a warning needs a note", code="warning_note_required")
     if warning.closed_at is not None:
@@ -610,7 +614,7 @@ def warnings_for(
 ) -> pd.DataFrame:
     """The warnings as a signed-in user may read them (``read_warnings``)."""
     require(user, "read_warnings")
-    return warnings_frame(session, township_id, rule, state)
+    return warnings_frame(session, narrow(user, township_id, "warning"), rule, state)
 
 
 def refresh_demo(session: Session, on: date) -> ScanReport:

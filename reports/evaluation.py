@@ -57,6 +57,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.scope import narrow
 from core import clock, settings
 from core.errors import ConfigurationError
 from core.vocab import checklist_for
@@ -465,6 +467,22 @@ def township_ranking(evaluation: pd.DataFrame) -> pd.DataFrame:
     sums["rank"] = competition_rank(sums["mean_score"])
     sums = sums.sort_values(["rank", "township"], kind="stable").reset_index(drop=True)
     return sums[list(TOWNSHIP_COLUMNS)]
+
+
+def evaluation_for(
+    evaluation: pd.DataFrame, user: SignedIn | None, chosen: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The deputies' rows and the township ranking ``user`` may see of a month's county
+    ``evaluation``, for the township chosen (None: the county). Ranks stay the county's: a
+    township's deputies keep the places they hold among all deputies, and its row its place
+    among towns. A township account gets its own township's only (``accounts.scope``), so no
+    other township's deputies' names reach its page."""
+    township_id = narrow(user, chosen, "evaluation")
+    ranking = township_ranking(evaluation)
+    if township_id is None:
+        return evaluation, ranking
+    frame = evaluation[evaluation["township_id"] == township_id]
+    return frame, ranking[ranking["township"].isin(frame["township"])]
 
 
 def opening_month(session: Session, today: date) -> tuple[int, int]:

@@ -24,7 +24,7 @@ Services return numbers, dates and codes; the page words them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -33,6 +33,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.scope import confined_to, narrow
 from core import clock
 from db.query import read_geoframe, where_equal
 from duty.coverage import month_bounds, site_period_status
@@ -196,8 +198,12 @@ def ticket_figures(session: Session, on: date, township_id: int | None = None) -
     )
 
 
-def glance(session: Session, on: date, township_id: int | None = None) -> Glance:
-    """Today's figures for the county (``township_id`` None) or one township."""
+def glance(
+    session: Session, on: date, township_id: int | None = None, viewer: SignedIn | None = None
+) -> Glance:
+    """Today's figures for the county (``township_id`` None) or one township; a township
+    account (``viewer``) gets its own township's (``accounts.scope.narrow``)."""
+    township_id = narrow(viewer, township_id)
     due = due_list(session, on, township_id=township_id)
     today = site_today_status(session, on, township_id, due)
     codes = today["today"].value_counts()
@@ -228,12 +234,27 @@ def township_standing(session: Session, on: date) -> Ranking:
     return Ranking(year, month, as_of, township_ranking(evaluation))
 
 
+def standing_for(standing: Ranking, user: SignedIn | None, township: str | None) -> Ranking:
+    """The ranking ``user`` may see: the county's for a county role; a township account's own
+    row only, with the place it holds among all townships (``accounts.scope``)."""
+    if confined_to(user) is None:
+        return standing
+    rows = standing.townships[standing.townships["township"] == township]
+    return replace(standing, townships=rows.reset_index(drop=True))
+
+
 def monthly_trend(
-    session: Session, on: date, township_id: int | None = None, months: int = TREND_MONTHS
+    session: Session,
+    on: date,
+    township_id: int | None = None,
+    months: int = TREND_MONTHS,
+    viewer: SignedIn | None = None,
 ) -> pd.DataFrame:
     """One row per month of the ``months`` ending with ``on``'s (TREND_COLUMNS; ``month`` is
     its first day): on-time share and 处置率, NaN where a month had no duty or no ticket
-    dispatched. Months before the first assignment are left out: nobody owed anything."""
+    dispatched. Months before the first assignment are left out: nobody owed anything. A
+    township account (``viewer``) gets its own township's."""
+    township_id = narrow(viewer, township_id)
     first = session.scalar(text("SELECT min(valid_from) FROM assignment"))
     rows = []
     for year, month in previous_months(on.year, on.month, months):
@@ -261,10 +282,14 @@ def monthly_trend(
     return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
 
 
-def site_shapes(session: Session, township_id: int | None = None) -> gpd.GeoDataFrame:
+def site_shapes(
+    session: Session, township_id: int | None = None, viewer: SignedIn | None = None
+) -> gpd.GeoDataFrame:
     """Every site's code, name, kind, township and a point on it: what the map needs besides
     the state, and changes only when sites do. A point, not the outline: at county zoom a
-    0.2 ha pond's polygon is a speck, and the map is about each site's colour."""
+    0.2 ha pond's polygon is a speck, and the map is about each site's colour. A township
+    account (``viewer``) gets its own township's."""
+    township_id = narrow(viewer, township_id)
     where, params = where_equal({"s.township_id": township_id})
     return read_geoframe(
         session,

@@ -547,6 +547,7 @@ def test_every_section_speaks_one_language(page_database: Engine, lang: str) -> 
             "SELECT display_name FROM app_user",
             "SELECT name FROM site",
             "SELECT name FROM deputy",
+            "SELECT name FROM township",  # a township account's township, by its name
             "SELECT endpoint_url FROM platform",
             "SELECT name FROM grid_head",
             "SELECT name FROM township",

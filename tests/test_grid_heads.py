@@ -251,9 +251,14 @@ def test_the_permission_rows(tiny: Engine) -> None:
 def test_the_cell_popup_names_the_head_and_only_some_see_the_phone(tiny: Engine, role: str) -> None:
     _import(tiny, HEADS_CSV.encode(), "heads.csv")
     with session_scope(tiny) as s:
-        data = coverage_map(s, 2026, 2, 3, as_of=date(2026, 3, 1), with_tracks=False, role=role)
-        today = today_coverage_map(s, 3, as_of=date(2026, 2, 1), with_tracks=False, role=role)
-        large = coverage_map(s, 2026, 2, 1, as_of=date(2026, 3, 1), with_tracks=False, role=role)
+        viewer = user(role)
+        if role == "township":  # township staff see their own township's cells
+            home = s.scalar(text("SELECT township_id FROM grid_cell WHERE code = 'L0M0S0'"))
+            viewer = SignedIn(1, "tz", role, None, role, home)
+        march, feb = date(2026, 3, 1), date(2026, 2, 1)
+        data = coverage_map(s, 2026, 2, 3, as_of=march, with_tracks=False, viewer=viewer)
+        today = today_coverage_map(s, 3, as_of=feb, with_tracks=False, viewer=viewer)
+        large = coverage_map(s, 2026, 2, 1, as_of=march, with_tracks=False, viewer=viewer)
     for frame in (data.cells, today.cells):
         row = frame.set_index("code").loc["L0M0S0"]
         assert row["head_name"] == "王一"

@@ -72,8 +72,19 @@ ACTIONS_TESTED_HERE = {
 }
 
 
-def user(role: str, deputy_id: int | None = None, user_id: int = 1) -> SignedIn:
-    return SignedIn(user_id, f"{role}-user", role, deputy_id, role)
+def user(
+    role: str, deputy_id: int | None = None, user_id: int = 1, town: int | None = None
+) -> SignedIn:
+    """A signed-in user of ``role``; a township account works in ``town`` (its own township
+    is tried here, another one in tests/test_township.py)."""
+    return SignedIn(
+        user_id, f"{role}-user", role, deputy_id, role, town if role == "township" else None
+    )
+
+
+def _town_of_site(engine: Engine, site_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT township_id FROM site WHERE id = :s"), {"s": site_id})
 
 
 def test_every_action_is_tested_and_every_role_known() -> None:
@@ -139,9 +150,10 @@ def test_patrol_rows_read_and_review(demo_copy: Engine) -> None:
     mine = ingest(demo_copy, to_gpx_bytes(lon, lat, t, name="o"), "o.gpx", dep1)
     copy = ingest(demo_copy, to_gpx_bytes(lon, lat, t + 86400, name="c"), "c.gpx", dep2)
     assert copy.flags
+    home = _town_of_site(demo_copy, site)
     with session_scope(demo_copy) as s:
         for role in ROLES:
-            who = user(role, dep2 if role == "deputy" else None)
+            who = user(role, dep2 if role == "deputy" else None, town=home)
             if may(role, "read_any_patrol"):
                 assert check_record_rights(s, mine.patrol_id, who).id == mine.patrol_id
             elif role == "deputy":
@@ -155,7 +167,8 @@ def test_patrol_rows_read_and_review(demo_copy: Engine) -> None:
     for role in ROLES:
         with session_scope(demo_copy) as s:
             if may(role, "review_patrol"):
-                review_patrol(s, copy.patrol_id, "accept", "同行巡查", 1, role)
+                town = home if role == "township" else None
+                review_patrol(s, copy.patrol_id, "accept", "同行巡查", 1, role, town)
             else:
                 with pytest.raises(PermissionDenied):
                     review_patrol(s, copy.patrol_id, "accept", "同行巡查", 1, role)
@@ -187,12 +200,13 @@ def test_ticket_rows(demo_copy: Engine) -> None:
             report_problem(s, problem, reporter, reporter_deputy_id=dep2, at=NOW)
         analyst = actor_for(user("analyst"))
         report_problem(s, problem, analyst, reporter_deputy_id=dep2, at=NOW)
+    home = _town_of_site(demo_copy, site)
     # act_as_reporter / manage_tickets: who plays which part, per ticket.
     with session_scope(demo_copy) as s:
         ticket = get_ticket(s, number)
         for role in ROLES:
             if may(role, "manage_tickets"):
-                assert actor_for(user(role), ticket).kind == "analyst"
+                assert actor_for(user(role, town=home), ticket).kind == "analyst"
             elif may(role, "act_as_reporter"):
                 assert actor_for(user(role, dep1), ticket).kind == "reporter"
                 with pytest.raises(PermissionDenied) as info:
@@ -206,8 +220,9 @@ def test_ticket_rows(demo_copy: Engine) -> None:
         ticket = get_ticket(s, number)
         for role in ROLES:
             if may(role, "manage_tickets"):
+                acting = actor_for(user(role, town=home), ticket)
                 with pytest.raises(PermissionDenied) as info:
-                    move(s, ticket, "withdraw", actor_for(user(role), ticket), comment="x")
+                    move(s, ticket, "withdraw", acting, comment="x")
                 assert info.value.params["action"] == "withdraw_report"
         assert may("deputy", "withdraw_report")
     # act_for_platform: an analyst accepts for a platform only while it has no API.
@@ -260,9 +275,10 @@ def test_reinspector_rows(demo_copy: Engine) -> None:
         ticket = get_ticket(s, number)
         keeper = reinspector_of(s, ticket)
         other = dep2 if keeper != dep2 else dep1
+        home = ticket.township_id
         for role in ROLES:
             if may(role, "manage_tickets"):
-                assert actor_for(user(role), ticket).kind == "analyst"
+                assert actor_for(user(role, town=home), ticket).kind == "analyst"
             elif may(role, "act_as_reinspector"):
                 assert actor_for(user(role, keeper), ticket).kind == "reinspector"
                 with pytest.raises(PermissionDenied) as info:
@@ -275,7 +291,7 @@ def test_reinspector_rows(demo_copy: Engine) -> None:
         with session_scope(demo_copy) as s:
             ticket = get_ticket(s, number)
             if may(role, "designate_reinspector"):
-                designate_reinspector(s, ticket, user(role), other)
+                designate_reinspector(s, ticket, user(role, town=home), other)
                 assert reinspector_of(s, ticket) == other  # the designation outranks the site
             else:
                 with pytest.raises(PermissionDenied) as info:
@@ -320,9 +336,10 @@ def test_read_any_ticket_row(demo_copy: Engine) -> None:
             ),
             {"t": ticket_id},
         )
+        home = s.scalar(text("SELECT township_id FROM ticket WHERE id = :t"), {"t": ticket_id})
         for role in ROLES:
             if may(role, "read_any_ticket"):
-                assert may_view(s, user(role), ticket_id)
+                assert may_view(s, user(role, town=home), ticket_id)
             elif role == "deputy":
                 assert may_view(s, user(role, dep1), ticket_id)  # their own report
                 assert not may_view(s, user(role, far_deputy), ticket_id)
@@ -351,11 +368,15 @@ def test_due_list_row(demo_engine: Engine) -> None:
     from duty.due import due_list_for
 
     dep1, _ = deputy(demo_engine, "D0001")
-    dep2, _ = deputy(demo_engine, "D0002")
+    dep2, site2 = deputy(demo_engine, "D0002")
+    home = _town_of_site(demo_engine, site2)
     on = date(2026, 11, 20)
     with session_scope(demo_engine) as s:
         for role in ROLES:
-            if may(role, "read_any_due_list"):
+            if role == "township":  # its own township's sites only (tests/test_township.py)
+                theirs = due_list_for(s, user(role, town=home), on, deputy_id=dep2)
+                assert len(theirs) and set(theirs["deputy_id"]) == {dep2}
+            elif may(role, "read_any_due_list"):
                 theirs = due_list_for(s, user(role), on, deputy_id=dep2)
                 assert set(theirs["deputy_id"]) == {dep2}
                 assert len(due_list_for(s, user(role), on)) > 300

@@ -31,6 +31,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from accounts.auth import SignedIn
+from accounts.scope import narrow
 from core import clock
 from tickets.lifecycle import FED_BACK_OR_LATER, UNDOING_MOVES
 
@@ -82,13 +84,16 @@ def ticket_rates(
     township_id: int | None = None,
     platform_code: str | None = None,
     category_code: str | None = None,
+    viewer: SignedIn | None = None,
 ) -> pd.DataFrame:
     """Per township (its name), platform (its code) or the county (``by``), for tickets
     created on the local days
     [start, end): the counts of RATE_COUNTS and handling_rate (处置率: 交办处置率 county-wide,
     平台处置率 per platform), on_time_rate, closing_rate (办结率) and satisfaction, as the
     module's docstring defines them. A township, platform or category narrows the tickets
-    counted, so a page's figures follow its filters (none: every ticket)."""
+    counted, so a page's figures follow its filters (none: every ticket); a township account
+    (``viewer``) counts its own township's only (``accounts.scope.narrow``)."""
+    township_id = narrow(viewer, township_id, "ticket figures")
     if by == "township":
         group, join = "tw.name", "LEFT JOIN township tw ON tw.id = t.township_id"
     elif by == "platform":
@@ -125,6 +130,7 @@ def county_rates(
     township_id: int | None = None,
     platform_code: str | None = None,
     category_code: str | None = None,
+    viewer: SignedIn | None = None,
 ) -> pd.Series:
     """The one row of ``ticket_rates`` over every ticket counted (the county's, or those a
     township, platform or category leaves), with zeros and
@@ -138,6 +144,7 @@ def county_rates(
         township_id=township_id,
         platform_code=platform_code,
         category_code=category_code,
+        viewer=viewer,
     )
     if len(frame):
         return frame.iloc[0]

@@ -39,6 +39,7 @@ import i18n
 from accounts import audit
 from accounts.audit import Actor as AuditActor
 from accounts.auth import SignedIn
+from accounts.scope import confined_to
 from core import clock, settings
 from core.errors import ShuijianError
 from core.photos import inspect_photo
@@ -387,9 +388,9 @@ def report_status(session: Session, receipt: str) -> PublicStatus:
 
 
 def moderation_scope(actor: AuditActor) -> int | None:
-    """The township a moderator is confined to; None: the whole county. Every moderator has
-    the county today; the township staff role gets its township here."""
-    return None
+    """The township a moderator is confined to (township staff: their own, accounts.scope);
+    None: the whole county (county roles and the command line's operator)."""
+    return confined_to(actor) if isinstance(actor, SignedIn) else None
 
 
 def _authorize(actor: AuditActor | None, action: str) -> AuditActor:

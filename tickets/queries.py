@@ -8,7 +8,7 @@ zone (Asia/Shanghai by default), as everywhere else in the app.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
 from accounts.permissions import may
+from accounts.scope import check_township, confined_to, narrow
 from core import clock, settings
 from core.errors import PermissionDenied
 from db.query import read_geoframe
@@ -194,15 +195,24 @@ LIST_COLUMNS = [
 ]
 
 
+def scoped(f: TicketFilter, viewer: SignedIn | None) -> TicketFilter:
+    """The filter as ``viewer`` may run it: a township account's narrowed to its township
+    (another township asked for → PermissionDenied ``outside_township``)."""
+    township_id = narrow(viewer, f.township_id, "ticket")
+    return f if township_id == f.township_id else replace(f, township_id=township_id)
+
+
 def list_tickets(
     session: Session,
     f: TicketFilter = TicketFilter(),
     *,
     today: date | None = None,
     limit: int = LIST_LIMIT,
+    viewer: SignedIn | None = None,
 ) -> pd.DataFrame:
-    """Tickets matching the filter, newest first, with names, status and the overdue flag."""
-    where, params = ticket_where(f, today)
+    """Tickets matching the filter, newest first, with names, status and the overdue flag;
+    narrowed to what ``viewer`` may see when given (``scoped``)."""
+    where, params = ticket_where(scoped(f, viewer), today)
     params["limit"] = limit
     rows = session.execute(text(LIST_SQL.format(where=where, geom="")), params).all()
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
@@ -214,9 +224,10 @@ def tickets_geo(
     *,
     today: date | None = None,
     limit: int = 5000,
+    viewer: SignedIn | None = None,
 ) -> gpd.GeoDataFrame:
     """The same rows with their points, for the map (EPSG:4326)."""
-    where, params = ticket_where(f, today)
+    where, params = ticket_where(scoped(f, viewer), today)
     params["limit"] = limit
     sql = LIST_SQL.format(where=where, geom=", t.geom")
     return read_geoframe(session, sql, params)
@@ -243,9 +254,17 @@ class TicketDetail:
 def may_view(session: Session, user: SignedIn, ticket_id: int) -> bool:
     """Leaders, analysts and admins see every ticket; a deputy sees their own reports, tickets
     they follow, tickets in their own township (where they may be asked about it) and the
-    tickets they re-inspect (a designated deputy may live elsewhere)."""
+    tickets they re-inspect (a designated deputy may live elsewhere). Township staff see
+    their township's."""
     if may(user.role, "read_any_ticket"):
-        return True
+        own = confined_to(user)
+        return (
+            own is None
+            or session.scalar(
+                text("SELECT township_id FROM ticket WHERE id = :id"), {"id": ticket_id}
+            )
+            == own
+        )
     if not may(user.role, "view_ticket") or user.deputy_id is None:
         return False
     where, params = ticket_where(TicketFilter(visible_to_deputy=user.deputy_id))
@@ -312,6 +331,7 @@ def ticket_detail(
 ) -> TicketDetail:
     """One ticket for the page, after checking the user may see it."""
     ticket = get_ticket(session, number_or_id)
+    check_township(user, ticket.township_id, "ticket")
     if not may_view(session, user, ticket.id):
         raise PermissionDenied(
             f"you may not view ticket {ticket.number}",
@@ -415,24 +435,20 @@ def deputy_worklist(
     }
 
 
-def analyst_worklist(session: Session, today: date | None = None) -> dict[str, pd.DataFrame]:
+def analyst_worklist(
+    session: Session, today: date | None = None, viewer: SignedIn | None = None
+) -> dict[str, pd.DataFrame]:
     """What waits on the analysts: 'overdue' (the platform is late), 'returned' (a platform
     rejected it: back in 上报, to re-route), 'undispatched' (in 上报 for another reason) and
-    'no_reinspector' (nobody reported it and nobody can re-inspect it: designate a deputy)."""
-    return {
-        "overdue": list_tickets(session, TicketFilter(overdue_only=True), today=today),
-        "returned": list_tickets(
-            session, TicketFilter(statuses=("reported",), last_action="reject"), today=today
-        ),
-        "undispatched": list_tickets(
-            session, TicketFilter(statuses=("reported",), not_last_action="reject"), today=today
-        ),
-        "no_reinspector": list_tickets(
-            session,
-            TicketFilter(statuses=DESIGNATE_FROM, without_reinspector=True),
-            today=today,
-        ),
+    'no_reinspector' (nobody reported it and nobody can re-inspect it: designate a deputy).
+    A township account's (``viewer``) are its township's only."""
+    lists = {
+        "overdue": TicketFilter(overdue_only=True),
+        "returned": TicketFilter(statuses=("reported",), last_action="reject"),
+        "undispatched": TicketFilter(statuses=("reported",), not_last_action="reject"),
+        "no_reinspector": TicketFilter(statuses=DESIGNATE_FROM, without_reinspector=True),
     }
+    return {name: list_tickets(session, f, today=today, viewer=viewer) for name, f in lists.items()}
 
 
 # ------------------------------------------------------------------ locations from patrols

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, object_session
 
 from accounts.auth import SignedIn
 from accounts.permissions import may, require
+from accounts.scope import check_township
 from core import clock, settings
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import PhotoInfo, inspect_photo
@@ -91,8 +92,11 @@ def reinspector_of(session: Session, ticket: Ticket, day: date | None = None) ->
 
 def actor_for(user: SignedIn, ticket: Ticket | None = None) -> Actor:
     """The role a signed-in user plays for a ticket: a deputy only for their own reports, or,
-    on a ticket nobody reported, as its re-inspector (``reinspector_of``)."""
+    on a ticket nobody reported, as its re-inspector (``reinspector_of``); township staff
+    only on their township's tickets (``accounts.scope``)."""
     if may(user.role, "manage_tickets"):
+        if ticket is not None:
+            check_township(user, ticket.township_id, "ticket")
         return Actor("analyst", user.user_id)
     if ticket is not None and ticket.reporter_deputy_id is None:
         if may(user.role, "act_as_reinspector"):
@@ -685,14 +689,19 @@ def designate_reinspector(
     without a site has no deputy of its own, and a site may have none that day. Appended
     (the log is append-only); the latest designation counts and outranks the site's deputy."""
     require(user, "designate_reinspector")
+    check_township(user, ticket.township_id, "ticket")
     if ticket.reporter_deputy_id is not None:
         raise ReportRefused(
             f"ticket {ticket.number} was reported by a deputy, who re-inspects it",
             code="reinspector_is_reporter",
             ticket=ticket.number,
         )
-    if session.get(Deputy, deputy_id) is None:
+    deputy = session.get(Deputy, deputy_id)
+    if deputy is None:
         raise ReportRefused(f"no deputy with id {deputy_id}", code="no_deputy", deputy=deputy_id)
+    # Township staff name one of their own township's deputies (the county's analysts may
+    # name anyone: a designated deputy may live elsewhere).
+    check_township(user, deputy.township_id, "deputy")
     return _append(
         session,
         ticket,

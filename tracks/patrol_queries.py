@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
+from accounts.scope import narrow
 from core import settings
 from db.query import query_frame, read_geoframe
 from tracks.records import check_record_rights
@@ -40,15 +41,22 @@ def _tz() -> str:
     return settings.text("timezone")
 
 
-def deputy_options(session: Session) -> list[tuple[int, str]]:
-    """(id, "code name") of every deputy, for select boxes."""
-    rows = session.execute(text("SELECT id, code, name FROM deputy ORDER BY code"))
+def deputy_options(session: Session, township_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, "code name") of every deputy (of one township), for select boxes."""
+    rows = session.execute(
+        text(
+            "SELECT id, code, name FROM deputy "
+            "WHERE CAST(:t AS integer) IS NULL OR township_id = :t ORDER BY code"
+        ),
+        {"t": township_id},
+    )
     return [(int(r.id), f"{r.code} {r.name}") for r in rows]
 
 
 def list_patrols(
     session: Session,
     *,
+    viewer: SignedIn | None = None,
     township_id: int | None = None,
     deputy_id: int | None = None,
     date_from: date | None = None,
@@ -59,8 +67,10 @@ def list_patrols(
     """Patrols, newest first: deputy, local start, distance, visits, flagged, review, counts.
 
     A township selects patrols of its deputies and patrols that visited a site in it. Dates are
-    local days (inclusive) of the patrol's start.
+    local days (inclusive) of the patrol's start. A township account (``viewer``) sees its own
+    township's only, whatever it asked (``accounts.scope.narrow``).
     """
+    township_id = narrow(viewer, township_id, "patrol")
     clauses = ["TRUE"]
     params: dict[str, object] = {"tz": _tz(), "limit": limit}
     if deputy_id is not None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
 from accounts.permissions import may
+from accounts.scope import confined_to, outside_township
 from core import settings
 from core.errors import PermissionDenied, ShuijianError
 from core.photos import photo_mime
@@ -54,12 +55,32 @@ def _tz() -> str:
 # ------------------------------------------------------------------ rights and validation
 
 
+def patrol_in_township(session: Session, patrol_id: int, township_id: int) -> bool:
+    """Whether a patrol is a township's: its deputy's township, or it visited a site there
+    (the same rule as the patrol list's township filter, ``patrol_queries.list_patrols``)."""
+    return bool(
+        session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM patrol p JOIN deputy d ON d.id = p.deputy_id "
+                "WHERE p.id = :p AND (d.township_id = :t OR EXISTS (SELECT 1 FROM visit v "
+                "JOIN site s ON s.id = v.site_id WHERE v.patrol_id = p.id "
+                "AND s.township_id = :t)))"
+            ),
+            {"p": patrol_id, "t": township_id},
+        )
+    )
+
+
 def check_record_rights(session: Session, patrol_id: int, user: SignedIn) -> Patrol:
-    """The patrol, if this user may annotate or read it: its own deputy, or analyst/admin."""
+    """The patrol, if this user may annotate or read it: its own deputy, analyst/admin, or
+    township staff when it is their township's (``patrol_in_township``)."""
     patrol = session.get(Patrol, patrol_id)
     if patrol is None:
         raise RecordRefused(f"no patrol #{patrol_id}", code="patrol_not_found", patrol=patrol_id)
     if may(user.role, "read_any_patrol"):
+        own = confined_to(user)
+        if own is not None and not patrol_in_township(session, patrol_id, own):
+            raise outside_township(user, "patrol")
         return patrol
     if user.deputy_id is not None and user.deputy_id == patrol.deputy_id:
         return patrol

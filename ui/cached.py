@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from accounts.auth import SignedIn
+from accounts.scope import narrow
 from db.database import session_scope
 from duty.coverage_map import CoverageMap, coverage_map, today_coverage_map
 from duty.register import registered_site_codes
@@ -56,14 +58,14 @@ PATROL_TTL_SECONDS = 60
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _deputy_options(_engine: Engine, db: str) -> list[tuple[int, str]]:
+def _deputy_options(_engine: Engine, db: str, township_id: int | None) -> list[tuple[int, str]]:
     with session_scope(_engine) as s:
-        return patrol_queries.deputy_options(s)
+        return patrol_queries.deputy_options(s, township_id)
 
 
-def deputy_options(engine: Engine) -> list[tuple[int, str]]:
-    """(id, "code name") of every deputy."""
-    return _deputy_options(engine, _db_key(engine))
+def deputy_options(engine: Engine, township_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, "code name") of every deputy, or of one township's."""
+    return _deputy_options(engine, _db_key(engine), township_id)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
@@ -75,9 +77,10 @@ def _coverage_map(
     level: int,
     township_id: int | None,
     role: str | None,
+    _viewer: SignedIn | None = None,
 ) -> CoverageMap:
     with session_scope(_engine) as s:
-        return coverage_map(s, year, month, level, township_id, role=role)
+        return coverage_map(s, year, month, level, township_id, viewer=_viewer)
 
 
 def coverage(
@@ -86,12 +89,16 @@ def coverage(
     month: int,
     level: int,
     township_id: int | None,
-    role: str | None = None,
+    user: SignedIn | None = None,
 ) -> CoverageMap:
     """The coverage page's data for a month, level and township (codes and counts: one
-    cache entry serves both languages); ``role`` decides whether grid heads' phones come
-    along (a cache entry per role, so a leader's never holds them)."""
-    return _coverage_map(engine, _db_key(engine), year, month, level, township_id, role)
+    cache entry serves both languages). The township is narrowed for ``user`` before the
+    cache is asked (its key), and the service narrows it again (its own guard); so it is
+    below for the glance. The role is part of the key too: it decides whether grid heads'
+    phones come along, so a leader's entry never holds them."""
+    township_id = narrow(user, township_id)
+    role = user.role if user is not None else None
+    return _coverage_map(engine, _db_key(engine), year, month, level, township_id, role, user)
 
 
 # Problem categories and platforms are configuration: they change rarely.
@@ -119,15 +126,19 @@ def platform_options(engine: Engine) -> list[tuple[str, str, str, bool]]:
 
 # The leader's glance: keyed by the day (a new day is a new entry) and cached like patrols.
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
-def _glance(_engine: Engine, db: str, on: date, township_id: int | None) -> glance_service.Glance:
+def _glance(
+    _engine: Engine, db: str, on: date, township_id: int | None, _viewer: SignedIn | None = None
+) -> glance_service.Glance:
     with session_scope(_engine) as s:
-        return glance_service.glance(s, on, township_id)
+        return glance_service.glance(s, on, township_id, viewer=_viewer)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
-def _glance_trend(_engine: Engine, db: str, on: date, township_id: int | None) -> pd.DataFrame:
+def _glance_trend(
+    _engine: Engine, db: str, on: date, township_id: int | None, _viewer: SignedIn | None = None
+) -> pd.DataFrame:
     with session_scope(_engine) as s:
-        return glance_service.monthly_trend(s, on, township_id)
+        return glance_service.monthly_trend(s, on, township_id, viewer=_viewer)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -137,27 +148,41 @@ def _township_standing(_engine: Engine, db: str, on: date) -> glance_service.Ran
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _site_shapes(_engine: Engine, db: str, township_id: int | None) -> gpd.GeoDataFrame:
+def _site_shapes(
+    _engine: Engine, db: str, township_id: int | None, _viewer: SignedIn | None = None
+) -> gpd.GeoDataFrame:
     with session_scope(_engine) as s:
-        return glance_service.site_shapes(s, township_id)
+        return glance_service.site_shapes(s, township_id, viewer=_viewer)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
 def _coverage_today(
-    _engine: Engine, db: str, on: date, level: int, township_id: int | None, role: str | None
+    _engine: Engine,
+    db: str,
+    on: date,
+    level: int,
+    township_id: int | None,
+    role: str | None,
+    _viewer: SignedIn | None = None,
 ) -> CoverageMap:
     with session_scope(_engine) as s:
-        return today_coverage_map(s, level, township_id, as_of=on, role=role)
+        return today_coverage_map(s, level, township_id, as_of=on, viewer=_viewer)
 
 
-def glance(engine: Engine, on: date, township_id: int | None) -> glance_service.Glance:
+def glance(
+    engine: Engine, on: date, township_id: int | None, user: SignedIn | None = None
+) -> glance_service.Glance:
     """Today's figures of the landing page (numbers and codes: both languages share it)."""
-    return _glance(engine, _db_key(engine), on, township_id)
+    township_id = narrow(user, township_id)
+    return _glance(engine, _db_key(engine), on, township_id, user)
 
 
-def glance_trend(engine: Engine, on: date, township_id: int | None) -> pd.DataFrame:
+def glance_trend(
+    engine: Engine, on: date, township_id: int | None, user: SignedIn | None = None
+) -> pd.DataFrame:
     """On-time share and 处置率 per month, the 12 months ending with ``on``'s."""
-    return _glance_trend(engine, _db_key(engine), on, township_id)
+    township_id = narrow(user, township_id)
+    return _glance_trend(engine, _db_key(engine), on, township_id, user)
 
 
 def township_standing(engine: Engine, on: date) -> glance_service.Ranking:
@@ -165,18 +190,24 @@ def township_standing(engine: Engine, on: date) -> glance_service.Ranking:
     return _township_standing(engine, _db_key(engine), on)
 
 
-def today_sites(engine: Engine, on: date, township_id: int | None) -> gpd.GeoDataFrame:
+def today_sites(
+    engine: Engine, on: date, township_id: int | None, user: SignedIn | None = None
+) -> gpd.GeoDataFrame:
     """Every site with its geometry and state on ``on``, for the glance map: the shapes
     (cached longer) joined to the glance's own site states, so both read one due list."""
-    shapes = _site_shapes(engine, _db_key(engine), township_id)
-    return glance_service.map_sites(shapes, glance(engine, on, township_id).sites_today)
+    township_id = narrow(user, township_id)
+    shapes = _site_shapes(engine, _db_key(engine), township_id, user)
+    return glance_service.map_sites(shapes, glance(engine, on, township_id, user).sites_today)
 
 
 def coverage_today(
-    engine: Engine, on: date, level: int, township_id: int | None, role: str | None = None
+    engine: Engine, on: date, level: int, township_id: int | None, user: SignedIn | None = None
 ) -> CoverageMap:
-    """The coverage page "as of today": current windows, overdue sites as gaps."""
-    return _coverage_today(engine, _db_key(engine), on, level, township_id, role)
+    """The coverage page "as of today": current windows, overdue sites as gaps (keyed by
+    township and role like ``coverage``)."""
+    township_id = narrow(user, township_id)
+    role = user.role if user is not None else None
+    return _coverage_today(engine, _db_key(engine), on, level, township_id, role, user)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)

@@ -9,15 +9,32 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
+from accounts.auth import SignedIn
+from accounts.scope import confined_to, narrow
 from ui import cached
 from ui.i18n import t
 
 
 def township_filter(
-    where: Any, engine: Engine, key: str, options: dict[int, str] | None = None
+    where: Any,
+    engine: Engine,
+    key: str,
+    options: dict[int, str] | None = None,
+    user: SignedIn | None = None,
 ) -> int | None:
-    """全县 (None) or one township's id; `where` is st, a column or the sidebar."""
+    """全县 (None) or one township's id; `where` is st, a column or the sidebar. A township
+    account is offered its own township only (and ``accounts.scope.narrow`` refuses any
+    other a stale session or a link put in the widget)."""
     towns = options if options is not None else dict(cached.township_options(engine))
+    own = confined_to(user)
+    if own is not None:
+        towns = {own: towns.get(own, str(own))}
+        if st.session_state.get(key) != own:
+            st.session_state[key] = own
+        chosen = where.selectbox(
+            t("township"), [own], key=key, format_func=towns.get, disabled=True
+        )
+        return narrow(user, chosen)
     return where.selectbox(
         t("township"),
         [None, *towns],
@@ -26,9 +43,12 @@ def township_filter(
     )
 
 
-def deputy_filter(where: Any, engine: Engine, key: str) -> int | None:
-    """All deputies (None) or one deputy's id."""
-    deputies = dict(cached.deputy_options(engine))
+def deputy_filter(
+    where: Any, engine: Engine, key: str, township_id: int | None = None
+) -> int | None:
+    """All deputies (None) or one deputy's id; of one township when ``township_id`` is given
+    (a township account's filter never lists another township's deputies)."""
+    deputies = dict(cached.deputy_options(engine, township_id))
     return where.selectbox(
         t("col_deputy"),
         [None, *deputies],

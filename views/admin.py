@@ -100,12 +100,16 @@ section = st.radio(
 # ------------------------------------------------------------------------------------ users
 def users_section() -> None:
     frame = _read(accounts_admin.list_users, user)
+    towns = dict(_read(accounts_admin.township_choices))
+    town_codes = [None, *towns]
+    town_names = {None: "—", **{c: f"{c} {n}" for c, n in towns.items()}}
     shown = pd.DataFrame(
         {
             t("username"): frame["username"],
             t("admin_display_name"): frame["display_name"].fillna("—"),
             t("role"): [_role(r) for r in frame["role"]],
             t("admin_deputy"): frame["deputy"].fillna("—"),
+            t("col_township"): [towns.get(c, "—") for c in frame["township"]],
             t("admin_state"): [
                 t("admin_state_active") if a else t("admin_state_locked") for a in frame["active"]
             ],
@@ -123,6 +127,12 @@ def users_section() -> None:
             t("role"), ROLES, format_func=role_names.get, key="shuijian_admin_add_role"
         )
         deputy = st.text_input(t("admin_deputy_code"), key="shuijian_admin_add_deputy")
+        township = st.selectbox(
+            t("admin_township_code"),
+            town_codes,
+            format_func=town_names.get,
+            key="shuijian_admin_add_township",
+        )
         shown_name = st.text_input(t("admin_display_name"), key="shuijian_admin_add_display")
         new = st.text_input(t("password_new"), type="password", key="shuijian_admin_add_pw")
         repeat = st.text_input(t("password_repeat"), type="password", key="shuijian_admin_add_pw2")
@@ -132,7 +142,9 @@ def users_section() -> None:
             else:
                 # the deputy's code counts for a deputy account only (a stale entry is dropped)
                 code = deputy if role == "deputy" else None
-                _, ok = _act(accounts_admin.add_user, name, role, new, code, shown_name)
+                # and the township for a township account only (the service refuses it missing)
+                town = township if role == "township" else None
+                _, ok = _act(accounts_admin.add_user, name, role, new, code, shown_name, town)
                 if ok:
                     _done("admin_user_added", ADD_INPUTS, name=name.strip())
 
@@ -173,9 +185,18 @@ def users_section() -> None:
             value="" if pd.isna(row["deputy"]) else str(row["deputy"]),
             key=f"shuijian_admin_role_deputy_{picked}",
         )
+        current = None if pd.isna(row["township"]) else row["township"]
+        township = st.selectbox(
+            t("admin_township_code"),
+            town_codes,
+            index=town_codes.index(current) if current in town_codes else 0,
+            format_func=town_names.get,
+            key=f"shuijian_admin_role_township_{picked}",
+        )
         if st.form_submit_button(t("admin_role_button")):
             code = deputy if new_role == "deputy" else None
-            _, ok = _act(accounts_admin.change_role, picked, new_role, code)
+            town = township if new_role == "township" else None
+            _, ok = _act(accounts_admin.change_role, picked, new_role, code, town)
             if ok:
                 _done("admin_role_changed", name=picked, role=_role(new_role))
 

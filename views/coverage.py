@@ -30,7 +30,7 @@ def level_name(level: int) -> str:
     return label("grid_level", level)
 
 
-viewer = guard(COVERAGE)
+user = guard(COVERAGE)
 st.title(t("coverage_heading"))
 today = clock.today()
 months = [
@@ -61,7 +61,7 @@ year, month = cols[1].selectbox(
     format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
     disabled=view == "today",
 )
-township_id = township_filter(cols[2], engine, session.COVERAGE_TOWNSHIP, towns)
+township_id = township_filter(cols[2], engine, session.COVERAGE_TOWNSHIP, towns, user)
 level = cols[3].radio(
     t("level"),
     list(GRID_LEVELS),
@@ -72,9 +72,9 @@ level = cols[3].radio(
 )
 try:
     if view == "today":
-        data = cached.coverage_today(engine, today, level, township_id, viewer.role)
+        data = cached.coverage_today(engine, today, level, township_id, user)
     else:
-        data = cached.coverage(engine, year, month, level, township_id, viewer.role)
+        data = cached.coverage(engine, year, month, level, township_id, user)
 except ShuijianError as error:
     show_error(error)
     st.stop()

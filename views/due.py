@@ -62,8 +62,8 @@ deputy_id = user.deputy_id if own else None
 if own and deputy_id is None:
     deputy_id = -1  # a deputy account without a deputy record owns no site
 if not own:
-    township_id = township_filter(cols[1], engine, session.DUE_TOWNSHIP, towns)
-    deputy_id = deputy_filter(cols[2], engine, session.DUE_DEPUTY)
+    township_id = township_filter(cols[1], engine, session.DUE_TOWNSHIP, towns, user)
+    deputy_id = deputy_filter(cols[2], engine, session.DUE_DEPUTY, user.township_id)
 with session_scope(engine) as s:
     frame = due_list_for(s, user, day, deputy_id=deputy_id, township_id=township_id)
 

@@ -13,17 +13,18 @@ from sqlalchemy import Engine
 
 import i18n
 from accounts.auth import SignedIn
+from accounts.permissions import may
 from core import clock
 from core.errors import ShuijianError
 from db.database import session_scope
 from reports.bulletin import build_bulletin
 from reports.evaluation import (
     evaluate_month,
+    evaluation_for,
     formula_params,
     load_weights,
     opening_month,
     previous_months,
-    township_ranking,
     trend,
 )
 from ui import session
@@ -100,22 +101,17 @@ try:
         key=MONTH_KEY,
         format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
     )
-    township_id = township_filter(pick[1], engine, session.EVALUATION_TOWNSHIP)
+    township_id = township_filter(pick[1], engine, session.EVALUATION_TOWNSHIP, user=user)
     weights = load_weights()
-    county = _evaluation(engine, _db(engine), year, month)
+    # Every figure below follows the township chosen (a township account: its own).
+    frame, towns = evaluation_for(_evaluation(engine, _db(engine), year, month), user, township_id)
 except ShuijianError as error:
     show_error(error)
     st.stop()
 
-# Every figure below follows the township chosen; ranks stay the county's (a township's
-# deputies keep the places they hold among all deputies, and its row its place among towns).
-frame = county if township_id is None else county[county["township_id"] == township_id]
 if frame.empty:
     st.info(t("evaluation_empty"))
     st.stop()
-towns = township_ranking(county)
-if township_id is not None:
-    towns = towns[towns["township"].isin(frame["township"])]
 sites = int(frame["assigned_sites"].sum())
 cols = st.columns(3)
 cols[0].metric(t("evaluation_deputies"), len(frame))
@@ -154,6 +150,8 @@ if not series.empty:
     )
     st.altair_chart(chart, width="stretch")
 
+if not may(user.role, "build_bulletin"):
+    st.stop()  # the bulletin is the county's document (township staff see their summary)
 stored: dict = st.session_state.setdefault(FILES_KEY, {})
 if township_id is not None:
     st.caption(t("evaluation_bulletin_county"))

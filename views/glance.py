@@ -17,7 +17,7 @@ from core import clock, settings
 from core.errors import ShuijianError
 from layers.basemap import has_basemap
 from layers.today import today_map
-from reports.glance import Glance, MonthShare, Ranking
+from reports.glance import Glance, MonthShare, Ranking, standing_for
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import day, label, lang, month, number, percent, t
@@ -145,7 +145,9 @@ def tickets(data: Glance) -> None:
     page_link(ISSUES_MAP, t("glance_link_issues"))
 
 
-def ranking(standing: Ranking, township: str | None) -> None:
+def ranking(standing: Ranking, township: str | None, ranked: int) -> None:
+    """The month's township ranking; ``ranked``: how many townships the county ranks (a
+    township account's ``standing`` holds its own row only)."""
     st.subheader(t("glance_ranking", month=month(date(standing.year, standing.month, 1))))
     towns = standing.townships
     if towns.empty:
@@ -156,7 +158,7 @@ def ranking(standing: Ranking, township: str | None) -> None:
     if len(mine):
         st.metric(
             t("glance_rank_of"),
-            t("glance_rank_value", rank=int(mine.iloc[0]["rank"]), of=len(towns)),
+            t("glance_rank_value", rank=int(mine.iloc[0]["rank"]), of=ranked),
         )
     shown = towns[RANKING_COLUMNS].copy()
     shown["on_time_share"] = [percent(v, 1) for v in shown["on_time_share"]]
@@ -213,17 +215,19 @@ def trend_chart(trend: pd.DataFrame) -> None:
     st.caption(t("glance_trend_note"))
 
 
-guard(GLANCE)
+user = guard(GLANCE)
 st.title(t("glance_heading"))
 engine = session.engine()
 today = clock.today()
 try:
     towns = dict(cached.township_options(engine))
-    township_id = township_filter(st, engine, TOWNSHIP_KEY, towns)
-    data = cached.glance(engine, today, township_id)
-    trend = cached.glance_trend(engine, today, township_id)
-    standing = cached.township_standing(engine, today)
-    sites = cached.today_sites(engine, today, township_id)
+    township_id = township_filter(st, engine, TOWNSHIP_KEY, towns, user)
+    data = cached.glance(engine, today, township_id, user)
+    trend = cached.glance_trend(engine, today, township_id, user)
+    county_standing = cached.township_standing(engine, today)
+    town_name = towns.get(township_id) if township_id is not None else None
+    standing = standing_for(county_standing, user, town_name)
+    sites = cached.today_sites(engine, today, township_id, user)
     outlines = cached.map_layers(engine, township_id)
 except ShuijianError as error:
     show_error(error)
@@ -234,7 +238,7 @@ patrols(data, township_id)
 tickets(data)
 left, right = st.columns(2)
 with left:
-    ranking(standing, towns.get(township_id) if township_id is not None else None)
+    ranking(standing, town_name, len(county_standing.townships))
 with right:
     trend_chart(trend)
 

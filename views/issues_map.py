@@ -70,7 +70,7 @@ names = lang() == "en"
 
 # Two rows: five filters in one cut the chosen statuses and the end date off.
 cols = st.columns(3)
-township_id = township_filter(cols[0], engine, session.ISSUES_TOWNSHIP)
+township_id = township_filter(cols[0], engine, session.ISSUES_TOWNSHIP, user=user)
 platforms = {c: (zh, en) for c, zh, en, _ in cached.platform_options(engine)}
 platform = cols[1].selectbox(
     t("col_platform"),
@@ -116,12 +116,14 @@ end = (date_to or today) + timedelta(days=1)
 with session_scope(engine) as s:
     # The rates follow the township, platform, category and dates chosen; not the statuses: a
     # rate is over every dispatched ticket (open ones only would always handle 0 %).
-    narrowed = dict(township_id=township_id, platform_code=platform, category_code=category)
+    narrowed = dict(
+        township_id=township_id, platform_code=platform, category_code=category, viewer=user
+    )
     figures = county_rates(s, date_from, end, **narrowed)
     by_township = ticket_rates(s, "township", date_from, end, **narrowed)
     by_platform = ticket_rates(s, "platform", date_from, end, **narrowed)
     by_platform["key"] = [platforms[c][names] if c in platforms else c for c in by_platform["key"]]
-    shown = queries.tickets_geo(s, chosen, today=today)
+    shown = queries.tickets_geo(s, chosen, today=today, viewer=user)
 
 row = st.columns(3)
 row[0].metric(t("issues_shown"), len(shown))

@@ -72,8 +72,8 @@ township_id = deputy_id = None
 if own:
     deputy_id = user.deputy_id if user.deputy_id is not None else -1
 else:
-    township_id = township_filter(cols[0], engine, session.PATROL_TOWNSHIP)
-    deputy_id = deputy_filter(cols[1], engine, session.PATROL_DEPUTY)
+    township_id = township_filter(cols[0], engine, session.PATROL_TOWNSHIP, user=user)
+    deputy_id = deputy_filter(cols[1], engine, session.PATROL_DEPUTY, user.township_id)
 dates = cols[2].date_input(
     t("date_range"), value=(today - timedelta(days=90), today), key=session.PATROL_DATES
 )
@@ -83,6 +83,7 @@ date_to = dates[1] if len(dates) > 1 else None
 with session_scope(engine) as s:
     listing = patrol_queries.list_patrols(
         s,
+        viewer=user,
         township_id=township_id,
         deputy_id=deputy_id,
         date_from=date_from,
@@ -120,7 +121,15 @@ if may(user.role, "review_patrol") and bool(
             else:
                 try:
                     with session_scope(engine) as s:
-                        review_patrol(s, patrol_id, decision, reason, user.user_id, user.role)
+                        review_patrol(
+                            s,
+                            patrol_id,
+                            decision,
+                            reason,
+                            user.user_id,
+                            user.role,
+                            user.township_id,
+                        )
                     st.success(t("review_saved"))
                 except ShuijianError as error:
                     show_error(error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from accounts.permissions import may
+from accounts.scope import confined_to
 from core.errors import ShuijianError
 from db.database import session_scope
 from tickets import public_reports as pr
@@ -25,6 +26,8 @@ user = guard(PUBLIC_REPORTS)
 engine = session.engine()
 st.title(t("prm_heading"))
 st.caption(t("prm_intro"))
+if (own := confined_to(user)) is not None:  # township staff moderate their own township's
+    st.caption(t("prm_scope", township=dict(cached.township_options(engine)).get(own, "")))
 names = {c: zh if lang() == "zh" else en for c, zh, en in cached.category_options(engine)}
 
 status = st.selectbox(

@@ -55,7 +55,7 @@ st.caption(t("register_rule", k=clean_needed()))
 engine = session.engine()
 towns = dict(cached.township_options(engine))
 cols = st.columns(2)
-township_id = township_filter(cols[0], engine, TOWNSHIP_KEY, towns)
+township_id = township_filter(cols[0], engine, TOWNSHIP_KEY, towns, user=user)
 state = cols[1].selectbox(
     t("register_state_filter"),
     [None, *STATES],

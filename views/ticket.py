@@ -311,7 +311,7 @@ if "designate" in actions:
     with st.form(key("designate", "form")):
         st.markdown(f"**{t('designate_heading')}**")
         st.caption(t("designate_note"))
-        deputies = dict(cached.deputy_options(engine))
+        deputies = dict(cached.deputy_options(engine, user.township_id))
         ids = list(deputies)
         current = detail.reinspector["deputy_id"] if detail.reinspector else None
         chosen = st.selectbox(

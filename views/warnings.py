@@ -116,7 +116,7 @@ if flash := st.session_state.pop(FLASH_KEY, None):
 engine = session.engine()
 towns = dict(cached.township_options(engine))
 cols = st.columns(3)
-township_id = township_filter(cols[0], engine, TOWNSHIP_KEY, towns)
+township_id = township_filter(cols[0], engine, TOWNSHIP_KEY, towns, user=user)
 rule = cols[1].selectbox(
     t("warnings_rule_filter"),
     [None, *RULES],

@@ -63,7 +63,7 @@ with session_scope(engine) as s:
     if not may(user.role, "manage_tickets"):
         lists = queries.deputy_worklist(s, user.deputy_id if user.deputy_id is not None else -1)
     else:
-        lists = queries.analyst_worklist(s)
+        lists = queries.analyst_worklist(s, viewer=user)
 
 if not may(user.role, "manage_tickets"):
     section("work_reinspect", lists["reinspect"], "work_reinspect_note")

@@ -8,7 +8,7 @@ the ticket it became; rejected → the reason). ``reward_entry``: the reward led
 per accepted report with the rule and amount that applied; append-only like the history.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
