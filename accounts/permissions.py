@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_issues_map": EVERYONE,
     "view_ticket": EVERYONE,
     "view_admin": (ADMIN,),
+    "view_supervision": (LEADER, ANALYST, ADMIN),  # 督查组: groups, visits, findings
+    "view_volunteers": (LEADER, ANALYST, ADMIN),  # volunteer teams and their duty days
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -59,6 +61,14 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "manage_assignments": (ADMIN,),
     "manage_platforms": (ADMIN,),
     "read_audit_log": (ADMIN,),
+    # Supervision groups (督查组) and volunteer patrols (骑行河长, 老骥常青).
+    "read_supervision": (LEADER, ANALYST, ADMIN),
+    "manage_supervision_groups": (ANALYST, ADMIN),  # groups, members, townships
+    # A check-in or a track, with findings: the Standing Committee's leaders lead the groups.
+    "record_supervision_visit": (LEADER, ANALYST, ADMIN),
+    "read_volunteers": (LEADER, ANALYST, ADMIN),
+    "manage_volunteers": (ANALYST, ADMIN),  # teams and members (CSV imports)
+    "upload_volunteer_patrol": (ANALYST, ADMIN),  # volunteers have no account: staff upload
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
 }

@@ -26,8 +26,9 @@ OWNER_ROLE = "shuijian_owner"
 APP_ROLE = "shuijian_app"
 
 # History and evidence: written once, never changed. The app gets SELECT and INSERT only, and
-# migration 0012 (0013 for audit_event) puts a statement-level trigger on each that refuses
-# TRUNCATE (even the owner's). Checked against the code: nothing updates or deletes these rows.
+# migration 0012 (0013 for audit_event, 0018 for supervision and volunteer records) puts a
+# statement-level trigger on each that refuses TRUNCATE (even the owner's). Checked against
+# the code: nothing updates or deletes these rows.
 APPEND_ONLY: tuple[str, ...] = (
     "ticket_event",  # the ticket lifecycle (also a row trigger since 0003)
     "ticket_attachment",  # photos and proofs attached to events
@@ -43,6 +44,9 @@ APPEND_ONLY: tuple[str, ...] = (
     "privacy_zone",  # a deputy's home zone, drawn once: a redraw would let months be averaged
     "privacy_place",  # zones around recurring start/end places, likewise drawn once
     "audit_event",  # administrative actions: who did what to which account, site, platform
+    "supervision_visit",  # a supervision group's inspection visits (check-in or track)
+    "supervision_finding",  # what those visits found
+    "volunteer_visit",  # visits proven by a volunteer's track
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would
@@ -59,6 +63,12 @@ NO_DELETE: tuple[str, ...] = (
     "ticket",
     "platform",
     "problem_category",
+    "supervision_group",
+    "supervision_member",  # closed (valid_to), never deleted: who led a past visit
+    "supervision_assignment",  # a group's townships over time
+    "volunteer_team",
+    "volunteer_member",
+    "volunteer_patrol",  # a volunteer's track: evidence, like patrol
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

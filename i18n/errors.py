@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from i18n.errors_admin import ERRORS_ADMIN
 from i18n.errors_files import ERRORS_FILES
+from i18n.errors_supervision import ERRORS_SUPERVISION
 from i18n.errors_work import ERRORS_WORK
 
 _GENERAL: dict[str, tuple[str, str]] = {
@@ -72,4 +73,10 @@ _GENERAL: dict[str, tuple[str, str]] = {
 
 # Files, settings and setup (importers, readers, the cluster) and the work itself (patrols,
 # tickets, the evaluation), kept apart so each reads as one subject.
-ERRORS: dict[str, tuple[str, str]] = {**_GENERAL, **ERRORS_FILES, **ERRORS_WORK, **ERRORS_ADMIN}
+ERRORS: dict[str, tuple[str, str]] = {
+    **_GENERAL,
+    **ERRORS_FILES,
+    **ERRORS_WORK,
+    **ERRORS_ADMIN,
+    **ERRORS_SUPERVISION,
+}

@@ -225,6 +225,7 @@ def test_every_append_only_table_carries_the_truncate_guard(engine: Engine) -> N
     # 0012 guarded the append-only tables of its day; each later table's migration adds its own
     guarded = import_module("db.migrations.versions.0012_least_privilege").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0013_audit_log").APPEND_ONLY
+    guarded += import_module("db.migrations.versions.0018_supervision_volunteers").APPEND_ONLY
     assert guarded == roles.APPEND_ONLY
     with engine.connect() as conn:
         assert roles.guarded_tables(conn) == sorted(roles.APPEND_ONLY)

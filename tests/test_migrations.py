@@ -45,6 +45,15 @@ DOMAIN_TABLES = {
     "privacy_zone",
     "sign_in_session",
     "audit_event",
+    "supervision_group",
+    "supervision_member",
+    "supervision_assignment",
+    "supervision_visit",
+    "supervision_finding",
+    "volunteer_team",
+    "volunteer_member",
+    "volunteer_patrol",
+    "volunteer_visit",
 }
 
 
@@ -53,14 +62,14 @@ def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0013"
+    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0018"
     assert set(inspect(bare_engine).get_table_names()) >= DOMAIN_TABLES
     migrate.downgrade(bare_engine, "base")
     assert not DOMAIN_TABLES & set(inspect(bare_engine).get_table_names())
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == "0013"
+    assert migrate.current_revision(bare_engine) == "0018"
 
 
 def test_spatial_indexes_exist_once(engine: Engine) -> None:
@@ -72,7 +81,17 @@ def test_spatial_indexes_exist_once(engine: Engine) -> None:
             )
         ).all()
     tables = sorted(t for t, _ in rows if "daterange" not in _)
-    assert tables == ["county", "deputy", "grid_cell", "patrol", "site", "ticket", "township"]
+    assert tables == [
+        "county",
+        "deputy",
+        "grid_cell",
+        "patrol",
+        "site",
+        "supervision_visit",
+        "ticket",
+        "township",
+        "volunteer_patrol",
+    ]
 
 
 def _site(conn, code: str, kind: str, wkt: str) -> None:
