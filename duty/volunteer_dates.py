@@ -42,7 +42,9 @@ def month_duty_days(year: int, month: int) -> list[DutyDay]:
             found[day] = DutyDay(day, ("lunar_15",), lunar.month, bool(lunar.is_leap_month))
     end = date(year, month, last)
     if end in found:
-        found[end] = DutyDay(end, ("lunar_15", "month_end"), found[end].lunar_month, found[end].leap)
+        found[end] = DutyDay(
+            end, ("lunar_15", "month_end"), found[end].lunar_month, found[end].leap
+        )
     else:
         found[end] = DutyDay(end, ("month_end",))
     return [found[k] for k in sorted(found)]

@@ -186,4 +186,3 @@ def server(demo_copy: Engine) -> Iterator[str]:
     require_chromium()
     with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
         yield url
-

@@ -29,8 +29,9 @@ ATTRIBUTION = re.compile(r'"attribution":\s*"(?:[^"\\]|\\.)*"')
 
 
 def _frame(rows: dict[str, list], geoms: list) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)\
-        .rename_geometry("geom")
+    return gpd.GeoDataFrame(
+        rows, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326
+    ).rename_geometry("geom")
 
 
 @pytest.fixture

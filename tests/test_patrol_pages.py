@@ -119,9 +119,7 @@ def test_patrols_page_lists_a_flagged_patrol_and_records_a_review(
     lon, lat, t = track_through(demo_copy, site, start_s=start)
     now = clock.now()
     ingest(demo_copy, to_gpx_bytes(lon, lat, t, name="o"), "o.gpx", dep1, now=now)
-    copy = ingest(
-        demo_copy, to_gpx_bytes(lon, lat, t + 86400, name="c"), "c.gpx", dep2, now=now
-    )
+    copy = ingest(demo_copy, to_gpx_bytes(lon, lat, t + 86400, name="c"), "c.gpx", dep2, now=now)
     assert copy.flags
 
     analyst = signed_in(demo_copy, "analyst")

@@ -53,8 +53,16 @@ def page(name: str, user: SignedIn | None, **query: str) -> AppTest:
 def texts(at: AppTest) -> str:
     parts = [
         e.value
-        for e in (*at.error, *at.warning, *at.success, *at.info, *at.markdown, *at.caption,
-                  *at.title, *at.subheader)
+        for e in (
+            *at.error,
+            *at.warning,
+            *at.success,
+            *at.info,
+            *at.markdown,
+            *at.caption,
+            *at.title,
+            *at.subheader,
+        )
     ]
     return "\n".join(str(p) for p in parts)
 

@@ -58,8 +58,12 @@ def report(engine: Engine, category: str = "dead_fish", dispatch: bool = True) -
     actor = Actor("reporter", user.user_id, user.deputy_id)
     with session_scope(engine) as s:
         ticket = report_problem(
-            s, NewProblem(category, "水面有死鱼", lon, lat), actor,
-            reporter_deputy_id=user.deputy_id, today=TODAY, dispatch=dispatch,
+            s,
+            NewProblem(category, "水面有死鱼", lon, lat),
+            actor,
+            reporter_deputy_id=user.deputy_id,
+            today=TODAY,
+            dispatch=dispatch,
         )
         return ticket.number
 
@@ -100,8 +104,14 @@ def test_timeline_is_in_order_with_who_and_labels(demo_copy: Engine) -> None:
     analyst = signed_in(demo_copy, "analyst")
     with session_scope(demo_copy) as s:
         platform_update(s, "bianmin", number, "u-1", "accept", comment="已受理")
-        move(s, get_ticket(s, number), "feedback", Actor("analyst", analyst.user_id),
-             comment="已打捞", payload={"on_behalf": "bianmin"})
+        move(
+            s,
+            get_ticket(s, number),
+            "feedback",
+            Actor("analyst", analyst.user_id),
+            comment="已打捞",
+            payload={"on_behalf": "bianmin"},
+        )
     with Session(demo_copy) as s:
         ticket_id = get_ticket(s, number).id
         events = queries.timeline(s, ticket_id)
@@ -139,8 +149,12 @@ def test_deputy_worklist_follows_feedback_and_reinspection(demo_copy: Engine) ->
     photo = Upload("p.jpg", jpeg_with_exif(lon, lat, clock.now() + timedelta(minutes=5)))
     with session_scope(demo_copy) as s:
         reinspect(
-            s, get_ticket(s, number), Actor("reporter", user.user_id, user.deputy_id),
-            resolved=True, checklist={k: False for k in checklist_for(kind)}, photos=[photo],
+            s,
+            get_ticket(s, number),
+            Actor("reporter", user.user_id, user.deputy_id),
+            resolved=True,
+            checklist={k: False for k in checklist_for(kind)},
+            photos=[photo],
         )
     with Session(demo_copy) as s:
         lists = queries.deputy_worklist(s, user.deputy_id)
@@ -156,8 +170,13 @@ def test_analyst_worklist_overdue_returned_and_undispatched(demo_copy: Engine) -
     waiting = report(demo_copy, "sewage", dispatch=False)
     late = report(demo_copy, "sign_missing")
     with session_scope(demo_copy) as s:
-        move(s, get_ticket(s, returned), "reject", Actor("platform", platform="bianmin"),
-             comment="非本平台职责")
+        move(
+            s,
+            get_ticket(s, returned),
+            "reject",
+            Actor("platform", platform="bianmin"),
+            comment="非本平台职责",
+        )
     with Session(demo_copy) as s:
         lists = queries.analyst_worklist(s, today=date(2027, 1, 4))
     assert list(lists["returned"].number) == [returned]
@@ -196,8 +215,13 @@ def test_who_may_view_and_map_rows(demo_copy: Engine) -> None:
 def test_patrol_sites_and_points_to_report_from(demo_copy: Engine) -> None:
     dep, site = deputy(demo_copy, "D0001")
     lon, lat, t = track_through(demo_copy, site)
-    result = ingest(demo_copy, to_gpx_bytes(lon, lat, t, name="巡查"), "p.gpx", dep,
-                    uploader=signed_in(demo_copy, "d0001"))
+    result = ingest(
+        demo_copy,
+        to_gpx_bytes(lon, lat, t, name="巡查"),
+        "p.gpx",
+        dep,
+        uploader=signed_in(demo_copy, "d0001"),
+    )
     with Session(demo_copy) as s:
         patrols = queries.my_patrols(s, dep)
         assert [p for p, _ in patrols] == [result.patrol_id]
