@@ -6,6 +6,7 @@ from i18n.pages_admin import PAGES_ADMIN
 from i18n.pages_deputy import PAGES_DEPUTY
 from i18n.pages_glance import PAGES_GLANCE
 from i18n.pages_maps import PAGES_MAPS
+from i18n.pages_supervision import PAGES_SUPERVISION
 
 PAGES: dict[str, tuple[str, str]] = {
     "app_title": ("水监 · 人大水环境监督", "Shuijian · water-environment supervision"),
@@ -521,7 +522,7 @@ PAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
-for _part in (PAGES_GLANCE, PAGES_DEPUTY, PAGES_ADMIN, PAGES_MAPS):
+for _part in (PAGES_GLANCE, PAGES_DEPUTY, PAGES_ADMIN, PAGES_MAPS, PAGES_SUPERVISION):
     if _twice := PAGES.keys() & _part.keys():
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")
     PAGES.update(_part)

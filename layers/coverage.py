@@ -20,6 +20,7 @@ from duty.coverage_map import CoverageMap
 from layers.basemap import add_labels, light, localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks
+from layers.volunteers import add_volunteer_tracks
 
 SHARE_STEPS: tuple[tuple[float, str], ...] = (
     (0.2, "#ffffcc"),
@@ -165,9 +166,11 @@ def coverage_map_figure(
     tianditu_key: str | None = None,
     townships: gpd.GeoDataFrame | None = None,
     today: bool = False,
+    volunteer_tracks: dict | None = None,
 ) -> folium.Map:
     """The whole coverage map, ready for st_folium: fitted to the county or the township
-    chosen, township names (from `townships`, else from the cells), site names from zoom 13."""
+    chosen, township names (from `townships`, else from the cells), site names from zoom 13;
+    the volunteer teams' tracks (a FeatureCollection) as their own layer when given."""
     if townships is None:
         townships = township_shapes(data.cells)
     m = new_map(data.bounds, tianditu_key, townships=townships, lang=lang)
@@ -205,6 +208,7 @@ def coverage_map_figure(
         ).add_to(m)
         add_labels(m, data.sites, "site", lang)
     add_tracks(m, data.tracks, lang, show=False)
+    add_volunteer_tracks(m, volunteer_tracks, lang, show=True)
     Legend(legend_html(lang, today)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)  # open, it covers the map on a phone
     return localise(m)

@@ -57,6 +57,14 @@ ACTIONS_TESTED_HERE = {
     "manage_assignments",
     "manage_platforms",
     "read_audit_log",
+    # Supervision groups and volunteers: tried role by role in tests/test_supervision.py and
+    # tests/test_volunteers.py.
+    "read_supervision",
+    "manage_supervision_groups",
+    "record_supervision_visit",
+    "read_volunteers",
+    "manage_volunteers",
+    "upload_volunteer_patrol",
     *PAGE_ACTIONS,
 }
 

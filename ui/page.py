@@ -42,6 +42,8 @@ REPORT = PageSpec("views/report.py", "page_report", "view_report")
 WORKLIST = PageSpec("views/worklist.py", "page_worklist", "view_worklist")
 ISSUES_MAP = PageSpec("views/issues_map.py", "page_issues_map", "view_issues_map")
 TICKET = PageSpec("views/ticket.py", "page_ticket", "view_ticket")
+SUPERVISION = PageSpec("views/supervision.py", "page_supervision", "view_supervision")
+VOLUNTEERS = PageSpec("views/volunteers.py", "page_volunteers", "view_volunteers")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
     GLANCE,
@@ -57,6 +59,8 @@ PAGES: tuple[PageSpec, ...] = (
     WORKLIST,
     ISSUES_MAP,
     TICKET,
+    SUPERVISION,
+    VOLUNTEERS,
     ADMIN,
 )
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from accounts.permissions import may
 from core import clock, settings
 from core.errors import ShuijianError
 from core.vocab import GRID_LEVELS
+from db.database import session_scope
+from duty import volunteers
+from duty.coverage import month_bounds
 from layers.basemap import has_basemap
 from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
@@ -30,7 +34,7 @@ def level_name(level: int) -> str:
     return label("grid_level", level)
 
 
-guard(COVERAGE)
+user = guard(COVERAGE)
 st.title(t("coverage_heading"))
 today = clock.today()
 months = [
@@ -75,6 +79,12 @@ try:
         data = cached.coverage_today(engine, today, level, township_id)
     else:
         data = cached.coverage(engine, year, month, level, township_id)
+    volunteer_tracks = None
+    if view == "month" and may(user.role, "read_volunteers"):
+        # the volunteer teams' tracks of the month: their own layer, counted in no figure here
+        first, last = month_bounds(year, month)
+        with session_scope(engine) as s:
+            volunteer_tracks = volunteers.tracks_geojson(s, user, first, last)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -95,7 +105,9 @@ st.caption(
     + ("" if has_basemap(key) else " " + t("map_offline_note"))
 )
 st_folium(
-    coverage_map_figure(data, lang(), key, today=view == "today"),
+    coverage_map_figure(
+        data, lang(), key, today=view == "today", volunteer_tracks=volunteer_tracks
+    ),
     height=640,
     width="stretch",
     returned_objects=[],

@@ -1,0 +1,230 @@
+"""督查组: groups with a leader and members over time, townships, and inspection visits (a
+check-in or a GPX track through the patrols' reader) with findings; bad input stores nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from accounts.audit import Operator
+from accounts.auth import SignedIn
+from core import clock
+from core.errors import PermissionDenied
+from core.photos import PhotoRefused, jpeg_with_exif
+from db.database import session_scope
+from duty import supervision as sv
+from tests.test_ingest import deputy, track_through
+from tracks.gpx_input import GpxRefused
+from tracks.synth import to_gpx_bytes
+
+SHELL = Operator("tester")
+LEADER = SignedIn(2, "leader", "leader", None, "领导")
+ANALYST = SignedIn(3, "analyst", "analyst", None, "分析员")
+DEPUTY = SignedIn(9, "d0001", "deputy", 1, "代表")
+AT = datetime(2026, 11, 12, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai
+TABLES = ("supervision_visit", "supervision_finding", "gpx_upload")
+
+
+def _towns(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT id, name FROM township ORDER BY code"))]
+
+
+def _site_town(engine: Engine, site: int) -> str:
+    with engine.connect() as conn:
+        return conn.scalar(
+            text(
+                "SELECT t.name FROM site s JOIN township t ON t.id = s.township_id WHERE s.id = :s"
+            ),
+            {"s": site},
+        )
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in TABLES}
+
+
+def _group(engine: Engine, towns: list[str]) -> None:
+    with session_scope(engine) as s:
+        sv.add_group(s, SHELL, "G1", "第一督查组", "周主任", "常委会副主任", date(2026, 1, 1))
+        sv.add_member(s, SHELL, "G1", "吴委员", "常委会委员", date(2026, 1, 1))
+        for town in towns:
+            sv.assign_township(s, SHELL, "G1", town, date(2026, 1, 1))
+
+
+def test_groups_keep_their_leaders_and_townships_over_time(demo_copy: Engine) -> None:
+    (_, a), (_, b), *_ = _towns(demo_copy)
+    _group(demo_copy, [a, b])
+    with session_scope(demo_copy) as s:
+        sv.add_member(s, ANALYST, "G1", "郑主任", "常委会副主任", date(2026, 7, 1), leader=True)
+        sv.end_township(s, ANALYST, "G1", b, date(2026, 7, 1))
+        june = sv.groups_frame(s, LEADER, date(2026, 6, 30)).iloc[0]
+        july = sv.groups_frame(s, LEADER, date(2026, 7, 1)).iloc[0]
+    assert june["leader"] == "周主任（常委会副主任）" and july["leader"] == "郑主任（常委会副主任）"
+    assert june["members"] == july["members"] == "吴委员"
+    assert set(june["townships"].split("、")) == {a, b} and july["townships"] == a
+    with pytest.raises(sv.SupervisionRefused) as info, session_scope(demo_copy) as s:
+        sv.add_member(s, ANALYST, "G1", "钱主任", None, date(2026, 6, 1), leader=True)
+    assert info.value.code == "leader_change_order"
+    with pytest.raises(sv.SupervisionRefused) as info, session_scope(demo_copy) as s:
+        sv.assign_township(s, ANALYST, "G1", a, date(2026, 8, 1))
+    assert info.value.code == "township_already_assigned"
+
+
+def test_a_check_in_with_findings_and_a_photo_is_recorded(demo_copy: Engine) -> None:
+    (_, town), *_ = _towns(demo_copy)
+    _group(demo_copy, [town])
+    photo = jpeg_with_exif(None, None, AT)
+    with session_scope(demo_copy) as s:
+        visit = sv.record_checkin(
+            s,
+            LEADER,
+            "G1",
+            town,
+            "村口排污口",
+            AT,
+            [sv.NewFinding("排污口仍在直排"), sv.NewFinding("公示牌缺失", photo, "p.jpg")],
+        )
+        sv.add_finding(s, ANALYST, visit.id, sv.NewFinding("整改期限已告知"))
+        frame = sv.visits_frame(s, LEADER, date(2026, 11, 1), date(2026, 11, 30))
+        summary = sv.township_summary(s, date(2026, 11, 1), date(2026, 11, 30))
+    assert frame[["kind", "place", "findings", "photos"]].values.tolist() == [
+        ["checkin", "村口排污口", 3, 1]
+    ]
+    row = summary[summary["township"] == town].iloc[0]
+    assert (row["groups"], row["visits"], row["checkins"], row["findings"]) == (
+        "第一督查组",
+        1,
+        1,
+        3,
+    )
+    assert "排污口仍在直排" in row["finding_text"]
+    quiet = summary[summary["township"] != town]
+    assert (quiet["visits"] == 0).all() and len(quiet) == len(_towns(demo_copy)) - 1
+
+
+def _checkin_case(case: str, town: str, other: str) -> dict:
+    base = {
+        "township": town,
+        "place": "水库大坝",
+        "at": AT,
+        "findings": [sv.NewFinding("坝下有垃圾")],
+    }
+    changes = {
+        "no_place": {"place": "  "},
+        "long_place": {"place": "长" * 201},
+        "future": {"at": clock.now() + timedelta(days=2)},
+        "naive": {"at": AT.replace(tzinfo=None)},
+        "not_supervised": {"township": other},
+        "no_township": {"township": "火星镇"},
+        "empty_finding": {"findings": [sv.NewFinding("ok"), sv.NewFinding(" ")]},
+        "not_a_photo": {"findings": [sv.NewFinding("照片", b"GIF89a....", "x.gif")]},
+        "half_point": {"lon": 118.0},
+        "bad_point": {"lon": 500.0, "lat": 29.0},
+        "far_point": {"lon": 100.0, "lat": 40.0},
+        "no_group": {"group": "G9"},
+    }
+    return {**base, **changes[case]}
+
+
+CODES = {
+    "no_place": "checkin_place_missing",
+    "long_place": "checkin_place_too_long",
+    "future": "checkin_in_future",
+    "naive": "checkin_time_naive",
+    "not_supervised": "township_not_supervised",
+    "no_township": "no_township_named",
+    "empty_finding": "finding_text_missing",
+    "not_a_photo": "not_a_photo",
+    "half_point": "checkin_point_half",
+    "bad_point": "checkin_point_invalid",
+    "far_point": "checkin_point_elsewhere",
+    "no_group": "no_group",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CODES))
+def test_a_bad_check_in_is_refused_and_stores_nothing(demo_copy: Engine, case: str) -> None:
+    (_, town), (_, other), *_ = _towns(demo_copy)
+    _group(demo_copy, [town])
+    args = _checkin_case(case, town, other)
+    with (
+        pytest.raises((sv.SupervisionRefused, PhotoRefused)) as info,
+        session_scope(demo_copy) as s,
+    ):
+        sv.record_checkin(
+            s,
+            ANALYST,
+            args.get("group", "G1"),
+            args["township"],
+            args["place"],
+            args["at"],
+            args["findings"],
+            lon=args.get("lon"),
+            lat=args.get("lat"),
+        )
+    assert info.value.code == CODES[case]
+    assert _counts(demo_copy) == {t: 0 for t in TABLES}
+
+
+def test_a_track_visit_goes_through_the_patrol_reader(demo_copy: Engine) -> None:
+    _, site = deputy(demo_copy, "D0001")
+    town = _site_town(demo_copy, site)
+    other = next(name for _, name in _towns(demo_copy) if name != town)
+    _group(demo_copy, [town, other])
+    lon, lat, t = track_through(demo_copy, site, start_s=AT.timestamp(), seed=4)
+    data = to_gpx_bytes(lon, lat, t)
+    with pytest.raises(sv.SupervisionRefused) as info, session_scope(demo_copy) as s:
+        sv.record_gpx_visit(s, ANALYST, "G1", other, data, "far.gpx", [])
+    assert info.value.code == "visit_track_elsewhere"
+    with pytest.raises(sv.SupervisionRefused) as info, session_scope(demo_copy) as s:
+        sv.record_gpx_visit(s, ANALYST, "G1", town, to_gpx_bytes(lon, lat, None), "n.gpx", [])
+    assert info.value.code == "visit_track_untimed"
+    with pytest.raises(GpxRefused), session_scope(demo_copy) as s:
+        sv.record_gpx_visit(s, ANALYST, "G1", town, b"<html>no</html>", "bad.gpx", [])
+    assert _counts(demo_copy) == {t: 0 for t in TABLES}
+    with session_scope(demo_copy) as s:
+        visit = sv.record_gpx_visit(
+            s, LEADER, "G1", town, data, "g1.gpx", [sv.NewFinding("塘边垃圾已清理")]
+        )
+        assert visit.kind == "gpx" and visit.distance_m > 1000
+        assert clock.local_date(visit.started_at) == date(2026, 11, 12)
+        layer = sv.visit_geojson(s, LEADER, date(2026, 11, 1), date(2026, 11, 30))
+    assert [f["geometry"]["type"][-10:] for f in layer["features"]] == ["LineString"]
+    assert _counts(demo_copy) == {"supervision_visit": 1, "supervision_finding": 1, "gpx_upload": 1}
+    with pytest.raises(Exception) as info, session_scope(demo_copy) as s:
+        sv.record_gpx_visit(s, ANALYST, "G1", town, data, "again.gpx", [])
+    assert getattr(info.value, "code", None) == "upload_stored_elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        (DEPUTY, set()),
+        (LEADER, {"read", "record"}),
+        (ANALYST, {"read", "record", "manage"}),
+        (SignedIn(1, "admin", "admin", None, "管理员"), {"read", "record", "manage"}),
+    ],
+)
+def test_each_role_gets_what_the_table_gives_it(
+    demo_copy: Engine, who: SignedIn, allowed: set[str]
+) -> None:
+    (_, town), *_ = _towns(demo_copy)
+    _group(demo_copy, [town])
+    calls = {
+        "read": lambda s: sv.groups_frame(s, who, date(2026, 11, 1)),
+        "record": lambda s: sv.record_checkin(
+            s, who, "G1", town, "桥头", AT, [sv.NewFinding("无")]
+        ),
+        "manage": lambda s: sv.add_member(s, who, "G1", "新成员", None, date(2026, 2, 1)),
+    }
+    for name, call in calls.items():
+        if name in allowed:
+            with session_scope(demo_copy) as s:
+                call(s)
+        else:
+            with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
+                call(s)
