@@ -228,3 +228,65 @@ def test_each_role_gets_what_the_table_gives_it(
         else:
             with pytest.raises(PermissionDenied), session_scope(demo_copy) as s:
                 call(s)
+
+
+def test_the_command_line_manages_groups_and_records_visits(
+    demo_copy: Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from db import database
+
+    _, site = deputy(demo_copy, "D0001")
+    town = _site_town(demo_copy, site)
+    gpx = tmp_path / "g.gpx"
+    gpx.write_bytes(to_gpx_bytes(*track_through(demo_copy, site, start_s=AT.timestamp(), seed=7)))
+    monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
+    database.get_engine.cache_clear()
+    run = CliRunner().invoke
+    try:
+        steps = [
+            [
+                "supervision",
+                "add-group",
+                "G1",
+                "第一督查组",
+                "--leader",
+                "周主任",
+                "--from",
+                "2026-01-01",
+            ],
+            ["supervision", "add-member", "G1", "吴委员", "--from", "2026-01-01"],
+            ["supervision", "assign", "G1", town, "--from", "2026-01-01"],
+            [
+                "supervision",
+                "checkin",
+                "G1",
+                town,
+                "--place",
+                "大坝",
+                "--at",
+                "2026-11-12 10:00",
+                "--finding",
+                "坝下垃圾",
+            ],
+            ["supervision", "visit", "G1", town, str(gpx), "--finding", "塘边已清理"],
+        ]
+        for args in steps:
+            result = run(app, args)
+            assert result.exit_code == 0, (args, result.output)
+        listed = run(app, ["supervision", "list", "--on", "2026-11-12"])
+        shown = run(app, ["supervision", "visits", "--from", "2026-11-01", "--to", "2026-11-30"])
+        bad = run(
+            app, ["supervision", "checkin", "G1", town, "--place", " ", "--at", "2026-11-12 10:00"]
+        )
+        nonsense = run(app, ["supervision", "checkin", "G1", town, "--place", "x", "--at", "昨天"])
+    finally:
+        database.get_engine.cache_clear()
+    assert "周主任" in listed.output and "吴委员" in listed.output and town in listed.output
+    assert shown.output.count("\n") == 2 and "坝下垃圾" in shown.output and "gpx" in shown.output
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    assert "check-in needs the place" in bad.output
+    assert nonsense.exit_code == 2 and "YYYY-MM-DD HH:MM" in nonsense.output
+    assert _counts(demo_copy)["supervision_visit"] == 2

@@ -251,3 +251,39 @@ def test_staff_in_the_table_may_import_upload_and_read(demo_copy: Engine, who: S
         for reader in (who, LEADER):
             assert len(volunteers.teams_frame(s, reader, date(2026, 11, 30))) == 2
             assert len(volunteers.members_frame(s, reader)) == 3
+
+
+def test_the_command_line_imports_ingests_and_reports_duty(
+    demo_copy: Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from db import database
+
+    _, site = deputy(demo_copy, "D0001")
+    teams, members, bad = tmp_path / "t.csv", tmp_path / "m.csv", tmp_path / "bad.csv"
+    teams.write_text(TEAMS_CSV, encoding="utf-8")
+    members.write_text(MEMBERS_CSV, encoding="utf-8")
+    bad.write_text("code,name,kind\nX,甲,划船队\n", encoding="utf-8")
+    track = tmp_path / "v.gpx"
+    recent = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    track.write_bytes(_gpx(demo_copy, site, recent, seed=11))
+    monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
+    database.get_engine.cache_clear()
+    run = CliRunner().invoke
+    try:
+        refused = run(app, ["volunteers", "import-teams", str(bad)])
+        assert run(app, ["volunteers", "import-teams", str(teams)]).exit_code == 0
+        assert run(app, ["volunteers", "import-members", str(members)]).exit_code == 0
+        ingested = run(app, ["volunteers", "ingest", str(track), "--member", "V2"])
+        duty = run(app, ["volunteers", "duty", "--month", "2026-11"])
+        wrong = run(app, ["volunteers", "duty", "--month", "11/2026"])
+    finally:
+        database.get_engine.cache_clear()
+    assert refused.exit_code == 1 and "unknown team kind" in refused.output
+    assert ingested.exit_code == 0, ingested.output
+    assert "volunteer patrol #" in ingested.output and "verified" in ingested.output
+    assert "2026-11-30\tmonth_end\t老骥常青志愿队\t1/1 done" in duty.output
+    assert "2026-11-23\tlunar_15\t城关骑行河长队\t0/1 done\t1 missed" in duty.output
+    assert wrong.exit_code == 2 and "YYYY-MM" in wrong.output
