@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -16,6 +16,7 @@ from core import clock
 from db.query import read_geoframe
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
+from duty.supervision import township_summary
 from reports.evaluation import (
     Weights,
     evaluate_month,
@@ -46,6 +47,8 @@ class BulletinData:
     cells: gpd.GeoDataFrame
     outline: gpd.GeoDataFrame
     township_shapes: gpd.GeoDataFrame
+    # 督查组 per township: groups, visits (check-ins, tracks), findings (duty.supervision)
+    supervision: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def title(self) -> str:
@@ -142,6 +145,7 @@ def bulletin_data(
     cells = gpd.GeoDataFrame(shapes.merge(scored, on="cell_id"), geometry="geom", crs=shapes.crs)
     outline = read_geoframe(session, "SELECT name, geom FROM county")
     township_shapes = read_geoframe(session, "SELECT name, geom FROM township")
+    supervision = township_summary(session, start, end)
     return BulletinData(
         county=county,
         year=year,
@@ -159,4 +163,5 @@ def bulletin_data(
         cells=cells,
         outline=outline,
         township_shapes=township_shapes,
+        supervision=supervision,
     )
