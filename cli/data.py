@@ -135,6 +135,13 @@ def demo(
             f"made {made.tickets} demo tickets through their lifecycle: {made.closed} closed, "
             f"{made.open} open"
         )
+        from data.demo_supervision import add_demo_supervision
+
+        done = add_demo_supervision(engine, seed, tracks_start(last_day, patrol_months), last_day)
+        typer.echo(
+            f"made {done.groups} supervision groups with {done.visits} visits, and "
+            f"{done.members} volunteers with {done.volunteer_tracks} duty-day tracks"
+        )
 
 
 @app.command("check-grid")

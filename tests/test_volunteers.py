@@ -287,3 +287,25 @@ def test_the_command_line_imports_ingests_and_reports_duty(
     assert "2026-11-30\tmonth_end\t老骥常青志愿队\t1/1 done" in duty.output
     assert "2026-11-23\tlunar_15\t城关骑行河长队\t0/1 done\t1 missed" in duty.output
     assert wrong.exit_code == 2 and "YYYY-MM" in wrong.output
+
+
+def test_the_demo_has_groups_visits_and_both_teams_with_done_and_missed_days(
+    demo_copy: Engine,
+) -> None:
+    from data.demo_supervision import add_demo_supervision
+    from duty import supervision
+
+    before = {t: _count(demo_copy, t) for t in ("patrol", "visit")}
+    made = add_demo_supervision(demo_copy, 2026, date(2026, 11, 1), date(2026, 11, 30))
+    assert made.groups == 3 and made.visits > 0 and made.members == 11
+    assert {t: _count(demo_copy, t) for t in ("patrol", "visit")} == before
+    with session_scope(demo_copy) as s:
+        teams = volunteers.teams_frame(s, LEADER, date(2026, 11, 30))
+        duty = volunteers.duty_frame(s, LEADER, date(2026, 11, 1), date(2026, 11, 30))
+        groups = supervision.groups_frame(s, LEADER, date(2026, 11, 30))
+        towns = supervision.township_summary(s, date(2026, 11, 1), date(2026, 11, 30))
+    assert sorted(teams["kind"]) == ["cycling", "veteran"]
+    assert set(duty["status"]) == {"done", "missed"}
+    assert (duty["status"] == "done").sum() == made.volunteer_tracks
+    assert groups["leader"].notna().all() and groups["townships"].notna().all()
+    assert int(towns["visits"].sum()) == made.visits and int(towns["findings"].sum()) > 0
