@@ -1,8 +1,8 @@
 """The volunteer teams' duty days: "每月2次(每月农历15日、月末)" — the 15th of the lunar month
 and the last day of the Gregorian month.
 
-The lunar calendar comes from ``lunardate`` (pure Python, 1900–2099 from the Hong Kong
-Observatory's tables, leap months included, maintained): a Gregorian month holds one lunar
+The lunar calendar comes from ``lunardate`` (pure Python, tables for the lunar years
+1900–2099 with their leap months, maintained): a Gregorian month holds one lunar
 15th as a rule, none when a short February falls between two (the 15ths fall on the days
 around it), two when a long month holds both ends of a lunar month. Each such day is a duty
 day; the month's last day is one more unless it is itself a lunar 15th.
