@@ -90,6 +90,10 @@ def test_a_month_may_hold_two_lunar_15ths_and_one_may_be_the_month_end() -> None
     assert october[-1].day == date(2020, 10, 31)
     assert october[-1].kinds == ("lunar_15", "month_end")
     assert next_duty_day(date(2026, 11, 24)).day == date(2026, 11, 30)
+    # February 2018 falls between two lunar 15ths (31 January and 2 March): its end only
+    assert [(d.day, d.kinds) for d in month_duty_days(2018, 2)] == [
+        (date(2018, 2, 28), ("month_end",))
+    ]
 
 
 # ------------------------------------------------------------------ teams and members
