@@ -133,9 +133,9 @@ def test_the_volunteer_page_shows_duty_done_and_missed(prepared: Engine) -> None
     text_shown = "\n".join(m.value for m in at.markdown)
     assert "农历十五" in text_shown and "月末" in text_shown
     duty = _frames(at)[-1]
-    rows = {(r["编码"], str(r["巡河日"])[:10]): r["完成情况"] for _, r in duty.iterrows()}
-    assert rows[("V1", "2026-11-23")] == "已完成"
-    assert rows[("V1", "2026-11-30")] == "未巡"
+    rows = {(r["编码"], r["巡河日"]): r["完成情况"] for _, r in duty.iterrows()}
+    assert rows[("V1", "2026年11月23日")] == "已完成"
+    assert rows[("V1", "2026年11月30日")] == "未巡"
     members = _frames(at)[1]
     assert "13900000011" not in members.to_string()  # contact never shown
     # uploads and imports are staff's: a leader sees neither form

@@ -28,8 +28,15 @@ VALUE_LABELS = {
 }
 
 
+def _day(value) -> str:
+    return i18n.NONE if value is None or value != value else i18n.day(value, lang())
+
+
 def _table(frame, columns: list[str]) -> None:
-    shown = i18n.headed(frame[columns], "vol_column", lang(), VALUE_LABELS)
+    frame = frame[columns].copy()
+    for column in {"day", "joined_on", "left_on"} & set(columns):
+        frame[column] = [_day(v) for v in frame[column]]
+    shown = i18n.headed(frame, "vol_column", lang(), VALUE_LABELS)
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
