@@ -290,3 +290,28 @@ def test_the_command_line_manages_groups_and_records_visits(
     assert "check-in needs the place" in bad.output
     assert nonsense.exit_code == 2 and "YYYY-MM-DD HH:MM" in nonsense.output
     assert _counts(demo_copy)["supervision_visit"] == 2
+
+
+def test_the_app_role_does_the_supervision_and_volunteer_work(demo_copy: Engine) -> None:
+    """Least privilege holds for these tables: the app role (no UPDATE on the append-only
+    visits and findings) adds groups, changes a leader, ends a township, records check-ins and
+    track visits, imports teams and members and ingests their tracks, and reads it all."""
+    from data.demo_supervision import add_demo_supervision
+    from duty import volunteers
+    from tests.test_db_roles import two_roles
+
+    with two_roles(demo_copy) as made:
+        app = made.app_engine
+        done = add_demo_supervision(app, 2026, date(2026, 11, 1), date(2026, 11, 30))
+        assert done.visits > 0 and done.volunteer_tracks > 0
+        (_, town), *_ = _towns(app)
+        with session_scope(app) as s:
+            sv.add_member(s, ANALYST, "G1", "郑主任", None, date(2026, 12, 1), leader=True)
+            sv.end_township(s, ANALYST, "G1", town, date(2026, 12, 1))
+            assert len(sv.visits_frame(s, LEADER, date(2026, 11, 1), date(2026, 11, 30))) == (
+                done.visits
+            )
+            duty = volunteers.duty_frame(s, LEADER, date(2026, 11, 1), date(2026, 11, 30))
+        assert (duty["status"] == "done").sum() == done.volunteer_tracks
+        with pytest.raises(Exception, match="permission denied"), app.begin() as conn:
+            conn.execute(text("UPDATE supervision_finding SET text = 'rewritten'"))
