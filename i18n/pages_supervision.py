@@ -88,7 +88,7 @@ PAGES_SUPERVISION: dict[str, tuple[str, str]] = {
     "vol_teams": ("队伍", "Teams"),
     "vol_no_teams": ("尚无志愿队伍。", "No volunteer team yet."),
     "vol_members": ("队员", "Members"),
-    "vol_duty_days": ("本月巡河日：{days}", "This month's duty days: {days}"),
+    "vol_duty_days": ("巡河日：{days}", "Duty days: {days}"),
     "vol_duty": ("巡河完成情况", "Duty done and missed"),
     "vol_no_duty": ("所选月份没有在队队员的巡河日。", "No member on duty in the chosen month."),
     "vol_done_metric": ("已完成", "Done"),
