@@ -151,3 +151,23 @@ def test_the_coverage_map_draws_the_volunteer_layer(prepared: Engine) -> None:
     # folium writes non-ASCII text as JSON escapes
     for word in ("志愿者巡河轨迹", "王骑手", "城关骑行河长队"):
         assert json.dumps(word)[1:-1] in script or word in script, word
+
+
+def test_a_leader_records_a_check_in_with_two_findings(prepared: Engine) -> None:
+    at = _page("supervision", LEADER)
+    form = _forms(at)["sup_checkin"]
+    form.text_input[0].input("桥头公示牌")
+    form.date_input[0].set_value(date(2026, 11, 20))
+    form.text_area[0].input("公示牌缺失\n岸边有垃圾")
+    form.button[0].click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "已保存督查记录" in at.success[0].value
+    with prepared.connect() as conn:
+        place, n = conn.execute(
+            text(
+                "SELECT v.place, count(f.id) FROM supervision_visit v JOIN supervision_finding f "
+                "ON f.visit_id = v.id GROUP BY v.id ORDER BY v.id DESC LIMIT 1"
+            )
+        ).one()
+    assert (place, n) == ("桥头公示牌", 2)
