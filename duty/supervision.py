@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -377,8 +378,6 @@ def record_checkin(
                 lon=lon,
                 lat=lat,
             )
-        import shapely
-
         wkb = shapely.to_wkb(shapely.Point(lon, lat))
         if not _near_township(session, town.id, wkb):
             raise SupervisionRefused(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -261,7 +262,7 @@ def ingest_volunteer_gpx(
             "k": len(track.x),
             "h": parsed.has_times,
             "f": track.fingerprint,
-            "flags": pd.Series([f.code for f in flags]).to_json(orient="values"),
+            "flags": json.dumps([f.code for f in flags]),
             "by": user_id,
             "w": track_wkb(track),
             "now": clock.now(),
