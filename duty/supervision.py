@@ -539,7 +539,9 @@ def township_summary(session: Session, first: date, last: date) -> pd.DataFrame:
     )
 
 
-def visit_geojson(session: Session, user: Actor, first: date, last: date) -> dict:
+def visit_geojson(
+    session: Session, user: Actor, first: date, last: date, *, township_id: int | None = None
+) -> dict:
     """The period's visits as one GeoJSON FeatureCollection (points and tracks), for a map."""
     authorize(user, "read_supervision")
     start, end = clock.local_midnight(first), clock.local_midnight(last + timedelta(days=1))
@@ -551,8 +553,9 @@ def visit_geojson(session: Session, user: Actor, first: date, last: date) -> dic
             "'properties', json_build_object('id', v.id, 'group', g.name, "
             "'place', coalesce(v.place, ''), 'kind', v.kind))), '[]'::json)) "
             "FROM supervision_visit v JOIN supervision_group g ON g.id = v.group_id "
-            "WHERE v.geom IS NOT NULL AND v.started_at >= :s AND v.started_at < :e"
+            "WHERE v.geom IS NOT NULL AND v.started_at >= :s AND v.started_at < :e "
+            "AND (CAST(:t AS int) IS NULL OR v.township_id = :t)"
         ),
-        {"s": start, "e": end},
+        {"s": start, "e": end, "t": township_id},
     )
     return doc or {"type": "FeatureCollection", "features": []}

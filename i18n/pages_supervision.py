@@ -142,6 +142,16 @@ PAGES_SUPERVISION: dict[str, tuple[str, str]] = {
     "volunteer_duty_kind.lunar_15": ("农历十五", "Lunar 15th"),
     "volunteer_duty_kind.month_end": ("月末", "Month's end"),
     "volunteer_duty_kind.lunar_15+month_end": ("农历十五、月末", "Lunar 15th, month's end"),
+    # layers/supervision.py
+    "map_supervision.layer": ("督查地点与轨迹", "Visits: places and tracks"),
+    "map_supervision.group": ("督查组", "Group"),
+    "map_supervision.place": ("地点", "Place"),
+    "map_supervision.kind": ("方式", "How"),
+    "sup_map_note": (
+        "地图显示所选期间带坐标的签到和轨迹；未填坐标的签到只在表中列出。",
+        "The map shows the period's check-ins with a point and its tracks; check-ins without "
+        "a point are listed in the table only.",
+    ),
     # layers/volunteers.py
     "map_volunteers.layer": ("志愿者巡河轨迹", "Volunteer tracks"),
     "map_volunteers.team": ("队伍", "Team"),

@@ -3,6 +3,7 @@ check-in or a GPX track through the patrols' reader) with findings; bad input st
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -194,6 +195,10 @@ def test_a_track_visit_goes_through_the_patrol_reader(demo_copy: Engine) -> None
         assert clock.local_date(visit.started_at) == date(2026, 11, 12)
         layer = sv.visit_geojson(s, LEADER, date(2026, 11, 1), date(2026, 11, 30))
     assert [f["geometry"]["type"][-10:] for f in layer["features"]] == ["LineString"]
+    from layers.supervision import supervision_map
+
+    html = supervision_map(layer, None, ((28.7, 118.3), (29.1, 118.7))).get_root().render()
+    assert json.dumps("第一督查组")[1:-1] in html  # the group's name in the tooltip's data
     assert _counts(demo_copy) == {"supervision_visit": 1, "supervision_finding": 1, "gpx_upload": 1}
     with pytest.raises(Exception) as info, session_scope(demo_copy) as s:
         sv.record_gpx_visit(s, ANALYST, "G1", town, data, "again.gpx", [])

@@ -109,6 +109,8 @@ def test_the_supervision_page_lists_groups_visits_and_townships(prepared: Engine
         ["现场签到", "村口排污口", "排污口仍在直排"]
     ]
     assert int(towns["督查次数"].sum()) == 1
+    maps = at.get("component_instance")
+    assert len(maps) == 1 and "leaflet" in json.loads(maps[0].proto.json_args)["script"].lower()
     # a leader records visits but manages no group; an analyst does both
     assert "sup_checkin" in _forms(at) and "sup_new_group" not in _forms(at)
     at = _page("supervision", ANALYST)

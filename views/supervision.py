@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime, time
 
 import streamlit as st
+from streamlit_folium import st_folium
 
 import i18n
 from accounts.permissions import may
-from core import clock
+from core import clock, settings
 from core.errors import ShuijianError
 from db.database import session_scope
 from duty import supervision
+from layers.supervision import supervision_map
 from ui import cached, session
 from ui.filters import township_filter
 from ui.i18n import lang, t
@@ -150,6 +152,7 @@ try:
         groups = supervision.groups_frame(s, user, today)
         visits = supervision.visits_frame(s, user, first, last, township_id=township_id)
         summary = supervision.township_summary(s, first, last)
+        geo = supervision.visit_geojson(s, user, first, last, township_id=township_id)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -188,6 +191,18 @@ else:
             "finding_text",
         ],
     )
+
+st.caption(t("sup_map_note"))
+shapes = cached.map_layers(engine, township_id)
+st_folium(
+    supervision_map(
+        geo, shapes.townships, shapes.bounds, lang(), settings.optional_text("tianditu_key")
+    ),
+    height=420,
+    width="stretch",
+    returned_objects=[],
+    key=f"sup_map_{first}_{last}_{township_id}_{lang()}",
+)
 
 st.subheader(t("sup_by_township"))
 _table(summary, ["township", "groups", "visits", "checkins", "tracks", "findings"])
