@@ -56,6 +56,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_register": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # 挂号销号: the problem register
     "view_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # 预警管理: early warnings
     "view_public_reports": (ANALYST, ADMIN, TOWNSHIP),  # 有奖举报 moderation and the reward ledger
+    "view_supervision": (LEADER, ANALYST, ADMIN),  # 督查组: groups, visits, findings
+    "view_volunteers": (LEADER, ANALYST, ADMIN),  # volunteer teams and their duty days
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -102,6 +104,14 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # people who call them (duty.grid_heads). Everyone who opens the coverage map sees names.
     "manage_grid_heads": (ADMIN,),
     "read_grid_head_contact": (ANALYST, ADMIN),
+    # Supervision groups (督查组) and volunteer patrols (骑行河长, 老骥常青).
+    "read_supervision": (LEADER, ANALYST, ADMIN),
+    "manage_supervision_groups": (ANALYST, ADMIN),  # groups, members, townships
+    # A check-in or a track, with findings: the Standing Committee's leaders lead the groups.
+    "record_supervision_visit": (LEADER, ANALYST, ADMIN),
+    "read_volunteers": (LEADER, ANALYST, ADMIN),
+    "manage_volunteers": (ANALYST, ADMIN),  # teams and members (CSV imports)
+    "upload_volunteer_patrol": (ANALYST, ADMIN),  # volunteers have no account: staff upload
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
     # The register and early warnings: leaders see, staff act.

@@ -142,6 +142,13 @@ def demo(
             f"made {public.reports} demo public reports (有奖举报): {public.accepted} accepted, "
             f"{public.rejected} rejected, the rest awaiting review"
         )
+        from data.demo_supervision import add_demo_supervision
+
+        done = add_demo_supervision(engine, seed, tracks_start(last_day, patrol_months), last_day)
+        typer.echo(
+            f"made {done.groups} supervision groups with {done.visits} visits, and "
+            f"{done.members} volunteers with {done.volunteer_tracks} duty-day tracks"
+        )
         from duty.register import registered_site_ids
         from reports.early_warning import refresh_demo
 

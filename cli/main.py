@@ -1,6 +1,7 @@
 """The `shuijian` command line: one group per module, each command a thin call into a
 service (`cli/db.py`, `data.py`, `grid_heads.py`, `accounts.py`, `admin.py`, `patrols.py`,
-`tickets.py`, `reports.py`, `warnings.py`, `public_reports.py`, `serve.py`)."""
+`tickets.py`, `reports.py`, `warnings.py`, `public_reports.py`, `supervision.py`,
+`volunteers.py`, `serve.py`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from cli import (
     public_reports,
     reports,
     serve,
+    supervision,
     tickets,
+    volunteers,
     warnings,
 )
 
@@ -29,6 +32,8 @@ app.add_typer(accounts.app, name="user")
 app.add_typer(warnings.warnings_app, name="warnings")
 app.add_typer(warnings.register_app, name="register")
 app.add_typer(public_reports.app, name="public-reports")
+app.add_typer(supervision.app, name="supervision")
+app.add_typer(volunteers.app, name="volunteers")
 for group in (data, grid_heads, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
 

@@ -595,10 +595,19 @@ __all__ = [
     "SignInSession",
     "Site",
     "SiteRegistration",
+    "SupervisionAssignment",
+    "SupervisionFinding",
+    "SupervisionGroup",
+    "SupervisionMember",
+    "SupervisionVisit",
     "Township",
     "TownshipOffice",
     "User",
     "Visit",
+    "VolunteerMember",
+    "VolunteerPatrol",
+    "VolunteerTeam",
+    "VolunteerVisit",
 ]
 
 
@@ -893,3 +902,181 @@ class RewardEntry(Base):
     rule: Mapped[str] = mapped_column(String(60))
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- 督查组 and volunteer patrols
+
+SUPERVISION_ROLES: tuple[str, ...] = ("leader", "member")
+SUPERVISION_VISIT_KINDS: tuple[str, ...] = ("checkin", "gpx")
+VOLUNTEER_KINDS: tuple[str, ...] = ("cycling", "veteran")  # 骑行河长, 老骥常青
+
+
+class SupervisionGroup(Base):
+    """A supervision group (督查组) led by a Standing Committee leader (由常委会领导带队)."""
+
+    __tablename__ = "supervision_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SupervisionMember(Base):
+    """A person in a group for a period, as its leader or a member: closed, never deleted, so
+    who led a past visit stays known; one leader at a time (a partial unique index)."""
+
+    __tablename__ = "supervision_member"
+    __table_args__ = (
+        CheckConstraint(_in("role", SUPERVISION_ROLES), name="supervision_member_role_known"),
+        CheckConstraint("btrim(name) <> ''", name="supervision_member_name_given"),
+        CheckConstraint(
+            "valid_to IS NULL OR valid_to > valid_from", name="supervision_member_period_order"
+        ),
+        Index("ix_supervision_member_group", "group_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("supervision_group.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(10))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class SupervisionAssignment(Base):
+    """A group ↔ township for a period: closed, never rewritten or deleted."""
+
+    __tablename__ = "supervision_assignment"
+    __table_args__ = (
+        CheckConstraint(
+            "valid_to IS NULL OR valid_to > valid_from",
+            name="supervision_assignment_period_order",
+        ),
+        Index("ix_supervision_assignment_township", "township_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("supervision_group.id", ondelete="RESTRICT"))
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class SupervisionVisit(Base):
+    """An inspection visit: a check-in (a place and a time) or a GPX track read by the same
+    reader as patrols. Appended only; its findings hang on it."""
+
+    __tablename__ = "supervision_visit"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SUPERVISION_VISIT_KINDS), name="supervision_visit_kind_known"),
+        CheckConstraint(
+            "(kind = 'gpx') = (upload_id IS NOT NULL)", name="supervision_visit_gpx_has_upload"
+        ),
+        CheckConstraint(
+            "kind = 'gpx' OR btrim(coalesce(place, '')) <> ''",
+            name="supervision_visit_checkin_has_place",
+        ),
+        Index("ix_supervision_visit_township_at", "township_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("supervision_group.id"))
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    place: Mapped[str | None] = mapped_column(String(200))
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("gpx_upload.id"), unique=True)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SupervisionFinding(Base):
+    """What a visit found (text, an optional photo); appended only."""
+
+    __tablename__ = "supervision_finding"
+    __table_args__ = (
+        CheckConstraint("btrim(text) <> ''", name="supervision_finding_text_given"),
+        Index("ix_supervision_finding_visit", "visit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("supervision_visit.id"))
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    photo_mime: Mapped[str | None] = mapped_column(String(40))
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerTeam(Base):
+    """A volunteer team: 骑行河长 (cycling) or 老骥常青 (veteran)."""
+
+    __tablename__ = "volunteer_team"
+    __table_args__ = (CheckConstraint(_in("kind", VOLUNTEER_KINDS), name="volunteer_team_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="SET NULL"))
+
+
+class VolunteerMember(Base):
+    """A volunteer in a team from a day on (``left_on`` closes it; never deleted)."""
+
+    __tablename__ = "volunteer_member"
+    __table_args__ = (
+        CheckConstraint("left_on IS NULL OR left_on > joined_on", name="volunteer_member_period"),
+        Index("ix_volunteer_member_team", "team_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(40))
+    contact: Mapped[str | None] = mapped_column(String(80))
+    joined_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+
+
+class VolunteerPatrol(Base):
+    """A volunteer's uploaded track, read and cleaned by the patrols' ingestion, kept apart
+    from ``patrol`` so no deputy figure or evaluation ever counts it."""
+
+    __tablename__ = "volunteer_patrol"
+    __table_args__ = (Index("ix_volunteer_patrol_member_started", "member_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("gpx_upload.id"), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("volunteer_member.id"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    distance_m: Mapped[float] = mapped_column(Float)
+    n_points: Mapped[int]
+    n_kept: Mapped[int]
+    has_times: Mapped[bool]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    flags: Mapped[list] = mapped_column(JSONB, default=list)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    geom = mapped_column(Geometry("MULTILINESTRINGM", srid=4326, spatial_index=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerVisit(Base):
+    """A site a volunteer's track stayed at (the same distance and dwell as a deputy's visit)."""
+
+    __tablename__ = "volunteer_visit"
+    __table_args__ = (Index("ix_volunteer_visit_patrol", "patrol_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("volunteer_patrol.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    arrived: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dwell_s: Mapped[float] = mapped_column(Float)

@@ -26,9 +26,10 @@ OWNER_ROLE = "shuijian_owner"
 APP_ROLE = "shuijian_app"
 
 # History and evidence: written once, never changed. The app gets SELECT and INSERT only, and
-# migration 0012 (0013 for audit_event, 0016 for reward_entry) puts a statement-level trigger
-# on each that refuses TRUNCATE (even the owner's). Checked against the code: nothing updates
-# or deletes these rows.
+# migration 0012 (0013 for audit_event, 0014 for grid_head_reminder, 0016 for reward_entry,
+# 0018 for supervision and volunteer records) puts a statement-level trigger on each that
+# refuses TRUNCATE (even the owner's). Checked against the code: nothing updates or deletes
+# these rows.
 APPEND_ONLY: tuple[str, ...] = (
     "ticket_event",  # the ticket lifecycle (also a row trigger since 0003)
     "ticket_attachment",  # photos and proofs attached to events
@@ -46,6 +47,9 @@ APPEND_ONLY: tuple[str, ...] = (
     "audit_event",  # administrative actions: who did what to which account, site, platform
     "grid_head_reminder",  # each dead corner told to its grid head, once per round (the claim)
     "reward_entry",  # 有奖举报: the reward ledger, one entry per accepted public report
+    "supervision_visit",  # a supervision group's inspection visits (check-in or track)
+    "supervision_finding",  # what those visits found
+    "volunteer_visit",  # visits proven by a volunteer's track
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would
@@ -67,6 +71,12 @@ NO_DELETE: tuple[str, ...] = (
     "site_registration",  # the problem register's periods (挂号销号): closed, never deleted
     "early_warning",  # warnings raised once, acknowledged and closed with a note
     "public_report",  # 有奖举报: moderated in place, never erased (the ledger points at it)
+    "supervision_group",
+    "supervision_member",  # closed (valid_to), never deleted: who led a past visit
+    "supervision_assignment",  # a group's townships over time
+    "volunteer_team",
+    "volunteer_member",
+    "volunteer_patrol",  # a volunteer's track: evidence, like patrol
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from i18n.errors_admin import ERRORS_ADMIN
 from i18n.errors_files import ERRORS_FILES
 from i18n.errors_register import ERRORS_REGISTER
+from i18n.errors_supervision import ERRORS_SUPERVISION
 from i18n.errors_work import ERRORS_WORK
 from i18n.grid_heads import ERRORS_GRID_HEADS
 from i18n.pages_public import ERRORS_PUBLIC
@@ -83,4 +84,5 @@ ERRORS: dict[str, tuple[str, str]] = {
     **ERRORS_GRID_HEADS,
     **ERRORS_REGISTER,
     **ERRORS_PUBLIC,
+    **ERRORS_SUPERVISION,
 }

@@ -9,6 +9,7 @@ from i18n.pages_glance import PAGES_GLANCE
 from i18n.pages_maps import PAGES_MAPS
 from i18n.pages_public import PAGES_PUBLIC
 from i18n.pages_register import PAGES_REGISTER
+from i18n.pages_supervision import PAGES_SUPERVISION
 
 PAGES: dict[str, tuple[str, str]] = {
     "app_title": ("水监 · 人大水环境监督", "Shuijian · water-environment supervision"),
@@ -533,6 +534,7 @@ for _part in (
     PAGES_GRID_HEADS,
     PAGES_REGISTER,
     PAGES_PUBLIC,
+    PAGES_SUPERVISION,
 ):
     if _twice := PAGES.keys() & _part.keys():
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")

@@ -22,6 +22,7 @@ from layers.basemap import add_labels, light, localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks
 from layers.register import add_registered, legend_row
+from layers.volunteers import add_volunteer_tracks
 
 SHARE_STEPS: tuple[tuple[float, str], ...] = (
     (0.2, "#ffffcc"),
@@ -186,10 +187,12 @@ def coverage_map_figure(
     townships: gpd.GeoDataFrame | None = None,
     today: bool = False,
     registered: Collection[str] = (),
+    volunteer_tracks: dict | None = None,
 ) -> folium.Map:
     """The whole coverage map, ready for st_folium: fitted to the county or the township
     chosen, township names (from `townships`, else from the cells), site names from zoom 13;
-    the sites whose codes are in ``registered`` (挂号) ringed in red."""
+    the sites whose codes are in ``registered`` (挂号) ringed in red; the volunteer teams'
+    tracks (a FeatureCollection) as their own layer when given."""
     if townships is None:
         townships = township_shapes(data.cells)
     m = new_map(data.bounds, tianditu_key, townships=townships, lang=lang)
@@ -231,6 +234,7 @@ def coverage_map_figure(
         add_labels(m, data.sites, "site", lang)
     ringed = add_registered(m, data.sites, registered, lang)
     add_tracks(m, data.tracks, lang, show=False)
+    add_volunteer_tracks(m, volunteer_tracks, lang, show=True)
     Legend(legend_html(lang, today, ringed)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)  # open, it covers the map on a phone
     return localise(m)

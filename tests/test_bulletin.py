@@ -56,6 +56,7 @@ def built(
         with time_machine.travel(month_end, tick=False), Session(engine) as session:
             sync_register(session)
             session.commit()
+        _supervision_visit(engine)
         out = tmp_path_factory.mktemp("bulletin")
         with Session(engine) as session:
             files = build_bulletin(session, YEAR, MONTH, out, as_of=month_after(YEAR, MONTH))
@@ -64,6 +65,29 @@ def built(
         yield files, evaluation, towns
     finally:
         generator.close()
+
+
+def _supervision_visit(engine: Engine) -> None:
+    """One group with a check-in and two findings in the first township this month."""
+    from accounts.audit import Operator
+    from db.database import session_scope
+    from duty import supervision as sv
+
+    with engine.connect() as conn:
+        town = conn.scalar(text("SELECT name FROM township ORDER BY code LIMIT 1"))
+    with session_scope(engine) as s:
+        shell = Operator("tester")
+        sv.add_group(s, shell, "G1", "第一督查组", "周主任", "常委会副主任", date(2026, 1, 1))
+        sv.assign_township(s, shell, "G1", town, date(2026, 1, 1))
+        sv.record_checkin(
+            s,
+            shell,
+            "G1",
+            town,
+            "村口排污口",
+            datetime(YEAR, MONTH, 15, 2, 0, tzinfo=UTC),
+            [sv.NewFinding("排污口仍在直排"), sv.NewFinding("公示牌缺失")],
+        )
 
 
 def test_the_word_file_has_the_title_tables_and_the_evaluations_figures(built) -> None:
@@ -113,6 +137,15 @@ def test_the_word_file_has_the_title_tables_and_the_evaluations_figures(built) -
         h[:3] == ["乡镇（街道）", "点位编码", "点位名称"] and "挂号日期" in h for h in headers
     )
     assert texts.index("七、巡查覆盖情况") > heading
+    # 督查组 per township: every township listed, the visited one with its findings.
+    supervision = next(t for t in doc.tables if t.rows[0].cells[1].text == "督查组")
+    rows = [[c.text for c in row.cells] for row in supervision.rows[1:]]
+    assert len(rows) == len(built[2])
+    assert rows[0][1:] == ["第一督查组", "1", "1", "0", "2"]
+    assert all(r[2] == "0" for r in rows[1:])
+    assert texts.index("八、督查组督查情况") < texts.index("九、评分办法")
+    assert texts.index("八、督查组督查情况") > texts.index("七、巡查覆盖情况")
+    assert any("排污口仍在直排；公示牌缺失" in p for p in texts)
 
 
 def test_the_pdf_text_is_chinese_not_tofu_and_page_one_renders(built, tmp_path: Path) -> None:
@@ -124,6 +157,7 @@ def test_the_pdf_text_is_chinese_not_tofu_and_page_one_renders(built, tmp_path: 
     assert TITLE in flat
     assert all(name in flat for name in towns)
     assert "处置率" in flat and "综合得分" in flat
+    assert "督查组督查情况" in flat and "排污口仍在直排" in flat
     assert all("".join(note.split()) in flat for note in NOTES)  # the footnotes, not tofu
     fonts = subprocess.run(["pdffonts", str(files.pdf)], capture_output=True, text=True).stdout
     assert "WenQuanYi" in fonts or "WQY" in fonts
@@ -151,6 +185,7 @@ def test_the_map_and_the_workbook(built) -> None:
         "逾期点位",
         "问题处置",
         "挂号销号",
+        "督查情况",
         "评分权重",
     ]
     register = [[c.value for c in row] for row in book["挂号销号"].iter_rows()]
@@ -164,6 +199,8 @@ def test_the_map_and_the_workbook(built) -> None:
         "交办单",
     ]
     assert len(register) > 1 and {r[5] for r in register[1:]} <= {"挂号中", "已销号"}
+    visited = [[c.value for c in row] for row in book["督查情况"].iter_rows(min_row=2, max_row=2)]
+    assert visited[0][1:] == ["第一督查组", "1", "1", "0", "2", "排污口仍在直排；公示牌缺失"]
     header = [c.value for c in next(book["代表评价"].iter_rows(max_row=1))]
     assert header[:4] == ["代表编号", "代表姓名", "代表层级", "乡镇（街道）"]
     assert {"综合得分", "按期巡查权重", "按期巡查得分", "全县排名", "乡镇内排名"} <= set(header)

@@ -53,6 +53,15 @@ DOMAIN_TABLES = {
     "phone_code",
     "public_report",
     "reward_entry",
+    "supervision_group",
+    "supervision_member",
+    "supervision_assignment",
+    "supervision_visit",
+    "supervision_finding",
+    "volunteer_team",
+    "volunteer_member",
+    "volunteer_patrol",
+    "volunteer_visit",
 }
 
 
@@ -80,7 +89,17 @@ def test_spatial_indexes_exist_once(engine: Engine) -> None:
             )
         ).all()
     tables = sorted(t for t, _ in rows if "daterange" not in _)
-    assert tables == ["county", "deputy", "grid_cell", "patrol", "site", "ticket", "township"]
+    assert tables == [
+        "county",
+        "deputy",
+        "grid_cell",
+        "patrol",
+        "site",
+        "supervision_visit",
+        "ticket",
+        "township",
+        "volunteer_patrol",
+    ]
 
 
 def _site(conn, code: str, kind: str, wkt: str) -> None:

@@ -98,6 +98,9 @@ def county(demo_url: str, server_url: str) -> Iterator[tuple[str, set[str]]]:
     engine = create_engine(url, poolclass=NullPool)
     add_demo_patrols(engine, 2026, UNTIL, months=1, limit=20)
     add_demo_tickets(engine, 2026, date(2026, 11, 1), UNTIL)
+    from data.demo_supervision import add_demo_supervision
+
+    add_demo_supervision(engine, 2026, date(2026, 11, 1), UNTIL)
     names: set[str] = set()
     with engine.connect() as conn:
         for sql in (
@@ -105,6 +108,10 @@ def county(demo_url: str, server_url: str) -> Iterator[tuple[str, set[str]]]:
             "SELECT description FROM ticket", "SELECT comment FROM ticket_event",
             "SELECT display_name FROM app_user", "SELECT name FROM county",
             "SELECT filename FROM ticket_attachment", "SELECT filename FROM gpx_upload",
+            "SELECT name FROM supervision_group", "SELECT name FROM supervision_member",
+            "SELECT title FROM supervision_member", "SELECT place FROM supervision_visit",
+            "SELECT text FROM supervision_finding", "SELECT name FROM volunteer_team",
+            "SELECT name FROM volunteer_member",
         ):  # fmt: skip
             names |= {str(v) for v in conn.scalars(text(sql)) if v}
     engine.dispose()
@@ -135,6 +142,8 @@ def _user(url: str, username: str) -> SignedIn:
 
 
 PAGES = [
+    ("supervision", "leader"),
+    ("volunteers", "analyst"),
     ("glance", "leader"),
     ("overview", "leader"),
     ("account", "d0001"),

@@ -68,6 +68,14 @@ ACTIONS_TESTED_HERE = {
     # The public reports' rows are tried in tests/test_public_reports.py.
     "moderate_public_report",
     "export_reward_ledger",
+    # Supervision groups and volunteers: tried role by role in tests/test_supervision.py and
+    # tests/test_volunteers.py.
+    "read_supervision",
+    "manage_supervision_groups",
+    "record_supervision_visit",
+    "read_volunteers",
+    "manage_volunteers",
+    "upload_volunteer_patrol",
     *PAGE_ACTIONS,
 }
 

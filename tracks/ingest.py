@@ -162,54 +162,16 @@ def ingest_gpx(
     )
     if existing is not None:
         return IngestResult(filename, existing, duplicate=True)
+    refuse_stored_elsewhere(session, digest, filename)
 
-    parsed = parse_gpx(data, naive_tz=params.naive_tz, max_bytes=params.max_bytes)
-    if parsed.n_points == 0:
-        raise GpxRefused(
-            "no_points",
-            "the file has no track points (waypoints and routes are stored with a track but "
-            "are never proof of a visit)",
-        )
     checks_now = (now or clock.now()).timestamp()
-    _refuse_far_future(parsed, checks_now)
-    track = _prepare(session, parsed, gcj02, params)
-    others, own = _nearby_shapes(session, track, deputy_id)
-    facts = TrackFacts(
-        lon=track.lon,
-        lat=track.lat,
-        x=track.x,
-        y=track.y,
-        t_s=track.t_s,
-        now_s=checks_now,
-        inside_share=track.inside_share,
-        n_dropped_spikes=int(track.dropped.get("speed", 0)),
-        earlier_fingerprints=_same_fingerprint(session, track.fingerprint),
-        earlier_shapes=others,
-    )
-    flags = run_checks(facts)
-    if own and not any(f.code == "copied_shape" for f in flags):
-        # A deputy re-walking their own route is honest (resampled, two such walks still lie
-        # ~1.5 m apart); only a near-verbatim copy of their own earlier track is flagged.
-        tight = replace(
-            facts, earlier_shapes=own, limits=replace(facts.limits, shape_mean_m=SAME_DEPUTY_COPY_M)
-        )
-        if (flag := check_copied_shape(tight)) is not None:
-            flags.append(flag)
+    parsed, track = read_track(session, data, gcj02=gcj02, params=params, now_s=checks_now)
+    flags = plausibility_flags(session, track, checks_now, deputy_id=deputy_id)
     visits = _visits(session, track, deputy_id, params) if parsed.has_times else _no_visits()
 
-    upload = GpxUpload(
-        sha256=digest,
-        filename=filename[:255],
-        size_bytes=len(data),
-        content=data,
-        encoding=parsed.encoding[:20],
-        gpx_version=parsed.version,
-        declared_crs="gcj02" if gcj02 else "wgs84",
-        naive_timezone=params.naive_tz,
-        uploaded_by=uploader.user_id if uploader else None,
+    upload = store_upload(
+        session, data, filename, parsed, gcj02, params, uploader.user_id if uploader else None
     )
-    session.add(upload)
-    session.flush()
     patrol = Patrol(
         upload_id=upload.id,
         deputy_id=deputy_id,
@@ -269,6 +231,103 @@ def ingest_gpx(
 
 
 # ------------------------------------------------------------------ steps
+# Shared with the other sources of tracks (volunteer patrols, supervision visits: ``duty``),
+# which read, clean and check a file exactly as a deputy's and store it in their own tables.
+
+
+def refuse_stored_elsewhere(session: Session, digest: str, filename: str) -> None:
+    """The same file is kept once (``gpx_upload.sha256``): a file already stored for another
+    source (a deputy's patrol, a volunteer's, a supervision visit) is refused by name."""
+    if session.scalar(select(GpxUpload.id).where(GpxUpload.sha256 == digest)) is not None:
+        raise UploadRefused(
+            f"{filename}: the same file is already stored for another patrol or visit",
+            code="upload_stored_elsewhere",
+            filename=filename,
+        )
+
+
+def read_track(
+    session: Session, data: bytes, *, gcj02: bool, params: IngestParams, now_s: float
+) -> tuple[ParsedGpx, _Track]:
+    """Parse and clean a file (refusing one with no usable point or a far-future clock)."""
+    parsed = parse_gpx(data, naive_tz=params.naive_tz, max_bytes=params.max_bytes)
+    if parsed.n_points == 0:
+        raise GpxRefused(
+            "no_points",
+            "the file has no track points (waypoints and routes are stored with a track but "
+            "are never proof of a visit)",
+        )
+    _refuse_far_future(parsed, now_s)
+    return parsed, _prepare(session, parsed, gcj02, params)
+
+
+def plausibility_flags(
+    session: Session, track: _Track, now_s: float, *, deputy_id: int | None = None
+) -> list[Flag]:
+    """The plausibility checks against every earlier deputy track; a deputy's own earlier
+    tracks are held to the tighter copy test (``deputy_id`` None: all tracks are others')."""
+    others, own = _nearby_shapes(session, track, deputy_id)
+    facts = TrackFacts(
+        lon=track.lon,
+        lat=track.lat,
+        x=track.x,
+        y=track.y,
+        t_s=track.t_s,
+        now_s=now_s,
+        inside_share=track.inside_share,
+        n_dropped_spikes=int(track.dropped.get("speed", 0)),
+        earlier_fingerprints=_same_fingerprint(session, track.fingerprint),
+        earlier_shapes=others,
+    )
+    flags = run_checks(facts)
+    if own and not any(f.code == "copied_shape" for f in flags):
+        # A deputy re-walking their own route is honest (resampled, two such walks still lie
+        # ~1.5 m apart); only a near-verbatim copy of their own earlier track is flagged.
+        tight = replace(
+            facts, earlier_shapes=own, limits=replace(facts.limits, shape_mean_m=SAME_DEPUTY_COPY_M)
+        )
+        if (flag := check_copied_shape(tight)) is not None:
+            flags.append(flag)
+    return flags
+
+
+def store_upload(
+    session: Session,
+    data: bytes,
+    filename: str,
+    parsed: ParsedGpx,
+    gcj02: bool,
+    params: IngestParams,
+    uploaded_by: int | None,
+) -> GpxUpload:
+    """The original file, byte for byte, with how it was read."""
+    upload = GpxUpload(
+        sha256=hashlib.sha256(data).hexdigest(),
+        filename=filename[:255],
+        size_bytes=len(data),
+        content=data,
+        encoding=parsed.encoding[:20],
+        gpx_version=parsed.version,
+        declared_crs="gcj02" if gcj02 else "wgs84",
+        naive_timezone=params.naive_tz,
+        uploaded_by=uploaded_by,
+    )
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def track_wkb(track: _Track) -> bytes | None:
+    """The kept points as MultiLineStringM WKB (M = epoch seconds); None for under 2 points."""
+    return multilinestring_m_wkb(
+        track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment
+    )
+
+
+def site_visits(session: Session, track: _Track, params: IngestParams) -> pd.DataFrame:
+    """The sites a timed track stayed at (distance and dwell as a deputy's), no assignment."""
+    found = _found_visits(session, track, params)
+    return found if found is not None else _no_visits().drop(columns="is_assigned")
 
 
 @dataclass
@@ -447,8 +506,16 @@ def _outline_cached(session: Session, url: str, epsg: int, key: tuple):
 
 
 def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParams) -> pd.DataFrame:
-    if len(track.x) < 2:
+    found = _found_visits(session, track, params)
+    if found is None:
         return _no_visits()
+    found["is_assigned"] = _assigned_on_arrival(session, deputy_id, found)
+    return found
+
+
+def _found_visits(session: Session, track: _Track, params: IngestParams) -> pd.DataFrame | None:
+    if len(track.x) < 2:
+        return None
     # Index-friendly: a bounding box in degrees (GiST on site.geom), padded by twice the
     # visit distance; the exact distance test is detect_visits' job.
     pad_lat = params.distance_m * 2 / 111_000.0
@@ -467,7 +534,7 @@ def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParam
         },
     ).all()
     if not rows:
-        return _no_visits()
+        return None
     site_ids = np.array([r[0] for r in rows])
     geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
     found = detect_visits(
@@ -481,10 +548,8 @@ def _visits(session: Session, track: _Track, deputy_id: int, params: IngestParam
         min_dwell_s=params.min_dwell_s,
     )
     if found.empty:
-        return _no_visits()
-    found = found.copy()
-    found["is_assigned"] = _assigned_on_arrival(session, deputy_id, found)
-    return found
+        return None
+    return found.copy()
 
 
 def _assigned_on_arrival(session: Session, deputy_id: int, found: pd.DataFrame) -> np.ndarray:
@@ -531,7 +596,7 @@ def _same_fingerprint(session: Session, fp: str) -> list[int]:
 
 
 def _nearby_shapes(
-    session: Session, track: _Track, deputy_id: int
+    session: Session, track: _Track, deputy_id: int | None
 ) -> tuple[list[tuple[int, np.ndarray]], list[tuple[int, np.ndarray]]]:
     """Earlier tracks whose extent overlaps this one's: (other deputies', this deputy's)."""
     if len(track.lon) < 2:
@@ -565,9 +630,7 @@ def _nearby_shapes(
 def _store_geometry(session: Session, patrol_id: int, track: _Track) -> None:
     """The kept points as a MultiLineStringM (M = epoch seconds), sent as one WKB value built
     with numpy: no per-point Python object, and one parameter instead of four long arrays."""
-    wkb = multilinestring_m_wkb(
-        track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment
-    )
+    wkb = track_wkb(track)
     if wkb is None:
         return
     session.execute(

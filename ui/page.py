@@ -47,6 +47,8 @@ TICKET = PageSpec("views/ticket.py", "page_ticket", "view_ticket")
 REGISTER = PageSpec("views/register.py", "page_register", "view_register")
 WARNINGS = PageSpec("views/warnings.py", "page_warnings", "view_warnings")
 PUBLIC_REPORTS = PageSpec("views/public_reports.py", "page_public_reports", "view_public_reports")
+SUPERVISION = PageSpec("views/supervision.py", "page_supervision", "view_supervision")
+VOLUNTEERS = PageSpec("views/volunteers.py", "page_volunteers", "view_volunteers")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
     GLANCE,
@@ -65,6 +67,8 @@ PAGES: tuple[PageSpec, ...] = (
     REGISTER,
     WARNINGS,
     PUBLIC_REPORTS,
+    SUPERVISION,
+    VOLUNTEERS,
     ADMIN,
 )
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from accounts.permissions import may
 from core import clock, settings
 from core.errors import ShuijianError
 from core.vocab import GRID_LEVELS
+from db.database import session_scope
+from duty import volunteers
+from duty.coverage import month_bounds
 from layers.basemap import has_basemap
 from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
@@ -75,6 +79,12 @@ try:
         data = cached.coverage_today(engine, today, level, township_id, user)
     else:
         data = cached.coverage(engine, year, month, level, township_id, user)
+    volunteer_tracks = None
+    if view == "month" and may(user.role, "read_volunteers"):
+        # the volunteer teams' tracks of the month: their own layer, counted in no figure here
+        first, last = month_bounds(year, month)
+        with session_scope(engine) as s:
+            volunteer_tracks = volunteers.tracks_geojson(s, user, first, last)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -96,7 +106,12 @@ st.caption(
 )
 st_folium(
     coverage_map_figure(
-        data, lang(), key, today=view == "today", registered=cached.registered_codes(engine)
+        data,
+        lang(),
+        key,
+        today=view == "today",
+        registered=cached.registered_codes(engine),
+        volunteer_tracks=volunteer_tracks,
     ),
     height=640,
     width="stretch",

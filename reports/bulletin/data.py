@@ -17,6 +17,7 @@ from db.query import read_geoframe
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
 from duty.register import clean_needed, register_frame
+from duty.supervision import township_summary
 from reports.evaluation import (
     Weights,
     evaluate_month,
@@ -52,6 +53,8 @@ class BulletinData:
     register_counts: dict[str, int]  # open at the month's end, opened and cancelled in it
     # 有奖举报 received in the month by status (as of as_of): counted apart from the deputies'
     public_reports: dict[str, int] = field(default_factory=dict)
+    # 督查组 per township: groups, visits (check-ins, tracks), findings (duty.supervision)
+    supervision: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def title(self) -> str:
@@ -156,6 +159,7 @@ def bulletin_data(
     register, register_counts = register_of_month(session, start, ref)
     outline = read_geoframe(session, "SELECT name, geom FROM county")
     township_shapes = read_geoframe(session, "SELECT name, geom FROM township")
+    supervision = township_summary(session, start, end)
     return BulletinData(
         county=county,
         year=year,
@@ -176,6 +180,7 @@ def bulletin_data(
         register=register,
         register_counts=register_counts,
         public_reports=public,
+        supervision=supervision,
     )
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 import i18n
 from reports.bulletin.data import BulletinData
-from reports.bulletin.text import platform_rows, ticket_notes
+from reports.bulletin.text import platform_rows, supervision_rows, ticket_notes
 from reports.evaluation import COMPONENTS
 
 COMPONENT_ZH = {
@@ -42,6 +42,11 @@ def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
         platform_rows(data.ticket_platforms, data.ticket_county)[1:],
         columns=platform_rows(data.ticket_platforms, data.ticket_county)[0],
     )
+    supervision = pd.DataFrame(columns=supervision_rows(data.supervision)[0])
+    if not data.supervision.empty:
+        rows = supervision_rows(data.supervision)
+        supervision = pd.DataFrame(rows[1:], columns=rows[0])
+        supervision["督查发现内容"] = data.supervision["finding_text"].to_list()
     return {
         "汇总": data.summary,
         "代表评价": _headed(data.evaluation),
@@ -49,6 +54,7 @@ def workbook_sheets(data: BulletinData) -> dict[str, pd.DataFrame]:
         "逾期点位": data.overdue_sites,
         "问题处置": platforms,
         "挂号销号": data.register,
+        "督查情况": supervision,
         "评分权重": weights,
     }
 

@@ -186,7 +186,7 @@ def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
         "七、巡查覆盖情况", ["下图按小网格显示本月按期巡查率，灰色为无监督点位的网格。"], image=True
     )
     method = Section(
-        "八、评分办法", [i18n.text("evaluation_formula_text", "zh", **formula_params(data.weights))]
+        "九、评分办法", [i18n.text("evaluation_formula_text", "zh", **formula_params(data.weights))]
     )
     return [
         intro,
@@ -196,6 +196,7 @@ def sections(data: BulletinData, top_n: int = TOP_N) -> list[Section]:
         problems,
         register_section(data),
         coverage,
+        supervision_section(data),
         method,
     ]
 
@@ -220,6 +221,49 @@ def register_section(data: BulletinData) -> Section:
         [("挂号销号台账", [list(data.register.columns), *shown.astype(str).values.tolist()])]
         if len(shown)
         else [],
+    )
+
+
+SUPERVISION_HEADER = ["乡镇（街道）", "督查组", "督查次数", "现场签到", "轨迹", "督查发现"]
+FINDINGS_SHOWN = 120  # characters of a township's findings in the text; the workbook has all
+
+
+def supervision_rows(frame: pd.DataFrame) -> list[list[str]]:
+    """Per township: its groups, visits (check-ins, tracks) and findings, header first."""
+    rows = [SUPERVISION_HEADER]
+    for _, r in frame.iterrows():
+        rows.append(
+            [
+                str(r["township"]),
+                str(r["groups"]) or "—",
+                str(int(r["visits"])),
+                str(int(r["checkins"])),
+                str(int(r["tracks"])),
+                str(int(r["findings"])),
+            ]
+        )
+    return rows
+
+
+def supervision_section(data: BulletinData) -> Section:
+    """八、督查组督查情况: how often the groups led by the Standing Committee's leaders went to
+    each township this month, and what they found."""
+    frame = data.supervision
+    if frame.empty:
+        return Section("八、督查组督查情况", ["本月无督查组督查记录。"])
+    visited = frame[frame["visits"] > 0]
+    paragraphs = [
+        f"本月各督查组共督查{int(frame['visits'].sum())}次（现场签到{int(frame['checkins'].sum())}"
+        f"次、轨迹记录{int(frame['tracks'].sum())}次），覆盖{len(visited)}个乡镇（街道），"
+        f"发现问题{int(frame['findings'].sum())}条。"
+    ]
+    for _, r in visited.iterrows():
+        if r["finding_text"]:
+            text = str(r["finding_text"])
+            cut = text if len(text) <= FINDINGS_SHOWN else text[:FINDINGS_SHOWN] + "……"
+            paragraphs.append(f"{r['township']}：{cut}")
+    return Section(
+        "八、督查组督查情况", paragraphs, [("各乡镇（街道）督查情况", supervision_rows(frame))]
     )
 
 

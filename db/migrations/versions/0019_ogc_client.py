@@ -6,7 +6,7 @@ its row, so the call log's code still names someone. The index on the call log s
 per-client throttle, which counts a client's calls of the last minute there.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
