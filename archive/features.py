@@ -3,8 +3,8 @@
 Each collection is one entry of `COLLECTIONS`: an id, titles, and its *published view* — one
 SELECT naming exactly the columns that leave the database. The API (`api/ogc.py`) never reads
 a table directly, only these views, wrapped as a subquery and filtered there by bbox, time
-and paging in PostGIS. Adding a collection (e.g. the early warnings, once their table exists)
-is one more entry here; the routes, the metadata, the OpenAPI and the tests' generic checks
+and paging in PostGIS. Adding a collection is one more entry here (the early warnings came
+so); the routes, the metadata, the OpenAPI and the tests' generic checks
 pick it up.
 
 A view's columns, by name:
@@ -12,7 +12,8 @@ A view's columns, by name:
 - `ord`: a stable order for paging (ascending);
 - `geom`: the geometry in EPSG:4326 (lon/lat, i.e. CRS84 order), or NULL for none;
 - `t0`, `t1` (timestamptz, only when `temporal`): the feature's time as an interval (equal
-  for an instant), against which `datetime` is matched;
+  for an instant; `t1` NULL for one that runs on, like an open warning), against which
+  `datetime` is matched;
 - every other column is a property, in the order written.
 
 Privacy: patrols are published as summaries only — deputy code, date, times, length and the
@@ -112,6 +113,27 @@ COLLECTIONS: tuple[Collection, ...] = (
         """,
         temporal=True,
     ),
+    Collection(
+        "warnings",
+        "预警 Early warnings",
+        "Early warnings (预警管理): rule, state, site, township, when raised, acknowledged "
+        "and closed; an open warning's interval runs on. Never the deputy, the notes or who "
+        "acted: those stay with the county's staff.",
+        """
+        SELECT w.id::text AS fid, w.id AS ord, s.geom,
+               w.raised_at AS t0, w.closed_at AS t1,
+               w.id AS warning_no, w.rule,
+               CASE WHEN w.closed_at IS NOT NULL THEN 'closed'
+                    WHEN w.acknowledged_at IS NOT NULL THEN 'acknowledged'
+                    ELSE 'open' END AS state,
+               s.code AS site, tw.name AS township, w.raised_on,
+               w.acknowledged_at, w.closed_at
+        FROM early_warning w
+        LEFT JOIN site s ON s.id = w.site_id
+        LEFT JOIN township tw ON tw.id = w.township_id
+        """,
+        temporal=True,
+    ),
 )
 BY_ID = {c.id: c for c in COLLECTIONS}
 # Columns of a view that are not properties.
@@ -154,7 +176,7 @@ def _filters(collection: Collection, bbox: BBox | None, interval: Interval | Non
         where.append("f.geom IS NOT NULL AND (" + " OR ".join(parts) + ")")
     if interval is not None and collection.temporal:
         if interval.start is not None:
-            where.append("f.t1 >= :t_start")
+            where.append("(f.t1 IS NULL OR f.t1 >= :t_start)")
             params["t_start"] = interval.start
         if interval.end is not None:
             where.append("f.t0 <= :t_end")
@@ -213,7 +235,8 @@ def feature(engine: Engine, collection: Collection, fid: str) -> dict[str, Any] 
 
 def extent(engine: Engine, collection: Collection) -> dict[str, Any]:
     """The collection's extent: its features' bounding box (the county's when they have no
-    geometry) in CRS84, and for temporal ones the first and last time (None when empty)."""
+    geometry) in CRS84, and for temporal ones the first and last time (None when empty; the
+    end None too while a feature's interval runs on: unbounded, as OGC writes it)."""
     spatial = (
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
         f"(SELECT COALESCE(ST_Extent(f.geom)::geometry, "
@@ -229,7 +252,11 @@ def extent(engine: Engine, collection: Collection) -> dict[str, Any]:
             }
         if collection.temporal:
             first, last = conn.execute(
-                text(f"SELECT min(f.t0), max(f.t1) FROM ({collection.view}) f"), _params()
+                text(
+                    "SELECT min(f.t0), CASE WHEN bool_or(f.t1 IS NULL) THEN NULL "
+                    f"ELSE max(f.t1) END FROM ({collection.view}) f"
+                ),
+                _params(),
             ).one()
             out["temporal"] = {
                 "interval": [[_rfc3339(first), _rfc3339(last)]],

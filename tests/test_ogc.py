@@ -8,6 +8,7 @@ shapely on the features' own geometries, datetime results against the features' 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -526,3 +527,48 @@ def test_cli_issues_rotates_lists_and_revokes(
     with session_scope(demo_copy) as s:
         assert verify_client(s, second) is None
     assert "revoked" in runner.invoke(cli, ["ogc-client", "list"]).stdout
+
+
+def test_warnings_carry_no_deputy_nor_notes_and_an_open_one_runs_on(ogc: Ogc) -> None:
+    """The early warnings' collection: an open warning's interval has no end (a later
+    ``datetime`` still finds it), a closed one ends when it was closed; neither carries the
+    deputy, the notes nor who acted."""
+    with ogc.engine.begin() as conn:
+        site, town, dep = conn.execute(
+            text("SELECT id, township_id, (SELECT min(id) FROM deputy) FROM site LIMIT 1")
+        ).one()
+        who = conn.scalar(
+            text(
+                "INSERT INTO app_user (username, password_hash, role) "
+                "VALUES ('ogc-analyst', 'x', 'analyst') RETURNING id"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO early_warning (key, rule, township_id, site_id, deputy_id, "
+                "raised_on, raised_at, acknowledged_at, acknowledged_by, acknowledge_note, "
+                "closed_at, closed_by, close_note) "
+                "VALUES ('open', 'registered_unpatrolled', :t, :s, NULL, '2026-10-01', "
+                "'2026-10-01T08:00+08', NULL, NULL, NULL, NULL, NULL, NULL), "
+                "('closed', 'flagged_deputy', :t, NULL, :d, '2026-10-02', '2026-10-02T08:00+08', "
+                "'2026-10-03T08:00+08', :w, '已签收 张三', '2026-10-05T08:00+08', :w, "
+                "'已处理 13900001111')"
+            ),
+            {"t": town, "s": site, "d": dep, "w": who},
+        )
+    warnings = ogc.all_items("warnings")
+    assert {f["properties"]["state"] for f in warnings} == {"open", "closed"}
+    for f in warnings:
+        assert not {"deputy", "deputy_id", "acknowledge_note", "close_note", "closed_by"} & set(
+            f["properties"]
+        )
+    text_of_all = json.dumps(warnings, ensure_ascii=False)
+    assert "张三" not in text_of_all and "13900001111" not in text_of_all
+    located = {f["properties"]["rule"]: f["geometry"] for f in warnings}
+    assert located["registered_unpatrolled"] is not None and located["flagged_deputy"] is None
+    later = ogc.all_items("warnings", datetime="2026-11-01T00:00:00Z/..")
+    assert [f["properties"]["state"] for f in later] == ["open"]
+    during = ogc.all_items("warnings", datetime="2026-10-04T00:00:00Z")
+    assert {f["properties"]["state"] for f in during} == {"open", "closed"}
+    meta = ogc.get("/ogc/collections/warnings").json()
+    assert meta["extent"]["temporal"]["interval"][0][1] is None  # still running
