@@ -29,7 +29,7 @@ from core import clock
 from data.demo_tracks import add_demo_patrols
 from geo import crs
 from ui import session
-from ui.page import PUBLIC, pages_for
+from ui.page import PUBLIC, PUBLIC_REPORT, pages_for
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
 pytestmark = pytest.mark.clock
@@ -395,10 +395,13 @@ def rendered(at: AppTest) -> list[str]:
 def test_the_public_page_is_listed_for_everyone() -> None:
     assert PUBLIC in pages_for(None)
     assert pages_for(None)[0].path == "views/login.py"  # an anonymous visitor lands on sign-in
-    for role in ("leader", "analyst", "deputy", "admin"):
-        user = SignedIn(1, role, role, 1 if role == "deputy" else None, role)
+    assert pages_for(None)[-2:] == [PUBLIC, PUBLIC_REPORT]  # the archive, and 我要举报
+    for role in ("leader", "analyst", "deputy", "admin", "township"):
+        user = SignedIn(
+            1, role, role, 1 if role == "deputy" else None, role, 1 if role == "township" else None
+        )
         specs = pages_for(user)
-        assert specs[-1] == PUBLIC and specs[0] != PUBLIC
+        assert specs[-2:] == [PUBLIC, PUBLIC_REPORT] and specs[0] != PUBLIC
 
 
 def test_an_anonymous_visitor_opens_the_archive(page_db: Engine) -> None:
