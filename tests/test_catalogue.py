@@ -180,3 +180,15 @@ def test_numbers_and_dates_follow_the_language() -> None:
     assert i18n.number(12345, "en") == "12,345"
     with pytest.raises(ValueError):
         i18n.text("app_title", "fr")
+
+
+def test_a_page_writes_an_instant_as_the_county_s_local_day() -> None:
+    """17:00 UTC on 6 December is already 7 December in the county (UTC+8): a warning
+    acknowledged then must not read as the 6th (found on a walk at 00:52 Beijing time)."""
+    from datetime import UTC, date, datetime
+
+    from ui import i18n as page_i18n
+
+    assert page_i18n.day(datetime(2026, 12, 6, 17, 0, tzinfo=UTC)) == "2026年12月7日"
+    assert page_i18n.day(datetime(2026, 12, 6, 15, 59, tzinfo=UTC)) == "2026年12月6日"
+    assert page_i18n.day(date(2026, 12, 6)) == "2026年12月6日"

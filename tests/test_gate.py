@@ -314,6 +314,15 @@ def test_the_form_speaks_english(site: TestClient) -> None:
     assert "用户名" in chinese.text and "User name" not in chinese.text
 
 
+def test_the_form_s_links_to_the_public_pages_keep_its_language(site: TestClient) -> None:
+    """An English visitor who follows 'Report a water problem' gets the English page."""
+    for lang in ("en", "zh"):
+        form = site.get(gate.sign_in_url("/", lang) + "&hop=1").text
+        assert f'href="/public?lang={lang}"' in form
+        assert f'href="/report_public?lang={lang}"' in form
+    assert site.get("/public?lang=en").text == "PAGE /public"  # the gate lets it through
+
+
 def test_the_account_page_changes_the_password(site: TestClient, engine: Engine) -> None:
     """The form on 我的账户: mismatch and a wrong current password are said; a change ends
     every session, this one too."""

@@ -23,6 +23,7 @@ import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
+import i18n
 from accounts.auth import SignedIn
 from archive import privacy, public
 from core import clock
@@ -402,6 +403,15 @@ def test_the_public_page_is_listed_for_everyone() -> None:
         )
         specs = pages_for(user)
         assert specs[-2:] == [PUBLIC, PUBLIC_REPORT] and specs[0] != PUBLIC
+
+
+def test_a_link_s_language_is_taken_by_an_anonymous_visitor(page_db: Engine) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("views/public.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [i18n.text("public_heading", "en")]
 
 
 def test_an_anonymous_visitor_opens_the_archive(page_db: Engine) -> None:

@@ -216,8 +216,8 @@ def _page(
 ) -> str:
     other = "zh" if lang == "en" else "en"
     switch = html.escape(sign_in_url(next_url, other))
-    public = "/" + Path(PUBLIC.path).stem
-    report = "/" + Path(PUBLIC_REPORT.path).stem
+    public = f"/{Path(PUBLIC.path).stem}?lang={lang}"  # the public pages keep the language
+    report = f"/{Path(PUBLIC_REPORT.path).stem}?lang={lang}"
     return (
         f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head>'
         '<meta charset="utf-8"><meta name="viewport" content="width=device-width, '

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import streamlit as st
 
 import i18n
+from core import clock
 from ui.session import ENGLISH
 
 
@@ -50,6 +51,10 @@ def number(value: object, digits: int = 0) -> str:
 
 
 def day(value: date | datetime | None) -> str:
+    """A day in the page's language; an instant (timestamptz) is the county's local day, not
+    UTC's (between 00:00 and 08:00 Beijing time the two differ)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(clock.zone())
     return i18n.day(value, lang())
 
 

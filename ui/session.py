@@ -106,7 +106,9 @@ def _cookie_token() -> str | None:
 
 def restore() -> None:
     """Each run: put the cookie's live session (or nobody) in the state. The first run of a
-    session also takes the language chosen on the sign-in form."""
+    session also takes the language chosen on the sign-in form, or the one a link names
+    (``?lang=en``: the sign-in form's links to the public pages keep its language)."""
+    _language_from_link()
     if not gated():
         return
     token = _cookie_token()
@@ -124,6 +126,16 @@ def restore() -> None:
         chosen = "en" if st.session_state.get(ENGLISH) else "zh"
         if chosen != language:  # switched in the sidebar: a reload keeps it
             sessions.set_language(db, token, chosen)
+
+
+def _language_from_link() -> None:
+    """A link's ``lang`` sets the language once, for a session that has not chosen one."""
+    try:
+        wanted = st.query_params.get("lang")
+    except Exception:  # noqa: BLE001 - no request behind this run
+        return
+    if wanted in ("zh", "en") and ENGLISH not in st.session_state:
+        st.session_state[ENGLISH] = wanted == "en"
 
 
 def session_ended() -> bool:
