@@ -89,7 +89,7 @@ def _only(request: Request, allowed: frozenset[str]) -> None:
             raise ApiError(400, f"{name}: given more than once")
     fmt = request.query_params.get("f")
     if fmt is not None and fmt not in ("json", "geojson"):
-        raise ApiError(400, f"f: {fmt!r} is not offered; use json (or geojson for items)")
+        raise ApiError(400, f"f: {_echo(fmt)} is not offered; use json (or geojson for items)")
 
 
 def parse_bbox(raw: str | None) -> catalogue.BBox | None:
@@ -102,7 +102,7 @@ def parse_bbox(raw: str | None) -> catalogue.BBox | None:
     try:
         numbers = [float(p) for p in parts]
     except ValueError:
-        raise ApiError(400, f"bbox: {raw!r} holds something that is no number") from None
+        raise ApiError(400, f"bbox: {_echo(raw)} holds something that is not a number") from None
     if not all(math.isfinite(n) for n in numbers):
         raise ApiError(400, "bbox: numbers must be finite")
     if len(numbers) == 6:
@@ -127,7 +127,7 @@ def _moment(text: str, end: bool) -> datetime:
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise ApiError(400, f"datetime: {text!r} is no calendar date") from None
+            raise ApiError(400, f"datetime: {_echo(text)} is not a calendar date") from None
         tz = ZoneInfo(settings.text("timezone"))
         start = datetime.combine(day, time(), tz)
         return start + timedelta(days=1, microseconds=-1) if end else start
@@ -135,10 +135,10 @@ def _moment(text: str, end: bool) -> datetime:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise ApiError(
-            400, f"datetime: {text!r} is neither an RFC 3339 date-time nor a date"
+            400, f"datetime: {_echo(text)} is neither an RFC 3339 date-time nor a date"
         ) from None
     if moment.tzinfo is None:
-        raise ApiError(400, f"datetime: {text!r} needs a time zone (Z or +08:00)")
+        raise ApiError(400, f"datetime: {_echo(text)} needs a time zone (Z or +08:00)")
     return moment
 
 
@@ -164,22 +164,28 @@ def parse_datetime(raw: str | None) -> Interval | None:
     return Interval(start, end)
 
 
+def _echo(raw: str, keep: int = 40) -> str:
+    """A client's value quoted back in an error, cut short: a 5,000-character parameter is
+    not worth returning whole."""
+    return repr(raw if len(raw) <= keep else raw[:keep] + "…")
+
+
 def _whole(name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
-    if not re.fullmatch(r"[0-9]{1,12}", raw.strip()):
-        raise ApiError(400, f"{name}: {raw!r} is no whole number")
-    value = int(raw)
-    if not low <= value <= high:
+    if not re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
+        raise ApiError(400, f"{name}: {_echo(raw)} is not a whole number")
+    digits = raw.strip().lstrip("+-").lstrip("0")
+    if len(digits) > 18 or not low <= int(raw) <= high:  # a long number is out of range
         raise ApiError(400, f"{name}: must lie between {low} and {high}")
-    return value
+    return int(raw)
 
 
 def _collection(collection_id: str) -> Collection:
     found = BY_ID.get(collection_id)
     if found is None:
         known = ", ".join(BY_ID)
-        raise ApiError(404, f"collection {collection_id!r} not found; known: {known}")
+        raise ApiError(404, f"collection {_echo(collection_id)} not found; known: {known}")
     return found
 
 
@@ -226,7 +232,8 @@ def landing(request: Request) -> dict[str, Any]:
     _only(request, META_PARAMS)
     return {
         "title": "水监 Shuijian — open interface (OGC API – Features)",
-        "description": "Grid cells, sites, patrol summaries and tickets of the county's "
+        "description": "Grid cells, sites, patrol summaries, tickets and early warnings of the "
+        "county's "
         "water supervision, read-only, as GeoJSON.",
         "links": [
             _link(_url(request, "/"), "self", JSON, "this document"),
@@ -339,7 +346,7 @@ def item(request: Request, collection_id: str, feature_id: str) -> JSONResponse:
     c = _collection(collection_id)
     found = catalogue.feature(engine_of(request), c, check_param("feature_id", feature_id) or "")
     if found is None:
-        raise ApiError(404, f"feature {feature_id!r} not found in collection {c.id}")
+        raise ApiError(404, f"feature {_echo(feature_id)} not found in collection {c.id}")
     found["links"] = [
         _link(_url(request, f"/collections/{c.id}/items/{quote(feature_id)}"), "self", GEOJSON),
         _link(_url(request, f"/collections/{c.id}"), "collection", JSON, c.title),

@@ -367,6 +367,8 @@ BAD = [
     ("sites", {"limit": "ten"}, "limit"),
     ("sites", {"offset": "-1"}, "offset"),
     ("sites", {"offset": "99999999999999999999"}, "offset"),
+    ("sites", {"offset": "9223372036854775807"}, "between"),  # whole, only out of range
+    ("sites", {"limit": "-1"}, "between"),
     ("sites", {"bbx": "118,28,119,29"}, "bbx"),
     ("sites", {"f": "html"}, "f"),
     ("sites", {"bbox": "118,28,119,\x00"}, "bbox"),
@@ -378,6 +380,12 @@ def test_bad_parameters_are_400_naming_the_parameter(
     ogc: Ogc, collection: str, params: dict[str, str], word: str
 ) -> None:
     error_of(ogc.get(f"/ogc/collections/{collection}/items", params=params), 400, word)
+
+
+def test_a_long_value_is_not_echoed_whole(ogc: Ogc) -> None:
+    response = ogc.get("/ogc/collections/tickets/items", params={"datetime": "x" * 5000})
+    error_of(response, 400, "datetime")
+    assert len(response.text) < 500
 
 
 def test_a_parameter_given_twice_is_refused(ogc: Ogc) -> None:
