@@ -211,8 +211,8 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
         "There is no open-interface client {client}; give its name to create it.",
     ),
     "error.ogc_client_code_invalid": (
-        "客户端编码 {client} 无效：须为 2–16 个小写字母、数字或下划线。",
-        "The client code {client} is invalid: use 2–16 lower-case letters, digits or _.",
+        "客户端编码「{client}」无效：须为 2–16 个小写字母、数字或下划线。",
+        "The client code '{client}' is invalid: use 2–16 lower-case letters, digits or _.",
     ),
     "error.ogc_client_name_invalid": (
         "客户端名称过长或含有不可用的字符（最多 80 个字符）。",
