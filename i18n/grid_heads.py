@@ -28,6 +28,10 @@ PAGES_GRID_HEADS: dict[str, tuple[str, str]] = {
     ),
     "admin_grid_heads_file": ("表格文件", "Table file"),
     "admin_grid_heads_import_button": ("导入", "Import"),
+    "admin_grid_heads_no_file": (
+        "请先选择要导入的表格文件（CSV 或 Excel），再点“导入”。",
+        "Choose the table file to import (CSV or Excel) first, then press Import.",
+    ),
     "admin_grid_heads_imported": (
         "{source}：新增 {added} 名网格长，更换 {changed} 名，{unchanged} 名未变。",
         "{source}: {added} grid head(s) added, {changed} changed, {unchanged} unchanged.",

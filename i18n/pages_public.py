@@ -90,7 +90,7 @@ PAGES_PUBLIC: dict[str, tuple[str, str]] = {
     "prm_filter": ("状态", "Status"),
     "prm_all": ("全部", "All"),
     "prm_none": ("没有符合条件的举报。", "No reports match."),
-    "prm_count": ("共 {count} 条，最新的在前。", "{count} reports, newest first."),
+    "prm_count": ("共 {count} 条，最新的在前。", "Reports: {count}, newest first."),
     "prm_pick": ("审核举报", "Review report"),
     "prm_accept": ("受理并交办", "Accept and dispatch"),
     "prm_reject": ("不予受理", "Reject"),
@@ -108,6 +108,7 @@ PAGES_PUBLIC: dict[str, tuple[str, str]] = {
         "The export holds the reporters' phone numbers, for payment; every export is audited.",
     ),
     "prm_download": ("下载 {name}", "Download {name}"),
+    "prm_ledger_file": ("奖励台账", "reward-ledger"),  # the export's file name, without suffix
     "prm_col_id": ("编号", "No."),
     "prm_col_receipt": ("回执码", "Receipt"),
     "prm_col_created_at": ("提交时间", "Sent"),
@@ -164,8 +165,9 @@ ERRORS_PUBLIC: dict[str, tuple[str, str]] = {
         "The code's SMS could not be sent; try again later.",
     ),
     "error.public_sms_unconfigured": (
-        "暂时无法发送验证码：系统尚未设置短信网关（SHUIJIAN_SMS_WEBHOOK）。",
-        "Codes cannot be sent yet: no SMS gateway is set (SHUIJIAN_SMS_WEBHOOK).",
+        "暂时无法发送验证码，请稍后再试，或直接与县里有关部门联系。",
+        "The code cannot be sent right now; please try again later, or contact the county "
+        "directly.",
     ),
     "error.public_code_expired": (
         "没有有效的验证码（已过期或已使用），请重新发送。",

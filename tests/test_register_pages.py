@@ -14,6 +14,7 @@ import time_machine
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Selectbox
 
 from accounts.auth import SignedIn
 from data.demo_tickets import add_demo_tickets
@@ -119,3 +120,47 @@ def test_the_warnings_page_leader_reads_analyst_acts(with_warnings: Engine) -> N
 
     deputy = SignedIn(99, "d0001", "deputy", 1, "代表")
     assert "无权查看" in _page(WARNINGS, deputy).error[0].value
+
+
+def _browser_shows(box: Selectbox, before: str) -> str:
+    """The label a browser's picker shows after a run: the one the page set, else the one it
+    showed if still offered, else the default. (AppTest itself re-labels the stored value,
+    which hides a picker that lost its choice.)"""
+    if box.proto.set_value:
+        return box.proto.raw_value
+    return before if before in box.options else box.options[box.proto.default]
+
+
+def test_the_warning_acknowledged_is_the_one_closed(with_warnings: Engine) -> None:
+    """Acknowledging changes the chosen warning's label in the picker (待签收 → 已签收); the
+    picker keeps that warning, so the close in the next run closes the same one."""
+    analyst = _page(WARNINGS, _user(with_warnings, "analyst"))
+    assert not analyst.exception, analyst.exception
+    picker = analyst.selectbox(key="shuijian_warnings_pick")
+    assert len(picker.options) > 1
+    picker.select_index(1).run()  # not the first: a picker reset to the first would show
+    picker = analyst.selectbox(key="shuijian_warnings_pick")
+    picked, before = picker.value, picker.options[1]
+    assert before.startswith("待签收 · ")
+    analyst.text_input(key="shuijian_warnings_note").input("已阅")
+    analyst.button[0].click().run()  # acknowledge
+    assert not analyst.exception, analyst.exception
+    assert analyst.success[0].value == "已签收。"
+    picker = analyst.selectbox(key="shuijian_warnings_pick")
+    shown = _browser_shows(picker, before)
+    assert shown == before.replace("待签收", "已签收", 1)
+    assert analyst.text_input(key="shuijian_warnings_note").value == ""  # not the close's note
+    picker.select_index(picker.options.index(shown))  # what the browser sends back
+    analyst.text_input(key="shuijian_warnings_note").input("已联系代表补巡")
+    analyst.button[1].click().run()  # close, in the next run
+    assert not analyst.exception, analyst.exception
+    assert analyst.success[0].value == "已办结。"
+    with with_warnings.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT w.id, w.closed_at IS NOT NULL, w.acknowledge_note, w.close_note "
+                "FROM early_warning w JOIN app_user u ON u.id IN (w.acknowledged_by, w.closed_by) "
+                "WHERE u.username = 'analyst-pages'"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(picked, True, "已阅", "已联系代表补巡")]

@@ -306,8 +306,11 @@ def grid_heads_section() -> None:
         upload = st.file_uploader(
             t("admin_grid_heads_file"), type=["csv", "xlsx"], key="shuijian_admin_heads_file"
         )
-        if st.form_submit_button(t("admin_grid_heads_import_button")) and upload is not None:
-            _import_heads(upload.getvalue(), upload.name)
+        if st.form_submit_button(t("admin_grid_heads_import_button")):
+            if upload is None:
+                st.warning(t("admin_grid_heads_no_file"))
+            else:
+                _import_heads(upload.getvalue(), upload.name)
 
 
 def _import_heads(data: bytes, name: str) -> None:

@@ -21,11 +21,15 @@ from ui.page import PUBLIC_REPORTS, guard, show_error
 COLUMNS = ("id", "receipt", "created_at", "category", "township", "status", "phone", "ticket")
 FILTER = "shuijian_prm_status"
 EXPORT = "shuijian_prm_export"  # (format, bytes) of the last export, for its download button
+PICK = "shuijian_prm_pick"  # the pending report under review, by id
+FLASH = "shuijian_prm_flash"  # (code, params) of the last accept or reject, said after a rerun
 
 user = guard(PUBLIC_REPORTS)
 engine = session.engine()
 st.title(t("prm_heading"))
 st.caption(t("prm_intro"))
+if flash := st.session_state.pop(FLASH, None):
+    st.success(t(flash[0], **flash[1]))
 if (own := confined_to(user)) is not None:  # township staff moderate their own township's
     st.caption(t("prm_scope", township=dict(cached.township_options(engine)).get(own, "")))
 names = {c: zh if lang() == "zh" else en for c, zh, en in cached.category_options(engine)}
@@ -60,10 +64,12 @@ else:
     )
     pending = reports[reports["status"] == "pending"]
     if not pending.empty:
+        categories = dict(zip(pending["id"], pending["category"], strict=True))
         chosen = st.selectbox(
             t("prm_pick"),
-            list(pending["id"]),
-            format_func=lambda i: f"#{i} {names.get(pending.set_index('id').at[i, 'category'])}",
+            [int(i) for i in pending["id"]],
+            format_func=lambda i: f"#{i} {names.get(categories[i], categories[i])}",
+            key=PICK,
         )
         row = pending.set_index("id").loc[chosen]
         cols = st.columns([1, 2])
@@ -81,17 +87,21 @@ else:
             try:
                 with session_scope(engine) as s:
                     number = pr.accept(s, user, int(chosen)).number
-                st.success(t("prm_accepted", number=number))
             except ShuijianError as error:
                 show_error(error)
+            else:  # said after a rerun, so the list and the picker show it moderated
+                st.session_state[FLASH] = ("prm_accepted", {"number": number})
+                st.rerun()
         reason = cols[1].text_input(t("prm_reason"), key=f"prm_reason_{chosen}")
         if cols[1].button(t("prm_reject"), key=f"prm_reject_{chosen}"):
             try:
                 with session_scope(engine) as s:
                     pr.reject(s, user, int(chosen), reason)
-                st.success(t("prm_rejected"))
             except ShuijianError as error:
                 show_error(error)
+            else:
+                st.session_state[FLASH] = ("prm_rejected", {})
+                st.rerun()
 
 if may(user.role, "export_reward_ledger"):
     st.subheader(t("prm_ledger"))
@@ -116,5 +126,5 @@ if may(user.role, "export_reward_ledger"):
     exported = st.session_state.get(EXPORT)
     if exported:
         fmt, data = exported
-        name = f"reward-ledger.{fmt}"
+        name = f"{t('prm_ledger_file')}.{fmt}"
         st.download_button(t("prm_download", name=name), data, file_name=name)

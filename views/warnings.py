@@ -24,6 +24,11 @@ STATE_KEY = "shuijian_warnings_state"
 PICK_KEY = "shuijian_warnings_pick"
 NOTE_KEY = "shuijian_warnings_note"
 FLASH_KEY = "shuijian_warnings_flash"
+# The warning being handled, by id: the picker's labels carry the state, so acknowledging
+# changes the chosen label and Streamlit would fall back to the first option; the page puts
+# this one back instead. A note is cleared once its action went through.
+SELECTED_KEY = "shuijian_warnings_selected"
+CLEAR_NOTE_KEY = "shuijian_warnings_clear_note"
 
 
 def _what(row: pd.Series) -> str:
@@ -74,6 +79,11 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _remember_pick() -> None:
+    """The user chose another warning: remember it by id (runs before the page)."""
+    st.session_state[SELECTED_KEY] = st.session_state.get(PICK_KEY)
+
+
 def _act(user: SignedIn, frame: pd.DataFrame) -> None:
     """Acknowledge or close one warning that is not closed yet."""
     pending = frame[frame["state"] != "closed"]
@@ -81,6 +91,8 @@ def _act(user: SignedIn, frame: pd.DataFrame) -> None:
         return
     st.subheader(t("warnings_act_heading"))
     choices = {int(r["id"]): r for _, r in pending.iterrows()}
+    if (kept := st.session_state.get(SELECTED_KEY)) in choices:
+        st.session_state[PICK_KEY] = kept
     picked = st.selectbox(
         t("warnings_pick"),
         list(choices),
@@ -88,7 +100,11 @@ def _act(user: SignedIn, frame: pd.DataFrame) -> None:
         format_func=lambda i: (
             f"{label('warning_state', choices[i]['state'])} · {_what(choices[i])}"
         ),
+        on_change=_remember_pick,
     )
+    st.session_state[SELECTED_KEY] = picked
+    if st.session_state.pop(CLEAR_NOTE_KEY, False):
+        st.session_state[NOTE_KEY] = ""
     note = st.text_input(t("warnings_note"), key=NOTE_KEY)
     left, right = st.columns(2)
     action = None
@@ -105,6 +121,7 @@ def _act(user: SignedIn, frame: pd.DataFrame) -> None:
         show_error(error)
         return
     st.session_state[FLASH_KEY] = action[2]
+    st.session_state[CLEAR_NOTE_KEY] = True
     st.rerun()
 
 
