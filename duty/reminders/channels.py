@@ -195,6 +195,8 @@ def sms_text_sender() -> Callable[[str, str], bool]:
     def send(phone: str, text: str) -> bool:
         url = settings.optional_text("sms_webhook")
         if not url:
+            # the operator reads the setting's name here; the citizen only that it failed
+            log.warning("one-time code not sent: SHUIJIAN_SMS_WEBHOOK is not set")
             raise ConfigurationError(
                 "public reports need SHUIJIAN_SMS_WEBHOOK to send the one-time code",
                 code="public_sms_unconfigured",
