@@ -62,6 +62,9 @@ FIT_PADDING_PX = 8
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
+# A map frame at most this wide is a phone's: legends shrink, and fold to their title.
+PHONE_WIDTH_PX = 480
+
 # Labels and frame: injected by the map script itself (streamlit-folium forwards only the
 # script reliably), once per document.
 MAP_CSS = f"""
@@ -80,6 +83,13 @@ MAP_CSS = f"""
 .shuijian-near .shuijian-label-site span {{ display: inline; }}
 .shuijian-symbol {{ background: none; border: 0; }}
 .shuijian-symbol svg {{ display: block; filter: drop-shadow(0 1px 1px rgba(0,0,0,.45)); }}
+.shuijian-legend-titled {{ cursor: pointer; }}
+@media (max-width: {PHONE_WIDTH_PX}px) {{
+  .shuijian-legend {{ transform: scale(.8); transform-origin: 100% 100%; }}
+  .leaflet-right .shuijian-legend {{ margin-right: 4px; margin-bottom: 4px; }}
+  .shuijian-legend-folded > div > :not(b) {{ display: none; }}
+  .shuijian-legend-folded > div > b::after {{ content: " \\25B8"; }}
+}}
 """
 
 

@@ -36,7 +36,10 @@ class Legend(MacroElement):
     """A Leaflet control holding static HTML, drawn by the map script itself.
 
     Emitted as script rather than page HTML so that streamlit-folium, which only forwards the
-    map's script, shows it too.
+    map's script, shows it too. On a phone-wide frame (``basemap.PHONE_WIDTH_PX``) it is drawn
+    smaller and, when it has a title (a leading ``<b>``), folded to that title: a tap opens and
+    folds it again (elsewhere the fold changes nothing). A click on it never reaches the map
+    (a report map would take it for the problem's place).
     """
 
     _template = Template(
@@ -46,6 +49,15 @@ class Legend(MacroElement):
         {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create("div", "shuijian-legend");
             div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            var box = div.firstElementChild;
+            var head = box && box.firstElementChild;
+            if (head && head.tagName === "B") {
+                div.classList.add("shuijian-legend-titled", "shuijian-legend-folded");
+                div.addEventListener("click", function () {
+                    div.classList.toggle("shuijian-legend-folded");
+                });
+            }
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});

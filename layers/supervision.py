@@ -1,5 +1,6 @@
 """The supervision visits' map: check-in points and visit tracks of a period, one GeoJson
-layer, over the township outlines and names, fitted to the county (or the township chosen)."""
+layer, over the county and township outlines and the townships' names (drawn as on every
+other map, `layers.basemap.add_outlines`), fitted to the county (or the township chosen)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import folium
 import geopandas as gpd
 
 import i18n
-from layers.basemap import localise, new_map
+from layers.basemap import add_outlines, localise, new_map
 
 VISIT_COLOUR = "#d95f02"
 
@@ -24,10 +25,13 @@ def supervision_map(
     bounds: tuple[tuple[float, float], tuple[float, float]] | None,
     lang: str = "zh",
     tianditu_key: str | None = None,
+    county: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The FeatureCollection of ``duty.supervision.visit_geojson`` (a check-in with a point,
-    a track) with a tooltip naming the group, the place and how the visit was recorded."""
+    a track) with a tooltip naming the group, the place and how the visit was recorded, over
+    the county's and the townships' outlines."""
     m = new_map(bounds, tianditu_key, townships=townships, lang=lang)
+    add_outlines(m, county, townships, lang)
     features = [
         {
             **f,

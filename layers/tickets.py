@@ -90,11 +90,12 @@ def pin_svg(colour: str = CHOSEN_COLOUR, scale: float = 1.0) -> str:
     )
 
 
-def _box(title: str, rows: list[str]) -> str:
+def _box(title: str | None, rows: list[str]) -> str:
+    head = f"<b>{escape(title)}</b>" if title else ""
     return (
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
         'font-size:12px;line-height:20px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{escape(title)}</b>{''.join(rows)}</div>"
+        f"{head}{''.join(rows)}</div>"
     )
 
 
@@ -118,18 +119,20 @@ def legend_html(statuses: list[str], lang: str = "zh") -> str:
     return _box(i18n.text("map_tickets.legend", lang), rows)
 
 
-def report_legend_html(lang: str = "zh") -> str:
-    """Legend of the report map: the pin is where the problem is, blue are the deputy's sites."""
+def report_legend_html(lang: str = "zh", sites: bool = True) -> str:
+    """Legend of the report map: the pin is where the problem is, blue are the deputy's sites
+    (``sites``: the map draws some). Without sites — the public's 有奖举报, a deputy with none —
+    the pin's one line, no title: nothing names a layer that is not there."""
+    pin = _row(pin_svg(scale=0.55), i18n.text("map_tickets.problem_pin", lang))
+    if not sites:
+        return _box(None, [pin])
     site = (
         f'<span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
         f'background:{SITE_COLOUR};opacity:.8"></span>'
     )
     return _box(
         i18n.text("map_tickets.chosen", lang),
-        [
-            _row(pin_svg(scale=0.55), i18n.text("map_tickets.problem_pin", lang)),
-            _row(site, i18n.text("map_tickets.your_sites", lang)),
-        ],
+        [pin, _row(site, i18n.text("map_tickets.your_sites", lang))],
     )
 
 
@@ -248,7 +251,7 @@ def report_map(
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(m)
         add_labels(m, sites, "site", lang)
-    Legend(report_legend_html(lang)).add_to(m)
+    Legend(report_legend_html(lang, sites=not sites.empty)).add_to(m)
     return localise(m)
 
 

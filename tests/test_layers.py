@@ -146,3 +146,53 @@ def test_demo_map_renders_every_cell(demo_engine: Engine) -> None:
     geojsons = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
     assert len(geojsons) == 2 + 3 + 5
     assert len(html) < 8_000_000  # the page must stay light enough for a county's grid
+
+
+def test_the_report_map_names_no_sites_layer_when_it_draws_none(layers: MapLayers) -> None:
+    """有奖举报's map (no sites): the pin's line only, no 「我的点位」 and no title; a deputy's
+    report map with sites keeps both."""
+    from layers.tickets import report_legend_html, report_map
+
+    no_sites = _frame({"code": [], "name": []}, [])
+    for lang, words in (("zh", "我的点位"), ("en", "My sites")):
+        html = report_map(no_sites, layers.county, layers.townships, lang).get_root().render()
+        assert not _has(html, words)
+        assert _has(html, "问题位置（图钉）" if lang == "zh" else "Problem location (pin)")
+    mine = _frame({"code": ["S1"], "name": ["前山塘"]}, [Point(118.05, 29.05)])
+    html = report_map(mine, layers.county, layers.townships).get_root().render()
+    assert _has(html, "我的点位")
+    assert "<b>问题位置</b>" in report_legend_html("zh")
+    assert "<b>" not in report_legend_html("zh", sites=False)  # nothing to fold on a phone
+
+
+def test_legends_shrink_and_fold_on_a_phone(layers: MapLayers) -> None:
+    """Every legend: smaller in a phone-wide frame, folded to its title until tapped, and a
+    click on it never reaches the map (a report map would take it for a place)."""
+    from layers.basemap import MAP_CSS, PHONE_WIDTH_PX
+
+    html = overview_map(layers).get_root().render()
+    assert "L.DomEvent.disableClickPropagation(div)" in html
+    assert "shuijian-legend-folded" in html
+    assert f"@media (max-width: {PHONE_WIDTH_PX}px)" in MAP_CSS
+    assert ".shuijian-legend-folded > div > :not(b) { display: none; }" in MAP_CSS
+    assert PHONE_WIDTH_PX >= 390  # the phone of the browser walk
+
+
+def test_the_supervision_map_draws_the_outlines(layers: MapLayers) -> None:
+    from layers.supervision import supervision_map
+
+    visit = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [118.05, 29.05]},
+        "properties": {"group": "第一督查组", "place": "村口", "kind": "checkin"},
+    }
+    m = supervision_map(
+        {"type": "FeatureCollection", "features": [visit]},
+        layers.townships,
+        layers.bounds,
+        county=layers.county,
+    )
+    names = {c.layer_name for c in m._children.values() if isinstance(c, folium.GeoJson)}
+    assert {"县界", "乡镇（街道）"} <= names
+    html = m.get_root().render()
+    assert _has(html, "甲镇") and _has(html, "乙乡")  # the township names, as on every map

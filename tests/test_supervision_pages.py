@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import streamlit as st
@@ -173,3 +174,39 @@ def test_a_leader_records_a_check_in_with_two_findings(prepared: Engine) -> None
             )
         ).one()
     assert (place, n) == ("桥头公示牌", 2)
+
+
+def test_the_check_in_defaults_to_now_and_saves_early_in_the_morning(prepared: Engine) -> None:
+    """At 06:47 the form offers today 06:45 (not 09:00, which the service refused as in the
+    future until nine): saved as it stands, with a place and a finding."""
+    import time_machine
+
+    from core import clock
+
+    early = datetime(2026, 11, 25, 6, 47, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(early, tick=True):
+        at = _page("supervision", LEADER)
+        form = _forms(at)["sup_checkin"]
+        assert form.date_input[0].value == date(2026, 11, 25)
+        assert form.time_input[0].value == time(6, 45)
+        form.text_input[0].input("清晨河埠头")
+        form.text_area[0].input("水面有漂浮物")
+        form.button[0].click()
+        at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "已保存督查记录" in at.success[0].value
+    with prepared.connect() as conn:
+        place, started = conn.execute(
+            text("SELECT place, started_at FROM supervision_visit ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert place == "清晨河埠头"
+    assert started.astimezone(clock.zone()) == early.replace(minute=45, second=0)
+
+
+def test_the_supervision_map_draws_the_county_and_township_outlines(prepared: Engine) -> None:
+    at = _page("supervision", LEADER, sup_from=date(2026, 11, 1), sup_to=date(2026, 11, 30))
+    assert not at.exception, at.exception
+    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+    # add_outlines: the county's solid line and the townships' dashed one, as on other maps
+    assert '"weight": 2.5' in script and '"dashArray": "6 4"' in script
+    assert "shuijian-label-township" in script

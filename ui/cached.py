@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import geopandas as gpd
@@ -10,7 +11,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from accounts.auth import SignedIn
-from accounts.scope import narrow
+from accounts.scope import confined_to, narrow
 from db.database import session_scope
 from duty.coverage_map import CoverageMap, coverage_map, today_coverage_map
 from duty.register import registered_site_codes
@@ -18,6 +19,7 @@ from geo import overview
 from reports import glance as glance_service
 from tickets import queries as ticket_queries
 from tracks import patrol_queries
+from ui import session
 
 TTL_SECONDS = 300
 
@@ -49,8 +51,26 @@ def key_figures(engine: Engine, township_id: int | None) -> overview.KeyFigures:
     return _key_figures(engine, _db_key(engine), township_id)
 
 
-def map_layers(engine: Engine, township_id: int | None) -> overview.MapLayers:
-    return _map_layers(engine, _db_key(engine), township_id)
+def map_layers(
+    engine: Engine,
+    township_id: int | None,
+    user: SignedIn | None = None,
+    *,
+    everyone: bool = False,
+) -> overview.MapLayers:
+    """County outline, township outlines, cells and sites for a map (of one township if given).
+
+    A township account — ``user``, else whoever is signed in — gets its own township only:
+    its outline and name, never another's (``accounts.scope``), so a page cannot forget it.
+    ``everyone``: an open page's map, the same for anyone who opens it (有奖举报)."""
+    viewer = None if everyone else (user if user is not None else session.current_user())
+    own = confined_to(viewer)
+    if own is None:
+        return _map_layers(engine, _db_key(engine), township_id)
+    township_id = narrow(viewer, township_id, "map")
+    layers = _map_layers(engine, _db_key(engine), township_id)
+    towns = layers.townships
+    return replace(layers, townships=towns[towns["id"] == own].reset_index(drop=True))
 
 
 # Patrol data changes with every upload, so it is cached briefly.

@@ -228,7 +228,7 @@ try:
     town_name = towns.get(township_id) if township_id is not None else None
     standing = standing_for(county_standing, user, town_name)
     sites = cached.today_sites(engine, today, township_id, user)
-    outlines = cached.map_layers(engine, township_id)
+    outlines = cached.map_layers(engine, township_id, user)
 except ShuijianError as error:
     show_error(error)
     st.stop()

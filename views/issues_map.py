@@ -144,7 +144,7 @@ row[2].metric(
 )
 
 st.subheader(t("map_heading"))
-outlines = cached.map_layers(engine, township_id)
+outlines = cached.map_layers(engine, township_id, user)
 key = settings.optional_text("tianditu_key")
 if not has_basemap(key):
     st.caption(t("map_offline_note"))

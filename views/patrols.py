@@ -161,7 +161,7 @@ with detail_area:
             visited,
             lang(),
             settings.optional_text("tianditu_key"),
-            townships=cached.map_layers(engine, None).townships,
+            townships=cached.map_layers(engine, None, user).townships,
         ),
         height=420,
         use_container_width=True,

@@ -66,7 +66,7 @@ with report_tab:
     st.subheader(t("pr_where"))
     st.caption(t("pr_click_hint"))
     try:
-        outlines = cached.map_layers(engine, None)
+        outlines = cached.map_layers(engine, None, everyone=True)
     except ShuijianError as error:
         show_error(error)
         st.stop()

@@ -3,7 +3,7 @@ findings, per township; record a check-in or a track; staff manage groups."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, timedelta
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -21,6 +21,7 @@ from ui.i18n import lang, t
 from ui.page import SUPERVISION, guard, show_error
 
 VISIT_COLUMNS = {"kind": "supervision_visit_kind"}
+DEFAULT_STEP = timedelta(minutes=5)  # the time input's step and the default's rounding
 
 
 def _table(frame, columns: list[str]) -> None:
@@ -40,6 +41,13 @@ def _findings(text: str, photo) -> list[supervision.NewFinding]:
     return found
 
 
+def _checkin_default() -> datetime:
+    """The check-in form's date and time: the county's local now, rounded down to 5 minutes
+    (never ahead of the clock the service checks against)."""
+    now = clock.local_now().replace(second=0, microsecond=0)
+    return now - timedelta(minutes=now.minute % (DEFAULT_STEP.seconds // 60))
+
+
 def record_form(user, groups) -> None:
     """A check-in or a track, with findings; the service checks everything before storing."""
     st.subheader(t("sup_record"))
@@ -56,8 +64,13 @@ def record_form(user, groups) -> None:
         town = st.selectbox(t("sup_township"), [n for _, n in towns])
         place = st.text_input(t("sup_place"))
         c1, c2, c3, c4 = st.columns(4)
-        day = c1.date_input(t("sup_date"), value=today)
-        at = c2.time_input(t("sup_time"), value=time(9, 0))
+        # Now, to the 5 minutes before: a default in the future would be refused (at 07:00,
+        # "09:00" was), hiding whatever else is wrong. Keyed, so a rerun keeps what was set.
+        moment = _checkin_default()
+        day = c1.date_input(t("sup_date"), value=moment.date(), key="sup_checkin_date")
+        at = c2.time_input(
+            t("sup_time"), value=moment.time(), step=DEFAULT_STEP, key="sup_checkin_time"
+        )
         lon = c3.number_input(t("sup_lon"), value=None, format="%.6f")
         lat = c4.number_input(t("sup_lat"), value=None, format="%.6f")
         text = st.text_area(t("sup_findings"))
@@ -146,7 +159,7 @@ towns = dict(cached.township_options(engine))
 cols = st.columns(3)
 first = cols[0].date_input(t("sup_from"), value=today.replace(day=1), key="sup_from")
 last = cols[1].date_input(t("sup_to"), value=today, key="sup_to")
-township_id = township_filter(cols[2], engine, "sup_township_filter", towns)
+township_id = township_filter(cols[2], engine, "sup_township_filter", towns, user)
 try:
     with session_scope(engine) as s:
         groups = supervision.groups_frame(s, user, today)
@@ -193,10 +206,15 @@ else:
     )
 
 st.caption(t("sup_map_note"))
-shapes = cached.map_layers(engine, township_id)
+shapes = cached.map_layers(engine, township_id, user)
 st_folium(
     supervision_map(
-        geo, shapes.townships, shapes.bounds, lang(), settings.optional_text("tianditu_key")
+        geo,
+        shapes.townships,
+        shapes.bounds,
+        lang(),
+        settings.optional_text("tianditu_key"),
+        county=shapes.county,
     ),
     height=420,
     width="stretch",

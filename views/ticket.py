@@ -146,7 +146,7 @@ with right:
             frame,
             lang(),
             settings.optional_text("tianditu_key"),
-            townships=cached.map_layers(engine, None).townships,
+            townships=cached.map_layers(engine, None, user).townships,
         ),
         height=300,
         use_container_width=True,
