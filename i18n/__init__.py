@@ -59,6 +59,11 @@ def text(code: str, lang: str, **params: object) -> str:
     parameter shows as "?", never as an exception on a page)."""
     pair = CATALOGUE[code]
     value = pair[_check(lang)]
+    # A day reads as the page's other days do (2026年12月6日 / Dec 6, 2026), not ISO.
+    params = {
+        k: day(v, lang) if isinstance(v, date) and not isinstance(v, datetime) else v
+        for k, v in params.items()
+    }
     return value.format_map(_Blank(params)) if params or "{" in value else value
 
 

@@ -424,7 +424,18 @@ def warning_line(
 ) -> tuple[str, dict[str, Any]]:
     """One warning as a catalogue code and its parameters: the edges word it (the push in
     Chinese, the page in its language)."""
-    return f"warning_line.{rule}", {"site": site, "deputy": deputy, **details}
+    days = {k: _as_day(v) for k, v in details.items()}  # JSON keeps days as ISO text
+    return f"warning_line.{rule}", {"site": site, "deputy": deputy, **days}
+
+
+def _as_day(value: Any) -> Any:
+    """An ISO day from a warning's details as a date, so the catalogue words it per language."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _zh_line(code: str, params: dict[str, Any]) -> str:
