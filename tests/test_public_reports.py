@@ -138,7 +138,7 @@ def test_the_whole_flow_report_accept_ticket_ledger(demo_copy: Engine) -> None:
         data = pr.export_ledger(s, analyst, "csv", HEADERS)
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0]["receipt"] == receipt and rows[0]["phone"] == DIGITS
-    assert rows[0]["category"] == "污水直排/排污口" and float(rows[0]["amount"]) == 100.0
+    assert rows[0]["category"] == "污水直排/排污口" and rows[0]["amount"] == "100.00"
     with session_scope(demo_copy) as s:
         xlsx = pr.export_ledger(s, staff(demo_copy, "admin"), "xlsx", HEADERS)
         actions = list(s.scalars(text("SELECT action FROM audit_event ORDER BY id")))

@@ -574,7 +574,7 @@ def export_ledger(
     ).rename(columns=dict(headers))
     if fmt == "csv":
         out = io.StringIO()
-        shown.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
+        shown.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f")  # yuan
         data = ("\ufeff" + out.getvalue()).encode("utf-8")
     else:
         buffer = io.BytesIO()
