@@ -18,6 +18,7 @@ from tests.browser import (
     offline_page,
     sign_in,
     upload_file,
+    wait_until_idle,
 )
 
 # Reads today's date: run again under each frozen date (tests/clock.py).
@@ -84,6 +85,7 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
         expect(chosen).to_have_count(1, timeout=30_000)  # the chosen place, a red pin
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report_form.png"), full_page=True)
+        wait_until_idle(page)  # a click given while a run redraws the form can be lost
         page.get_by_role("button", name="提交上报").click()
         expect(page.get_by_text("已上报，交办单号").first).to_be_visible(timeout=60_000)
         expect(page.get_by_label("问题描述")).to_have_value("", timeout=30_000)
