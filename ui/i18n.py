@@ -60,3 +60,8 @@ def day(value: date | datetime | None) -> str:
 
 def month(value: date | datetime) -> str:
     return i18n.month(value, lang())
+
+
+def year_month(ym: tuple[int, int]) -> str:
+    """A (year, month) picker's option as the page writes months (2026年11月 / Nov 2026)."""
+    return i18n.month(date(ym[0], ym[1], 1), lang())

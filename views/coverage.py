@@ -22,7 +22,7 @@ from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
 from ui import cached, session
 from ui.filters import seed_from_link, township_filter
-from ui.i18n import label, lang, percent, t
+from ui.i18n import label, lang, percent, t, year_month
 from ui.page import COVERAGE, guard, show_error
 
 MONTHS_BACK = 12
@@ -62,7 +62,7 @@ year, month = cols[1].selectbox(
     t("month"),
     months,
     key=session.COVERAGE_MONTH,
-    format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
+    format_func=year_month,
     disabled=view == "today",
 )
 township_id = township_filter(cols[2], engine, session.COVERAGE_TOWNSHIP, towns, user)

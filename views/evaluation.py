@@ -29,7 +29,7 @@ from reports.evaluation import (
 )
 from ui import session
 from ui.filters import township_filter
-from ui.i18n import lang, number, percent, t
+from ui.i18n import lang, number, percent, t, year_month
 from ui.page import EVALUATION, guard, show_error
 
 MONTHS_BACK = 12
@@ -99,7 +99,7 @@ try:
         months,
         index=months.index(opening),
         key=MONTH_KEY,
-        format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
+        format_func=year_month,
     )
     township_id = township_filter(pick[1], engine, session.EVALUATION_TOWNSHIP, user=user)
     weights = load_weights()

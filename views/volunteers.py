@@ -17,7 +17,7 @@ from db.database import session_scope
 from duty import volunteers
 from duty.volunteer_dates import month_duty_days
 from ui import session
-from ui.i18n import lang, t
+from ui.i18n import lang, t, year_month
 from ui.page import VOLUNTEERS, guard, show_error
 
 MONTHS_BACK = 12
@@ -101,9 +101,7 @@ months = [
     for k in range(MONTHS_BACK)
 ]
 cols = st.columns(2)
-year, month = cols[0].selectbox(
-    t("vol_month"), months, format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}", key="vol_month"
-)
+year, month = cols[0].selectbox(t("vol_month"), months, format_func=year_month, key="vol_month")
 first = date(year, month, 1)
 last = date(year, month, calendar.monthrange(year, month)[1])
 try:
