@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import click
 import typer
@@ -22,6 +23,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The command line speaks English, like its other output and the logs it sits beside; the
 # sentences come from the same catalogue as the pages'.
 CLI_LANG = "en"
+
+
+# The options the daily reminder commands share (`remind`, `grid-heads remind`,
+# `warnings scan`), written once so their help reads the same.
+TodayOption = Annotated[
+    str | None, typer.Option("--date", help="YYYY-MM-DD; default today (SHUIJIAN_TIMEZONE)")
+]
+ChannelOption = Annotated[
+    str | None, typer.Option(help="dingtalk | http; default SHUIJIAN_REMIND_CHANNEL")
+]
 
 
 def friendly(func: Callable) -> Callable:

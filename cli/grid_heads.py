@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import friendly, migrated_engine
+from cli.common import ChannelOption, TodayOption, friendly, migrated_engine
 
 app = typer.Typer()
 heads = typer.Typer(
@@ -69,12 +69,8 @@ def list_heads(
 @heads.command("remind")
 @friendly
 def remind_heads(
-    date_: Annotated[
-        str | None, typer.Option("--date", help="YYYY-MM-DD; default today (SHUIJIAN_TIMEZONE)")
-    ] = None,
-    channel: Annotated[
-        str | None, typer.Option(help="dingtalk | http; default SHUIJIAN_REMIND_CHANNEL")
-    ] = None,
+    date_: TodayOption = None,
+    channel: ChannelOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="compose the messages; send and record nothing")
     ] = False,

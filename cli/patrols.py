@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import friendly, migrated_engine
+from cli.common import ChannelOption, TodayOption, friendly, migrated_engine
 from core import clock
 
 app = typer.Typer()
@@ -139,12 +139,8 @@ def due(
 @app.command("remind")
 @friendly
 def remind_deputies(
-    date_: Annotated[
-        str | None, typer.Option("--date", help="YYYY-MM-DD; default today (SHUIJIAN_TIMEZONE)")
-    ] = None,
-    channel: Annotated[
-        str | None, typer.Option(help="dingtalk | http; default SHUIJIAN_REMIND_CHANNEL")
-    ] = None,
+    date_: TodayOption = None,
+    channel: ChannelOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="compose the messages; send and log nothing")
     ] = False,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import friendly, migrated_engine
+from cli.common import TodayOption, friendly, migrated_engine
 
 warnings_app = typer.Typer(help="Early warnings (预警管理): scan and list.", no_args_is_help=True)
 register_app = typer.Typer(
@@ -53,9 +53,7 @@ def _township(session, value: str | None) -> int | None:
 @warnings_app.command("scan")
 @friendly
 def scan(
-    date_: Annotated[
-        str | None, typer.Option("--date", help="YYYY-MM-DD; default today (SHUIJIAN_TIMEZONE)")
-    ] = None,
+    date_: TodayOption = None,
     rules: Annotated[
         Path | None, typer.Option(help="rules file; default SHUIJIAN_WARNING_RULES")
     ] = None,

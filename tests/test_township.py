@@ -513,7 +513,7 @@ def pages_db(two: Two, monkeypatch: pytest.MonkeyPatch) -> Iterator[Two]:
 
 
 def _unescaped(script: str) -> str:
-    """A map's script as the browser reads it: folium writes names into its JSON as \\uXXXX
+    """A map's script as the browser reads it: folium writes names into its JSON as \\u
     escapes (定阳街道 is \\u5b9a\\u9633...), which a plain search would never find."""
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), script)
 

@@ -358,7 +358,8 @@ def submit_report(session: Session, submission: Submission, client: str) -> str:
 
 
 def normalise_receipt(raw: str) -> str:
-    """A receipt as printed (XXXX-XXXX-XXXX), whatever the case and separators typed."""
+    """A receipt as printed (three dashed groups of four), whatever case and separators
+    were typed."""
     letters = re.sub(r"[^A-Za-z0-9]", "", raw or "").upper()
     return "-".join(letters[i : i + 4] for i in range(0, len(letters), 4))
 
