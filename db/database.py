@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import settings
 from core.errors import ConfigurationError
+from db import scope
 
 
 def normalise_url(url: str) -> str:
@@ -71,6 +72,7 @@ def get_engine(url: str | None = None) -> Engine:
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
     event.listen(engine, "connect", _local_zone)
+    scope.install(engine)
     return engine
 
 
