@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from core.errors import AuthenticationFailed
-from core.vocab import ROLES
+from core.vocab import CITY_ROLES, ROLES
 from db.models import User
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -29,6 +29,8 @@ class SignedIn:
     display_name: str
     # The one township a township account (乡镇工作人员) is confined to; None: the county.
     township_id: int | None = None
+    # The county an account belongs to (db.scope); None: the city's (city_leader/analyst).
+    county_id: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -64,6 +66,7 @@ def signed_in(user: User) -> SignedIn:
         deputy_id=user.deputy_id,
         display_name=user.display_name or user.username,
         township_id=user.township_id,
+        county_id=user.county_id,
     )
 
 
@@ -90,7 +93,10 @@ def create_user(
     deputy_id: int | None = None,
     display_name: str | None = None,
     township_id: int | None = None,
+    county_id: int | None = None,
 ) -> User:
+    """A new account. Its county: ``county_id``, else its deputy's or township's, else the
+    one in scope (the database fills it, migration 0020); a city role has none."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
     user = User(
@@ -101,6 +107,10 @@ def create_user(
         display_name=display_name,
         township_id=township_id,
     )
+    if role in CITY_ROLES:
+        user.county_id = null()  # said: the column's default is the county in scope
+    elif county_id is not None:
+        user.county_id = county_id
     session.add(user)
     session.flush()
     return user

@@ -34,36 +34,52 @@ from core.errors import PermissionDenied
 
 LEADER, ANALYST, DEPUTY, ADMIN = "leader", "analyst", "deputy", "admin"
 TOWNSHIP = "township"  # confined to its township (accounts.scope)
+# The city's (市人大): every county in view, reading only — a county's records are its own
+# staff's to act on. A city user may narrow the view to one county (ui.session).
+CITY_LEADER, CITY_ANALYST = "city_leader", "city_analyst"
+CITY = (CITY_LEADER, CITY_ANALYST)
 EVERYONE = (LEADER, ANALYST, DEPUTY, ADMIN, TOWNSHIP)
 
 # action → the roles that may take it. Admin is written out, not implied.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Pages (the sign-in page and the public archive are open to everyone, signed in or not).
-    "view_glance": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # today at a glance: a leader's landing page
+    "view_glance": (
+        LEADER,
+        ANALYST,
+        ADMIN,
+        TOWNSHIP,
+        *CITY,
+    ),  # today at a glance: a leader's landing page
     "view_my_sites": (DEPUTY,),  # a deputy's own sites, their landing page
-    "view_overview": (LEADER, ANALYST, ADMIN),
-    "view_account": EVERYONE,
+    "view_overview": (LEADER, ANALYST, ADMIN, *CITY),
+    "view_account": (*EVERYONE, *CITY),
     "view_upload": (DEPUTY, ANALYST, ADMIN),
-    "view_patrols": (DEPUTY, ANALYST, ADMIN, TOWNSHIP),
-    "view_due": EVERYONE,
-    "view_coverage": (LEADER, ANALYST, ADMIN, TOWNSHIP),
-    "view_evaluation": (LEADER, ANALYST, ADMIN, TOWNSHIP),
+    "view_patrols": (DEPUTY, ANALYST, ADMIN, TOWNSHIP, CITY_ANALYST),
+    "view_due": (*EVERYONE, *CITY),
+    "view_coverage": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
+    "view_evaluation": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
     "view_report": (DEPUTY, ANALYST, ADMIN),
     "view_worklist": (DEPUTY, ANALYST, ADMIN, TOWNSHIP),
-    "view_issues_map": EVERYONE,
-    "view_ticket": EVERYONE,
+    "view_issues_map": (*EVERYONE, *CITY),
+    "view_ticket": (*EVERYONE, *CITY),
     "view_admin": (ADMIN,),
-    "view_register": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # 挂号销号: the problem register
-    "view_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # 预警管理: early warnings
+    "view_register": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),  # 挂号销号: the problem register
+    "view_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),  # 预警管理: early warnings
     "view_public_reports": (ANALYST, ADMIN, TOWNSHIP),  # 有奖举报 moderation and the reward ledger
-    "view_supervision": (LEADER, ANALYST, ADMIN),  # 督查组: groups, visits, findings
-    "view_volunteers": (LEADER, ANALYST, ADMIN),  # volunteer teams and their duty days
+    "view_supervision": (LEADER, ANALYST, ADMIN, *CITY),  # 督查组: groups, visits, findings
+    "view_volunteers": (LEADER, ANALYST, ADMIN, *CITY),  # volunteer teams and their duty days
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
-    "read_any_patrol": (ANALYST, ADMIN, TOWNSHIP),  # a deputy reads their own
+    "read_any_patrol": (ANALYST, ADMIN, TOWNSHIP, CITY_ANALYST),  # a deputy reads their own
     "review_patrol": (ANALYST, ADMIN, TOWNSHIP),
-    "read_any_due_list": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # a deputy reads their own sites
+    "read_any_due_list": (
+        LEADER,
+        ANALYST,
+        ADMIN,
+        TOWNSHIP,
+        *CITY,
+    ),  # a deputy reads their own sites
     # Tickets.
     "report_own_problem": (DEPUTY,),
     "report_for_deputy": (ANALYST, ADMIN),
@@ -90,6 +106,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         ANALYST,
         ADMIN,
         TOWNSHIP,
+        *CITY,
     ),  # a deputy reads theirs and their township's
     # 有奖举报: public reports. Township staff moderate their own township's only
     # (tickets.public_reports.moderation_scope narrows the rows).
@@ -105,18 +122,18 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "manage_grid_heads": (ADMIN,),
     "read_grid_head_contact": (ANALYST, ADMIN),
     # Supervision groups (督查组) and volunteer patrols (骑行河长, 老骥常青).
-    "read_supervision": (LEADER, ANALYST, ADMIN),
+    "read_supervision": (LEADER, ANALYST, ADMIN, *CITY),
     "manage_supervision_groups": (ANALYST, ADMIN),  # groups, members, townships
     # A check-in or a track, with findings: the Standing Committee's leaders lead the groups.
     "record_supervision_visit": (LEADER, ANALYST, ADMIN),
-    "read_volunteers": (LEADER, ANALYST, ADMIN),
+    "read_volunteers": (LEADER, ANALYST, ADMIN, *CITY),
     "manage_volunteers": (ANALYST, ADMIN),  # teams and members (CSV imports)
     "upload_volunteer_patrol": (ANALYST, ADMIN),  # volunteers have no account: staff upload
     # Reports.
-    "build_bulletin": (LEADER, ANALYST, ADMIN),
+    "build_bulletin": (LEADER, ANALYST, ADMIN, *CITY),
     # The register and early warnings: leaders see, staff act.
-    "read_register": (LEADER, ANALYST, ADMIN, TOWNSHIP),
-    "read_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP),
+    "read_register": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
+    "read_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
     "act_on_warning": (ANALYST, ADMIN, TOWNSHIP),  # acknowledge and close, with a note
 }
 

@@ -20,6 +20,8 @@ from typing import Any
 from accounts.auth import SignedIn
 from accounts.permissions import TOWNSHIP
 from core.errors import PermissionDenied
+from core.vocab import CITY_ROLES
+from db.scope import ALL, Scope
 
 
 def confined_to(user: SignedIn | None) -> int | None:
@@ -80,4 +82,31 @@ def sql_clause(
     return f"{column} = :scope_township_id", {"scope_township_id": township_id}
 
 
-__all__ = ["check_township", "confined_to", "narrow", "outside_township", "sql_clause"]
+def county_scope(user: SignedIn | None, chosen: int | None = None) -> Scope:
+    """The county scope (``db.scope``) a user's work runs in: a county's account, its own
+    county (another one chosen → PermissionDenied ``outside_county``); a city account, the
+    county it chose or the whole city (``ALL``). Nobody signed in: the city's open pages."""
+    if user is None:
+        return ALL
+    if user.role in CITY_ROLES:
+        return chosen if chosen is not None else ALL
+    if user.county_id is None:
+        # Cannot come from the database (a CHECK ties county roles to a county); a hand-made
+        # account gets the empty scope: nothing, or the one county of a one-county database.
+        return None
+    if chosen is not None and chosen != user.county_id:
+        raise PermissionDenied(
+            f"county {chosen} lies outside {user.username!r}'s county {user.county_id}",
+            code="outside_county",
+        )
+    return user.county_id
+
+
+__all__ = [
+    "check_township",
+    "confined_to",
+    "county_scope",
+    "narrow",
+    "outside_township",
+    "sql_clause",
+]

@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import i18n
 from api import RETRY_AFTER_S, ApiError, app_engine, error_body, validation_descriptions
@@ -31,6 +32,7 @@ from core.errors import (
     ShuijianError,
     is_database_outage,
 )
+from db.scope import ALL, within
 from tickets.lifecycle import TransitionRefused
 
 log = logging.getLogger("shuijian.api")
@@ -166,6 +168,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+class CityScope:
+    """Every request works in the city's scope (``db.scope``): the four platforms and the
+    open interface's readers are the city's, and the services narrow each call to what the
+    caller may see (a platform reads only tickets routed to it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with within(ALL):
+            await self.app(scope, receive, send)
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The API on `engine`, or on the configured database (resolved at the first call)."""
     from api.ogc import router as ogc_router
@@ -185,6 +200,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     # Outermost first: the call log sees every answer, the guard's refusals and 500s included.
     app.add_middleware(Guard)
     app.add_middleware(CallLogMiddleware, engine=lambda: app_engine(app.state))
+    app.add_middleware(CityScope)  # added last: outermost, around the call log's writes too
     _install_error_handlers(app)
     app.include_router(open311_router)
     app.include_router(platform_router)

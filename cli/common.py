@@ -109,3 +109,18 @@ def owner_engine():
 
     owner_migrate()
     return get_engine(owner_url())
+
+
+def county_id(code: str) -> int:
+    """The id of the county with this code (``--county``); a usage error naming the codes
+    there are when it is not one of them."""
+    from sqlalchemy import text
+
+    from db.scope import ALL, within
+
+    with within(ALL), open_engine().connect() as conn:
+        rows = dict(conn.execute(text("SELECT code, id FROM county ORDER BY code")).all())
+    if code.strip() not in rows:
+        known = ", ".join(rows) or "none"
+        raise typer.BadParameter(f"no county with code {code!r} (counties: {known})")
+    return int(rows[code.strip()])

@@ -80,3 +80,47 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target, e.g. base
     owner = get_engine(owner_url())
     migrate.downgrade(owner, revision)
     typer.echo(f"schema at {migrate.current_revision(owner) or '(empty)'}")
+
+
+@app.command("county-role")
+@friendly
+def db_county_role(
+    county: Annotated[str, typer.Argument(help="the county's code, e.g. 330822")],
+    admin_url: Annotated[
+        str | None,
+        typer.Option(
+            help="a URL that may create roles (default: the local cluster's administrator)"
+        ),
+    ] = None,
+) -> None:
+    """A login role that sees one county only, whatever it asks for: for a county run as a
+    deployment of its own on the city's database. Prints its URL once (a new password each
+    time this runs)."""
+    import secrets
+
+    from sqlalchemy import create_engine, make_url
+    from sqlalchemy.pool import NullPool
+
+    from cli.common import county_id, owner_engine
+    from db import cluster, roles
+    from db.database import database_url, normalise_url
+
+    if admin_url is None:
+        if settings.optional_text("database_url"):
+            raise typer.BadParameter(
+                "DATABASE_URL is set: give --admin-url", param_hint="--admin-url"
+            )
+        admin_url = cluster.up().url()
+    target = county_id(county)
+    role, password = roles.county_role_name(county), secrets.token_urlsafe(18)
+    admin = create_engine(normalise_url(admin_url), poolclass=NullPool)
+    try:
+        with admin.begin() as conn:
+            roles.ensure_county_role(conn, role, password)
+    finally:
+        admin.dispose()
+    with owner_engine().begin() as conn:
+        roles.pin_county_role(conn, role, target)
+    url = make_url(database_url()).set(username=role, password=password)
+    typer.echo(f"role {role} sees county {county} only; its URL (shown once):")
+    typer.echo(url.render_as_string(hide_password=False))

@@ -10,6 +10,7 @@ import typer
 from cli import (
     accounts,
     admin,
+    common,
     data,
     db,
     grid_heads,
@@ -36,6 +37,24 @@ app.add_typer(supervision.app, name="supervision")
 app.add_typer(volunteers.app, name="volunteers")
 for group in (data, grid_heads, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
+
+
+@app.callback()
+def _scope(
+    county: str | None = typer.Option(
+        None,
+        "--county",
+        help="Work for this county only (its code, e.g. 330822); default: every county",
+    ),
+) -> None:
+    """Commands are the system's own work across the city (``db.scope``); ``--county``
+    narrows one to a county, as row-level security then enforces."""
+    from db import scope
+
+    scope.set_process_default(scope.ALL)
+    if county is not None:
+        scope.set_process_default(common.county_id(county))
+
 
 if __name__ == "__main__":
     app()

@@ -22,7 +22,17 @@ DEPUTY_LEVELS: tuple[str, ...] = (
     "township",
 )
 
-ROLES: tuple[str, ...] = ("leader", "analyst", "deputy", "admin", "township")
+ROLES: tuple[str, ...] = (
+    "leader",
+    "analyst",
+    "deputy",
+    "admin",
+    "township",
+    "city_leader",
+    "city_analyst",
+)
+# The city's roles (市人大): accounts of no county, every county in view (db.scope).
+CITY_ROLES: tuple[str, ...] = ("city_leader", "city_analyst")
 
 GRID_LEVELS: tuple[int, ...] = (
     1,

@@ -101,15 +101,17 @@ def _to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- outline
 
 
-def _synthetic_outline(rng: np.random.Generator) -> tuple[Polygon, int]:
+def _synthetic_outline(
+    rng: np.random.Generator, centre: tuple[float, float] = CENTRE_LONLAT
+) -> tuple[Polygon, int]:
     """A star-shaped, non-convex outline from a radial function with random harmonics.
 
     A positive radius sampled at increasing angles always gives a simple polygon, so the
     result is valid without repair; low harmonics make lobes and bays, high ones a ragged
     edge.
     """
-    lon = CENTRE_LONLAT[0] + rng.uniform(-0.03, 0.03)
-    lat = CENTRE_LONLAT[1] + rng.uniform(-0.03, 0.03)
+    lon = centre[0] + rng.uniform(-0.03, 0.03)
+    lat = centre[1] + rng.uniform(-0.03, 0.03)
     epsg = utm_epsg_for(lon, lat)
     cx, cy = Transformer.from_crs(WGS84, epsg, always_xy=True).transform(lon, lat)
     t = np.linspace(0.0, 2.0 * np.pi, 1024, endpoint=False)
@@ -595,11 +597,17 @@ def generate_demo(
     county_code: str = "330822",
     county_name: str = "示范县",
     assignments_from: date = VALID_FROM,
+    code_prefix: str = "",
+    centre: tuple[float, float] = CENTRE_LONLAT,
 ) -> DemoCounty:
-    """Build the whole demo county from one seed; same seed, same output, bit for bit."""
+    """Build the whole demo county from one seed; same seed, same output, bit for bit.
+
+    ``code_prefix`` starts every site and deputy code (and so a deputy's user name) of a
+    county that joins another in one city (codes are unique across the city); ``centre``
+    places a synthetic outline (a neighbour sits beside the first county, not on it)."""
     rng = np.random.default_rng(seed)
     if boundary is None:
-        outline, epsg = _synthetic_outline(rng)
+        outline, epsg = _synthetic_outline(rng, centre)
     else:
         outline, epsg = _outline_from_boundary(boundary)
     county_geom = as_multipolygon(outline)
@@ -652,7 +660,7 @@ def generate_demo(
     )
     sites = gpd.GeoDataFrame(
         {
-            "code": [f"S{j:04d}" for j in range(1, len(order) + 1)],
+            "code": [f"{code_prefix}S{j:04d}" for j in range(1, len(order) + 1)],
             "name": _dedupe(labels),
             "kind": [kinds[i] for i in order],
             "site_class": site_class[order],
@@ -680,7 +688,7 @@ def generate_demo(
     levels = _shuffled_quota(tuple(float(v) for v in LEVEL_SHARES.values()), N_DEPUTIES, rng)
     deputies = gpd.GeoDataFrame(
         {
-            "code": [f"D{j:04d}" for j in range(1, N_DEPUTIES + 1)],
+            "code": [f"{code_prefix}D{j:04d}" for j in range(1, N_DEPUTIES + 1)],
             "name": nm.person_names(N_DEPUTIES, rng),
             "level": [level_keys[i] for i in levels],
             "township_code": [t_codes[i] for i in home_t],

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import create_user, hash_password
 from core.errors import ShuijianError
 from data.demo import DemoCounty
+from db import scope
 from db.models import County, Deputy, Meta, Township, User
 from duty.grid_heads import store_grid_heads
 from geo import importers
@@ -20,10 +21,16 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("leader", "leader-demo", "leader", "人大常委会领导"),
     ("analyst", "analyst-demo", "analyst", "人大工委分析员"),
 )
+# The city's accounts (市人大), made when a second county joins the demo city.
+CITY_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("city-leader", "city-leader-demo", "city_leader", "市人大常委会领导"),
+    ("city-analyst", "city-analyst-demo", "city_analyst", "市人大工委分析员"),
+)
 DEPUTY_DEMO_PASSWORD = "deputy-demo"
 # One township staff account (乡人大办公室) per township: tz01, tz02, … in township-code order.
 TOWNSHIP_DEMO_PASSWORD = "township-demo"
 DOMAIN_TABLES = (
+    "county_db_role",
     "grid_head_reminder",
     "grid_head",
     "township_office",
@@ -72,11 +79,18 @@ def wipe(session: Session) -> None:
 
 
 def load_demo(
-    session: Session, demo: DemoCounty, source_label: str, reset: bool = False
+    session: Session,
+    demo: DemoCounty,
+    source_label: str,
+    reset: bool = False,
+    joining: str | None = None,
 ) -> DemoSummary:
+    """Load a demo county. ``joining``: the account prefix of a further county of the same
+    city (``ly-`` → ly-admin, ly-d0001, ly-tz01), loaded beside those already there; the
+    city's own accounts (city-leader, city-analyst) come with the first county that joins."""
     if reset:
         wipe(session)
-    elif has_county(session):
+    elif has_county(session) and joining is None:
         seed = loaded_seed(session)
         what = f"the demo county of seed {seed}" if seed else "a county"
         raise DemoRefused(f"the database already holds {what}; use --reset to replace it")
@@ -84,6 +98,9 @@ def load_demo(
     importers.import_county(
         session, demo.county, source_label, str(county["code"]), str(county["name"])
     )
+    county_id = int(session.scalar(select(County.id).where(County.code == str(county["code"]))))
+    # Every row below is this county's (the column default reads the scope, migration 0020).
+    scope.switch(session, county_id)
     importers.import_townships(session, demo.townships, source_label)
     importers.import_cells(session, demo.cells, source_label)
     importers.import_sites(session, demo.sites, source_label)
@@ -95,9 +112,17 @@ def load_demo(
     heads = demo.grid_heads
     store_grid_heads(session, heads.drop_duplicates("cell"), source_label)
     store_grid_heads(session, heads[heads.duplicated("cell")].reset_index(drop=True), source_label)
-    users = _create_demo_users(session)
-    session.add(Meta(key="demo_seed", value=str(demo.seed)))
-    session.add(Meta(key="county_source", value=source_label))
+    users = _create_demo_users(session, county_id, joining or "")
+    if joining is None:
+        session.add(Meta(key="demo_seed", value=str(demo.seed)))
+        session.add(Meta(key="county_source", value=source_label))
+    elif not session.scalar(
+        select(func.count()).select_from(User).where(User.role == "city_leader")
+    ):
+        scope.switch(session, scope.ALL)
+        for username, password, role, display in CITY_ACCOUNTS:
+            create_user(session, username, hash_password(password), role, display_name=display)
+        users += len(CITY_ACCOUNTS)
     session.flush()
     counts = tuple(int((demo.cells["level"] == lv).sum()) for lv in (1, 2, 3))
     return DemoSummary(
@@ -105,13 +130,24 @@ def load_demo(
     )
 
 
-def _create_demo_users(session: Session) -> int:
+def _create_demo_users(session: Session, county_id: int, prefix: str) -> int:
+    """The county's demo accounts. The loader runs as the owner, whom row-level security
+    does not narrow: every query here names the county."""
     for username, password, role, display in DEMO_ACCOUNTS:
-        create_user(session, username, hash_password(password), role, display_name=display)
+        create_user(
+            session,
+            prefix + username,
+            hash_password(password),
+            role,
+            display_name=display,
+            county_id=county_id,
+        )
     # One Argon2 hash for the shared demo deputy password: hashing 382 times would cost ~20 s
     # for no protection, since the password is published in the README anyway.
     deputy_hash = hash_password(DEPUTY_DEMO_PASSWORD)
-    rows = session.execute(select(Deputy.id, Deputy.code, Deputy.name)).all()
+    rows = session.execute(
+        select(Deputy.id, Deputy.code, Deputy.name).where(Deputy.county_id == county_id)
+    ).all()
     session.execute(
         User.__table__.insert(),
         [
@@ -126,17 +162,21 @@ def _create_demo_users(session: Session) -> int:
             for dep_id, code, name in rows
         ],
     )
-    return len(DEMO_ACCOUNTS) + len(rows) + _create_township_users(session)
+    return len(DEMO_ACCOUNTS) + len(rows) + _create_township_users(session, county_id, prefix)
 
 
-def _create_township_users(session: Session) -> int:
+def _create_township_users(session: Session, county_id: int, prefix: str) -> int:
     """``tz01``… : one township account per township (its people's congress office)."""
     town_hash = hash_password(TOWNSHIP_DEMO_PASSWORD)
-    towns = session.execute(select(Township.id, Township.name).order_by(Township.code)).all()
+    towns = session.execute(
+        select(Township.id, Township.name)
+        .where(Township.county_id == county_id)
+        .order_by(Township.code)
+    ).all()
     for i, (town_id, name) in enumerate(towns, start=1):
         create_user(
             session,
-            f"tz{i:02d}",
+            f"{prefix}tz{i:02d}",
             town_hash,
             "township",
             display_name=f"{name}人大办公室",

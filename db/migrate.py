@@ -88,6 +88,7 @@ def upgrade(engine: Engine, revision: str = "head", app_role: str | None = None)
 
         with engine.begin() as conn:
             roles.grant_app(conn, app_role)
+            roles.grant_county_roles(conn)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -41,6 +41,26 @@ class Base(DeclarativeBase):
     pass
 
 
+class CountyOwned:
+    """A row of one county (migration 0020): filled on insert from its parent row or from the
+    scope (``db.scope``), and seen only in that county's scope or the city's."""
+
+    county_id: Mapped[int] = mapped_column(
+        ForeignKey("county.id", ondelete="RESTRICT"),
+        server_default=text("shuijian_scope_county()"),
+    )
+
+
+class MaybeCountyOwned:
+    """Like ``CountyOwned``, but NULL for the city's own rows (a city account, a system
+    action): those are seen in the city's scope only."""
+
+    county_id: Mapped[int | None] = mapped_column(
+        ForeignKey("county.id", ondelete="RESTRICT"),
+        server_default=text("shuijian_scope_county()"),
+    )
+
+
 class County(Base):
     __tablename__ = "county"
 
@@ -50,7 +70,7 @@ class County(Base):
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 
-class Township(Base):
+class Township(CountyOwned, Base):
     __tablename__ = "township"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +79,7 @@ class Township(Base):
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 
-class GridCell(Base):
+class GridCell(CountyOwned, Base):
     """A cell of the 网格 hierarchy: level 1 large (大网格), 2 medium (中网格), 3 small (小网格)."""
 
     __tablename__ = "grid_cell"
@@ -81,7 +101,7 @@ class GridCell(Base):
     parent: Mapped[GridCell | None] = relationship(remote_side=[id])
 
 
-class Site(Base):
+class Site(CountyOwned, Base):
     """A supervised site: pond, reservoir, small water body, river section or livestock farm."""
 
     __tablename__ = "site"
@@ -113,7 +133,7 @@ class Site(Base):
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
 
 
-class SiteClassChange(Base):
+class SiteClassChange(CountyOwned, Base):
     """A site's class from a day on, with its basis: appended, never rewritten — the
     history of why a site is patrolled as often as it is. site.site_class and
     site.class_basis hold the latest row's values."""
@@ -134,7 +154,7 @@ class SiteClassChange(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Deputy(Base):
+class Deputy(CountyOwned, Base):
     """A 人大代表 of one of four levels (省/市/县/乡)."""
 
     __tablename__ = "deputy"
@@ -152,7 +172,7 @@ class Deputy(Base):
     home = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
 
 
-class Assignment(Base):
+class Assignment(CountyOwned, Base):
     """Deputy ↔ site for a period. Rows are closed (valid_to set), never rewritten or deleted,
     and one site has at most one deputy on any day (an exclusion constraint)."""
 
@@ -173,7 +193,7 @@ class Assignment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class User(Base):
+class User(MaybeCountyOwned, Base):
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="app_user_role_known"),
@@ -188,7 +208,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
-    role: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(20))
     deputy_id: Mapped[int | None] = mapped_column(
         ForeignKey("deputy.id", ondelete="CASCADE"), unique=True
     )
@@ -198,7 +218,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class GpxUpload(Base):
+class GpxUpload(CountyOwned, Base):
     """The original GPX file, kept byte for byte; its hash makes re-uploads no-ops."""
 
     __tablename__ = "gpx_upload"
@@ -216,7 +236,7 @@ class GpxUpload(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Patrol(Base):
+class Patrol(CountyOwned, Base):
     """One uploaded track. Whether it counts is derived (view patrol_state), never stored."""
 
     __tablename__ = "patrol"
@@ -240,7 +260,7 @@ class Patrol(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PatrolFeature(Base):
+class PatrolFeature(CountyOwned, Base):
     """Waypoints and routes of a GPX file: stored, shown, never proof of a visit."""
 
     __tablename__ = "patrol_feature"
@@ -253,7 +273,7 @@ class PatrolFeature(Base):
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
 
 
-class PatrolFlag(Base):
+class PatrolFlag(CountyOwned, Base):
     __tablename__ = "patrol_flag"
     __table_args__ = (UniqueConstraint("patrol_id", "code", name="patrol_flag_once"),)
 
@@ -264,7 +284,7 @@ class PatrolFlag(Base):
     details: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
 
 
-class PatrolReview(Base):
+class PatrolReview(CountyOwned, Base):
     """An analyst's accept/reject of a flagged patrol; appended, the latest one decides."""
 
     __tablename__ = "patrol_review"
@@ -277,7 +297,7 @@ class PatrolReview(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Visit(Base):
+class Visit(CountyOwned, Base):
     __tablename__ = "visit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -290,7 +310,7 @@ class Visit(Base):
     is_assigned: Mapped[bool]
 
 
-class ChecklistAnswer(Base):
+class ChecklistAnswer(CountyOwned, Base):
     __tablename__ = "checklist_answer"
     __table_args__ = (
         UniqueConstraint("patrol_id", "site_id", "item", name="checklist_answer_once"),
@@ -304,7 +324,7 @@ class ChecklistAnswer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PatrolPhoto(Base):
+class PatrolPhoto(CountyOwned, Base):
     __tablename__ = "patrol_photo"
     __table_args__ = (UniqueConstraint("patrol_id", "sha256", name="patrol_photo_once"),)
 
@@ -356,7 +376,7 @@ class ProblemCategory(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class Ticket(Base):
+class Ticket(CountyOwned, Base):
     """A dispatch ticket (交办单). Its status is the latest event's (view ticket_state)."""
 
     __tablename__ = "ticket"
@@ -377,7 +397,7 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class TicketEvent(Base):
+class TicketEvent(CountyOwned, Base):
     """One move of a ticket; append-only (a trigger refuses UPDATE and DELETE)."""
 
     __tablename__ = "ticket_event"
@@ -396,7 +416,7 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class TicketAttachment(Base):
+class TicketAttachment(CountyOwned, Base):
     __tablename__ = "ticket_attachment"
     __table_args__ = (UniqueConstraint("ticket_id", "sha256", name="ticket_attachment_once"),)
 
@@ -412,7 +432,7 @@ class TicketAttachment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class TicketFollower(Base):
+class TicketFollower(CountyOwned, Base):
     """A deputy who found the same problem and follows the open ticket instead of doubling it."""
 
     __tablename__ = "ticket_follower"
@@ -425,7 +445,7 @@ class TicketFollower(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Outbox(Base):
+class Outbox(CountyOwned, Base):
     """A message to a platform, written in the same transaction as the event that causes it."""
 
     __tablename__ = "outbox"
@@ -444,7 +464,7 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PlatformUpdate(Base):
+class PlatformUpdate(CountyOwned, Base):
     """A platform's update id, remembered so that a retried push changes nothing."""
 
     __tablename__ = "platform_update"
@@ -480,7 +500,7 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class TownshipOffice(Base):
+class TownshipOffice(CountyOwned, Base):
     """The township's people's congress office (乡镇人大办公室): where an overdue site is
     escalated. ``phone`` is used as a deputy's contact is: the DingTalk @-mention and the SMS
     hook's ``to``; a township without a row has no office contact."""
@@ -500,7 +520,7 @@ class TownshipOffice(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class ReminderLog(Base):
+class ReminderLog(MaybeCountyOwned, Base):
     """One reminder message attempt (sent, failed, skipped or undeliverable), kept as history:
     to a deputy, or (an escalation) to a township's office."""
 
@@ -534,7 +554,7 @@ class ReminderLog(Base):
     sites: Mapped[list] = mapped_column(JSONB, default=list)
 
 
-class ReminderItem(Base):
+class ReminderItem(CountyOwned, Base):
     """One step of one (site, deadline) reminded through a channel — due soon, the n-th
     overdue round, or the escalation. The primary key makes each step happen once, even for
     runs at the same time: a run claims the row before it sends and keeps it only on success."""
@@ -662,7 +682,7 @@ class SignInSession(Base):
 _POINT_INSIDE = "radius_m > 0 AND sqrt(offset_east_m ^ 2 + offset_north_m ^ 2) < radius_m"
 
 
-class PrivacyZone(Base):
+class PrivacyZone(CountyOwned, Base):
     """The draw of a deputy's privacy zone around the registered home: a radius and the offset
     of the zone's centre from the home, drawn once at random and kept (archive.privacy), so
     months of cut tracks cannot be averaged back to the home."""
@@ -679,7 +699,7 @@ class PrivacyZone(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PrivacyPlace(Base):
+class PrivacyPlace(CountyOwned, Base):
     """A recurring start/end point of a deputy's tracks (a workplace, a home not registered),
     with its own zone drawn once and kept; the anchor is fixed when the place is found."""
 
@@ -698,7 +718,7 @@ class PrivacyPlace(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class AuditEvent(Base):
+class AuditEvent(MaybeCountyOwned, Base):
     """An administrative action (an account added, a password reset, a deputy assigned, a
     platform's key rotated …): who, when, which action on what, and its details. Appended
     only; never a password or a key in it (accounts.audit refuses such details)."""
@@ -719,7 +739,7 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
-class GridHead(Base):
+class GridHead(CountyOwned, Base):
     """The head of a small grid cell (小微水体网格长) for a period. Like an assignment, a new
     head closes the current row the day before (``valid_to``, exclusive) and nothing is
     rewritten or deleted; one head per cell on any day (an exclusion constraint)."""
@@ -741,7 +761,7 @@ class GridHead(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class GridHeadReminder(Base):
+class GridHeadReminder(CountyOwned, Base):
     """One dead-corner gap (a site of the cell overdue, or without a deputy, since a day) told
     to the cell's head in one reminder round through one channel. The primary key is the
     claim: a run inserts it before sending and keeps it only when the channel answered OK."""
@@ -765,7 +785,7 @@ class GridHeadReminder(Base):
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SiteRegistration(Base):
+class SiteRegistration(CountyOwned, Base):
     """A period during which a site is on the problem register (挂号): opened when a problem
     there is confirmed, cancelled (销号) after ``clean_needed`` consecutive clean patrols or
     re-inspections (duty.register). Periods, never a flag: history is the rows."""
@@ -800,7 +820,7 @@ class SiteRegistration(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class EarlyWarning(Base):
+class EarlyWarning(CountyOwned, Base):
     """A warning raised by a rule of reports/warnings.toml, once per ``key``; pushed to the
     township office, acknowledged and closed with a note (who and when kept)."""
 
@@ -848,7 +868,7 @@ class PhoneCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class PublicReport(Base):
+class PublicReport(CountyOwned, Base):
     """有奖举报: a problem reported by anyone without an account. The phone is for the reward's
     payment only and never leaves the staff's pages; the reporter follows the report by its
     random receipt code (also the key of the payment). Accepted: the ticket it became."""
@@ -890,7 +910,7 @@ class PublicReport(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
 
 
-class RewardEntry(Base):
+class RewardEntry(CountyOwned, Base):
     """One line of the reward ledger: an accepted public report, the rule that priced it and
     the amount (yuan). Appended only; the rules live in reports/rewards.toml."""
 
@@ -911,7 +931,7 @@ SUPERVISION_VISIT_KINDS: tuple[str, ...] = ("checkin", "gpx")
 VOLUNTEER_KINDS: tuple[str, ...] = ("cycling", "veteran")  # 骑行河长, 老骥常青
 
 
-class SupervisionGroup(Base):
+class SupervisionGroup(CountyOwned, Base):
     """A supervision group (督查组) led by a Standing Committee leader (由常委会领导带队)."""
 
     __tablename__ = "supervision_group"
@@ -922,7 +942,7 @@ class SupervisionGroup(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class SupervisionMember(Base):
+class SupervisionMember(CountyOwned, Base):
     """A person in a group for a period, as its leader or a member: closed, never deleted, so
     who led a past visit stays known; one leader at a time (a partial unique index)."""
 
@@ -945,7 +965,7 @@ class SupervisionMember(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
 
 
-class SupervisionAssignment(Base):
+class SupervisionAssignment(CountyOwned, Base):
     """A group ↔ township for a period: closed, never rewritten or deleted."""
 
     __tablename__ = "supervision_assignment"
@@ -964,7 +984,7 @@ class SupervisionAssignment(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
 
 
-class SupervisionVisit(Base):
+class SupervisionVisit(CountyOwned, Base):
     """An inspection visit: a check-in (a place and a time) or a GPX track read by the same
     reader as patrols. Appended only; its findings hang on it."""
 
@@ -995,7 +1015,7 @@ class SupervisionVisit(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SupervisionFinding(Base):
+class SupervisionFinding(CountyOwned, Base):
     """What a visit found (text, an optional photo); appended only."""
 
     __tablename__ = "supervision_finding"
@@ -1014,7 +1034,7 @@ class SupervisionFinding(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class VolunteerTeam(Base):
+class VolunteerTeam(CountyOwned, Base):
     """A volunteer team: 骑行河长 (cycling) or 老骥常青 (veteran)."""
 
     __tablename__ = "volunteer_team"
@@ -1027,7 +1047,7 @@ class VolunteerTeam(Base):
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="SET NULL"))
 
 
-class VolunteerMember(Base):
+class VolunteerMember(CountyOwned, Base):
     """A volunteer in a team from a day on (``left_on`` closes it; never deleted)."""
 
     __tablename__ = "volunteer_member"
@@ -1045,7 +1065,7 @@ class VolunteerMember(Base):
     left_on: Mapped[date | None] = mapped_column(Date)
 
 
-class VolunteerPatrol(Base):
+class VolunteerPatrol(CountyOwned, Base):
     """A volunteer's uploaded track, read and cleaned by the patrols' ingestion, kept apart
     from ``patrol`` so no deputy figure or evaluation ever counts it."""
 
@@ -1068,7 +1088,7 @@ class VolunteerPatrol(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class VolunteerVisit(Base):
+class VolunteerVisit(CountyOwned, Base):
     """A site a volunteer's track stayed at (the same distance and dwell as a deputy's visit)."""
 
     __tablename__ = "volunteer_visit"

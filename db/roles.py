@@ -80,7 +80,9 @@ NO_DELETE: tuple[str, ...] = (
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.
-READ_ONLY: tuple[str, ...] = ("alembic_version",)
+# county_db_role pins a county's login role to its county: a role that could delete its own
+# row would no longer be pinned (0020), so it is written by the owner alone.
+READ_ONLY: tuple[str, ...] = ("alembic_version", "county_db_role")
 
 # Every other table (the outbox, checklist answers, reminder log, counters, and tables later
 # migrations add) gets SELECT, INSERT, UPDATE and DELETE.
@@ -259,3 +261,52 @@ def truncate_guard_lifted(session: Session) -> Iterator[None]:
         conn.execute(
             text(f"ALTER TABLE {ident(table)} ENABLE TRIGGER {ident(table + '_no_truncate')}")
         )
+
+
+def county_role_name(county_code: str) -> str:
+    """The login role of one county's own deployment (``shuijian db county-role``)."""
+    if not county_code.isalnum():
+        raise ConfigurationError(
+            f"a county code is letters and digits, not {county_code!r}",
+            code="county_code_invalid",
+            code_given=county_code,
+        )
+    return f"shuijian_county_{county_code.lower()}"
+
+
+def ensure_county_role(conn: Connection, role: str, password: str) -> None:
+    """Create (or bring back in line) a county's login role, as an administrator: like the
+    app role, no superuser, no BYPASSRLS, member of nothing."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('shuijian roles'))"))
+    exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+    verb = "ALTER" if exists else "CREATE"
+    conn.execute(
+        text(
+            f"{verb} ROLE {ident(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+            f"NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD {literal(password)}"
+        )
+    )
+
+
+def pin_county_role(conn: Connection, role: str, county_id: int) -> None:
+    """As the owner: pin ``role`` to one county (row-level security then ignores the scope
+    setting for it, migration 0020) and give it the app role's rights."""
+    conn.execute(
+        text(
+            "INSERT INTO county_db_role (role_name, county_id) VALUES (:r, :c) "
+            "ON CONFLICT (role_name) DO UPDATE SET county_id = excluded.county_id"
+        ),
+        {"r": role, "c": county_id},
+    )
+    grant_app(conn, role)
+
+
+def grant_county_roles(conn: Connection) -> int:
+    """Give every pinned county role the app role's rights again (after a migration added
+    tables). Returns how many roles were granted."""
+    if not conn.scalar(text("SELECT to_regclass('county_db_role') IS NOT NULL")):
+        return 0
+    names = list(conn.scalars(text("SELECT role_name FROM county_db_role ORDER BY role_name")))
+    for name in names:
+        grant_app(conn, name)
+    return len(names)

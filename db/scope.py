@@ -31,17 +31,28 @@ SETTING: Final = "shuijian.county"
 
 Scope = int | str | None  # a county id, ALL, or None (nothing)
 
-_scope: ContextVar[Scope] = ContextVar("shuijian_county_scope", default=None)
+_UNSET: Final = object()
+_scope: ContextVar[object] = ContextVar("shuijian_county_scope", default=_UNSET)
+# What a thread or task that said nothing gets: nothing, unless the process's entry point (the
+# command line, the API) said it works for the whole city.
+_process_default: list[Scope] = [None]
+
+
+def set_process_default(scope: Scope) -> None:
+    """The scope of every thread and task of this process that sets none itself: ``ALL`` for
+    the command line and the platform API (system work across the city), None elsewhere."""
+    _process_default[0] = _checked(scope)
 
 
 def current() -> Scope:
     """The scope of this thread or task: a county id, ``ALL`` or None."""
-    return _scope.get()
+    value = _scope.get()
+    return _process_default[0] if value is _UNSET else value  # type: ignore[return-value]
 
 
 def current_county() -> int | None:
     """The one county in scope; None when the scope is the city or nothing."""
-    value = _scope.get()
+    value = current()
     return value if isinstance(value, int) else None
 
 
@@ -83,10 +94,33 @@ def _on_begin(conn: Any) -> None:
         cursor.execute("SELECT set_config(%s, %s, false)", (SETTING, setting_value(_scope.get())))
 
 
+def switch(session: Any, scope: Scope) -> None:
+    """Change the scope of a transaction already open on ``session`` (a Session or a
+    Connection): the demo loader, which creates a county and then fills it in one
+    transaction. Everywhere else a scope is set before the transaction begins."""
+    from sqlalchemy import text
+
+    session.execute(
+        text("SELECT set_config(:name, :value, false)"),
+        {"name": SETTING, "value": setting_value(_checked(scope))},
+    )
+
+
 def install(engine: Engine) -> None:
     """Make every transaction on ``engine`` carry the scope (``db.database.get_engine``)."""
     if not event.contains(engine, "begin", _on_begin):
         event.listen(engine, "begin", _on_begin)
 
 
-__all__ = ["ALL", "SETTING", "Scope", "current", "current_county", "enter", "install", "within"]
+__all__ = [
+    "ALL",
+    "SETTING",
+    "Scope",
+    "current",
+    "current_county",
+    "enter",
+    "install",
+    "set_process_default",
+    "switch",
+    "within",
+]

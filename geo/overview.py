@@ -55,6 +55,13 @@ class MapLayers:
     township_id: int | None = None
 
 
+def county_options(engine: Engine) -> list[tuple[int, str]]:
+    """(id, name) of every county in scope, by code (a city account's county picker)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, name FROM county ORDER BY code"))
+        return [(int(r.id), str(r.name)) for r in rows]
+
+
 def township_options(engine: Engine) -> list[tuple[int, str]]:
     """(id, name) of every township, by code, for the township selectbox."""
     with engine.connect() as conn:

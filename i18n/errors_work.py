@@ -15,6 +15,11 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "What you chose lies outside your township; a township account sees and acts only "
         "within its own township.",
     ),
+    "error.outside_county": (
+        "所选内容不在您所在的县（市、区）范围内；县级账号只能查看和处理本县的事项。",
+        "What you chose lies outside your county; a county's account sees and acts only "
+        "within its own county.",
+    ),
     "error.no_township_linked": (
         "此乡镇账号未关联任何乡镇（街道），请联系管理员。",
         "This township account is linked to no township; ask an administrator.",

@@ -1,4 +1,5 @@
-"""Cached reads for the pages. `_engine` is not hashed, so the database URL is the cache key."""
+"""Cached reads for the pages. `_engine` is not hashed: the database URL and the county scope
+(``db_key``) are the cache key."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 
 from accounts.auth import SignedIn
 from accounts.scope import confined_to, narrow
+from db import scope
 from db.database import session_scope
 from duty.coverage_map import CoverageMap, coverage_map, today_coverage_map
 from duty.register import registered_site_codes
@@ -24,8 +26,21 @@ from ui import session
 TTL_SECONDS = 300
 
 
-def _db_key(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+def db_key(engine: Engine) -> str:
+    """The cache key of a read: the database and the county scope it runs in (db.scope), so
+    one county's cached figures are never served to another county's users."""
+    return f"{engine.url.render_as_string(hide_password=True)}|{scope.current()}"
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _county_options(_engine: Engine, db: str) -> list[tuple[int, str]]:
+    with scope.within(scope.ALL):
+        return overview.county_options(_engine)
+
+
+def county_options(engine: Engine) -> list[tuple[int, str]]:
+    """The city's counties (id, name), for a city account's picker."""
+    return _county_options(engine, db_key(engine))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -44,11 +59,11 @@ def _map_layers(_engine: Engine, db: str, township_id: int | None) -> overview.M
 
 
 def township_options(engine: Engine) -> list[tuple[int, str]]:
-    return _township_options(engine, _db_key(engine))
+    return _township_options(engine, db_key(engine))
 
 
 def key_figures(engine: Engine, township_id: int | None) -> overview.KeyFigures:
-    return _key_figures(engine, _db_key(engine), township_id)
+    return _key_figures(engine, db_key(engine), township_id)
 
 
 def map_layers(
@@ -66,9 +81,9 @@ def map_layers(
     viewer = None if everyone else (user if user is not None else session.current_user())
     own = confined_to(viewer)
     if own is None:
-        return _map_layers(engine, _db_key(engine), township_id)
+        return _map_layers(engine, db_key(engine), township_id)
     township_id = narrow(viewer, township_id, "map")
-    layers = _map_layers(engine, _db_key(engine), township_id)
+    layers = _map_layers(engine, db_key(engine), township_id)
     towns = layers.townships
     return replace(layers, townships=towns[towns["id"] == own].reset_index(drop=True))
 
@@ -85,7 +100,7 @@ def _deputy_options(_engine: Engine, db: str, township_id: int | None) -> list[t
 
 def deputy_options(engine: Engine, township_id: int | None = None) -> list[tuple[int, str]]:
     """(id, "code name") of every deputy, or of one township's."""
-    return _deputy_options(engine, _db_key(engine), township_id)
+    return _deputy_options(engine, db_key(engine), township_id)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
@@ -118,7 +133,7 @@ def coverage(
     phones come along, so a leader's entry never holds them."""
     township_id = narrow(user, township_id)
     role = user.role if user is not None else None
-    return _coverage_map(engine, _db_key(engine), year, month, level, township_id, role, user)
+    return _coverage_map(engine, db_key(engine), year, month, level, township_id, role, user)
 
 
 # Problem categories and platforms are configuration: they change rarely.
@@ -136,12 +151,12 @@ def _platform_options(_engine: Engine, db: str) -> list[tuple[str, str, str, boo
 
 def category_options(engine: Engine) -> list[tuple[str, str, str]]:
     """(code, Chinese name, English name) of the active problem categories."""
-    return _category_options(engine, _db_key(engine))
+    return _category_options(engine, db_key(engine))
 
 
 def platform_options(engine: Engine) -> list[tuple[str, str, str, bool]]:
     """(code, Chinese name, English name, has an API) of the four platforms."""
-    return _platform_options(engine, _db_key(engine))
+    return _platform_options(engine, db_key(engine))
 
 
 # The leader's glance: keyed by the day (a new day is a new entry) and cached like patrols.
@@ -194,7 +209,7 @@ def glance(
 ) -> glance_service.Glance:
     """Today's figures of the landing page (numbers and codes: both languages share it)."""
     township_id = narrow(user, township_id)
-    return _glance(engine, _db_key(engine), on, township_id, user)
+    return _glance(engine, db_key(engine), on, township_id, user)
 
 
 def glance_trend(
@@ -202,12 +217,12 @@ def glance_trend(
 ) -> pd.DataFrame:
     """On-time share and 处置率 per month, the 12 months ending with ``on``'s."""
     township_id = narrow(user, township_id)
-    return _glance_trend(engine, _db_key(engine), on, township_id, user)
+    return _glance_trend(engine, db_key(engine), on, township_id, user)
 
 
 def township_standing(engine: Engine, on: date) -> glance_service.Ranking:
     """The bulletin's township ranking of the month before ``on``'s."""
-    return _township_standing(engine, _db_key(engine), on)
+    return _township_standing(engine, db_key(engine), on)
 
 
 def today_sites(
@@ -216,7 +231,7 @@ def today_sites(
     """Every site with its geometry and state on ``on``, for the glance map: the shapes
     (cached longer) joined to the glance's own site states, so both read one due list."""
     township_id = narrow(user, township_id)
-    shapes = _site_shapes(engine, _db_key(engine), township_id, user)
+    shapes = _site_shapes(engine, db_key(engine), township_id, user)
     return glance_service.map_sites(shapes, glance(engine, on, township_id, user).sites_today)
 
 
@@ -227,7 +242,7 @@ def coverage_today(
     township and role like ``coverage``)."""
     township_id = narrow(user, township_id)
     role = user.role if user is not None else None
-    return _coverage_today(engine, _db_key(engine), on, level, township_id, role, user)
+    return _coverage_today(engine, db_key(engine), on, level, township_id, role, user)
 
 
 @st.cache_data(ttl=PATROL_TTL_SECONDS, show_spinner=False)
@@ -239,4 +254,4 @@ def _registered_codes(_engine: Engine, db: str) -> frozenset[str]:
 def registered_codes(engine: Engine) -> frozenset[str]:
     """Codes of the sites registered now (挂号): the maps ring them. Kept as briefly as patrol
     data, since the daily scan and every sync may change them."""
-    return _registered_codes(engine, _db_key(engine))
+    return _registered_codes(engine, db_key(engine))

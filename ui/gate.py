@@ -45,6 +45,7 @@ from core.errors import (
     log_unexpected,
 )
 from db.database import database_url, get_engine, session_scope
+from db.scope import ALL, within
 from ui.page import DENIED, LOGIN, PAGES, PUBLIC, PUBLIC_REPORT, pages_for
 
 SIGN_IN = "/account/sign-in"
@@ -110,7 +111,7 @@ def page_name(path: str) -> str | None:
 def _resume(token: str | None) -> tuple[SignedIn, str] | None:
     if not token:
         return None
-    with session_scope(_engine()) as db:
+    with within(ALL), session_scope(_engine()) as db:
         return sessions.resume(db, token)
 
 
@@ -306,7 +307,7 @@ def _read_form(body: bytes) -> dict[str, str]:
 
 
 def _check_password(username: str, password: str, client: str | None, lang: str) -> str:
-    with session_scope(_engine()) as db:
+    with within(ALL), session_scope(_engine()) as db:
         user = check_password(db, username, password, client)
         return sessions.begin(db, user, client, lang)
 
@@ -345,7 +346,7 @@ async def sign_in_post(request: Request) -> Response:
 
 
 def _end(token: str | None) -> None:
-    with session_scope(_engine()) as db:
+    with within(ALL), session_scope(_engine()) as db:
         sessions.end(db, token)
 
 

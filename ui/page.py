@@ -10,6 +10,7 @@ import streamlit as st
 from accounts.auth import SignedIn
 from accounts.permissions import may
 from core.errors import DatabaseUnavailable, ShuijianError
+from core.vocab import CITY_ROLES
 from ui import session
 from ui.i18n import describe, lang, t
 
@@ -147,9 +148,25 @@ def sidebar() -> None:
                 f"{t('signed_in_as')}: "
                 + t("with_aside", name=user.display_name, aside=t("role_" + user.role))
             )
+            if user.role in CITY_ROLES:
+                _county_picker()
             if st.button(t("sign_out"), key="shuijian_sign_out"):
                 session.sign_out()
                 st.rerun()
+
+
+def _county_picker() -> None:
+    """A city account looks at the whole city or narrows every page to one county."""
+    from ui.cached import county_options
+
+    options = county_options(session.engine())
+    names = dict(options)
+    st.selectbox(
+        t("city_county"),
+        [None, *names],
+        key=session.CITY_COUNTY,
+        format_func=lambda c: t("city_whole") if c is None else names[c],
+    )
 
 
 def guard(page: PageSpec) -> SignedIn:
@@ -161,6 +178,7 @@ def guard(page: PageSpec) -> SignedIn:
     if page.action is not None and not may(user.role, page.action):
         st.error(t("not_allowed", role=t("role_" + user.role)))
         st.stop()
+    session.enter_scope(user)
     return user
 
 

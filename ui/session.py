@@ -16,13 +16,17 @@ from sqlalchemy import Engine
 
 from accounts import sessions
 from accounts.auth import SignedIn
+from accounts.scope import county_scope
 from core import settings
+from core.vocab import CITY_ROLES
+from db import scope
 from db.database import database_url, get_engine, session_scope
 
 # Fixed keys: every page reads and writes session state only through these names.
 USER = "shuijian_user"
 ENGLISH = "shuijian_english"
 TOWNSHIP = "shuijian_township"
+CITY_COUNTY = "shuijian_city_county"  # the county a city account narrowed its view to
 # Patrol pages (upload, patrols, due list, coverage).
 UPLOAD_RESULTS = "shuijian_upload_results"
 UPLOAD_FILES = "shuijian_upload_files"
@@ -165,6 +169,15 @@ def current_user() -> SignedIn | None:
 def _forget() -> None:
     st.session_state.pop(USER, None)
     st.session_state.pop(TOWNSHIP, None)
+    st.session_state.pop(CITY_COUNTY, None)
+
+
+def enter_scope(user: SignedIn | None) -> None:
+    """Put this run in the user's county scope (``db.scope``): their county, or for a city
+    account the county chosen in the sidebar or the whole city. Every query of the run,
+    cached or not, then sees only that (row-level security, migration 0020)."""
+    chosen = st.session_state.get(CITY_COUNTY) if user and user.role in CITY_ROLES else None
+    scope.enter(county_scope(user, chosen if isinstance(chosen, int) else None))
 
 
 def sign_out() -> None:

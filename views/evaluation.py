@@ -28,6 +28,7 @@ from reports.evaluation import (
     trend,
 )
 from ui import session
+from ui.cached import db_key
 from ui.filters import township_filter
 from ui.i18n import lang, number, percent, t, year_month
 from ui.page import EVALUATION, guard, show_error
@@ -59,10 +60,6 @@ def headed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in SHARE_COLUMNS.intersection(shown.columns):
         shown[column] = [percent(v, 1) for v in shown[column]]
     return i18n.headed(shown, "evaluation_column", lang(), {"level": "deputy_level"})
-
-
-def _db(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -104,7 +101,9 @@ try:
     township_id = township_filter(pick[1], engine, session.EVALUATION_TOWNSHIP, user=user)
     weights = load_weights()
     # Every figure below follows the township chosen (a township account: its own).
-    frame, towns = evaluation_for(_evaluation(engine, _db(engine), year, month), user, township_id)
+    frame, towns = evaluation_for(
+        _evaluation(engine, db_key(engine), year, month), user, township_id
+    )
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -137,7 +136,7 @@ names = dict(
 deputy_id = st.selectbox(
     t("evaluation_trend_deputy"), list(names), format_func=names.get, key=DEPUTY_KEY
 )
-series = _trend(engine, _db(engine), int(deputy_id), year, month)
+series = _trend(engine, db_key(engine), int(deputy_id), year, month)
 if not series.empty:
     # A line with points: a deputy evaluated in one month only still shows that month.
     chart = (

@@ -24,6 +24,7 @@ from core.errors import ShuijianError
 from layers.basemap import has_basemap
 from layers.public import public_map
 from ui import session
+from ui.cached import db_key
 from ui.filters import township_filter
 from ui.i18n import label, lang, t
 from ui.page import show_error
@@ -47,10 +48,6 @@ COLUMNS: dict[str, str] = {
     "site_count": "col_site_count",
     "sites": "col_sites_visited",
 }
-
-
-def _db(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -121,7 +118,7 @@ st.caption(
 
 try:
     engine = session.engine()
-    months, opening = _months(engine, _db(engine), clock.today().isoformat())
+    months, opening = _months(engine, db_key(engine), clock.today().isoformat())
     cols = st.columns(2)
     year, month = cols[0].selectbox(
         t("month"),
@@ -131,7 +128,7 @@ try:
         format_func=lambda ym: f"{ym[0]}-{ym[1]:02d}",
     )
     township_id = township_filter(cols[1], engine, PUBLIC_TOWNSHIP)
-    figures, sites = _period(engine, _db(engine), year, month, township_id)
+    figures, sites = _period(engine, db_key(engine), year, month, township_id)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -144,7 +141,7 @@ row[2].metric(t("public_sites"), figures.sites)
 st.subheader(t("public_records"))
 page = _choose_page(public.page_count(figures.patrols), (year, month, township_id))
 try:
-    patrols, tracks = _page(engine, _db(engine), year, month, township_id, page)
+    patrols, tracks = _page(engine, db_key(engine), year, month, township_id, page)
 except ShuijianError as error:
     show_error(error)
     st.stop()
@@ -171,7 +168,7 @@ key = settings.optional_text("tianditu_key")
 if not has_basemap(key):
     st.caption(t("map_offline_note"))
 st_folium(
-    public_map(tracks, sites, lang(), key, townships=_outlines(engine, _db(engine))),
+    public_map(tracks, sites, lang(), key, townships=_outlines(engine, db_key(engine))),
     height=560,
     width="stretch",
     returned_objects=[],
