@@ -56,6 +56,14 @@ def friendly(func: Callable) -> Callable:
         ):
             raise
         except Exception as exc:
+            if _names_no_county(exc):
+                typer.secho(
+                    "error: this database holds several counties and the command did not say "
+                    "which one it works for: run it as `shuijian --county CODE …`",
+                    fg=typer.colors.RED,
+                    err=True,
+                )
+                raise typer.Exit(1) from None
             if is_database_outage(exc):
                 typer.secho(
                     "error: the database is unavailable; try again later",
@@ -68,6 +76,17 @@ def friendly(func: Callable) -> Callable:
             raise typer.Exit(error.exit_code) from None
 
     return wrapper
+
+
+def _names_no_county(exc: BaseException) -> bool:
+    """A row written in the city's scope that no parent row gave a county (migration 0020)."""
+    import psycopg
+
+    orig = getattr(exc, "orig", None)
+    return (
+        isinstance(orig, psycopg.errors.NotNullViolation)
+        and getattr(orig.diag, "column_name", None) == "county_id"
+    )
 
 
 def open_engine():

@@ -13,6 +13,12 @@ from cli.common import friendly, migrated_engine, open_engine, owner_engine
 from core import clock, settings
 
 app = typer.Typer()
+# The demo city's neighbours of the first county: code, name, code prefix, centre of a
+# synthetic outline (east and south of the first). Fictional: 3399xx is no real county.
+NEIGHBOURS: tuple[tuple[str, str, str, tuple[float, float]], ...] = (
+    ("339901", "东溪县", "B", (118.92, 28.92)),
+    ("339902", "南岭县", "C", (118.55, 28.52)),
+)
 offices = typer.Typer(
     help="The townships' people's congress offices (乡镇人大办公室), where overdue sites are "
     "escalated.",
@@ -27,7 +33,8 @@ def import_file(
     kind: Annotated[
         str,
         typer.Argument(
-            help="townships | cells | sites | deputies | assignments | township-offices"
+            help="county | townships | cells | sites | deputies | assignments | "
+            "township-offices (the county first: every other row is a county's)"
         ),
     ],
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
@@ -67,15 +74,26 @@ def demo(
     until: Annotated[
         str | None, typer.Option(help="last day of demo patrols, YYYY-MM-DD; default yesterday")
     ] = None,
+    counties: Annotated[
+        int, typer.Option(help="counties in the demo city: the first and its neighbours")
+    ] = 3,
+    neighbour: Annotated[
+        list[Path],
+        typer.Option(
+            exists=True, dir_okay=False, help="a real outline for the next neighbour (repeatable)"
+        ),
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
 ) -> None:
-    """Build the deterministic demo county and load it (kept when already loaded), then
-    ingest months of demo patrols through the same path as uploads. Runs as the owner:
-    ``--reset`` wipes every table, append-only history included."""
+    """Build the deterministic demo city — the first county and its neighbours, each with
+    its own grid, deputies and accounts — and load it (kept when already loaded), then
+    ingest months of demo patrols per county through the same path as uploads. Runs as the
+    owner: ``--reset`` wipes every table, append-only history included."""
     from datetime import date
 
     from data.demo import generate_demo
-    from data.demo_tracks import add_demo_patrols, tracks_start
+    from data.demo_tracks import tracks_start
     from data.loader import load_demo, loaded_source
+    from db import scope
     from db.database import session_scope
     from db.roles import truncate_guard_lifted
     from geo.readers import read_vector_file
@@ -84,8 +102,16 @@ def demo(
         last_day = date.fromisoformat(until) if until else clock.yesterday()
     except ValueError:
         raise typer.BadParameter(f"--until {until!r} is not YYYY-MM-DD") from None
+    if not 1 <= counties <= 1 + len(NEIGHBOURS):
+        raise typer.BadParameter(f"--counties is 1 to {1 + len(NEIGHBOURS)}, not {counties}")
+    if len(neighbour) > counties - 1:
+        raise typer.BadParameter(
+            f"{len(neighbour)} --neighbour outlines for {counties - 1} neighbours"
+        )
     engine = owner_engine()
     label = f"demo seed {seed}" + (f" on {boundary.name}" if boundary else "")
+    if counties > 1:
+        label += f", {counties} counties"
     with session_scope(engine) as session:
         if not reset and loaded_source(session) == label:
             typer.echo(f"{label} is already loaded; nothing to do (--reset rebuilds it)")
@@ -96,11 +122,9 @@ def demo(
         check_calendar(engine, last_day)  # before anything is loaded: no half-built demo
     started = time.perf_counter()
     outline = read_vector_file(boundary) if boundary else None
+    first_day = tracks_start(last_day, max(patrol_months, 1))
     county = generate_demo(
-        seed,
-        boundary=outline,
-        county_code=settings.text("county_code"),
-        assignments_from=tracks_start(last_day, max(patrol_months, 1)),
+        seed, boundary=outline, county_code=settings.text("county_code"), assignments_from=first_day
     )
     # the wipe truncates the append-only history too: its guard is lifted for this one
     # transaction (the owner's right; a failure puts it back with everything else)
@@ -109,53 +133,101 @@ def demo(
         truncate_guard_lifted(session) if reset else contextlib.nullcontext(),
     ):
         summary = load_demo(session, county, label, reset=reset)
+    _loaded(label, summary, started)
+    codes = [settings.text("county_code")]
+    for k, (code, name, prefix, centre) in enumerate(NEIGHBOURS[: counties - 1]):
+        started = time.perf_counter()
+        real = read_vector_file(neighbour[k]) if k < len(neighbour) else None
+        joining = generate_demo(
+            seed + k + 1,
+            boundary=real,
+            county_code=code,
+            county_name=name,
+            assignments_from=first_day,
+            code_prefix=prefix,
+            centre=centre,
+        )
+        with session_scope(engine) as session:
+            done = load_demo(session, joining, f"{label}: {name}", joining=f"{prefix.lower()}-")
+        _loaded(name, done, started)
+        codes.append(code)
+    if patrol_months > 0:
+        from sqlalchemy import select
+
+        from db.models import County
+
+        with session_scope(engine) as session:
+            ids = dict(session.execute(select(County.code, County.id)).all())
+        for k, code in enumerate(codes):
+            # each county's history in its own scope: row-level security keeps the demo's
+            # queries (every deputy, every site) to that county
+            with scope.within(ids[code]):
+                _histories(engine, seed + k, last_day, patrol_months, first_day)
+    if counties > 1:
+        typer.echo(
+            "city accounts: city-leader / city-leader-demo, city-analyst / city-analyst-demo; "
+            + ", ".join(
+                f"{p.lower()}-admin, {p.lower()}-leader, {p.lower()}-analyst"
+                for _, _, p, _ in NEIGHBOURS[: counties - 1]
+            )
+            + " for the neighbours"
+        )
+
+
+def _loaded(label: str, summary, started: float) -> None:
     typer.echo(
         f"loaded {label} in {time.perf_counter() - started:.1f} s: {summary.townships} townships, "
         f"cells {'/'.join(map(str, summary.cells))}, {summary.sites} sites, "
         f"{summary.deputies} deputies, {summary.users} accounts"
     )
-    if patrol_months > 0:
-        started = time.perf_counter()
-        done = add_demo_patrols(
-            engine,
-            seed,
-            last_day,
-            patrol_months,
-            progress=lambda n: typer.echo(f"  {n} patrol files ingested") if n % 500 == 0 else None,
-        )
-        typer.echo(
-            f"ingested {done.files} demo patrol files ({done.points:,} points) to {last_day} in "
-            f"{time.perf_counter() - started:.0f} s: {done.visits} visits, "
-            f"{done.flagged} flagged for review"
-        )
-        from data.demo_tickets import add_demo_tickets
 
-        made = add_demo_tickets(engine, seed, tracks_start(last_day, patrol_months), last_day)
-        typer.echo(
-            f"made {made.tickets} demo tickets through their lifecycle: {made.closed} closed, "
-            f"{made.open} open"
-        )
-        from data.demo_public import add_demo_public_reports
 
-        public = add_demo_public_reports(engine, seed)
-        typer.echo(
-            f"made {public.reports} demo public reports (有奖举报): {public.accepted} accepted, "
-            f"{public.rejected} rejected, the rest awaiting review"
-        )
-        from data.demo_supervision import add_demo_supervision
+def _histories(engine, seed: int, last_day, patrol_months: int, first_day) -> None:
+    """A county's months of patrols, tickets, public reports, supervision and warnings."""
+    from data.demo_tracks import add_demo_patrols
+    from db.database import session_scope
 
-        done = add_demo_supervision(engine, seed, tracks_start(last_day, patrol_months), last_day)
-        typer.echo(
-            f"made {done.groups} supervision groups with {done.visits} visits, and "
-            f"{done.members} volunteers with {done.volunteer_tracks} duty-day tracks"
-        )
-        from duty.register import registered_site_ids
-        from reports.early_warning import refresh_demo
+    started = time.perf_counter()
+    done = add_demo_patrols(
+        engine,
+        seed,
+        last_day,
+        patrol_months,
+        progress=lambda n: typer.echo(f"  {n} patrol files ingested") if n % 500 == 0 else None,
+    )
+    typer.echo(
+        f"ingested {done.files} demo patrol files ({done.points:,} points) to {last_day} in "
+        f"{time.perf_counter() - started:.0f} s: {done.visits} visits, "
+        f"{done.flagged} flagged for review"
+    )
+    from data.demo_tickets import add_demo_tickets
 
-        with session_scope(engine) as session:
-            scanned = refresh_demo(session, last_day)
-            registered = len(registered_site_ids(session))
-        typer.echo(f"register: {registered} sites registered; {scanned.summary()}")
+    made = add_demo_tickets(engine, seed, first_day, last_day)
+    typer.echo(
+        f"made {made.tickets} demo tickets through their lifecycle: {made.closed} closed, "
+        f"{made.open} open"
+    )
+    from data.demo_public import add_demo_public_reports
+
+    public = add_demo_public_reports(engine, seed)
+    typer.echo(
+        f"made {public.reports} demo public reports (有奖举报): {public.accepted} accepted, "
+        f"{public.rejected} rejected, the rest awaiting review"
+    )
+    from data.demo_supervision import add_demo_supervision
+
+    supervision = add_demo_supervision(engine, seed, first_day, last_day)
+    typer.echo(
+        f"made {supervision.groups} supervision groups with {supervision.visits} visits, and "
+        f"{supervision.members} volunteers with {supervision.volunteer_tracks} duty-day tracks"
+    )
+    from duty.register import registered_site_ids
+    from reports.early_warning import refresh_demo
+
+    with session_scope(engine) as session:
+        scanned = refresh_demo(session, last_day)
+        registered = len(registered_site_ids(session))
+    typer.echo(f"register: {registered} sites registered; {scanned.summary()}")
 
 
 @app.command("check-grid")

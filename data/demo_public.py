@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, text
 from accounts.audit import Operator
 from core import clock
 from core.photos import jpeg_with_exif
+from data.demo import DEFAULT_SEED
 from db.database import session_scope
 from db.models import PublicReport
 from tickets import public_reports as pr
@@ -64,7 +65,10 @@ def add_demo_public_reports(engine: Engine, seed: int) -> PublicSummary:
         zip(REPORTS, chosen, strict=True)
     ):
         lon, lat = places[int(index)]
-        phone, client = f"139000000{k + 10:02d}", f"demo-{k}"
+        # each county of the demo city its own phones and clients (the limits are per phone)
+        other = (seed - DEFAULT_SEED) % 100
+        phone = f"139{other:02d}0000{k + 10:02d}"
+        client = f"demo-{k}" + (f"-{seed}" if other else "")
         with_gps = k % 2 == 0  # half give the place by the photo's GPS, half by a click
         photo = jpeg_with_exif(lon if with_gps else None, lat if with_gps else None, clock.now())
         with session_scope(engine) as s:

@@ -116,10 +116,11 @@ def load_demo(
     if joining is None:
         session.add(Meta(key="demo_seed", value=str(demo.seed)))
         session.add(Meta(key="county_source", value=source_label))
-    elif not session.scalar(
+    else:
+        scope.switch(session, scope.ALL)  # the city's accounts are seen in its scope only
+    if joining is not None and not session.scalar(
         select(func.count()).select_from(User).where(User.role == "city_leader")
     ):
-        scope.switch(session, scope.ALL)
         for username, password, role, display in CITY_ACCOUNTS:
             create_user(session, username, hash_password(password), role, display_name=display)
         users += len(CITY_ACCOUNTS)

@@ -224,7 +224,7 @@ class GpxUpload(CountyOwned, Base):
     __tablename__ = "gpx_upload"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # unique within its county (0020)
     filename: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int]
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
@@ -937,7 +937,7 @@ class SupervisionGroup(CountyOwned, Base):
     __tablename__ = "supervision_group"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))  # unique within its county (0020)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -1041,7 +1041,7 @@ class VolunteerTeam(CountyOwned, Base):
     __table_args__ = (CheckConstraint(_in("kind", VOLUNTEER_KINDS), name="volunteer_team_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))  # unique within its county (0020)
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(10))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id", ondelete="SET NULL"))
@@ -1057,7 +1057,7 @@ class VolunteerMember(CountyOwned, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))  # unique within its county (0020)
     team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(40))
     contact: Mapped[str | None] = mapped_column(String(80))

@@ -242,6 +242,8 @@ def _wkb(geom) -> object:
 def _write(session: Session, model, rows: list[dict], source: str) -> None:
     if not rows:
         return
+    if model is not County:
+        require_county(session, source)  # after the file's own checks: they say more
     try:
         with session.begin_nested():
             session.execute(insert(model), rows)
@@ -273,6 +275,24 @@ def import_county(
     outline = outline if outline.geom_type == "MultiPolygon" else shapely.MultiPolygon([outline])
     _write(session, County, [{"code": code, "name": name, "geom": _wkb(outline)}], source)
     return ImportReport("county", source, 1, warnings)
+
+
+def require_county(session: Session, source: str) -> int:
+    """The county the rows of a file will belong to: the one in scope (``db.scope``; in a
+    database of one county, that one). Refused by name before anything is read when there is
+    none yet, or several and the scope names none (``shuijian --county CODE import …``)."""
+    county = session.scalar(text("SELECT shuijian_scope_county()"))
+    if county is not None:
+        return int(county)
+    if not session.scalar(text("SELECT count(*) FROM county")):
+        raise ImportRefused(
+            source, "no county is stored yet: import the county outline first", code="no_county_yet"
+        )
+    raise ImportRefused(
+        source,
+        "the database holds several counties: say which one the file is for (--county)",
+        code="county_not_chosen",
+    )
 
 
 def import_townships(session: Session, gdf: gpd.GeoDataFrame, source: str) -> ImportReport:
@@ -826,7 +846,17 @@ def township_offices(session: Session) -> pd.DataFrame:
     )
 
 
+def import_county_file(session: Session, gdf: gpd.GeoDataFrame, source: str) -> ImportReport:
+    """A county outline from a file whose (first) feature names its ``code`` and ``name``:
+    the first thing a deployment imports, since every township, site, deputy and account is
+    a county's (migration 0020); a city imports one per county."""
+    require_columns(gdf, ("code", "name"), source)
+    first = gdf.iloc[0]
+    return import_county(session, gdf, source, str(first["code"]).strip(), str(first["name"]))
+
+
 IMPORTERS: dict[str, Callable[[Session, gpd.GeoDataFrame, str], ImportReport]] = {
+    "county": import_county_file,
     "townships": import_townships,
     "cells": import_cells,
     "sites": import_sites,

@@ -38,6 +38,16 @@ ERRORS_FILES: dict[str, tuple[str, str]] = {
         "{source}: refused: not a readable {format} file ({detail}).",
     ),
     # Checking and storing its content (geo.importers).
+    "error.no_county_yet": (
+        "{source}：未导入：尚未导入县界；请先导入县（市、区）的边界，再导入乡镇、网格、点位和代表。",
+        "{source}: refused: no county is stored yet; import the county outline first, then "
+        "its townships, cells, sites and deputies.",
+    ),
+    "error.county_not_chosen": (
+        "{source}：未导入：数据库中有多个县（市、区），请指明此文件属于哪个县（--county 县代码）。",
+        "{source}: refused: the database holds several counties; say which one the file is "
+        "for (--county CODE).",
+    ),
     "error.missing_columns": (
         "{source}：未导入：缺少列 {columns}（文件中现有的列：{found}）。",
         "{source}: refused: missing column(s): {columns} (the file has: {found}).",

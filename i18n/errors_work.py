@@ -15,6 +15,10 @@ ERRORS_WORK: dict[str, tuple[str, str]] = {
         "What you chose lies outside your township; a township account sees and acts only "
         "within its own township.",
     ),
+    "error.county_code_invalid": (
+        "县代码只能由字母和数字组成，而不是“{code_given}”。",
+        "A county code is letters and digits, not {code_given!r}.",
+    ),
     "error.outside_county": (
         "所选内容不在您所在的县（市、区）范围内；县级账号只能查看和处理本县的事项。",
         "What you chose lies outside your county; a county's account sees and acts only "

@@ -120,3 +120,18 @@ def deputies_csv() -> str:
 ASSIGNMENTS_CSV = (
     "deputy_code,site_code,valid_from\nD1,S1,2026-01-01\nD2,S2,2026-01-01\nD2,F1,2026-01-01\n"
 )
+
+
+def ensure_county(conn) -> int:
+    """The county every county-owned row needs (migration 0020), for tests that insert
+    townships, deputies or accounts by hand: made once, a square around the test data."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO county (code, name, geom) SELECT '999998', '测试县', "
+            "ST_Multi(ST_MakeEnvelope(110, 20, 125, 35, 4326)) "
+            "WHERE NOT EXISTS (SELECT 1 FROM county)"
+        )
+    )
+    return int(conn.scalar(text("SELECT min(id) FROM county")))

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from duty.due import DUE_COLUMNS, due_list
+from tests import factories
 from ui.due_workbook import due_list_to_excel
 
 D = date
@@ -33,6 +34,7 @@ def build_county(session: Session) -> dict[str, int]:
         return session.execute(text(sql + " RETURNING id"), params).scalar_one()
 
     geom = "ST_GeomFromText(:wkt, 4326)"
+    factories.ensure_county(session)
     ids["T1"] = insert(
         f"INSERT INTO township (code, name, geom) VALUES ('T1', '东镇', {geom})", wkt=SQUARE
     )

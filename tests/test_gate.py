@@ -25,6 +25,7 @@ from accounts.passwords import change_password
 from core.errors import AuthenticationFailed
 from db.database import get_engine, session_scope
 from db.models import Deputy, SignInSession
+from tests import factories
 from ui import gate
 
 PASSWORD = "correct-horse-9"
@@ -42,6 +43,7 @@ def site(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient
     monkeypatch.setenv("SHUIJIAN_LOGIN_FREE_ATTEMPTS", "50")
     get_engine.cache_clear()
     with session_scope(engine) as s:
+        factories.ensure_county(s)
         deputy = Deputy(code="D0001", name="代表甲", level="county")
         s.add(deputy)
         s.flush()

@@ -450,6 +450,7 @@ def test_the_schema_keeps_one_head_per_cell_and_day_and_migrates_down(bare_engin
     migrate.upgrade(bare_engine)
     poly = "MULTIPOLYGON(((118 29, 118.01 29, 118.01 29.01, 118 29)))"
     with bare_engine.begin() as conn:
+        factories.ensure_county(conn)
         conn.execute(
             text(
                 "INSERT INTO grid_cell (code, level, geom) "

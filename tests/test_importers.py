@@ -148,6 +148,7 @@ def test_unrepairable_polygon_is_refused_and_repairable_one_repaired(engine: Eng
         ]
     )
     with session_scope(engine) as s:
+        factories.ensure_county(s)
         report = import_townships(s, spiky, "spiky")
     assert report.count == 2 and "repaired invalid polygon" in report.warnings[0]
 
@@ -234,6 +235,12 @@ def test_cli_import_refusal_exits_nonzero(engine: Engine, tmp_path: Path, monkey
     assert result.exit_code == 1
     assert "missing column(s): level" in result.output
     good = write(factories.townships(), tmp_path / "towns.geojson")
+    result = CliRunner().invoke(app, ["import", "townships", str(good)])
+    assert result.exit_code == 1
+    assert "no county is stored yet; import the county outline first" in result.output
+    outline = write(factories.county(), tmp_path / "county.geojson")
+    result = CliRunner().invoke(app, ["import", "county", str(outline)])
+    assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, ["import", "townships", str(good)])
     assert result.exit_code == 0, result.output
     assert "imported 2 townships" in result.output

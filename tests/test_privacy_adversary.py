@@ -27,6 +27,7 @@ from sqlalchemy import Engine, text
 
 from archive import privacy, public
 from geo import crs
+from tests import factories
 
 YEAR = 2025
 DEPUTIES = 36
@@ -108,6 +109,7 @@ def _walk(waypoints: np.ndarray, rng: np.random.Generator, step_m: float = 20.0)
 
 def _insert(engine: Engine, people: list[Deputy], rng: np.random.Generator) -> None:
     with engine.begin() as conn:
+        factories.ensure_county(conn)
         for dep in people:
             lon, lat = crs.metric_to_lonlat(np.array([dep.home[0]]), np.array([dep.home[1]]))
             dep.id = conn.scalar(
@@ -364,6 +366,7 @@ def test_a_year_of_published_tracks_does_not_lead_home(engine: Engine, year: lis
 
 def test_a_zone_is_drawn_once_and_kept(engine: Engine) -> None:
     with engine.begin() as conn:
+        factories.ensure_county(conn)
         ids = [
             int(
                 conn.scalar(

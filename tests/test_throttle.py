@@ -15,6 +15,7 @@ from accounts.auth import create_user, hash_password, sign_in
 from accounts.throttle import LoginThrottled, Policy, wait_after
 from core.errors import AuthenticationFailed
 from db.database import session_scope
+from tests import factories
 
 POLICY = Policy(free=3, delay_s=2.0, delay_max_s=60.0, lock_after=10, lock_s=900.0, window_s=3600.0)
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -53,6 +54,7 @@ def accounts(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     }.items():
         monkeypatch.setenv(name, value)
     with session_scope(engine) as s:
+        factories.ensure_county(s)
         create_user(s, "analyst1", hash_password(PASSWORD), "analyst")
         create_user(s, "analyst2", hash_password(PASSWORD), "analyst")
     return engine

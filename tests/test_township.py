@@ -32,6 +32,7 @@ from db.database import session_scope
 from duty.due import due_list_for
 from reports.evaluation import evaluate_month, evaluation_for
 from reports.glance import Ranking, standing_for
+from tests import factories
 from tests.test_ingest import NOW, deputy, ingest, track_through
 from tickets import queries
 from tickets.service import (
@@ -214,6 +215,7 @@ def test_the_downgrade_stops_while_a_township_account_exists(bare_engine: Engine
 
     migrate.upgrade(bare_engine)
     with session_scope(bare_engine) as s:
+        factories.ensure_county(s)
         town = s.execute(
             text(
                 "INSERT INTO township (code, name, geom) VALUES ('T01', '甲镇', "

@@ -31,13 +31,14 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def next_ticket_number(session: Session, when: date, county_code: str | None = None) -> str:
-    """`330822-202611-0007`: county code, month, sequence; a row lock keeps numbers unique."""
-    month = f"{when:%Y%m}"
+    """`330822-202611-0007`: county code, month, sequence (each county its own, 0020); a row
+    lock keeps numbers unique."""
+    prefix = f"{county_code or settings.text('county_code')}-{when:%Y%m}"
     seq = session.scalar(
         text(
             "INSERT INTO ticket_counter (month, last) VALUES (:m, 1) "
             "ON CONFLICT (month) DO UPDATE SET last = ticket_counter.last + 1 RETURNING last"
         ),
-        {"m": month},
+        {"m": prefix},
     )
-    return f"{county_code or settings.text('county_code')}-{month}-{seq:04d}"
+    return f"{prefix}-{seq:04d}"

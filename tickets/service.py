@@ -426,8 +426,13 @@ def report_problem(
             lat=problem.lat,
         )
     day = today or (clock.local_date(at) if at else clock.today())
+    # numbered by the county the problem lies in (a city holds several)
+    county_code = session.scalar(
+        text("SELECT c.code FROM township t JOIN county c ON c.id = t.county_id WHERE t.id = :t"),
+        {"t": township_id},
+    )
     ticket = Ticket(
-        number=next_ticket_number(session, day),
+        number=next_ticket_number(session, day, county_code),
         category_code=category.code,
         platform_code=category.platform_code,
         township_id=township_id,

@@ -14,10 +14,13 @@ the database's own guarantee for a county run as its own deployment, and what an
 holding that role's SQL still cannot get past.
 
 Each county-owned table gets ``county_id`` (index, foreign key), filled on insert from its
-parent row (a SECURITY DEFINER trigger per table: the parent's county, read past the policy, so
-a row cannot be hung under another county's parent), else from the scope's one county (the
-column default). The policy ``county_scope`` applies to reads and writes (WITH CHECK). The
-owner is exempt (no FORCE): migrations and the demo loader write any county.
+parent rows (a trigger per table; a parent the scope cannot see is refused, so a row cannot
+be hung under another county's parent), else from the scope's one county (the column
+default; a database of one county needs no scope at all). The policy ``county_scope``
+applies to reads and writes (WITH CHECK), and is FORCEd: the owner is bound too, so a
+deployment with one role for everything is not thereby a deployment without counties.
+Migrations say ``all`` before they begin (env.py). The county table is not forced: its
+SECURITY DEFINER helper reads it past the policy.
 
 Revision ID: 0020
 Revises: 0019
@@ -127,21 +130,32 @@ POLICY = "(SELECT shuijian_scope_all()) OR {column} = (SELECT shuijian_scope_cou
 
 
 def _trigger_function(table: str, parents: tuple[tuple[str, str], ...]) -> str:
-    """The county of a new row: its first parent's that is set, else what it carries."""
+    """The county of a new row: its parents' (all the same one). A parent the scope cannot
+    see is refused: its row exists (the foreign key says so), so it is another county's."""
     steps = "\n".join(
-        f"  IF found IS NULL AND NEW.{column} IS NOT NULL THEN\n"
-        f"    SELECT county_id INTO found FROM {parent} WHERE id = NEW.{column};\n"
+        f"  IF NEW.{column} IS NOT NULL THEN\n"
+        f"    SELECT county_id INTO parent FROM {parent} WHERE id = NEW.{column};\n"
+        "    IF NOT FOUND THEN\n"
+        f"      RAISE EXCEPTION 'new row violates row-level security policy for table \"%\"', "
+        f"'{table}' USING ERRCODE = '42501',\n"
+        f"        DETAIL = '{column} names a row of another county';\n"
+        "    END IF;\n"
+        "    IF county IS NOT NULL AND parent IS DISTINCT FROM county THEN\n"
+        f"      RAISE EXCEPTION 'a {table} row joins rows of two counties' "
+        "USING ERRCODE = '23514';\n"
+        "    END IF;\n"
+        "    county := coalesce(county, parent);\n"
         "  END IF;"
         for column, parent in parents
     )
     return f"""
 CREATE FUNCTION shuijian_county_of_{table}() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE found integer;
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE county integer; parent integer;
 BEGIN
 {steps}
-  IF found IS NOT NULL THEN
-    NEW.county_id := found;
+  IF county IS NOT NULL THEN
+    NEW.county_id := county;
   END IF;
   RETURN NEW;
 END $$;
@@ -172,7 +186,9 @@ def upgrade() -> None:
         op.create_index(f"ix_{table}_county", table, ["county_id"])
         if parents:
             op.execute(_trigger_function(table, parents))
+        # FORCE: the owner too (one role for everything must not mean every county).
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         op.execute(
             f"CREATE POLICY county_scope ON {table} "
             f"USING ({POLICY.format(column='county_id')}) "
@@ -187,6 +203,17 @@ def upgrade() -> None:
     # Two counties may each have a 城关镇: a township's name is unique within its county.
     op.drop_constraint("township_name_key", "township", type_="unique")
     op.create_unique_constraint("township_county_name_key", "township", ["county_id", "name"])
+    # Codes a county gives its own groups and teams, and a file uploaded once per county, are
+    # unique within the county: two counties may both have 督查一组, or receive one file.
+    for table, column in PER_COUNTY_UNIQUE:
+        op.drop_constraint(f"{table}_{column}_key", table, type_="unique")
+        op.create_unique_constraint(f"{table}_county_{column}_key", table, ["county_id", column])
+    # Ticket numbers count per county and month (330822-202612-0001, 339901-202612-0001).
+    op.alter_column("ticket_counter", "month", type_=sa.String(20))
+    op.execute(
+        "UPDATE ticket_counter SET month = (SELECT code FROM county ORDER BY id LIMIT 1) "
+        "|| '-' || month WHERE EXISTS (SELECT 1 FROM county)"
+    )
     # The city's accounts belong to no county, every other account to one.
     op.alter_column("app_user", "role", type_=sa.String(20))
     roles = ", ".join(f"'{r}'" for r in ROLES_AFTER)
@@ -203,6 +230,14 @@ ROLES_BEFORE = ("leader", "analyst", "deputy", "admin", "township")
 ROLES_AFTER = (*ROLES_BEFORE, "city_leader", "city_analyst")
 
 
+PER_COUNTY_UNIQUE = (
+    ("gpx_upload", "sha256"),
+    ("supervision_group", "code"),
+    ("volunteer_team", "code"),
+    ("volunteer_member", "code"),
+)
+
+
 def downgrade() -> None:
     bind = op.get_bind()
     counties = bind.scalar(sa.text("SELECT count(*) FROM county"))
@@ -212,16 +247,22 @@ def downgrade() -> None:
             f"{counties} counties and {city} city account(s): the schema below 0020 holds one "
             "county and no city accounts; remove them before downgrading"
         )
+    op.execute("UPDATE ticket_counter SET month = split_part(month, '-', 2)")
+    op.alter_column("ticket_counter", "month", type_=sa.String(6))
     op.drop_constraint("app_user_city_tie", "app_user", type_="check")
     roles = ", ".join(f"'{r}'" for r in ROLES_BEFORE)
     op.drop_constraint("app_user_role_known", "app_user", type_="check")
     op.create_check_constraint("app_user_role_known", "app_user", f"role IN ({roles})")
+    for table, column in PER_COUNTY_UNIQUE:
+        op.drop_constraint(f"{table}_county_{column}_key", table, type_="unique")
+        op.create_unique_constraint(f"{table}_{column}_key", table, [column])
     op.drop_constraint("township_county_name_key", "township", type_="unique")
     op.create_unique_constraint("township_name_key", "township", ["name"])
     op.execute("DROP POLICY county_scope ON county")
     op.execute("ALTER TABLE county DISABLE ROW LEVEL SECURITY")
     for table, parents in reversed(PARENTS.items()):
         op.execute(f"DROP POLICY county_scope ON {table}")
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
         if parents:
             op.execute(f"DROP TRIGGER a_county_of_{table} ON {table}")
