@@ -25,6 +25,11 @@ alone. What they get and why:
 What they do not get: uploading or reporting on a deputy's behalf (the county's analysts
 vouch for such records), the county overview, the bulletin (the county's document, naming
 every township's deputies), and any administration.
+
+The city's people (市人大常委会: ``city_leader``, ``city_analyst``) see every county of the
+deployment and rank them monthly (一月一排名、一月一通报, ``reports.city_ranking``): both read the
+draft ranking and build the city's bulletin; only the city's analysts (and admins) publish a
+month, which freezes it for the public page. No county role publishes the city's ranking.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from core.errors import PermissionDenied
 LEADER, ANALYST, DEPUTY, ADMIN = "leader", "analyst", "deputy", "admin"
 TOWNSHIP = "township"  # confined to its township (accounts.scope)
 EVERYONE = (LEADER, ANALYST, DEPUTY, ADMIN, TOWNSHIP)
+# The city's people see every county (db.scope ALL) and rank them (reports.city_ranking).
+CITY_LEADER, CITY_ANALYST = "city_leader", "city_analyst"
 
 # action → the roles that may take it. Admin is written out, not implied.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -42,7 +49,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_glance": (LEADER, ANALYST, ADMIN, TOWNSHIP),  # today at a glance: a leader's landing page
     "view_my_sites": (DEPUTY,),  # a deputy's own sites, their landing page
     "view_overview": (LEADER, ANALYST, ADMIN),
-    "view_account": EVERYONE,
+    "view_account": (*EVERYONE, CITY_LEADER, CITY_ANALYST),
     "view_upload": (DEPUTY, ANALYST, ADMIN),
     "view_patrols": (DEPUTY, ANALYST, ADMIN, TOWNSHIP),
     "view_due": EVERYONE,
@@ -58,6 +65,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_public_reports": (ANALYST, ADMIN, TOWNSHIP),  # 有奖举报 moderation and the reward ledger
     "view_supervision": (LEADER, ANALYST, ADMIN),  # 督查组: groups, visits, findings
     "view_volunteers": (LEADER, ANALYST, ADMIN),  # volunteer teams and their duty days
+    # 一月一排名: the city's monthly ranking of its counties (draft, publication, bulletin).
+    "view_city_ranking": (CITY_LEADER, CITY_ANALYST, ADMIN),
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -118,6 +127,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_register": (LEADER, ANALYST, ADMIN, TOWNSHIP),
     "read_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP),
     "act_on_warning": (ANALYST, ADMIN, TOWNSHIP),  # acknowledge and close, with a note
+    # The city's ranking of its counties (一月一排名、一月一通报): a draft anyone of the city
+    # reads; publishing freezes a month for the public, superseding is audited.
+    "read_city_ranking": (CITY_LEADER, CITY_ANALYST, ADMIN),
+    "publish_city_ranking": (CITY_ANALYST, ADMIN),
+    "build_city_bulletin": (CITY_LEADER, CITY_ANALYST, ADMIN),
 }
 
 PAGE_ACTIONS = tuple(a for a in PERMISSIONS if a.startswith("view_"))

@@ -22,7 +22,16 @@ DEPUTY_LEVELS: tuple[str, ...] = (
     "township",
 )
 
-ROLES: tuple[str, ...] = ("leader", "analyst", "deputy", "admin", "township")
+ROLES: tuple[str, ...] = (
+    "leader",
+    "analyst",
+    "deputy",
+    "admin",
+    "township",
+    # The city's people (市人大常委会): they see every county and rank them monthly.
+    "city_leader",
+    "city_analyst",
+)
 
 GRID_LEVELS: tuple[int, ...] = (
     1,
