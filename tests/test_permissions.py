@@ -76,6 +76,11 @@ ACTIONS_TESTED_HERE = {
     "read_volunteers",
     "manage_volunteers",
     "upload_volunteer_patrol",
+    # The city's ranking (一月一排名、一月一通报): tried role by role in
+    # tests/test_city_ranking.py (publish, read the draft, build the bulletin).
+    "read_city_ranking",
+    "publish_city_ranking",
+    "build_city_bulletin",
     *PAGE_ACTIONS,
 }
 
