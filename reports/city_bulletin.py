@@ -195,8 +195,7 @@ def indicator_rows(data: CityBulletinData) -> list[list[str]]:
 def rules_paragraphs(rules: RankingRules) -> list[str]:
     """How the score is made, in words: weights, normalisation, the missing rule, ties."""
     parts = []
-    for code in INDICATORS:
-        rule = rules.indicators[code]
+    for code, rule in rules.indicators.items():
         how = zh(f"city_normalise.{rule.normalise}", target=f"{rule.target or 0:g}")
         parts.append(f"{indicator_name(code)}权重{rule.weight:g}分（{how}）")
     return [
@@ -340,13 +339,10 @@ def workbook_sheets(data: CityBulletinData) -> dict[str, pd.DataFrame]:
             (
                 indicator_name(code),
                 code,
-                rules.indicators[code].weight,
-                zh(
-                    f"city_normalise.{rules.indicators[code].normalise}",
-                    target=f"{rules.indicators[code].target or 0:g}",
-                ),
+                rule.weight,
+                zh(f"city_normalise.{rule.normalise}", target=f"{rule.target or 0:g}"),
             )
-            for code in INDICATORS
+            for code, rule in rules.indicators.items()
         ],
         columns=["指标", "键", "权重", "折算方法"],
     )
@@ -370,8 +366,8 @@ def workbook_sheets(data: CityBulletinData) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_city_bulletin(data: CityBulletinData, fmt: str, path: Path) -> Path:
-    """One file of the bulletin in ``fmt`` (docx, pdf, xlsx) at ``path``."""
+def check_format(fmt: str) -> str:
+    """One of FORMATS, else refused by name."""
     if fmt not in FORMATS:
         raise CityRankingRefused(
             f"format {fmt!r}: choose one of {', '.join(FORMATS)}",
@@ -379,6 +375,12 @@ def write_city_bulletin(data: CityBulletinData, fmt: str, path: Path) -> Path:
             value=fmt,
             known=", ".join(FORMATS),
         )
+    return fmt
+
+
+def write_city_bulletin(data: CityBulletinData, fmt: str, path: Path) -> Path:
+    """One file of the bulletin in ``fmt`` (docx, pdf, xlsx) at ``path``."""
+    check_format(fmt)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
@@ -394,13 +396,7 @@ def build_city_bulletin(
 ) -> Path:
     """Gather the month and write the bulletin file (``build_city_bulletin`` in the
     permission table; the command line is the shell's operator)."""
-    if fmt not in FORMATS:
-        raise CityRankingRefused(
-            f"format {fmt!r}: choose one of {', '.join(FORMATS)}",
-            code="city_bulletin_format_unknown",
-            value=fmt,
-            known=", ".join(FORMATS),
-        )
+    check_format(fmt)  # before the gathering, which takes a while
     return write_city_bulletin(city_bulletin_data(engine, actor, year, month), fmt, path)
 
 
@@ -408,6 +404,7 @@ __all__ = [
     "FORMATS",
     "CityBulletinData",
     "build_city_bulletin",
+    "check_format",
     "city_bulletin_data",
     "composed",
     "draw_city_map",

@@ -44,10 +44,10 @@ from reports.city_ranking import (
     INDICATORS,
     CountyFigures,
     CountyScore,
+    IndicatorRule,
     IndicatorScore,
     RankingRules,
     load_rules,
-    parse_rules,
     score_counties,
 )
 from reports.evaluation import month_after, previous_months
@@ -430,8 +430,21 @@ def _line_from_row(row: CityRanking) -> CountyScore:
     )
 
 
-def _stored_rules(weights: dict[str, Any], source: str) -> RankingRules:
-    return parse_rules({k: v for k, v in weights.items() if k != "digest"}, source)
+def _stored_rules(weights: dict[str, Any]) -> RankingRules:
+    """The rules a publication was scored by, as stored — read as they are, not validated
+    again: a publication stays readable when later rules gain or lose an indicator."""
+    indicators = {
+        code: IndicatorRule(
+            float(rule.get("weight", 0.0)),
+            str(rule.get("normalise", "share")),
+            None if rule.get("target") is None else float(rule["target"]),
+        )
+        for code, rule in weights.items()
+        if isinstance(rule, dict)
+    }
+    return RankingRules(
+        str(weights.get("version", "")), str(weights.get("missing", "renormalise")), indicators
+    )
 
 
 def published_ranking(
@@ -461,7 +474,7 @@ def published_ranking(
             .order_by(CityRanking.rank.is_(None), CityRanking.rank, CityRanking.county_code)
         ).all()
         lines = [_line_from_row(row) for row in rows]
-    rules = _stored_rules(weights or {}, f"publication {publication.id}")
+    rules = _stored_rules(weights or {})
     return Ranking(year, month, publication.as_of, rules, lines, publication)
 
 

@@ -64,13 +64,10 @@ def rules_lines(rules: RankingRules) -> list[str]:
         t(
             "city_rule_part",
             name=t(f"city_indicator.{code}"),
-            weight=number(rules.indicators[code].weight, 0),
-            how=t(
-                f"city_normalise.{rules.indicators[code].normalise}",
-                target=number(rules.indicators[code].target or 0, 2),
-            ),
+            weight=number(rule.weight, 0),
+            how=t(f"city_normalise.{rule.normalise}", target=number(rule.target or 0, 2)),
         )
-        for code in INDICATORS
+        for code, rule in rules.indicators.items()
     ]
     return [
         *parts,
