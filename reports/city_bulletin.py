@@ -310,6 +310,7 @@ def draw_city_map(data: CityBulletinData, path: Path) -> Path:
         empty_label="无可计分指标",
         lines=((data.shapes, "black", 0.8),),
         labels="label",
+        legend_below=True,
     )
 
 

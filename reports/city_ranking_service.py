@@ -433,14 +433,16 @@ def _line_from_row(row: CityRanking) -> CountyScore:
 def _stored_rules(weights: dict[str, Any]) -> RankingRules:
     """The rules a publication was scored by, as stored — read as they are, not validated
     again: a publication stays readable when later rules gain or lose an indicator."""
+    # JSONB keeps its own key order: the indicators are put back in the rules' order.
+    order = [c for c in INDICATORS if c in weights] + sorted(set(weights) - set(INDICATORS))
     indicators = {
         code: IndicatorRule(
-            float(rule.get("weight", 0.0)),
-            str(rule.get("normalise", "share")),
-            None if rule.get("target") is None else float(rule["target"]),
+            float(weights[code].get("weight", 0.0)),
+            str(weights[code].get("normalise", "share")),
+            None if weights[code].get("target") is None else float(weights[code]["target"]),
         )
-        for code, rule in weights.items()
-        if isinstance(rule, dict)
+        for code in order
+        if isinstance(weights[code], dict)
     }
     return RankingRules(
         str(weights.get("version", "")), str(weights.get("missing", "renormalise")), indicators

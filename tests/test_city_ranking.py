@@ -13,6 +13,7 @@ The two counties are built by SQL so every fact is known: in November 2026
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -557,6 +558,7 @@ def test_a_published_month_is_frozen_and_a_second_publish_is_refused(
     assert public is not None and public.publication is not None
     frozen = next(x for x in public.lines if x.name == "甲县")
     assert frozen.indicators["on_time"].value == 0.75 and frozen.score == 63.34
+    assert public.rules == load_rules()  # as scored, in the rules' order
 
     # A correction, with its reason: it supersedes the first, which stays on record; audited.
     corrected = service.publish(two_counties, analyst, YEAR, MONTH, supersede_reason="补录迟传轨迹")
@@ -589,6 +591,47 @@ def test_a_published_month_is_frozen_and_a_second_publish_is_refused(
                 "'x', '{}', now(), 'x')"
             )
         )
+
+
+def test_a_publication_stays_readable_when_the_rules_change(engine: Engine) -> None:
+    """An old month was scored by rules without water quality: it reads as it was stored."""
+    with time_machine.travel(NOW, tick=False), session_scope(engine) as s:
+        county = add_county(s, "990001", "甲县", 117.5, ["甲东镇"], 1)["甲县"]
+        rules = {
+            "version": "2025",
+            "missing": "zero",
+            "supervision": {"weight": 20, "normalise": "target", "target": 2},
+            "on_time": {"weight": 80, "normalise": "share"},
+        }
+        publication = _insert(
+            s,
+            "INSERT INTO city_ranking_publication (month, as_of, weights_version, weights, "
+            "published_at, published_by) VALUES ('2026-10-01', '2026-11-01', '2025', "
+            "CAST(:w AS jsonb), '2026-11-02 10:00+08', 'cli:old')",
+            w=json.dumps(rules),
+        )
+        _insert(
+            s,
+            "INSERT INTO city_ranking (publication_id, month, county_id, county_code, "
+            "county_name, indicators, points, score, rank, weights_version, published_at, "
+            "published_by) VALUES (:p, '2026-10-01', :c, '990001', '甲县', CAST(:i AS jsonb), "
+            "CAST(:pts AS jsonb), 80, 1, '2025', '2026-11-02 10:00+08', 'cli:old')",
+            p=publication,
+            c=county,
+            i=json.dumps({"on_time": {"value": 1.0}, "supervision": {"value": 0.0}}),
+            pts=json.dumps(
+                {
+                    "on_time": {"norm": 100, "weight": 80, "points": 80, "missing": False},
+                    "supervision": {"norm": 0, "weight": 20, "points": 0, "missing": False},
+                }
+            ),
+        )
+    ranking = service.published_ranking(engine, 2026, 10)
+    assert ranking is not None
+    assert list(ranking.rules.indicators) == ["on_time", "supervision"]
+    [line] = ranking.lines
+    assert (line.name, line.score, line.rank) == ("甲县", 80.0, 1)
+    assert line.indicators["water_quality"].missing and line.indicators["on_time"].points == 80
 
 
 def test_who_may_publish_read_and_build(two_counties: Engine) -> None:

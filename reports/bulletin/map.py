@@ -43,10 +43,12 @@ def draw_choropleth(
     empty_label: str,
     lines: tuple[tuple[gpd.GeoDataFrame, str, float], ...] = (),
     labels: str | None = None,
+    legend_below: bool = False,
 ) -> Path:
     """``shapes`` coloured by ``column`` (grey where it is empty), outlines ``lines`` (frame,
     colour, width) on top, optional text ``labels`` (a column) at each shape's inner point, a
-    Chinese title, colour bar and legend, written to ``path`` as PNG."""
+    Chinese title, colour bar and legend (inside, lower left, or below the map where large
+    shapes would hide under it), written to ``path`` as PNG."""
     font = FontProperties(fname=str(font_path()))
     epsg = crs.metric_epsg()
     fig = Figure(figsize=(7.0, 7.6), dpi=150)
@@ -85,7 +87,8 @@ def draw_choropleth(
     ax.legend(
         handles=[Patch(facecolor=EMPTY, edgecolor="white", label=empty_label)],
         prop=font,
-        loc="lower left",
+        loc="upper left" if legend_below else "lower left",
+        bbox_to_anchor=(0.0, -0.02) if legend_below else None,
         frameon=False,
     )
     fig.savefig(path, dpi=150, bbox_inches="tight", facecolor="white")
