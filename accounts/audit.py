@@ -42,6 +42,8 @@ ACTIONS: tuple[str, ...] = (
     "public_report_accept",
     "public_report_reject",
     "reward_ledger_export",
+    "city_ranking_publish",  # 一月一通报: a month's ranking of the counties frozen for the public
+    "city_ranking_supersede",  # a published month replaced by a correction, with its reason
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

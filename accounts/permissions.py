@@ -25,6 +25,11 @@ alone. What they get and why:
 What they do not get: uploading or reporting on a deputy's behalf (the county's analysts
 vouch for such records), the county overview, the bulletin (the county's document, naming
 every township's deputies), and any administration.
+
+The city's people (市人大常委会: ``city_leader``, ``city_analyst``) see every county of the
+deployment and rank them monthly (一月一排名、一月一通报, ``reports.city_ranking``): both read the
+draft ranking and build the city's bulletin; only the city's analysts publish a
+month, which freezes it for the public page. No county role publishes the city's ranking.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_public_reports": (ANALYST, ADMIN, TOWNSHIP),  # 有奖举报 moderation and the reward ledger
     "view_supervision": (LEADER, ANALYST, ADMIN, *CITY),  # 督查组: groups, visits, findings
     "view_volunteers": (LEADER, ANALYST, ADMIN, *CITY),  # volunteer teams and their duty days
+    # 一月一排名: the city's monthly ranking of its counties (draft, publication, bulletin).
+    "view_city_ranking": (CITY_LEADER, CITY_ANALYST),
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -135,6 +142,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_register": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
     "read_warnings": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
     "act_on_warning": (ANALYST, ADMIN, TOWNSHIP),  # acknowledge and close, with a note
+    # The city's ranking of its counties (一月一排名、一月一通报): a draft anyone of the city
+    # reads; publishing freezes a month for the public, superseding is audited.
+    "read_city_ranking": (CITY_LEADER, CITY_ANALYST),
+    "publish_city_ranking": (CITY_ANALYST,),
+    "build_city_bulletin": (CITY_LEADER, CITY_ANALYST),
 }
 
 PAGE_ACTIONS = tuple(a for a in PERMISSIONS if a.startswith("view_"))

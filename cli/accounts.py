@@ -16,7 +16,12 @@ app = typer.Typer(help="Accounts.", no_args_is_help=True)
 @friendly
 def user_add(
     username: str,
-    role: Annotated[str, typer.Option(help="leader | analyst | deputy | admin | township")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="leader | analyst | deputy | admin | township | city_leader | city_analyst"
+        ),
+    ],
     deputy: Annotated[str | None, typer.Option(help="deputy code, for role deputy")] = None,
     name: Annotated[str | None, typer.Option(help="display name (a deputy's: theirs)")] = None,
     township: Annotated[str | None, typer.Option(help="township code, for role township")] = None,
@@ -67,7 +72,12 @@ def user_lock(username: str) -> None:
 @friendly
 def user_role(
     username: str,
-    role: Annotated[str, typer.Argument(help="leader | analyst | deputy | admin | township")],
+    role: Annotated[
+        str,
+        typer.Argument(
+            help="leader | analyst | deputy | admin | township | city_leader | city_analyst"
+        ),
+    ],
     deputy: Annotated[str | None, typer.Option(help="deputy code, for role deputy")] = None,
     township: Annotated[str | None, typer.Option(help="township code, for role township")] = None,
 ) -> None:

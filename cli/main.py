@@ -1,7 +1,7 @@
 """The `shuijian` command line: one group per module, each command a thin call into a
 service (`cli/db.py`, `data.py`, `grid_heads.py`, `accounts.py`, `admin.py`, `patrols.py`,
 `tickets.py`, `reports.py`, `warnings.py`, `public_reports.py`, `supervision.py`,
-`volunteers.py`, `serve.py`)."""
+`volunteers.py`, `city_ranking.py`, `serve.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from cli import (
     accounts,
     admin,
+    city_ranking,
     common,
     data,
     db,
@@ -35,6 +36,7 @@ app.add_typer(warnings.register_app, name="register")
 app.add_typer(public_reports.app, name="public-reports")
 app.add_typer(supervision.app, name="supervision")
 app.add_typer(volunteers.app, name="volunteers")
+app.add_typer(city_ranking.app, name="city-ranking")
 for group in (data, grid_heads, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
 

@@ -297,6 +297,21 @@ SETTINGS: tuple[Setting, ...] = (
         "shipped values). Unset: reports/weights.toml, the shipped defaults.",
     ),
     Setting(
+        "city_ranking_weights",
+        "SHUIJIAN_CITY_RANKING_WEIGHTS",
+        None,
+        "TOML file of the city's monthly ranking of its counties (indicators, weights, "
+        "normalisation, the missing-indicator rule, version); it replaces the shipped file as a "
+        "whole. Unset: reports/city_ranking.toml.",
+    ),
+    Setting(
+        "city_name",
+        "SHUIJIAN_CITY_NAME",
+        "衢州市",
+        "Name of the city whose counties the deployment ranks (一月一排名), as the city's "
+        "bulletin and the public ranking page name it.",
+    ),
+    Setting(
         "public_reports_per_phone",
         "SHUIJIAN_PUBLIC_REPORTS_PER_PHONE",
         3,

@@ -17,7 +17,9 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
+    Integer,
     LargeBinary,
     Numeric,
     SmallInteger,
@@ -1100,3 +1102,70 @@ class VolunteerVisit(CountyOwned, Base):
     arrived: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     left: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     dwell_s: Mapped[float] = mapped_column(Float)
+
+
+class CityRankingPublication(Base):
+    """一月一通报: a month's ranking of the city's counties as a city analyst published it — the
+    rules it was scored by, when and by whom. Appended only. A month's first publication
+    supersedes nothing; a correction names the one it supersedes (same month, each at most
+    once, with a reason), so a month's publications form one chain whose end is current."""
+
+    __tablename__ = "city_ranking_publication"
+    __table_args__ = (
+        CheckConstraint("extract(day FROM month) = 1", name="city_ranking_publication_month"),
+        CheckConstraint(
+            "(supersedes_id IS NULL) = (reason IS NULL)", name="city_ranking_publication_reason"
+        ),
+        UniqueConstraint("id", "month", name="city_ranking_publication_id_month"),
+        UniqueConstraint("supersedes_id", name="city_ranking_publication_supersedes_once"),
+        # A correction supersedes a publication of its own month.
+        ForeignKeyConstraint(
+            ["supersedes_id", "month"],
+            ["city_ranking_publication.id", "city_ranking_publication.month"],
+            name="city_ranking_publication_supersedes_same_month",
+        ),
+        Index(
+            "ux_city_ranking_publication_first",
+            "month",
+            unique=True,
+            postgresql_where=text("supersedes_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
+    as_of: Mapped[date] = mapped_column(Date)  # events before this local day were counted
+    weights_version: Mapped[str] = mapped_column(String(40))
+    weights: Mapped[dict] = mapped_column(JSONB)  # the whole rules file as scored
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str] = mapped_column(String(120))  # accounts.audit.actor_label
+    published_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CityRanking(Base):
+    """One county's line of a published ranking, frozen: its indicators (values and the
+    counts behind them), points per indicator, score and rank, with the county's name as it
+    was. Appended only; the public reads exactly these rows."""
+
+    __tablename__ = "city_ranking"
+    __table_args__ = (
+        UniqueConstraint("publication_id", "county_id", name="city_ranking_once_per_county"),
+        Index("ix_city_ranking_county", "county_id"),
+        Index("ix_city_ranking_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("city_ranking_publication.id"))
+    month: Mapped[date] = mapped_column(Date)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    county_code: Mapped[str] = mapped_column(String(6))
+    county_name: Mapped[str] = mapped_column(String(80))
+    indicators: Mapped[dict] = mapped_column(JSONB)
+    points: Mapped[dict] = mapped_column(JSONB)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    rank: Mapped[int | None]
+    weights_version: Mapped[str] = mapped_column(String(40))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str] = mapped_column(String(120))

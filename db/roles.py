@@ -27,9 +27,9 @@ APP_ROLE = "shuijian_app"
 
 # History and evidence: written once, never changed. The app gets SELECT and INSERT only, and
 # migration 0012 (0013 for audit_event, 0014 for grid_head_reminder, 0016 for reward_entry,
-# 0018 for supervision and volunteer records) puts a statement-level trigger on each that
-# refuses TRUNCATE (even the owner's). Checked against the code: nothing updates or deletes
-# these rows.
+# 0018 for supervision and volunteer records, 0022 for the city's published rankings) puts a
+# statement-level trigger on each that refuses TRUNCATE (even the owner's). Checked against
+# the code: nothing updates or deletes these rows.
 APPEND_ONLY: tuple[str, ...] = (
     "ticket_event",  # the ticket lifecycle (also a row trigger since 0003)
     "ticket_attachment",  # photos and proofs attached to events
@@ -50,6 +50,8 @@ APPEND_ONLY: tuple[str, ...] = (
     "supervision_visit",  # a supervision group's inspection visits (check-in or track)
     "supervision_finding",  # what those visits found
     "volunteer_visit",  # visits proven by a volunteer's track
+    "city_ranking_publication",  # 一月一通报: a month's ranking as published (0022)
+    "city_ranking",  # its lines, one per county, frozen: what the public reads
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would

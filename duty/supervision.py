@@ -446,7 +446,9 @@ def record_gpx_visit(
         )
     checked = _check_findings(findings)
     place = (place or "").strip()[:PLACE_MAX] or None
-    upload = store_upload(session, data, filename, parsed, gcj02, params, _user_id(actor))
+    upload = store_upload(
+        session, data, filename, parsed, gcj02, params, _user_id(actor), group.county_id
+    )
     visit_id = _insert_visit(
         session,
         group_id=group.id,

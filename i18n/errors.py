@@ -10,6 +10,7 @@ from i18n.errors_register import ERRORS_REGISTER
 from i18n.errors_supervision import ERRORS_SUPERVISION
 from i18n.errors_work import ERRORS_WORK
 from i18n.grid_heads import ERRORS_GRID_HEADS
+from i18n.pages_city_ranking import ERRORS_CITY_RANKING
 from i18n.pages_public import ERRORS_PUBLIC
 
 _GENERAL: dict[str, tuple[str, str]] = {
@@ -85,4 +86,5 @@ ERRORS: dict[str, tuple[str, str]] = {
     **ERRORS_REGISTER,
     **ERRORS_PUBLIC,
     **ERRORS_SUPERVISION,
+    **ERRORS_CITY_RANKING,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from i18n.grid_heads import PAGES_GRID_HEADS
 from i18n.pages_admin import PAGES_ADMIN
+from i18n.pages_city_ranking import PAGES_CITY_RANKING
 from i18n.pages_deputy import PAGES_DEPUTY
 from i18n.pages_glance import PAGES_GLANCE
 from i18n.pages_maps import PAGES_MAPS
@@ -539,6 +540,7 @@ for _part in (
     PAGES_REGISTER,
     PAGES_PUBLIC,
     PAGES_SUPERVISION,
+    PAGES_CITY_RANKING,
 ):
     if _twice := PAGES.keys() & _part.keys():
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")

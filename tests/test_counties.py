@@ -231,7 +231,17 @@ def test_a_county_account_needs_a_county_and_a_city_account_none(city: City) -> 
         conn.execute(
             text(
                 "INSERT INTO app_user (username, password_hash, role, county_id) "
-                "VALUES ('c', 'x', 'city_leader', :c)"
+                "VALUES ('c', 'x', 'leader', NULL)"
+            )
+        )
+    with city.superuser.begin() as conn:
+        # a city account takes no county, even one it names
+        made = conn.execute(
+            text(
+                "INSERT INTO app_user (username, password_hash, role, county_id) "
+                "VALUES ('c2', 'x', 'city_leader', :c) RETURNING county_id"
             ),
             {"c": city.first},
-        )
+        ).scalar_one()
+        assert made is None
+        conn.rollback()

@@ -228,6 +228,7 @@ def test_every_append_only_table_carries_the_truncate_guard(engine: Engine) -> N
     guarded += import_module("db.migrations.versions.0014_grid_heads").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0016_public_reports").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0018_supervision_volunteers").APPEND_ONLY
+    guarded += import_module("db.migrations.versions.0022_city_ranking").APPEND_ONLY
     assert guarded == roles.APPEND_ONLY
     with engine.connect() as conn:
         assert roles.guarded_tables(conn) == sorted(roles.APPEND_ONLY)

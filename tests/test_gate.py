@@ -136,6 +136,8 @@ def test_the_database_keeps_only_the_hash(site: TestClient, engine: Engine) -> N
 
 def test_the_public_archive_needs_no_sign_in(site: TestClient) -> None:
     assert site.get("/public").text == "PAGE /public"
+    # Nor does the published monthly ranking of the counties (每月排名公开公示).
+    assert site.get("/city_ranking_public").text == "PAGE /city_ranking_public"
     assert site.get("/static/js/index.js").status_code == 200  # assets pass untouched
 
 
@@ -322,6 +324,7 @@ def test_the_form_s_links_to_the_public_pages_keep_its_language(site: TestClient
         form = site.get(gate.sign_in_url("/", lang) + "&hop=1").text
         assert f'href="/public?lang={lang}"' in form
         assert f'href="/report_public?lang={lang}"' in form
+        assert f'href="/city_ranking_public?lang={lang}"' in form
     assert site.get("/public?lang=en").text == "PAGE /public"  # the gate lets it through
 
 

@@ -114,6 +114,9 @@ def county(demo_url: str, server_url: str) -> Iterator[tuple[str, set[str]]]:
             "SELECT name FROM volunteer_member",
         ):  # fmt: skip
             names |= {str(v) for v in conn.scalars(text(sql)) if v}
+    from core import settings
+
+    names.add(settings.text("city_name"))  # the city's own name, in either language
     engine.dispose()
     yield url, names
     with admin.connect() as conn:
@@ -162,6 +165,8 @@ PAGES = [
     ("worklist", "d0001"),
     ("register", "leader"),
     ("warnings", "analyst"),
+    ("city_ranking", "admin"),
+    ("city_ranking_public", None),
 ]
 
 

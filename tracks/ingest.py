@@ -170,7 +170,14 @@ def ingest_gpx(
     visits = _visits(session, track, deputy_id, params) if parsed.has_times else _no_visits()
 
     upload = store_upload(
-        session, data, filename, parsed, gcj02, params, uploader.user_id if uploader else None
+        session,
+        data,
+        filename,
+        parsed,
+        gcj02,
+        params,
+        uploader.user_id if uploader else None,
+        session.scalar(select(Deputy.county_id).where(Deputy.id == deputy_id)),
     )
     patrol = Patrol(
         upload_id=upload.id,
@@ -299,8 +306,10 @@ def store_upload(
     gcj02: bool,
     params: IngestParams,
     uploaded_by: int | None,
+    county_id: int | None = None,
 ) -> GpxUpload:
-    """The original file, byte for byte, with how it was read."""
+    """The original file, byte for byte, with how it was read. Its county: ``county_id``
+    (the deputy's or the group's), else its uploader's or the scope's (migration 0020)."""
     upload = GpxUpload(
         sha256=hashlib.sha256(data).hexdigest(),
         filename=filename[:255],
@@ -312,6 +321,8 @@ def store_upload(
         naive_timezone=params.naive_tz,
         uploaded_by=uploaded_by,
     )
+    if county_id is not None:
+        upload.county_id = county_id
     session.add(upload)
     session.flush()
     return upload

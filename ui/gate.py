@@ -12,7 +12,8 @@ and the middleware on the same host and port as the app, so:
 * The middleware sends a page request without a live session to the sign-in form, with the
   requested URL as ``next``, so a reload, a bookmark or a shared ticket link works after
   signing in. A page the role may not open goes to the role's home page instead of
-  Streamlit's English "Page not found". The public archive stays open to everyone.
+  Streamlit's English "Page not found". The open pages (the public archive, 有奖举报, the
+  published monthly ranking) stay open to everyone.
 
 SameSite=Strict withholds the cookie when a link is followed from another site (a chat
 message); the sign-in form therefore first reloads itself once from this site, which sends
@@ -46,14 +47,23 @@ from core.errors import (
 )
 from db.database import database_url, get_engine, session_scope
 from db.scope import ALL, within
-from ui.page import DENIED, LOGIN, PAGES, PUBLIC, PUBLIC_REPORT, pages_for
+from ui.page import (
+    CITY_RANKING_PUBLIC,
+    DENIED,
+    LOGIN,
+    OPEN,
+    PAGES,
+    PUBLIC,
+    PUBLIC_REPORT,
+    pages_for,
+)
 
 SIGN_IN = "/account/sign-in"
 SIGN_OUT = "/account/sign-out"
 MAX_FORM_BYTES = 16 * 1024
 RETRY_S = 5  # an outage page tries again this often, like the app's own probe
-PAGE_NAMES = frozenset(Path(p.path).stem for p in (*PAGES, LOGIN, PUBLIC, PUBLIC_REPORT))
-OPEN_PAGES = frozenset(Path(p.path).stem for p in (PUBLIC, PUBLIC_REPORT))
+PAGE_NAMES = frozenset(Path(p.path).stem for p in (*PAGES, LOGIN, *OPEN))
+OPEN_PAGES = frozenset(Path(p.path).stem for p in OPEN)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -219,6 +229,7 @@ def _page(
     switch = html.escape(sign_in_url(next_url, other))
     public = f"/{Path(PUBLIC.path).stem}?lang={lang}"  # the public pages keep the language
     report = f"/{Path(PUBLIC_REPORT.path).stem}?lang={lang}"
+    ranking = f"/{Path(CITY_RANKING_PUBLIC.path).stem}?lang={lang}"
     return (
         f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head>'
         '<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
@@ -234,6 +245,7 @@ def _page(
         f"{form_html(lang, next_url, message, username)}"
         f'<nav><a href="{public}">{html.escape(i18n.text("gate_public_link", lang))}</a>'
         f'<a href="{report}">{html.escape(i18n.text("gate_report_link", lang))}</a>'
+        f'<a href="{ranking}">{html.escape(i18n.text("gate_ranking_link", lang))}</a>'
         f'<a href="{switch}" hreflang="{other}">'
         f"{html.escape(i18n.text('gate_other_language', lang))}</a></nav>"
         "</main></body></html>"

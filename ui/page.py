@@ -31,6 +31,10 @@ LOGIN = PageSpec("views/login.py", "page_login", None)
 PUBLIC = PageSpec("views/public.py", "page_public", None)
 # 有奖举报: anyone reports a water problem, signed in or not.
 PUBLIC_REPORT = PageSpec("views/report_public.py", "page_public_report", None)
+# 每月排名公开公示: the city's published monthly rankings of its counties, open to everyone.
+CITY_RANKING_PUBLIC = PageSpec("views/city_ranking_public.py", "page_city_ranking_public", None)
+# The pages open to everyone, in the order they are listed (last in every navigation).
+OPEN: tuple[PageSpec, ...] = (CITY_RANKING_PUBLIC, PUBLIC, PUBLIC_REPORT)
 GLANCE = PageSpec("views/glance.py", "page_glance", "view_glance")
 MY_SITES = PageSpec("views/my_sites.py", "page_my_sites", "view_my_sites")
 ADMIN = PageSpec("views/admin.py", "page_admin", "view_admin")
@@ -50,11 +54,14 @@ WARNINGS = PageSpec("views/warnings.py", "page_warnings", "view_warnings")
 PUBLIC_REPORTS = PageSpec("views/public_reports.py", "page_public_reports", "view_public_reports")
 SUPERVISION = PageSpec("views/supervision.py", "page_supervision", "view_supervision")
 VOLUNTEERS = PageSpec("views/volunteers.py", "page_volunteers", "view_volunteers")
+# 一月一排名: the city's ranking of its counties (the city's roles land here).
+CITY_RANKING = PageSpec("views/city_ranking.py", "page_city_ranking", "view_city_ranking")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
     GLANCE,
     MY_SITES,
     OVERVIEW,
+    CITY_RANKING,
     ACCOUNT,
     UPLOAD,
     PATROLS,
@@ -92,12 +99,12 @@ def explain_denied() -> None:
 
 
 def pages_for(user: SignedIn | None) -> list[PageSpec]:
-    """Sign-in and the open pages (the public archive, 有奖举报) when nobody is signed in, else
-    the pages the role may open and the open pages last (the first page listed is where a
-    user lands)."""
+    """Sign-in and the open pages (the published ranking, the public archive, 有奖举报) when
+    nobody is signed in, else the pages the role may open and the open pages last (the first
+    page listed is where a user lands)."""
     if user is None:
-        return [LOGIN, PUBLIC, PUBLIC_REPORT]
-    return [*(p for p in PAGES if p.action and may(user.role, p.action)), PUBLIC, PUBLIC_REPORT]
+        return [LOGIN, *OPEN]
+    return [*(p for p in PAGES if p.action and may(user.role, p.action)), *OPEN]
 
 
 def _uploader_words() -> None:

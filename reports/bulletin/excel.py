@@ -67,9 +67,13 @@ def workbook_notes() -> dict[str, list[str]]:
 
 
 def write_xlsx(data: BulletinData, path: Path) -> Path:
-    notes = workbook_notes()
+    return write_sheets(workbook_sheets(data), workbook_notes(), path)
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], notes: dict[str, list[str]], path: Path) -> Path:
+    """One sheet per table, columns as wide as their text, a sheet's footnotes under it."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in workbook_sheets(data).items():
+        for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             for column in sheet.columns:

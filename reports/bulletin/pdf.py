@@ -13,8 +13,9 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reports.bulletin.data import BulletinData
+from reports.bulletin.document import Composed
 from reports.bulletin.fonts import register_pdf_font
-from reports.bulletin.text import OPENING, closing_text, opening_text, sections
+from reports.bulletin.text import composed
 
 
 def _pdf_styles() -> dict[str, ParagraphStyle]:
@@ -78,6 +79,12 @@ def _pdf_table(rows: list[list[str]], styles: dict[str, ParagraphStyle], width: 
 
 
 def write_pdf(data: BulletinData, map_png: Path, path: Path) -> Path:
+    """The county's monthly bulletin as PDF."""
+    return render_pdf(composed(data, map_png), path)
+
+
+def render_pdf(document: Composed, path: Path) -> Path:
+    """Any composed bulletin (the county's, the city's ranking) as a PDF."""
     styles = _pdf_styles()
     doc = SimpleDocTemplate(
         str(path),
@@ -86,32 +93,32 @@ def write_pdf(data: BulletinData, map_png: Path, path: Path) -> Path:
         rightMargin=2 * cm,
         topMargin=2 * cm,
         bottomMargin=2 * cm,
-        title=data.title,
-        author=f"{data.county}人大常委会",
+        title=document.title,
+        author=document.issuer,
     )
     story: list[object] = [
-        Paragraph(data.title, styles["title"]),
-        Paragraph(OPENING, styles["plain"]),
-        Paragraph(opening_text(data), styles["body"]),
+        Paragraph(document.title, styles["title"]),
+        Paragraph(document.salutation, styles["plain"]),
+        Paragraph(document.opening, styles["body"]),
     ]
-    for section in sections(data):
+    for section in document.sections:
         story.append(Paragraph(section.heading, styles["heading"]))
         story.extend(Paragraph(p, styles["body"]) for p in section.paragraphs)
         for caption, rows in section.tables:
             story.append(Paragraph(caption, styles["caption"]))
             story.append(_pdf_table(rows, styles, doc.width))
         story.extend(Paragraph(note, styles["note"]) for note in section.notes)
-        if section.image:
-            image = Image(str(map_png))
+        if section.image and document.image is not None:
+            image = Image(str(document.image))
             scale = min(doc.width / image.imageWidth, 16 * cm / image.imageHeight)
             image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
             story.append(image)
     story += [
         Spacer(1, 6),
-        Paragraph(closing_text(data), styles["body"]),
+        Paragraph(document.closing, styles["body"]),
         Spacer(1, 12),
-        Paragraph(f"{data.county}人大常委会", styles["right"]),
-        Paragraph(f"{data.issued.year}年{data.issued.month}月{data.issued.day}日", styles["right"]),
+        Paragraph(document.issuer, styles["right"]),
+        Paragraph(document.issued_text, styles["right"]),
     ]
     doc.build(story)
     return path

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 import i18n
 from duty.coverage import month_bounds
 from reports.bulletin.data import BulletinData, percent
+from reports.bulletin.document import Composed, Section
 from reports.evaluation import (
     formula_params,
 )
 
 TOP_N = 10
 OVERDUE_ROWS = 20  # overdue sites listed in the text; the workbook holds them all
-
-
-@dataclass
-class Section:
-    """A heading, paragraphs of text and tables (header row first), in order."""
-
-    heading: str
-    paragraphs: list[str] = field(default_factory=list)
-    tables: list[tuple[str, list[list[str]]]] = field(default_factory=list)
-    image: bool = False
-    notes: list[str] = field(default_factory=list)  # footnotes under the tables: definitions
 
 
 def _deputy_rows(frame: pd.DataFrame) -> list[list[str]]:
@@ -281,4 +271,18 @@ def closing_text(data: BulletinData) -> str:
     return (
         "请各乡镇（街道）对照通报，督促得分靠后、存在逾期点位的代表及时补巡，"
         "对已交办问题跟踪问效，确保水环境监督全覆盖、无死角。"
+    )
+
+
+def composed(data: BulletinData, map_png: Path) -> Composed:
+    """The county's monthly bulletin as a document, for the Word and the PDF writer."""
+    return Composed(
+        title=data.title,
+        salutation=OPENING,
+        opening=opening_text(data),
+        sections=sections(data),
+        closing=closing_text(data),
+        issuer=f"{data.county}人大常委会",
+        issued=data.issued,
+        image=map_png,
     )

@@ -12,8 +12,9 @@ from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from reports.bulletin.data import BulletinData
+from reports.bulletin.document import Composed
 from reports.bulletin.fonts import DOCX_BODY_FONT, DOCX_HEADING_FONT, DOCX_LATIN_FONT
-from reports.bulletin.text import OPENING, closing_text, opening_text, sections
+from reports.bulletin.text import composed
 
 
 def _set_fonts(
@@ -74,16 +75,27 @@ def _docx_table(doc: Document, rows: list[list[str]]) -> None:
 
 
 def write_docx(data: BulletinData, map_png: Path, path: Path) -> Path:
+    """The county's monthly bulletin as Word."""
+    return render_docx(composed(data, map_png), path)
+
+
+def render_docx(document: Composed, path: Path) -> Path:
+    """Any composed bulletin (the county's, the city's ranking) as a Word file."""
     doc = Document()
     _set_fonts(doc.styles["Normal"], DOCX_BODY_FONT, 14)
     for section in doc.sections:
         section.left_margin = section.right_margin = Cm(2.6)
     _docx_paragraph(
-        doc, data.title, size=20, bold=True, font=DOCX_HEADING_FONT, align=WD_ALIGN_PARAGRAPH.CENTER
+        doc,
+        document.title,
+        size=20,
+        bold=True,
+        font=DOCX_HEADING_FONT,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
     )
-    _docx_paragraph(doc, OPENING)
-    _docx_paragraph(doc, opening_text(data), indent=True)
-    for section in sections(data):
+    _docx_paragraph(doc, document.salutation)
+    _docx_paragraph(doc, document.opening, indent=True)
+    for section in document.sections:
         _docx_paragraph(doc, section.heading, size=15, font=DOCX_HEADING_FONT)
         for paragraph in section.paragraphs:
             _docx_paragraph(doc, paragraph, indent=True)
@@ -92,15 +104,11 @@ def write_docx(data: BulletinData, map_png: Path, path: Path) -> Path:
             _docx_table(doc, rows)
         for note in section.notes:
             _docx_paragraph(doc, note, size=10.5)
-        if section.image:
-            doc.add_picture(str(map_png), width=Cm(15))
+        if section.image and document.image is not None:
+            doc.add_picture(str(document.image), width=Cm(15))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _docx_paragraph(doc, closing_text(data), indent=True)
-    _docx_paragraph(doc, f"{data.county}人大常委会", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _docx_paragraph(
-        doc,
-        f"{data.issued.year}年{data.issued.month}月{data.issued.day}日",
-        align=WD_ALIGN_PARAGRAPH.RIGHT,
-    )
+    _docx_paragraph(doc, document.closing, indent=True)
+    _docx_paragraph(doc, document.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _docx_paragraph(doc, document.issued_text, align=WD_ALIGN_PARAGRAPH.RIGHT)
     doc.save(str(path))
     return path

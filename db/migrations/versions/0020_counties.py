@@ -219,6 +219,20 @@ def upgrade() -> None:
     roles = ", ".join(f"'{r}'" for r in ROLES_AFTER)
     op.drop_constraint("app_user_role_known", "app_user", type_="check")
     op.create_check_constraint("app_user_role_known", "app_user", f"role IN ({roles})")
+    # … and the database says so on insert: a city account takes no county from the scope.
+    op.execute(
+        """
+CREATE FUNCTION shuijian_city_account() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.role IN ('city_leader', 'city_analyst') THEN
+    NEW.county_id := NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER b_city_account_has_no_county BEFORE INSERT ON app_user
+  FOR EACH ROW EXECUTE FUNCTION shuijian_city_account();
+"""
+    )
     op.create_check_constraint(
         "app_user_city_tie",
         "app_user",
@@ -250,6 +264,8 @@ def downgrade() -> None:
     op.execute("UPDATE ticket_counter SET month = split_part(month, '-', 2)")
     op.alter_column("ticket_counter", "month", type_=sa.String(6))
     op.drop_constraint("app_user_city_tie", "app_user", type_="check")
+    op.execute("DROP TRIGGER b_city_account_has_no_county ON app_user")
+    op.execute("DROP FUNCTION shuijian_city_account()")
     roles = ", ".join(f"'{r}'" for r in ROLES_BEFORE)
     op.drop_constraint("app_user_role_known", "app_user", type_="check")
     op.create_check_constraint("app_user_role_known", "app_user", f"role IN ({roles})")
