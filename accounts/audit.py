@@ -42,6 +42,8 @@ ACTIONS: tuple[str, ...] = (
     "public_report_accept",
     "public_report_reject",
     "reward_ledger_export",
+    "water_section_import",
+    "water_sample_import",
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

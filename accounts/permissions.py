@@ -58,6 +58,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_public_reports": (ANALYST, ADMIN, TOWNSHIP),  # 有奖举报 moderation and the reward ledger
     "view_supervision": (LEADER, ANALYST, ADMIN),  # 督查组: groups, visits, findings
     "view_volunteers": (LEADER, ANALYST, ADMIN),  # volunteer teams and their duty days
+    # 交接断面水质: township staff read the sections at their township's edges only
+    # (water.quality narrows with accounts.scope). The city roles join this row when they land.
+    "view_water_quality": (LEADER, ANALYST, ADMIN, TOWNSHIP),
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -112,6 +115,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_volunteers": (LEADER, ANALYST, ADMIN),
     "manage_volunteers": (ANALYST, ADMIN),  # teams and members (CSV imports)
     "upload_volunteer_patrol": (ANALYST, ADMIN),  # volunteers have no account: staff upload
+    # Cross-sections and their monthly results (CSV or Excel); audited like the grid heads.
+    "import_water_quality": (ANALYST, ADMIN),
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN),
     # The register and early warnings: leaders see, staff act.
