@@ -76,6 +76,8 @@ ACTIONS_TESTED_HERE = {
     "read_volunteers",
     "manage_volunteers",
     "upload_volunteer_patrol",
+    # 交接断面水质: importing is tried role by role in tests/test_water.py.
+    "import_water_quality",
     *PAGE_ACTIONS,
 }
 

@@ -49,6 +49,7 @@ WARNINGS = PageSpec("views/warnings.py", "page_warnings", "view_warnings")
 PUBLIC_REPORTS = PageSpec("views/public_reports.py", "page_public_reports", "view_public_reports")
 SUPERVISION = PageSpec("views/supervision.py", "page_supervision", "view_supervision")
 VOLUNTEERS = PageSpec("views/volunteers.py", "page_volunteers", "view_volunteers")
+WATER_QUALITY = PageSpec("views/water_quality.py", "page_water_quality", "view_water_quality")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
     GLANCE,
@@ -69,6 +70,7 @@ PAGES: tuple[PageSpec, ...] = (
     PUBLIC_REPORTS,
     SUPERVISION,
     VOLUNTEERS,
+    WATER_QUALITY,
     ADMIN,
 )
 
