@@ -83,7 +83,7 @@ PAGES_WATER: dict[str, tuple[str, str]] = {
     ),
     "water_trend_empty": ("该断面尚无监测结果。", "No results for this section yet."),
     # The 约谈 list.
-    "water_summons_heading": ("约谈名单", "Summons list (约谈)"),
+    "water_summons_heading": ("约谈名单", "Summons list"),
     "water_summons_rule": (
         "连续 {n} 个月（按日历月连续，缺测中断）不达标的乡镇，对其领导实行集中约谈；"
         "每段连续不达标列一次。",

@@ -101,6 +101,7 @@ def test_spatial_indexes_exist_once(engine: Engine) -> None:
         "ticket",
         "township",
         "volunteer_patrol",
+        "water_section",
     ]
 
 

@@ -26,6 +26,8 @@ class WaterImportRefused(ImportRefused):
     """A table refused as a whole: ``faults`` holds one ImportRefused per bad cell (line,
     column, value and its own code), ``count`` how many there were in all."""
 
+    code = "water_file_refused"
+
     def __init__(self, source: str, faults: list[ImportRefused]) -> None:
         self.faults = tuple(faults[:MAX_FAULTS])
         first = faults[0]
