@@ -38,7 +38,14 @@ from core import clock
 from core.errors import ImportRefused
 from db.models import WaterSample, WaterSection
 from water.standard import PARAMETERS, REQUIRED
-from water.table import WaterImportRefused, cell, find_columns, missing_columns, parse_day
+from water.table import (
+    WaterImportRefused,
+    cell,
+    find_columns,
+    missing_columns,
+    parse_day,
+    rows_of,
+)
 
 # The database column of each parameter ("do" is a keyword of PostgreSQL's).
 COLUMN: dict[str, str] = {p: p for p in PARAMETERS} | {"do": "dissolved_oxygen"}
@@ -132,6 +139,7 @@ class _Reader:
         found = find_columns(self.frame.columns, HEADERS)
         missing_columns(self.source, found, ("section", "sampled_on", *REQUIRED), NAMED)
         self.header = {f: found[f][0] if f in found else None for f in HEADERS}
+        self.rows = rows_of(self.frame)
         self.header_unit = {f: found[f][1] if f in found else None for f in HEADERS}
         self.sections = {
             code.upper(): (section_id, county_id)
@@ -191,7 +199,7 @@ class _Reader:
         header_unit = self.header_unit[parameter]
         if header_unit is not None:
             factor = UNITS.get(_unit_key(header_unit))
-            row_unit = cell(self.frame, pos, self.header["unit"])
+            row_unit = cell(self.rows[pos], self.header["unit"])
             if factor is not None and row_unit and UNITS.get(_unit_key(row_unit)) != factor:
                 self.faults.append(
                     ImportRefused(
@@ -206,7 +214,7 @@ class _Reader:
                 )
                 return None
             return factor
-        row_unit = cell(self.frame, pos, self.header["unit"])
+        row_unit = cell(self.rows[pos], self.header["unit"])
         factor = UNITS.get(_unit_key(row_unit))
         if factor is None and self.header["unit"] is not None:
             self.faults.append(
@@ -232,7 +240,7 @@ class _Reader:
         def at(name: str, value: str) -> dict[str, object]:
             return {"line": line, "column": self.header[name], "value": value}
 
-        code = cell(self.frame, pos, self.header["section"])
+        code = cell(self.rows[pos], self.header["section"])
         section = self.sections.get(code.upper())
         if not code:
             refuse(
@@ -247,7 +255,7 @@ class _Reader:
                     **at("section", code),
                 )
             )
-        written = cell(self.frame, pos, self.header["sampled_on"])
+        written = cell(self.rows[pos], self.header["sampled_on"])
         day = parse_day(written)
         if not written:
             refuse(
@@ -273,7 +281,7 @@ class _Reader:
         values: dict[str, Decimal | None] = {}
         for parameter in PARAMETERS:
             header = self.header[parameter]
-            written = cell(self.frame, pos, header)
+            written = cell(self.rows[pos], header)
             if not written:
                 if parameter in REQUIRED:
                     refuse(
@@ -335,7 +343,7 @@ class _Reader:
             "month": day.replace(day=1),
             "values": values,
             "date_column": self.header["sampled_on"],
-            "written_day": cell(self.frame, pos, self.header["sampled_on"]),
+            "written_day": cell(self.rows[pos], self.header["sampled_on"]),
         }
 
 

@@ -31,7 +31,7 @@ from core.errors import ImportRefused
 from db.models import Township, WaterSection
 from geo import crs
 from water.standard import TARGETS, WATERBODIES
-from water.table import WaterImportRefused, cell, find_columns, missing_columns
+from water.table import WaterImportRefused, cell, find_columns, missing_columns, rows_of
 
 NEAR_M = 1000.0  # a section lies on its townships' common boundary, give or take this
 CODE_CHARS, NAME_CHARS = 40, 120
@@ -121,10 +121,11 @@ def _rows(session: Session, frame: pd.DataFrame, source: str) -> list[dict]:
         towns[str(name)] = town_id
     faults: list[ImportRefused] = []
     rows: list[dict] = []
+    table = rows_of(frame)
     seen: dict[str, int] = {}
     for pos in range(len(frame)):
         line = pos + 2
-        value = {field: cell(frame, pos, column) for field, column in header.items()}
+        value = {field: cell(table[pos], column) for field, column in header.items()}
 
         def at(field: str, line: int = line, value: dict = value) -> dict[str, object]:
             return {"line": line, "column": header[field], "value": value[field]}

@@ -104,11 +104,17 @@ def parse_day(value: object) -> date | None:
         return None
 
 
-def cell(frame: pd.DataFrame, row: int, header: str | None) -> str:
+def rows_of(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The table's rows as mappings of header → cell (read once: a row at a time through
+    ``iloc`` costs a Series per cell)."""
+    return frame.to_dict("records")
+
+
+def cell(row: Mapping[str, object], header: str | None) -> str:
     """A cell's text, stripped ("" for a column the file does not have)."""
     if header is None:
         return ""
-    return str(frame.iloc[row][header]).strip()
+    return str(row[header]).strip()
 
 
 __all__ = [
@@ -119,5 +125,6 @@ __all__ = [
     "missing_columns",
     "normalise",
     "parse_day",
+    "rows_of",
     "split_header",
 ]
