@@ -223,6 +223,13 @@ def test_results_in_csv_and_excel_with_units_in_the_header_or_a_column(county: E
     assert january.at["W02", "water_class"] == 1  # a river's TN 0.9 classes nothing
 
 
+def test_a_spreadsheet_float_s_noise_does_not_cross_a_limit() -> None:
+    assert samples.parse_value("0.30000000000000004", "tp") == Decimal("0.3")
+    assert samples.parse_value("0.01L", "nh3n") == samples.parse_value("<0.01", "nh3n")
+    assert samples.parse_value("<5", "do") is None and samples.parse_value("nan", "tp") is None
+    assert samples.parse_value("1e-2", "tp") == Decimal("0.01")
+
+
 def _bad_rows() -> str:
     return HEAD + (
         f"W01,2026-05-12,{CLEAN}\n"  # 2: good

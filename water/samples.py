@@ -83,6 +83,7 @@ UNITS: dict[str, Decimal] = {
 }
 PH_UNITS = {"", "无量纲", "无", "dimensionless", "-", "—", "ph"}
 KNOWN_UNITS = "mg/L, µg/L"
+FLOAT_NOISE_DIGITS = 15  # more significant digits than this: a float's noise, rounded to 12
 _BELOW = re.compile(r"^(?:<\s*(?P<lt>\S+)|(?P<l>\S+?)\s*l)$")
 
 
@@ -123,7 +124,13 @@ def parse_value(text: str, parameter: str) -> Decimal | None:
         value = Decimal(word)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite():
+        return None
+    if len(value.as_tuple().digits) > FLOAT_NOISE_DIGITS:
+        # a spreadsheet formula's binary noise (0.1 + 0.2 → 0.30000000000000004): no
+        # laboratory reports 17 digits, and the noise alone would cross a limit
+        value = Decimal(format(float(value), ".12g"))
+    return value
 
 
 @dataclass
