@@ -285,6 +285,11 @@ def test_units_unknown_missing_or_in_conflict_are_refused_by_column(county: Engi
     )
     error = _refusal(lambda: _samples(county, conflict))
     assert _faults(error) == [("water_ph_unit", 1, "pH (mg/L)"), ("water_unit_conflict", 2, "unit")]
+    column = (
+        "section,date,unit,DO,CODMn,COD,BOD5,NH3-N,TP,TN\nW01,2026-05-12,ppm,7,1,9,1,0.1,0.01,0.2\n"
+    )
+    error = _refusal(lambda: _samples(county, column))
+    assert _faults(error) == [("water_unknown_unit", 2, "unit")]  # once for the row
     with pytest.raises(ImportRefused) as missing:
         _samples(county, "section,date,DO (mg/L)\nW01,2026-05-12,7\n")
     assert missing.value.code == "water_missing_columns"

@@ -97,7 +97,11 @@ def _summons_table(runs: list[quality.Run]) -> pd.DataFrame:
 def _class_axis() -> alt.Axis:
     """Classes 1–6 labelled Ⅰ类 … 劣Ⅴ类, the better up."""
     names = json.dumps(["", *(label("water_class", c) for c in range(1, WORSE_THAN_V + 1))])
-    return alt.Axis(values=list(range(1, WORSE_THAN_V + 1)), labelExpr=f"{names}[datum.value]")
+    return alt.Axis(
+        values=list(range(1, WORSE_THAN_V + 1)),
+        labelExpr=f"{names}[datum.value]",
+        labelOverlap=False,  # every class named, not every other one
+    )
 
 
 def trend(frame: pd.DataFrame, parameter: str) -> None:

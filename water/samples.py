@@ -147,6 +147,7 @@ class _Reader:
         missing_columns(self.source, found, ("section", "sampled_on", *REQUIRED), NAMED)
         self.header = {f: found[f][0] if f in found else None for f in HEADERS}
         self.rows = rows_of(self.frame)
+        self.told: set[int] = set()  # lines whose unit cell was already refused
         self.header_unit = {f: found[f][1] if f in found else None for f in HEADERS}
         self.sections = {
             code.upper(): (section_id, county_id)
@@ -223,7 +224,8 @@ class _Reader:
             return factor
         row_unit = cell(self.rows[pos], self.header["unit"])
         factor = UNITS.get(_unit_key(row_unit))
-        if factor is None and self.header["unit"] is not None:
+        if factor is None and self.header["unit"] is not None and line not in self.told:
+            self.told.add(line)  # the row's unit cell is one fault, whatever it applies to
             self.faults.append(
                 ImportRefused(
                     self.source,
