@@ -21,6 +21,9 @@ alone. What they get and why:
   really walked that pond; its due list, coverage map, issues map and today's glance;
 - the evaluation page narrowed to the township (its own deputies and its own row of the
   ranking): "各乡镇人大定期汇总".
+- the cross-sections at the township's edges (交接断面水质), upstream or downstream of it, and
+  its own 约谈 runs: the sections it is assessed by and the water it receives (the results are
+  published anyway).
 
 What they do not get: uploading or reporting on a deputy's behalf (the county's analysts
 vouch for such records), the county overview, the bulletin (the county's document, naming
