@@ -44,6 +44,8 @@ ACTIONS: tuple[str, ...] = (
     "reward_ledger_export",
     "city_ranking_publish",  # 一月一通报: a month's ranking of the counties frozen for the public
     "city_ranking_supersede",  # a published month replaced by a correction, with its reason
+    "water_section_import",
+    "water_sample_import",
 )
 # A details field whose name says it holds one of these is refused: the log keeps no secret.
 SECRET_WORDS = ("password", "secret", "token", "hash", "api_key", "apikey")

@@ -21,6 +21,9 @@ alone. What they get and why:
   really walked that pond; its due list, coverage map, issues map and today's glance;
 - the evaluation page narrowed to the township (its own deputies and its own row of the
   ranking): "各乡镇人大定期汇总".
+- the cross-sections at the township's edges (交接断面水质), upstream or downstream of it, and
+  its own 约谈 runs: the sections it is assessed by and the water it receives (the results are
+  published anyway).
 
 What they do not get: uploading or reporting on a deputy's behalf (the county's analysts
 vouch for such records), the county overview, the bulletin (the county's document, naming
@@ -75,6 +78,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view_volunteers": (LEADER, ANALYST, ADMIN, *CITY),  # volunteer teams and their duty days
     # 一月一排名: the city's monthly ranking of its counties (draft, publication, bulletin).
     "view_city_ranking": (CITY_LEADER, CITY_ANALYST),
+    # 交接断面水质: township staff read the sections at their township's edges only
+    # (water.quality narrows with accounts.scope); the city reads every county's.
+    "view_water_quality": (LEADER, ANALYST, ADMIN, TOWNSHIP, *CITY),
     # Patrols.
     "upload_own_patrol": (DEPUTY,),  # as themselves only
     "upload_for_deputy": (ANALYST, ADMIN),  # recorded as on behalf
@@ -136,6 +142,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_volunteers": (LEADER, ANALYST, ADMIN, *CITY),
     "manage_volunteers": (ANALYST, ADMIN),  # teams and members (CSV imports)
     "upload_volunteer_patrol": (ANALYST, ADMIN),  # volunteers have no account: staff upload
+    # Cross-sections and their monthly results (CSV or Excel); audited like the grid heads.
+    "import_water_quality": (ANALYST, ADMIN),
     # Reports.
     "build_bulletin": (LEADER, ANALYST, ADMIN, *CITY),
     # The register and early warnings: leaders see, staff act.

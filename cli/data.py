@@ -221,6 +221,13 @@ def _histories(engine, seed: int, last_day, patrol_months: int, first_day) -> No
         f"made {supervision.groups} supervision groups with {supervision.visits} visits, and "
         f"{supervision.members} volunteers with {supervision.volunteer_tracks} duty-day tracks"
     )
+    from data.demo_water import add_demo_water
+
+    water = add_demo_water(engine, seed, last_day)
+    typer.echo(
+        f"made {water.sections} cross-sections (交接断面) with {water.samples} monthly "
+        f"results from {water.first:%Y-%m} to {water.last:%Y-%m}"
+    )
     from duty.register import registered_site_ids
     from reports.early_warning import refresh_demo
 

@@ -1,7 +1,7 @@
 """The `shuijian` command line: one group per module, each command a thin call into a
 service (`cli/db.py`, `data.py`, `grid_heads.py`, `accounts.py`, `admin.py`, `patrols.py`,
 `tickets.py`, `reports.py`, `warnings.py`, `public_reports.py`, `supervision.py`,
-`volunteers.py`, `city_ranking.py`, `serve.py`)."""
+`volunteers.py`, `city_ranking.py`, `water.py`, `serve.py`)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from cli import (
     tickets,
     volunteers,
     warnings,
+    water,
 )
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.add_typer(public_reports.app, name="public-reports")
 app.add_typer(supervision.app, name="supervision")
 app.add_typer(volunteers.app, name="volunteers")
 app.add_typer(city_ranking.app, name="city-ranking")
+app.add_typer(water.app, name="water")
 for group in (data, grid_heads, patrols, tickets, admin, reports, serve):
     app.add_typer(group.app)
 

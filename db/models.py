@@ -1169,3 +1169,83 @@ class CityRanking(Base):
     weights_version: Mapped[str] = mapped_column(String(40))
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str] = mapped_column(String(120))
+
+
+# ---------------------------------------------------------------- 交接断面 water quality
+
+WATERBODIES: tuple[str, ...] = ("river", "lake")  # lake: 湖、库 (lakes and reservoirs)
+
+
+class WaterSection(Base):
+    """A township cross-section (交接断面): where a river passes from the upstream township to
+    the downstream one. The section assesses the upstream township — the water leaving it
+    (water.quality); a section without an upstream township (入境或源头断面) assesses nobody."""
+
+    __tablename__ = "water_section"
+    __table_args__ = (
+        CheckConstraint("target_class BETWEEN 1 AND 5", name="water_section_target_range"),
+        CheckConstraint(_in("waterbody", WATERBODIES), name="water_section_waterbody_known"),
+        CheckConstraint(
+            "upstream_township_id IS DISTINCT FROM downstream_township_id",
+            name="water_section_two_townships",
+        ),
+        Index("ix_water_section_county", "county_id"),
+        Index("ix_water_section_upstream", "upstream_township_id"),
+        Index("ix_water_section_downstream", "downstream_township_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))  # unique within its county
+    name: Mapped[str] = mapped_column(String(120))
+    waterbody: Mapped[str] = mapped_column(String(10), default="river")
+    target_class: Mapped[int] = mapped_column(SmallInteger)
+    upstream_township_id: Mapped[int | None] = mapped_column(
+        ForeignKey("township.id", ondelete="RESTRICT")
+    )
+    downstream_township_id: Mapped[int] = mapped_column(
+        ForeignKey("township.id", ondelete="RESTRICT")
+    )
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id", ondelete="RESTRICT"))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WaterSample(Base):
+    """One month's monitoring result at a section (mg/L; pH dimensionless), one per section
+    and month. Its class is computed on reading from water/gb3838_2002.toml, never stored. A
+    month imported again replaces the values only when the importer says so, and the audit
+    log keeps the values replaced (``water_sample_import``)."""
+
+    __tablename__ = "water_sample"
+    __table_args__ = (
+        UniqueConstraint("section_id", "month", name="water_sample_once_a_month"),
+        CheckConstraint(
+            "month = date_trunc('month', sampled_on)::date", name="water_sample_month_of_day"
+        ),
+        CheckConstraint(
+            "dissolved_oxygen >= 0 AND codmn >= 0 AND cod >= 0 AND bod5 >= 0 AND nh3n >= 0 "
+            "AND tp >= 0 AND tn >= 0",
+            name="water_sample_not_negative",
+        ),
+        CheckConstraint("ph IS NULL OR ph BETWEEN 0 AND 14", name="water_sample_ph_range"),
+        Index("ix_water_sample_county_month", "county_id", "month"),
+        Index("ix_water_sample_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("water_section.id", ondelete="RESTRICT"))
+    sampled_on: Mapped[date] = mapped_column(Date)
+    month: Mapped[date] = mapped_column(Date)
+    dissolved_oxygen: Mapped[Decimal] = mapped_column(Numeric)
+    codmn: Mapped[Decimal] = mapped_column(Numeric)
+    cod: Mapped[Decimal] = mapped_column(Numeric)
+    bod5: Mapped[Decimal] = mapped_column(Numeric)
+    nh3n: Mapped[Decimal] = mapped_column(Numeric)
+    tp: Mapped[Decimal] = mapped_column(Numeric)
+    tn: Mapped[Decimal] = mapped_column(Numeric)
+    ph: Mapped[Decimal | None] = mapped_column(Numeric)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id", ondelete="RESTRICT"))
+    source: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(120))

@@ -79,6 +79,8 @@ NO_DELETE: tuple[str, ...] = (
     "volunteer_team",
     "volunteer_member",
     "volunteer_patrol",  # a volunteer's track: evidence, like patrol
+    "water_section",  # 交接断面: the sections the samples and the 约谈 list hang on
+    "water_sample",  # a month's result: replaced only on request, the old values audited
 )
 
 # Read by the app (``shuijian db status``, the head check), written by migrations only.

@@ -50,6 +50,14 @@ def _check(lang: str) -> int:
     return LANGS.index(lang)
 
 
+def _dated(key: str, value: object, lang: str) -> object:
+    """A day reads as the page's other days do (2026年12月6日 / Dec 6, 2026), not ISO; a
+    parameter named for a month (``month``, ``first_month`` …) reads as a month (2026年3月)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return month(value, lang) if key.endswith("month") else day(value, lang)
+    return value
+
+
 def has(code: str) -> bool:
     return code in CATALOGUE
 
@@ -59,11 +67,7 @@ def text(code: str, lang: str, **params: object) -> str:
     parameter shows as "?", never as an exception on a page)."""
     pair = CATALOGUE[code]
     value = pair[_check(lang)]
-    # A day reads as the page's other days do (2026年12月6日 / Dec 6, 2026), not ISO.
-    params = {
-        k: day(v, lang) if isinstance(v, date) and not isinstance(v, datetime) else v
-        for k, v in params.items()
-    }
+    params = {k: _dated(k, v, lang) for k, v in params.items()}
     return value.format_map(_Blank(params)) if params or "{" in value else value
 
 
@@ -112,12 +116,7 @@ def describe(error: BaseException, lang: str) -> str:
 def error_text(code: str | None, params: Mapping[str, object], lang: str) -> str:
     """``error.<code>`` with ``params``; a line or feature param becomes the sentence's
     ``{where}``; a code without text says its message (``error.other``)."""
-    # A day reads as the page's other days do (2026年12月6日 / Dec 6, 2026), not ISO.
-    values: dict[str, Any] = {
-        k: day(v, lang) if isinstance(v, date) and not isinstance(v, datetime) else v
-        for k, v in params.items()
-        if v is not None
-    }
+    values: dict[str, Any] = {k: _dated(k, v, lang) for k, v in params.items() if v is not None}
     if "where" not in values:
         if "line" in values:
             values["where"] = text("where_line", lang, line=values["line"])

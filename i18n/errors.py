@@ -12,6 +12,7 @@ from i18n.errors_work import ERRORS_WORK
 from i18n.grid_heads import ERRORS_GRID_HEADS
 from i18n.pages_city_ranking import ERRORS_CITY_RANKING
 from i18n.pages_public import ERRORS_PUBLIC
+from i18n.water import ERRORS_WATER
 
 _GENERAL: dict[str, tuple[str, str]] = {
     # GPX refusals (tracks.gpx_input.REASONS) and the other verdicts of tracks.batch.
@@ -87,4 +88,5 @@ ERRORS: dict[str, tuple[str, str]] = {
     **ERRORS_PUBLIC,
     **ERRORS_SUPERVISION,
     **ERRORS_CITY_RANKING,
+    **ERRORS_WATER,
 }

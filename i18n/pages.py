@@ -11,6 +11,7 @@ from i18n.pages_maps import PAGES_MAPS
 from i18n.pages_public import PAGES_PUBLIC
 from i18n.pages_register import PAGES_REGISTER
 from i18n.pages_supervision import PAGES_SUPERVISION
+from i18n.water import PAGES_WATER
 
 PAGES: dict[str, tuple[str, str]] = {
     "app_title": ("水监 · 人大水环境监督", "Shuijian · water-environment supervision"),
@@ -541,6 +542,7 @@ for _part in (
     PAGES_PUBLIC,
     PAGES_SUPERVISION,
     PAGES_CITY_RANKING,
+    PAGES_WATER,
 ):
     if _twice := PAGES.keys() & _part.keys():
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_twice)}")

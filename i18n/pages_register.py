@@ -61,7 +61,7 @@ PAGES_REGISTER: dict[str, tuple[str, str]] = {
     "warning_rule.repeat_problem": ("同类问题反复", "Same problem again"),
     "warning_rule.flagged_deputy": ("轨迹屡被标记", "Patrols keep being flagged"),
     "warning_rule.registered_unpatrolled": ("挂号点位久未巡查", "Registered site unpatrolled"),
-    "warning_rule.water_quality": ("水质不达标（待接入）", "Water quality (not yet fed)"),
+    "warning_rule.water_quality": ("交接断面水质连续不达标", "Cross-section quality missed"),
     "warning_line.overdue_in_a_row": (
         "{site}（代表{deputy}）连续 {windows} 个巡查周期逾期，"
         "首个截止日 {first_deadline}，最近 {last_deadline}",
@@ -82,8 +82,11 @@ PAGES_REGISTER: dict[str, tuple[str, str]] = {
         "Registered site {site} not patrolled for {days} days since {since}",
     ),
     "warning_line.water_quality": (
-        "{site}水质连续 {misses} 次未达标",
-        "{site}: water quality missed its target {misses} times in a row",
+        "{township}交接断面水质自 {first_month} 起连续 {misses} 个月未达到目标类别"
+        "（至 {last_month}；断面：{sections}），应约谈乡镇领导",
+        "{township}: cross-section water quality missed its target {misses} months in a row "
+        "from {first_month} to {last_month} (sections: {sections}); its leaders are to be "
+        "summoned",
     ),
     # The push to a township office (sent in Chinese through the reminder channel).
     "warning_push.title": ("预警通知：{township}", "Warnings: {township}"),

@@ -41,6 +41,7 @@ from duty.reminders.channels import Channel, Delivery, channel_from_settings, ch
 from duty.reminders.message import MARKDOWN_LISTED, TIMEOUT_S, Recipient
 from duty.windows import following_deadline, missed_deadlines
 from reports.warning_rules import NOT_YET_FED, RULES, Rules, load_rules
+from water.quality import summons
 
 STATES: tuple[str, ...] = ("open", "acknowledged", "closed")
 """A warning's state; labelled ``warning_state.<code>`` in the catalogue."""
@@ -247,11 +248,34 @@ def registered_unpatrolled(session: Session, on: date, days: int) -> list[Candid
     return found
 
 
+def water_quality(session: Session, on: date, misses: int) -> list[Candidate]:
+    """Townships whose cross-sections missed their target ``misses`` months in a row
+    (``water.quality``: the section assesses its upstream township; a month without a sample
+    breaks the run), counting months up to ``on``'s; keyed by the township and the run's first
+    month, so a run that goes on is still one warning."""
+    return [
+        Candidate(
+            f"water_quality:{run.township_id}:{run.first.isoformat()}",
+            "water_quality",
+            run.township_id,
+            details={
+                "township": run.township,
+                "first_month": run.first.isoformat(),
+                "last_month": run.last.isoformat(),
+                "misses": len(run.months),
+                "sections": "、".join(f"{code} {name}" for code, name in run.sections),
+            },
+        )
+        for run in summons(session, at_least=misses, until=on)
+    ]
+
+
 DETECTORS: dict[str, Callable[..., list[Candidate]]] = {
     "overdue_in_a_row": overdue_in_a_row,
     "repeat_problem": repeat_problem,
     "flagged_deputy": flagged_deputy,
     "registered_unpatrolled": registered_unpatrolled,
+    "water_quality": water_quality,
 }
 
 

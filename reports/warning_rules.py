@@ -21,10 +21,11 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "repeat_problem": ("days",),
     "flagged_deputy": ("flagged", "last"),
     "registered_unpatrolled": ("days",),
-    "water_quality": ("misses",),  # not yet fed: the measurements come with [7/8]
+    "water_quality": ("misses",),  # fed by the cross-sections' monthly results (water/)
 }
 RULES: tuple[str, ...] = tuple(RULE_KEYS)
-NOT_YET_FED: tuple[str, ...] = ("water_quality",)
+# Rule kinds reserved before their data exists (none now: water_quality is fed since [7/8]).
+NOT_YET_FED: tuple[str, ...] = ()
 
 
 class RulesError(ConfigurationError):

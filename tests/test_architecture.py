@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("db",),  # engine and sessions, cluster, migrations, models, query helpers
     ("geo",),  # GIS: CRS, readers, importers, the grid check, the overview read model
     ("accounts",),  # who is signed in, passwords, roles
-    ("tracks", "tickets"),  # patrols from GPX to visits; tickets and their lifecycle
+    ("tracks", "tickets", "water"),  # patrols; tickets; cross-section water quality
     ("duty", "archive"),  # patrol windows, due lists, coverage; the public archive
     ("reports", "data"),  # evaluation and bulletin; the demo county and its stories
     ("layers",),  # folium map building

@@ -62,6 +62,8 @@ DOMAIN_TABLES = {
     "volunteer_member",
     "volunteer_patrol",
     "volunteer_visit",
+    "water_section",
+    "water_sample",
 }
 
 
@@ -99,6 +101,7 @@ def test_spatial_indexes_exist_once(engine: Engine) -> None:
         "ticket",
         "township",
         "volunteer_patrol",
+        "water_section",
     ]
 
 

@@ -101,6 +101,9 @@ def county(demo_url: str, server_url: str) -> Iterator[tuple[str, set[str]]]:
     from data.demo_supervision import add_demo_supervision
 
     add_demo_supervision(engine, 2026, date(2026, 11, 1), UNTIL)
+    from data.demo_water import add_demo_water
+
+    add_demo_water(engine, 2026, UNTIL)
     names: set[str] = set()
     with engine.connect() as conn:
         for sql in (
@@ -111,7 +114,7 @@ def county(demo_url: str, server_url: str) -> Iterator[tuple[str, set[str]]]:
             "SELECT name FROM supervision_group", "SELECT name FROM supervision_member",
             "SELECT title FROM supervision_member", "SELECT place FROM supervision_visit",
             "SELECT text FROM supervision_finding", "SELECT name FROM volunteer_team",
-            "SELECT name FROM volunteer_member",
+            "SELECT name FROM volunteer_member", "SELECT name FROM water_section",
         ):  # fmt: skip
             names |= {str(v) for v in conn.scalars(text(sql)) if v}
     from core import settings
@@ -167,6 +170,7 @@ PAGES = [
     ("warnings", "analyst"),
     ("city_ranking", "admin"),
     ("city_ranking_public", None),
+    ("water_quality", "analyst"),
 ]
 
 

@@ -81,6 +81,8 @@ ACTIONS_TESTED_HERE = {
     "read_city_ranking",
     "publish_city_ranking",
     "build_city_bulletin",
+    # 交接断面水质: importing is tried role by role in tests/test_water.py.
+    "import_water_quality",
     *PAGE_ACTIONS,
 }
 

@@ -357,6 +357,8 @@ def test_what_the_role_may_do_is_written_in_the_table() -> None:
         # 有奖举报: it moderates its township's public reports (not the ledger with phones)
         "view_public_reports",
         "moderate_public_report",
+        # 交接断面水质: the sections at its township's edges and its own 约谈 runs
+        "view_water_quality",
     }
 
 

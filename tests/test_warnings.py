@@ -36,7 +36,7 @@ from reports.early_warning import (
     scan,
     warnings_for,
 )
-from reports.warning_rules import RulesError, load_rules, parse_rules
+from reports.warning_rules import RulesError, load_rules
 from tests.fake_webhook import FakeWebhook
 from tests.test_due import build_county
 from tests.test_evaluation import _patrol
@@ -175,8 +175,11 @@ def test_registered_site_without_patrol_for_n_days(engine: Engine) -> None:
         ]
 
 
-def test_water_quality_is_a_rule_kind_not_yet_fed(engine: Engine) -> None:
-    rules = parse_rules({"water_quality": {"enabled": True}}, "t.toml", base=load_rules())
+def test_water_quality_without_cross_section_results_raises_nothing(engine: Engine) -> None:
+    """Fed by the cross-sections since [7/8] and on by default (its boundaries and the
+    warning raised once: tests/test_water.py); a county without results finds nothing."""
+    rules = load_rules()
+    assert rules["water_quality"].enabled and rules["water_quality"]["misses"] == 3
     with Session(engine) as s:
         build_county(s)
         assert not [c for c in detect(s, date(2026, 3, 1), rules) if c.rule == "water_quality"]

@@ -56,6 +56,7 @@ SUPERVISION = PageSpec("views/supervision.py", "page_supervision", "view_supervi
 VOLUNTEERS = PageSpec("views/volunteers.py", "page_volunteers", "view_volunteers")
 # 一月一排名: the city's ranking of its counties (the city's roles land here).
 CITY_RANKING = PageSpec("views/city_ranking.py", "page_city_ranking", "view_city_ranking")
+WATER_QUALITY = PageSpec("views/water_quality.py", "page_water_quality", "view_water_quality")
 # In this order in the navigation; the first a role may open is where it lands.
 PAGES: tuple[PageSpec, ...] = (
     GLANCE,
@@ -77,6 +78,7 @@ PAGES: tuple[PageSpec, ...] = (
     PUBLIC_REPORTS,
     SUPERVISION,
     VOLUNTEERS,
+    WATER_QUALITY,
     ADMIN,
 )
 

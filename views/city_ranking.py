@@ -28,6 +28,7 @@ from reports.city_ranking_service import (
 )
 from reports.evaluation import month_after, previous_months
 from ui import session
+from ui.cached import db_key
 from ui.city_ranking import ranking_table, rules_lines
 from ui.i18n import day, t, year_month
 from ui.page import CITY_RANKING, CITY_RANKING_PUBLIC, guard, page_link, show_error
@@ -43,10 +44,6 @@ MIME = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _db(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -92,8 +89,8 @@ try:
     require(user, "read_city_ranking")
     published = published_ranking(engine, year, month)
     show_draft = published is None or st.toggle(t("city_show_draft"), key=DRAFT_KEY)
-    shown = _draft(engine, _db(engine), year, month, str(today)) if show_draft else published
-    previous = _previous(engine, _db(engine), year, month, str(today))
+    shown = _draft(engine, db_key(engine), year, month, str(today)) if show_draft else published
+    previous = _previous(engine, db_key(engine), year, month, str(today))
 except ShuijianError as error:
     show_error(error)
     st.stop()

@@ -18,6 +18,7 @@ from core.errors import ShuijianError
 from reports.city_ranking import changes
 from reports.city_ranking_service import Ranking, published_months, published_ranking
 from ui import session
+from ui.cached import db_key
 from ui.city_ranking import ranking_table, rules_lines
 from ui.i18n import day, month, t
 from ui.page import show_error
@@ -25,10 +26,6 @@ from ui.page import show_error
 MONTH_KEY = "shuijian_city_ranking_public_month"
 # An anonymous page may be opened often; what it shows changes only when a month is published.
 TTL_SECONDS = 120
-
-
-def _db(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -51,15 +48,15 @@ st.title(t("city_public_heading", city=settings.text("city_name")))
 st.caption(t("city_public_intro"))
 engine = session.engine()
 try:
-    months = _months(engine, _db(engine))
+    months = _months(engine, db_key(engine))
     if not months:
         st.info(t("city_public_none"))
         st.stop()
     chosen = st.selectbox(t("city_month"), months, key=MONTH_KEY, format_func=month)
-    ranking = _ranking(engine, _db(engine), chosen)
+    ranking = _ranking(engine, db_key(engine), chosen)
     # Last month as it was published, if it was: the public page compares published figures.
     before = [m for m in months if m < chosen]
-    previous = _ranking(engine, _db(engine), before[0]) if before else None
+    previous = _ranking(engine, db_key(engine), before[0]) if before else None
 except ShuijianError as error:
     show_error(error)
     st.stop()

@@ -21,13 +21,16 @@ from streamlit_folium import st_folium
 from archive import privacy, public
 from core import clock, settings
 from core.errors import ShuijianError
+from db.database import session_scope
 from layers.basemap import has_basemap
 from layers.public import public_map
 from ui import session
 from ui.cached import db_key
 from ui.filters import township_filter
 from ui.i18n import label, lang, t
+from ui.i18n import month as month_name  # `month` is this page's chosen month number
 from ui.page import show_error
+from water import quality as water
 
 # Session keys of this page's filters (named like the others in ui/session.py).
 PUBLIC_MONTH = "shuijian_public_month"
@@ -35,6 +38,7 @@ PUBLIC_TOWNSHIP = "shuijian_public_township"
 PUBLIC_PAGE = "shuijian_public_page"
 # The month and township the chosen page belongs to: another choice starts at page 1 again.
 PUBLIC_PAGE_SCOPE = "shuijian_public_page_scope"
+PUBLIC_WATER_MONTH = "shuijian_public_water_month"
 # An anonymous page may be opened often; its data changes only with uploads and reviews.
 TTL_SECONDS = 120
 COLUMNS: dict[str, str] = {
@@ -106,6 +110,74 @@ def _level(code: str) -> str:
     return label("deputy_level", code)
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _water_months(_engine: Engine, db: str) -> list[date]:
+    with session_scope(_engine) as s:
+        return water.public_months(s)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _water(_engine: Engine, db: str, chosen: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with session_scope(_engine) as s:
+        return water.public_results(s, chosen), water.public_summons(s)
+
+
+def water_results(engine: Engine) -> None:
+    """结果在媒体上公示: each month's cross-section results and the 约谈 list, for everyone.
+    Sections, townships and classes only (``water.quality.public_results``): nobody's name."""
+    st.subheader(t("public_water_heading"))
+    st.caption(t("public_water_intro", n=water.SUMMONS_AFTER))
+    try:
+        months = _water_months(engine, db_key(engine))
+        if not months:
+            st.info(t("public_water_none"))
+            return
+        chosen = st.selectbox(
+            t("water_month"), months, key=PUBLIC_WATER_MONTH, format_func=month_name
+        )
+        results, summons = _water(engine, db_key(engine), chosen)
+    except ShuijianError as error:
+        show_error(error)
+        return
+    yes, no = t("water_attained_yes"), t("water_attained_no")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("water_col.code"): results["code"],
+                t("water_col.name"): results["name"],
+                t("water_col.upstream"): results["upstream"].fillna(t("water_no_upstream")),
+                t("water_col.downstream"): results["downstream"],
+                t("water_col.water_class"): [
+                    label("water_class", c) for c in results["water_class"]
+                ],
+                t("water_col.target_class"): [
+                    label("water_class", c) for c in results["target_class"]
+                ],
+                t("water_col.attained"): [yes if a else no for a in results["attained"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**{t('public_water_summons')}**")
+    if summons.empty:
+        st.caption(t("water_summons_empty"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("water_summons_col.township"): summons["township"],
+                t("water_summons_col.first_month"): [month_name(m) for m in summons["first_month"]],
+                t("water_summons_col.last_month"): [month_name(m) for m in summons["last_month"]],
+                t("water_summons_col.misses"): summons["misses"],
+                t("water_summons_col.sections"): summons["sections"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
 st.title(t("public_heading"))
 st.caption(
     t(
@@ -174,3 +246,5 @@ st_folium(
     returned_objects=[],
     key=f"public_map_{year}_{month}_{township_id}_{page}_{lang()}",
 )
+
+water_results(engine)
