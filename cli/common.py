@@ -143,3 +143,33 @@ def county_id(code: str) -> int:
         known = ", ".join(rows) or "none"
         raise typer.BadParameter(f"no county with code {code!r} (counties: {known})")
     return int(rows[code.strip()])
+
+
+def each_county() -> list[tuple[str | None, str, object]]:
+    """The counties a county's command (the grid check, the bulletin) runs for, one at a
+    time: the one in scope (``--county``, or a database of one county: code None, said no
+    more), else every county of the city by code, each as (code, name, its scope)."""
+    from sqlalchemy import text
+
+    from db import scope
+
+    if scope.current() != scope.ALL:
+        return [(None, "", scope.current())]
+    with scope.within(scope.ALL), open_engine().connect() as conn:
+        rows = conn.execute(text("SELECT code, name, id FROM county ORDER BY code")).all()
+    if len(rows) <= 1:
+        return [(None, "", scope.ALL)]
+    return [(str(code), str(name), int(county)) for code, name, county in rows]
+
+
+def require_one_county() -> None:
+    """A county's document (the evaluation, the bulletin) is one county's: with several in
+    the database, the command must say which (``shuijian --county CODE …``)."""
+    counties = each_county()
+    if len(counties) > 1:
+        codes = ", ".join(str(code) for code, _, _ in counties)
+        raise typer.BadParameter(
+            f"this database holds {len(counties)} counties ({codes}): say which one with "
+            "`shuijian --county CODE …`",
+            param_hint="--county",
+        )

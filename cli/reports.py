@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import friendly, migrated_engine
+from cli.common import friendly, migrated_engine, require_one_county
 
 app = typer.Typer()
 
@@ -23,7 +23,9 @@ def evaluate(
     from reports.evaluation import evaluate_month, parse_month
 
     year, number = parse_month(month)
-    with session_scope(migrated_engine()) as session:
+    engine = migrated_engine()
+    require_one_county()
+    with session_scope(engine) as session:
         frame = evaluate_month(session, year, number)
     if frame.empty:
         typer.echo("no deputy had assigned sites that month")
@@ -60,7 +62,9 @@ def bulletin(
     from reports.evaluation import parse_month
 
     year, number = parse_month(month)
-    with session_scope(migrated_engine()) as session:
+    engine = migrated_engine()
+    require_one_county()
+    with session_scope(engine) as session:
         files = build_bulletin(session, year, number, out)
     for path in (files.docx, files.pdf, files.xlsx, files.map_png):
         typer.echo(f"written {path}")

@@ -91,7 +91,7 @@ def _on_begin(conn: Any) -> None:
     connection never carries one run's scope into another's."""
     dbapi = conn.connection.dbapi_connection
     with dbapi.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, false)", (SETTING, setting_value(_scope.get())))
+        cursor.execute("SELECT set_config(%s, %s, false)", (SETTING, setting_value(current())))
 
 
 def switch(session: Any, scope: Scope) -> None:

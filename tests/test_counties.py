@@ -31,7 +31,8 @@ from data.loader import (
 )
 from db import roles, scope
 from geo import overview
-from tests.conftest import _admin, _recreate, _url_for
+from geo.readers import read_vector_file
+from tests.conftest import SHARED_DATA, _admin, _recreate, _url_for
 from tests.test_db_roles import two_roles
 
 pytestmark = pytest.mark.slow
@@ -63,9 +64,17 @@ def city(server_url: str, template_db: str) -> Iterator[City]:
     with Session(superuser) as s:
         load_demo(s, generate_demo(), "demo seed 2026")
         s.commit()
+    # The neighbour has a real county's outline (龙游县, ../shared) where the data is there,
+    # else a synthetic one beside the first.
+    real = SHARED_DATA / "boundaries" / "longyou_county.geojson"
     with Session(superuser) as s:
         neighbour = generate_demo(
-            7, county_code=SECOND, county_name="邻县", code_prefix="B", centre=(118.9, 28.9)
+            7,
+            boundary=read_vector_file(real) if real.is_file() else None,
+            county_code=SECOND,
+            county_name="邻县",
+            code_prefix="B",
+            centre=(118.9, 28.9),
         )
         load_demo(s, neighbour, "demo seed 7", joining="b-")
         s.commit()
@@ -245,3 +254,16 @@ def test_a_county_account_needs_a_county_and_a_city_account_none(city: City) -> 
         ).scalar_one()
         assert made is None
         conn.rollback()
+
+
+def test_a_process_default_reaches_the_database(city: City) -> None:
+    """The command line's scope is the process's (``set_process_default``), not a block's."""
+    try:
+        scope.set_process_default(city.second)
+        theirs = _count(city.app, "SELECT count(DISTINCT county_id) FROM township")
+        setting = _count(city.app, "SELECT current_setting('shuijian.county')::int")
+        scope.set_process_default(scope.ALL)
+        everyone = _count(city.app, "SELECT count(DISTINCT county_id) FROM township")
+    finally:
+        scope.set_process_default(None)  # a test process says nothing
+    assert (theirs, setting, everyone) == (1, city.second, 2)
