@@ -109,6 +109,13 @@ def demo(
             f"{len(neighbour)} --neighbour outlines for {counties - 1} neighbours"
         )
     engine = owner_engine()
+    if counties > 1 and _bypasses_row_security(engine):
+        raise typer.BadParameter(
+            "the database role bypasses row-level security (a superuser, or BYPASSRLS), so a "
+            "demo of several counties cannot keep each county's history apart: use the "
+            "project-local cluster (unset DATABASE_URL), a role that does not, or --counties 1",
+            param_hint="--counties",
+        )
     label = f"demo seed {seed}" + (f" on {boundary.name}" if boundary else "")
     if counties > 1:
         label += f", {counties} counties"
@@ -171,6 +178,17 @@ def demo(
                 for _, _, p, _ in NEIGHBOURS[: counties - 1]
             )
             + " for the neighbours"
+        )
+
+
+def _bypasses_row_security(engine) -> bool:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            )
         )
 
 

@@ -119,9 +119,12 @@ def test_demo_on_real_changshan_outline(shared_data: Path, engine: Engine, monke
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     database.get_engine.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["demo", "--boundary", str(boundary)])
+        # as the test server's superuser, whom row-level security does not bind: one county
+        refused = CliRunner().invoke(app, ["demo", "--boundary", str(boundary)])
+        assert refused.exit_code == 2 and "bypasses row-level security" in refused.output
+        result = CliRunner().invoke(app, ["demo", "--boundary", str(boundary), "--counties", "1"])
         assert result.exit_code == 0, result.output
-        again = CliRunner().invoke(app, ["demo", "--boundary", str(boundary)])
+        again = CliRunner().invoke(app, ["demo", "--boundary", str(boundary), "--counties", "1"])
         assert "already loaded" in again.output
         checked = CliRunner().invoke(app, ["check-grid"])
         assert checked.exit_code == 0, checked.output
@@ -129,7 +132,7 @@ def test_demo_on_real_changshan_outline(shared_data: Path, engine: Engine, monke
         with engine.connect() as conn:
             area = conn.scalar(text("SELECT ST_Area(geom::geography) FROM county"))
         assert abs(area / 1e6 - 1097.8) < 1.0  # the real outline, not the synthetic one
-        other = CliRunner().invoke(app, ["demo"])
+        other = CliRunner().invoke(app, ["demo", "--counties", "1"])
         assert other.exit_code == 1 and "--reset" in other.output
     finally:
         database.get_engine.cache_clear()
