@@ -79,3 +79,16 @@ def where_equal(conditions: Mapping[str, object | None]) -> tuple[str, dict[str,
 
 
 __all__ = ["query_frame", "read_geoframe", "where_equal"]
+
+
+def township_label(alias: str) -> str:
+    """A township's name as the scope reads it (SQL over the table alias ``alias``): alone in
+    a county's scope; after its county's name (东溪县·定阳街道) in the city's, where two counties
+    may each have a 定阳街道 and a table by name would add them together. ``alias`` is a
+    trusted identifier, never input."""
+    return (
+        f"(CASE WHEN {alias}.id IS NULL THEN NULL "
+        "WHEN (SELECT shuijian_scope_all()) AND (SELECT count(*) > 1 FROM county) "
+        f"THEN (SELECT c.name FROM county c WHERE c.id = {alias}.county_id) || '·' || {alias}.name "
+        f"ELSE {alias}.name END)"
+    )

@@ -32,7 +32,7 @@ from db.models import (
     SupervisionVisit,
     Township,
 )
-from db.query import query_frame
+from db.query import query_frame, township_label
 from tracks.ingest import (
     IngestParams,
     read_track,
@@ -522,7 +522,7 @@ def township_summary(session: Session, first: date, last: date) -> pd.DataFrame:
     return query_frame(
         session,
         "WITH v AS (SELECT * FROM supervision_visit WHERE started_at >= :s AND started_at < :e) "
-        "SELECT t.name AS township, "
+        f"SELECT {township_label('t')} AS township, "
         "  coalesce((SELECT string_agg(DISTINCT g.name, '、') FROM supervision_assignment a "
         "   JOIN supervision_group g ON g.id = a.group_id WHERE a.township_id = t.id "
         "   AND a.valid_from <= :last AND (a.valid_to IS NULL OR a.valid_to > :first)), '') "

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from core import clock
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
-from db.query import read_geoframe, where_equal
+from db.query import read_geoframe, township_label, where_equal
 
 # Tolerance (degrees, ~1 m) for display-only simplification; the stored geometry is untouched.
 DISPLAY_TOLERANCE = 0.00001
@@ -65,7 +65,9 @@ def county_options(engine: Engine) -> list[tuple[int, str]]:
 def township_options(engine: Engine) -> list[tuple[int, str]]:
     """(id, name) of every township, by code, for the township selectbox."""
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, name FROM township ORDER BY code"))
+        rows = conn.execute(
+            text(f"SELECT t.id, {township_label('t')} AS name FROM township t ORDER BY t.code")
+        )
         return [(int(r.id), str(r.name)) for r in rows]
 
 

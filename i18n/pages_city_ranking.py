@@ -60,7 +60,7 @@ PAGES_CITY_RANKING: dict[str, tuple[str, str]] = {
     ),
     "city_month": ("月份", "Month"),
     "city_status_published": (
-        "本月排名已于{day}发布（评分规则版本 {version}）。",
+        "该月排名已于{day}发布（评分规则版本 {version}）。",
         "This month's ranking was published on {day} (rules version {version}).",
     ),
     "city_status_corrected": (
@@ -68,7 +68,7 @@ PAGES_CITY_RANKING: dict[str, tuple[str, str]] = {
         "A correction, replacing the ranking published on {day}. Reason: {reason}",
     ),
     "city_status_draft": (
-        "草稿：本月排名尚未发布，数据仍可能变化。",
+        "草稿：该月排名尚未发布，数据仍可能变化。",
         "Draft: this month's ranking is not published; its figures may still change.",
     ),
     "city_show_draft": ("按现有数据重新计算（草稿）", "Recompute from today's data (draft)"),
@@ -98,7 +98,7 @@ PAGES_CITY_RANKING: dict[str, tuple[str, str]] = {
         "Rules version {version} ({digest}).",
     ),
     "city_publish_heading": ("发布（一月一通报）", "Publish (the monthly bulletin)"),
-    "city_publish_button": ("发布本月排名", "Publish this month's ranking"),
+    "city_publish_button": ("发布该月排名", "Publish the ranking of this month"),
     "city_publish_month_open": (
         "{month}尚未结束，结束后方可发布。",
         "{month} has not ended; it can be published once it has.",
@@ -127,7 +127,7 @@ PAGES_CITY_RANKING: dict[str, tuple[str, str]] = {
     "city_bulletin_build": ("生成通报", "Build the bulletin"),
     "city_bulletin_building": ("正在生成通报……", "Building the bulletin…"),
     "city_bulletin_draft": (
-        "本月尚未发布，生成的通报标注为草稿。",
+        "该月尚未发布，生成的通报标注为草稿。",
         "This month is not published: the bulletin is marked as a draft.",
     ),
     "city_download_docx": ("下载 Word", "Download Word"),
@@ -147,7 +147,7 @@ PAGES_CITY_RANKING: dict[str, tuple[str, str]] = {
     "city_public_none": ("尚无已发布的排名。", "No ranking has been published yet."),
     "city_public_published": ("{day}发布", "Published on {day}"),
     "city_public_corrected": (
-        "本月排名于{day}更正发布，替代此前发布的排名。",
+        "该月排名于{day}更正发布，替代此前发布的排名。",
         "This month's ranking was corrected on {day}, replacing the one published before.",
     ),
     # The audit log.

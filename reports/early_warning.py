@@ -35,7 +35,7 @@ from accounts.scope import confined_to, narrow
 from core import clock, settings
 from core.errors import ShuijianError
 from db.models import EarlyWarning, Township, TownshipOffice
-from db.query import query_frame
+from db.query import query_frame, township_label
 from duty.register import sync_register
 from duty.reminders.channels import Channel, Delivery, channel_from_settings, channel_name
 from duty.reminders.message import MARKDOWN_LISTED, TIMEOUT_S, Recipient
@@ -594,8 +594,8 @@ def close(session: Session, user: SignedIn, warning_id: int, note: str) -> None:
     session.flush()
 
 
-_LIST_SQL = """
-SELECT w.id, w.rule, w.raised_on, w.township_id, tw.name AS township,
+_LIST_SQL = f"""
+SELECT w.id, w.rule, w.raised_on, w.township_id, {township_label("tw")} AS township,
        s.code AS site_code, s.name AS site, d.name AS deputy, w.details,
        CASE WHEN w.closed_at IS NOT NULL THEN 'closed'
             WHEN w.acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'open' END AS state,
@@ -607,7 +607,7 @@ LEFT JOIN site s ON s.id = w.site_id
 LEFT JOIN deputy d ON d.id = w.deputy_id
 LEFT JOIN app_user ua ON ua.id = w.acknowledged_by
 LEFT JOIN app_user uc ON uc.id = w.closed_by
-WHERE {where}
+WHERE {{where}}
 ORDER BY w.closed_at IS NOT NULL, w.acknowledged_at IS NOT NULL, w.raised_on DESC, w.id DESC
 """
 

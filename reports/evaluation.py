@@ -62,7 +62,7 @@ from accounts.scope import narrow
 from core import clock, settings
 from core.errors import ConfigurationError
 from core.vocab import checklist_for
-from db.query import query_frame
+from db.query import query_frame, township_label
 from duty.coverage import duty_period_status, month_bounds
 from tickets.calendar import add_working_days
 
@@ -229,9 +229,9 @@ def load_weights(path: str | Path | None = None) -> Weights:
 # ------------------------------------------------------------------ reading the month
 
 
-_DEPUTIES_SQL = """
+_DEPUTIES_SQL = f"""
 SELECT d.id AS deputy_id, d.code AS deputy_code, d.name AS deputy_name, d.level,
-       d.township_id, coalesce(t.name, '') AS township
+       d.township_id, coalesce({township_label("t")}, '') AS township
 FROM deputy d LEFT JOIN township t ON t.id = d.township_id
 """
 

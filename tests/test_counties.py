@@ -218,6 +218,13 @@ def test_services_follow_the_scope(city: City) -> None:
         counties = overview.county_options(city.app)
     assert one.townships == 14 and both.townships == 28
     assert len(towns) == 14
+    # in the city's view a township is named with its county: two counties may share a name
+    with scope.within(scope.ALL):
+        everywhere = overview.township_options(city.app)
+    names = [name for _, name in everywhere]
+    assert len(set(names)) == len(names) == 28
+    assert all(name.startswith(("示范县·", "邻县·")) for name in names)
+    assert all("·" not in name for _, name in towns)
     assert [name for _, name in counties] == ["示范县", "邻县"]
 
 

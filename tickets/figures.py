@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.scope import narrow
 from core import clock
+from db.query import township_label
 from tickets.lifecycle import FED_BACK_OR_LATER, UNDOING_MOVES
 
 FAR_PAST, FAR_FUTURE = date(2000, 1, 1), date(2100, 1, 1)
@@ -95,7 +96,7 @@ def ticket_rates(
     (``viewer``) counts its own township's only (``accounts.scope.narrow``)."""
     township_id = narrow(viewer, township_id, "ticket figures")
     if by == "township":
-        group, join = "tw.name", "LEFT JOIN township tw ON tw.id = t.township_id"
+        group, join = township_label("tw"), "LEFT JOIN township tw ON tw.id = t.township_id"
     elif by == "platform":
         group, join = "t.platform_code", ""
     else:

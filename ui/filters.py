@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from accounts.auth import SignedIn
 from accounts.scope import confined_to, narrow
+from db import scope
 from ui import cached
 from ui.i18n import t
 
@@ -35,11 +36,15 @@ def township_filter(
             t("township"), [own], key=key, format_func=towns.get, disabled=True
         )
         return narrow(user, chosen)
+    # in the city's view (a city account on 全市, the open pages of a city) "every township"
+    # is the whole city's
+    city = scope.current() == scope.ALL and len(cached.county_options(engine)) > 1
+    whole = t("city_whole") if city else t("all_townships")
     return where.selectbox(
         t("township"),
         [None, *towns],
         key=key,
-        format_func=lambda i: t("all_townships") if i is None else towns[i],
+        format_func=lambda i: whole if i is None else towns[i],
     )
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.permissions import require
 from accounts.scope import narrow
-from db.query import query_frame, read_geoframe
+from db.query import query_frame, read_geoframe, township_label
 from water.standard import PARAMETERS, attains, classify
 
 SUMMONS_AFTER = 3  # 对连续三次不达标的乡镇领导实行集中约谈
@@ -54,16 +54,16 @@ def next_month(month: date) -> date:
 
 # --------------------------------------------------------------------------- reading samples
 
-_SAMPLES_SQL = """
+_SAMPLES_SQL = f"""
 SELECT ws.id AS sample_id, ws.section_id, s.code, s.name, s.waterbody, s.target_class,
-       s.county_id, s.upstream_township_id, up.name AS upstream,
-       s.downstream_township_id, dn.name AS downstream, ws.month, ws.sampled_on,
+       s.county_id, s.upstream_township_id, {township_label("up")} AS upstream,
+       s.downstream_township_id, {township_label("dn")} AS downstream, ws.month, ws.sampled_on,
        ws.dissolved_oxygen AS "do", ws.codmn, ws.cod, ws.bod5, ws.nh3n, ws.tp, ws.tn, ws.ph
 FROM water_sample ws
 JOIN water_section s ON s.id = ws.section_id
 LEFT JOIN township up ON up.id = s.upstream_township_id
 JOIN township dn ON dn.id = s.downstream_township_id
-WHERE {where}
+WHERE {{where}}
 ORDER BY ws.month, s.code
 """
 RESULT_COLUMNS = ("water_class", "attained", "exceeding", "deciding")
@@ -304,14 +304,14 @@ def township_attainment(session: Session, month: date) -> dict[int, float | None
 
 # --------------------------------------------------------------------------- sections, map, trend
 
-_SECTIONS_SQL = """
+_SECTIONS_SQL = f"""
 SELECT s.id, s.code, s.name, s.waterbody, s.target_class, s.county_id,
-       s.upstream_township_id, up.name AS upstream, s.downstream_township_id,
-       dn.name AS downstream, s.geom
+       s.upstream_township_id, {township_label("up")} AS upstream, s.downstream_township_id,
+       {township_label("dn")} AS downstream, s.geom
 FROM water_section s
 LEFT JOIN township up ON up.id = s.upstream_township_id
 JOIN township dn ON dn.id = s.downstream_township_id
-WHERE {where}
+WHERE {{where}}
 ORDER BY s.code
 """
 
