@@ -81,6 +81,7 @@ PAGES: dict[str, tuple[str, str]] = {
     ),
     "service_error": ("无法完成操作：{error}", "Could not complete this: {error}"),
     "overview_heading": ("全县水环境监督总览", "County water-environment overview"),
+    "city_overview_heading": ("全市水环境监督总览", "City water-environment overview"),
     "township": ("乡镇（街道）", "Township"),
     "all_townships": ("全县", "Whole county"),
     "townships": ("乡镇（街道）", "Townships"),

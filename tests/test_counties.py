@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -55,8 +56,11 @@ def _scoped(url: object) -> Engine:
     return engine
 
 
-@pytest.fixture(scope="module")
-def city(server_url: str, template_db: str) -> Iterator[City]:
+@contextmanager
+def built_city(server_url: str, template_db: str) -> Iterator[City]:
+    """A database of two demo counties (the synthetic 示范县 and 邻县), the owner and app roles
+    of ``two_roles`` and a login role pinned to the first county; dropped afterwards. Also the
+    browser test's (tests/test_browser_counties.py), which serves the app as the app role."""
     name = f"t_city_{uuid.uuid4().hex[:10]}"
     with _admin(server_url) as conn:
         _recreate(conn, name, template_db)
@@ -109,6 +113,12 @@ def city(server_url: str, template_db: str) -> Iterator[City]:
         superuser.dispose()
         with _admin(server_url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def city(server_url: str, template_db: str) -> Iterator[City]:
+    with built_city(server_url, template_db) as made:
+        yield made
 
 
 def _count(engine: Engine, sql: str, **params: object) -> int:

@@ -36,16 +36,19 @@ def township_filter(
             t("township"), [own], key=key, format_func=towns.get, disabled=True
         )
         return narrow(user, chosen)
-    # in the city's view (a city account on 全市, the open pages of a city) "every township"
-    # is the whole city's
-    city = scope.current() == scope.ALL and len(cached.county_options(engine)) > 1
-    whole = t("city_whole") if city else t("all_townships")
+    whole = t("city_whole") if city_view(engine) else t("all_townships")
     return where.selectbox(
         t("township"),
         [None, *towns],
         key=key,
         format_func=lambda i: whole if i is None else towns[i],
     )
+
+
+def city_view(engine: Engine) -> bool:
+    """Whether this run sees a city of counties (a city account on 全市, the open pages of a
+    city), where "the whole" is the city's, not a county's."""
+    return scope.current() == scope.ALL and len(cached.county_options(engine)) > 1
 
 
 def deputy_filter(

@@ -11,15 +11,15 @@ from layers.basemap import has_basemap
 from layers.overview import overview_map
 from ui import cached, session
 from ui.figures import show_figures
-from ui.filters import township_filter
+from ui.filters import city_view, township_filter
 from ui.i18n import lang, t
 from ui.page import OVERVIEW, guard, show_error
 
 guard(OVERVIEW)
-st.title(t("overview_heading"))
 
 try:
     engine = session.engine()
+    st.title(t("city_overview_heading") if city_view(engine) else t("overview_heading"))
     township_id = township_filter(st, engine, session.TOWNSHIP)
     figures = cached.key_figures(engine, township_id)
     layers = cached.map_layers(engine, township_id)
