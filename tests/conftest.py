@@ -186,3 +186,14 @@ def server(demo_copy: Engine) -> Iterator[str]:
     require_chromium()
     with streamlit_server(demo_copy.url.render_as_string(hide_password=False)) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_left_behind() -> Iterator[None]:
+    """The command line's engine is cached by URL (``db.database.get_engine``); one a test
+    left would name a database dropped since, and the next test's command would call the
+    database unavailable (seen: the city ranking's command after a township test's)."""
+    yield
+    from db.database import get_engine
+
+    get_engine.cache_clear()

@@ -716,13 +716,20 @@ def test_the_bulletin_as_word_pdf_and_excel(two_counties: Engine, tmp_path: Path
 
 
 def test_the_command_line_computes_publishes_and_writes(
-    two_counties: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_counties: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     from typer.testing import CliRunner
 
     from cli.main import app
+    from db import database
 
     monkeypatch.setenv("DATABASE_URL", two_counties.url.render_as_string(hide_password=False))
+    # the engine of DATABASE_URL is cached: one an earlier test left would name its database
+    database.get_engine.cache_clear()
+    request.addfinalizer(database.get_engine.cache_clear)
     runner = CliRunner()
     computed = runner.invoke(app, ["city-ranking", "compute", "--month", "2026-11"])
     assert computed.exit_code == 0, computed.output
