@@ -243,8 +243,8 @@ def _old_rule_ends(engine: Engine) -> dict[int, list[tuple[float, float]]]:
     start and end (the along-line cut lies inside them), as deputy → points, metric CRS."""
     sql = """
         WITH t AS (
-            SELECT p.deputy_id, ST_Transform(ST_Force2D(ST_GeometryN(p.geom, 1)), :e) AS g
-            FROM patrol p
+            SELECT p.deputy_id, ST_Transform(ST_Force2D(ST_GeometryN(t.geom, 1)), :e) AS g
+            FROM patrol p JOIN patrol_track t ON t.patrol_id = p.id
         )
         SELECT t.deputy_id, ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_Difference(t.g, ST_Union(
             ST_Buffer(ST_StartPoint(t.g), 200), ST_Buffer(ST_EndPoint(t.g), 200))), 2))) AS g
