@@ -40,7 +40,6 @@ APPEND_ONLY: tuple[str, ...] = (
     "patrol_flag",  # plausibility flags found at upload
     "patrol_review",  # analysts' decisions; the latest counts
     "visit",  # visits proven by a track
-    "patrol_track",  # a patrol's points (0023; its month archived and dropped whole, if ever)
     "site_class_change",  # a site's class history
     "login_attempt",  # every sign-in attempt and unlock
     "reminder_item",  # each reminder step sent (its key is the claim)
@@ -54,6 +53,7 @@ APPEND_ONLY: tuple[str, ...] = (
     "volunteer_visit",  # visits proven by a volunteer's track
     "city_ranking_publication",  # 一月一通报: a month's ranking as published (0022)
     "city_ranking",  # its lines, one per county, frozen: what the public reads
+    "patrol_track",  # a patrol's points (0023; a month archived and dropped whole, if ever)
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would

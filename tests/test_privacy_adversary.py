@@ -158,14 +158,21 @@ def _insert(engine: Engine, people: list[Deputy], rng: np.random.Generator) -> N
                 ),
                 row,
             )
-            conn.execute(
+            patrol = conn.scalar(
                 text(
                     "INSERT INTO patrol (upload_id, deputy_id, started_at, ended_at, distance_m, "
-                    "n_points, n_kept, has_times, fingerprint, geom) VALUES (:u, :d, :at, :to, "
+                    "n_points, n_kept, has_times, fingerprint) VALUES (:u, :d, :at, :to, "
                     "ST_Length(ST_Transform(ST_GeomFromText(:wkt, 4326), :e)), 10, 10, true, "
-                    ":sha, ST_GeomFromText(:wkt, 4326))"
+                    ":sha) RETURNING id"
                 ),
                 {**row, "u": upload, "e": crs.metric_epsg()},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO patrol_track (patrol_id, recorded_at, geom) "
+                    "VALUES (:p, :at, ST_GeomFromText(:wkt, 4326))"
+                ),
+                {**row, "p": patrol},
             )
 
 

@@ -38,6 +38,9 @@ down_revision = "0022"
 branch_labels = None
 depends_on = None
 
+# The append-only table this revision adds (with the earlier ones', db.roles.APPEND_ONLY).
+APPEND_ONLY = ("patrol_track",)
+
 # table -> its partition key (db.partitions.PARTITIONED says the same for the command line)
 PARTITIONED = {"patrol_track": "recorded_at", "visit": "arrived", "audit_event": "at"}
 
