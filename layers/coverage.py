@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 import i18n
@@ -180,13 +181,14 @@ TILES_MAX_NATIVE_ZOOM = 16
 TILED_SITES_MAX = 5000
 
 
-class CoverageTiles(folium.map.Layer):
+class CoverageTiles(JSCSSMixin, folium.map.Layer):
     """The cells as vector tiles from the app's own route, styled like ``_cell_style``
     (``share_colour``'s steps, grey without sites, dead corners outlined red), a popup with
     the cell's figures on click. Leaflet.VectorGrid is the vendored copy; its canvas renderer
     calls ``L.DomEvent.fakeStop``, which Leaflet 1.9 dropped, so a no-op stands in.
     ``data-vector-tiles`` on the map's container counts the views drawn (the browser test and
-    the bench wait for it)."""
+    the bench wait for it). ``JSCSSMixin``: folium and streamlit-folium load ``default_js``
+    only for such elements."""
 
     default_js = [("vectorGrid", VECTORGRID_JS)]
     _template = Template(
