@@ -167,12 +167,18 @@ def _serve(pages: dict[str, str]) -> tuple[str, object]:
 
 
 def _measure(browser, url: str, cookie: str | None) -> tuple[float, int, int]:  # noqa: ANN001
-    """(seconds to first paint, bytes received, requests) of one fresh page."""
+    """(seconds to first paint, bytes received, requests) of one fresh page; fails unless
+    every tile asked for was answered 200 or 204 and at least one held cells."""
+    from urllib.parse import urlsplit
+
     from accounts import sessions
 
     context = browser.new_context(viewport=VIEWPORT)
-    if cookie:
-        context.add_cookies([{"name": sessions.COOKIE, "value": cookie, "url": url}])
+    if cookie:  # for the whole site (a "url" would scope it to the page's folder)
+        host = urlsplit(url).hostname
+        context.add_cookies(
+            [{"name": sessions.COOKIE, "value": cookie, "domain": host, "path": "/"}]
+        )
     context.add_init_script(PAINT_PROBE)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -185,11 +191,15 @@ def _measure(browser, url: str, cookie: str | None) -> tuple[float, int, int]:  
         received[1] += 1
 
     cdp.on("Network.loadingFinished", done)
+    tiles: list[int] = []
+    page.on("response", lambda r: tiles.append(r.status) if "/vtiles/" in r.url else None)
     page.goto(url, wait_until="commit", timeout=300_000)
     page.wait_for_function("window.__painted !== null", timeout=300_000, polling=50)
     painted = page.evaluate("window.__painted") / 1000
     page.wait_for_timeout(300)  # let the last responses' accounting arrive
     context.close()
+    if cookie and (200 not in tiles or set(tiles) - {200, 204}):
+        raise RuntimeError(f"{url}: tiles answered {tiles}")
     return painted, received[0], received[1]
 
 
