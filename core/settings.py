@@ -108,6 +108,15 @@ SETTINGS: tuple[Setting, ...] = (
         "as the offline basemap. Used when SHUIJIAN_TILE_URL is unset, before TIANDITU_KEY.",
     ),
     Setting(
+        "vector_tiles_above",
+        "SHUIJIAN_VECTOR_TILES_ABOVE",
+        3000,
+        "The coverage map draws its cells as vector tiles (ui/vector_tiles.py) instead of one "
+        "GeoJSON layer when the view holds more than this many cells (a city, a province); "
+        "0: always.",
+        int,
+    ),
+    Setting(
         "visit_distance_m",
         "SHUIJIAN_VISIT_DISTANCE_M",
         50.0,

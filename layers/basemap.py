@@ -28,7 +28,12 @@ from core.errors import ConfigurationError
 from geo import mbtiles
 
 STATIC_URL = "/app/static/vendor"
-LOCAL_JS: dict[str, str] = {"leaflet": f"{STATIC_URL}/leaflet/leaflet.js"}
+VECTORGRID_JS = f"{STATIC_URL}/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+# "vectorGrid" is folium.plugins.VectorGridProtobuf's name for the same plugin (from unpkg).
+LOCAL_JS: dict[str, str] = {
+    "leaflet": f"{STATIC_URL}/leaflet/leaflet.js",
+    "vectorGrid": VECTORGRID_JS,
+}
 LOCAL_CSS: dict[str, str] = {"leaflet_css": f"{STATIC_URL}/leaflet/leaflet.css"}
 # folium.Map's defaults that no layer of ours needs (we draw CircleMarkers, not icon markers).
 UNUSED = frozenset(

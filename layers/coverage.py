@@ -15,10 +15,12 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.elements import JSCSSMixin
+from jinja2 import Template
 
 import i18n
 from duty.coverage_map import CoverageMap
-from layers.basemap import add_labels, light, localise, new_map
+from layers.basemap import VECTORGRID_JS, add_labels, light, localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks
 from layers.register import add_registered, legend_row
@@ -171,6 +173,104 @@ def _sites_frame(data: CoverageMap, lang: str) -> Any:
     return light(out)
 
 
+# Vector tiles (the cells of a city or a province, ui/vector_tiles.py): no deeper tiles than
+# this are asked for; Leaflet enlarges them past it (a cell's outline needs no more).
+TILES_MAX_NATIVE_ZOOM = 16
+# Above this many sites the site layer is left out of a tiled map (each site would be a
+# GeoJSON feature again); the cells carry the sites' status.
+TILED_SITES_MAX = 5000
+
+
+class CoverageTiles(JSCSSMixin, folium.map.Layer):
+    """The cells as vector tiles from the app's own route, styled like ``_cell_style``
+    (``share_colour``'s steps, grey without sites, dead corners outlined red), a popup with
+    the cell's figures on click. Leaflet.VectorGrid is the vendored copy; its canvas renderer
+    calls ``L.DomEvent.fakeStop``, which Leaflet 1.9 dropped, so a no-op stands in.
+    ``data-vector-tiles`` on the map's container counts the views drawn (the browser test and
+    the bench wait for it). ``JSCSSMixin``: folium and streamlit-folium load ``default_js``
+    only for such elements."""
+
+    default_js = [("vectorGrid", VECTORGRID_JS)]
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (L.DomEvent && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () {}; }
+        var {{ this.get_name() }} = (function (map) {
+            var steps = {{ this.steps|tojson }}, words = {{ this.words|tojson }};
+            var none = {{ this.no_sites|tojson }};
+            function fill(p) {
+                if (p.share === undefined || p.share === null) { return none; }
+                for (var i = 0; i < steps.length; i++) {
+                    if (p.share < steps[i][0]) { return steps[i][1]; }
+                }
+                return steps[steps.length - 1][1];
+            }
+            function style(p) {
+                var dead = !!p.dead;
+                return {fill: true, fillColor: fill(p), fillOpacity: 0.65,
+                        color: dead ? {{ this.dead_colour|tojson }} : "#636363",
+                        weight: dead ? 3.5 : 0.6};
+            }
+            function esc(v) {
+                return String(v).replace(/[&<>"]/g, function (c) {
+                    return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c];
+                });
+            }
+            function popup(p) {
+                var share = (p.share === undefined || p.share === null) ? words.no_sites
+                    : (Math.round(p.share * 1000) / 10) + "%";
+                var why = [];
+                if (p.missed > 0) { why.push(words.missed.replace("{n}", p.missed)); }
+                if (p.unassigned > 0) { why.push(words.unassigned.replace("{n}", p.unassigned)); }
+                var rows = [[words.code, p.code], [words.sites, p.sites],
+                            [words.on_time, p.on_time], [words.share, share],
+                            [words.dead, p.dead ? words.yes : words.no],
+                            [words.reasons, why.join(words.join)]];
+                return "<table>" + rows.map(function (r) {
+                    return "<tr><th style='text-align:left;padding-right:6px'>" + esc(r[0])
+                        + "</th><td>" + esc(r[1]) + "</td></tr>";
+                }).join("") + "</table>";
+            }
+            var layer = L.vectorGrid.protobuf({{ this.url|tojson }}, {
+                rendererFactory: L.canvas.tile,
+                vectorTileLayerStyles: {cells: function (p) { return style(p); }},
+                interactive: true,
+                maxNativeZoom: {{ this.max_native_zoom }},
+                maxZoom: 19,
+                fetchOptions: {credentials: "same-origin"}
+            });
+            layer.on("click", function (e) {
+                L.popup().setLatLng(e.latlng).setContent(popup(e.layer.properties)).openOn(map);
+            });
+            layer.on("load", function () {
+                var box = map.getContainer();
+                box.dataset.vectorTiles = String(Number(box.dataset.vectorTiles || 0) + 1);
+            });
+            return layer;
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, name: str, lang: str) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "CoverageTiles"
+        self.url = url
+        self.steps = [[upper, colour] for upper, colour in SHARE_STEPS]
+        self.no_sites = NO_SITES
+        self.dead_colour = DEAD_OUTLINE
+        self.max_native_zoom = TILES_MAX_NATIVE_ZOOM
+        keys = ("code", "sites", "on_time", "share", "dead", "reasons", "no_sites")
+        self.words = {k: i18n.text(f"map_coverage.{k}", lang) for k in keys}
+        self.words |= {
+            "yes": i18n.text("yes", lang),
+            "no": i18n.text("no", lang),
+            "missed": i18n.text("coverage_reason.missed", lang, n="{n}"),
+            "unassigned": i18n.text("coverage_reason.unassigned", lang, n="{n}"),
+            "join": "；" if lang == "zh" else "; ",
+        }
+
+
 def township_shapes(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Townships as the union of their cells (each cell lies in one township): where to put
     their names when the page passes no outlines."""
@@ -188,15 +288,23 @@ def coverage_map_figure(
     today: bool = False,
     registered: Collection[str] = (),
     volunteer_tracks: dict | None = None,
+    tiles_url: str | None = None,
 ) -> folium.Map:
     """The whole coverage map, ready for st_folium: fitted to the county or the township
     chosen, township names (from `townships`, else from the cells), site names from zoom 13;
     the sites whose codes are in ``registered`` (挂号) ringed in red; the volunteer teams'
-    tracks (a FeatureCollection) as their own layer when given."""
+    tracks (a FeatureCollection) as their own layer when given.
+
+    ``tiles_url``: the cells come as vector tiles from that URL template (a city or a
+    province, ``CoverageTiles``) instead of one GeoJSON layer, and the sites are drawn only
+    while there are at most ``TILED_SITES_MAX``."""
     if townships is None:
         townships = township_shapes(data.cells)
     m = new_map(data.bounds, tianditu_key, townships=townships, lang=lang)
-    if not data.cells.empty:
+    tiled = tiles_url is not None
+    if tiled and not data.cells.empty:
+        CoverageTiles(tiles_url, i18n.label("grid_level", data.level, lang), lang).add_to(m)
+    elif not data.cells.empty:
         fields = ["code", "township", "sites", "sites_on_time", "share_text", "dead", "reasons"]
         keys = ["code", "township", "sites", "on_time", "share", "dead", "reasons"]
         if data.level == 3:  # only small cells have grid heads (网格长)
@@ -210,7 +318,7 @@ def coverage_map_figure(
                 fields=fields, aliases=[i18n.text(f"map_coverage.{k}", lang) for k in keys]
             ),
         ).add_to(m)
-    if not data.sites.empty:
+    if not data.sites.empty and not (tiled and len(data.sites) > TILED_SITES_MAX):
         fields = [
             "name",
             "kind",
@@ -241,6 +349,7 @@ def coverage_map_figure(
 
 
 __all__ = [
+    "CoverageTiles",
     "coverage_map_figure",
     "grid_head_text",
     "legend_html",

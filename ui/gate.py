@@ -97,9 +97,21 @@ def safe_next(value: str | None) -> str:
 
 # What Streamlit serves besides pages (scripts, styles, the websocket, media, uploads,
 # components, its own st.login routes), the offline basemap's tiles (no secret; the public
-# page needs them too, ui/tiles.py) and the gate itself: passed through untouched.
+# page needs them too, ui/tiles.py), the coverage map's vector tiles (which check the session
+# themselves and answer 401/403 rather than redirect a script's fetch to a form,
+# ui/vector_tiles.py) and the gate itself: passed through untouched.
 PASS_THROUGH = frozenset(
-    {"_stcore", "static", "media", "component", "app", "auth", "oauth2callback", "tiles"}
+    {
+        "_stcore",
+        "static",
+        "media",
+        "component",
+        "app",
+        "auth",
+        "oauth2callback",
+        "tiles",
+        "vtiles",
+    }
 )
 ROOT_FILES = frozenset({"favicon.png", "manifest.json"})
 

@@ -7,6 +7,8 @@ later choices."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -14,13 +16,14 @@ from accounts.permissions import may
 from core import clock, settings
 from core.errors import ShuijianError
 from core.vocab import GRID_LEVELS
+from db import scope
 from db.database import session_scope
 from duty import volunteers
 from duty.coverage import month_bounds
 from layers.basemap import has_basemap
 from layers.coverage import coverage_map_figure, reasons_text
 from tracks import patrol_queries
-from ui import cached, session
+from ui import cached, session, vector_tiles
 from ui.filters import seed_from_link, township_filter
 from ui.i18n import label, lang, percent, t, year_month
 from ui.page import COVERAGE, guard, show_error
@@ -104,6 +107,17 @@ st.caption(
     t("tracks_note", n=patrol_queries.TRACK_LIMIT)
     + ("" if has_basemap(key) else " " + t("map_offline_note"))
 )
+# A city or a province: the cells come as vector tiles (ui/vector_tiles.py), each square only
+# what it holds, instead of one GeoJSON layer of every cell (README, "Maps at city and province
+# scale"). The county stays GeoJSON: a thousand cells draw at once, popups and all.
+tiles_url = None
+if len(data.cells) > settings.integer("vector_tiles_above"):
+    query = {"view": view, "month": f"{year}-{month:02d}", "level": level, "on": str(today)}
+    if township_id is not None:
+        query["township"] = township_id
+    if scope.current_county() is not None:
+        query["county"] = scope.current_county()  # a city account's choice; checked again
+    tiles_url = f"{vector_tiles.URL_TEMPLATE}?{urlencode(query)}"
 st_folium(
     coverage_map_figure(
         data,
@@ -112,11 +126,12 @@ st_folium(
         today=view == "today",
         registered=cached.registered_codes(engine),
         volunteer_tracks=volunteer_tracks,
+        tiles_url=tiles_url,
     ),
     height=640,
     width="stretch",
     returned_objects=[],
-    key=f"coverage_map_{view}_{year}_{month}_{level}_{township_id}_{lang()}",
+    key=f"coverage_map_{view}_{year}_{month}_{level}_{township_id}_{lang()}_{tiles_url is None}",
 )
 
 st.subheader(t("dead_corners_heading"))
