@@ -2,8 +2,9 @@
 
 Why: at city and province scale a GeoJSON layer of every cell is tens of megabytes that the
 browser must parse and draw at once (93,000 cells: ~28 MB, ~3 s; one object per feature:
-84 s). A vector tile holds only the cells of one 256-px square, clipped and snapped to that
-square's 4096 × 4096 grid, so what is sent and drawn follows what is on the screen.
+84 s). A vector tile holds only the cells of one 512-px square of the screen, clipped and
+snapped to that square's 4096 × 4096 grid, so what is sent and drawn follows what is on the
+screen.
 
 How it holds together with the page:
 
@@ -47,6 +48,12 @@ from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_s
 from duty.today import site_today_status
 
 LAYER = "cells"
+# Tiles are 512 px on the screen (Leaflet: tileSize 512, zoomOffset -1): a quarter of the
+# requests of 256-px tiles for the same view — each request resumes the session and runs
+# two queries, which dominated the province's first paint (bench/bench_tiles.py). A tile of
+# zoom z is drawn at screen zoom z + ZOOM_OFFSET.
+TILE_PX = 512
+ZOOM_OFFSET = 1
 EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
@@ -54,7 +61,8 @@ MAX_ZOOM = 22
 # ~15 px at zoom 11; its medium cell, ~3 km, ~10 px at zoom 9).
 MIN_ZOOM: dict[int, int] = {1: 0, 2: 9, 3: 11}
 VIEWS = ("month", "today")
-# Web Mercator's half-width in metres: a tile's pixel at zoom z is 2 * HALF / 2**z / EXTENT.
+# Web Mercator's half-width in metres: a screen pixel of a tile of zoom z is
+# 2 * HALF / 2**z / TILE_PX.
 HALF_WORLD_M = 20037508.342789244
 
 
@@ -172,7 +180,7 @@ def coverage_tile(
     """One tile of the coverage map: the cells of the level fitting the zoom (``level_at``)
     with their status (code, level, sites, on_time, share — absent without sites —, dead,
     missed, unassigned) in the layer ``cells``; ``b""`` when the tile holds none."""
-    drawn = level_at(level, address.z)
+    drawn = level_at(level, address.z + ZOOM_OFFSET)
     frame = status[drawn]
     county, county_params = _county_clause()
     found = session.execute(
@@ -203,7 +211,7 @@ def coverage_tile(
         "z": address.z,
         "x": address.x,
         "y": address.y,
-        "tolerance": 2 * HALF_WORLD_M / 2**address.z / EXTENT,
+        "tolerance": 2 * HALF_WORLD_M / 2**address.z / TILE_PX,  # one screen pixel
         "extent": EXTENT,
         "buffer": BUFFER,
         "layer": LAYER,
@@ -214,6 +222,8 @@ def coverage_tile(
 
 __all__ = [
     "LAYER",
+    "TILE_PX",
+    "ZOOM_OFFSET",
     "MIN_ZOOM",
     "VIEWS",
     "TileAddress",

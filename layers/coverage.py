@@ -20,6 +20,7 @@ from jinja2 import Template
 
 import i18n
 from duty.coverage_map import CoverageMap
+from duty.coverage_tiles import TILE_PX, ZOOM_OFFSET
 from layers.basemap import VECTORGRID_JS, add_labels, light, localise, new_map
 from layers.overview import Legend
 from layers.patrols import add_tracks
@@ -235,10 +236,20 @@ class CoverageTiles(JSCSSMixin, folium.map.Layer):
                 rendererFactory: L.canvas.tile,
                 vectorTileLayerStyles: {cells: function (p) { return style(p); }},
                 interactive: true,
+                tileSize: {{ this.tile_px }},
+                minNativeZoom: {{ this.zoom_offset }},
                 maxNativeZoom: {{ this.max_native_zoom }},
                 maxZoom: 19,
                 fetchOptions: {credentials: "same-origin"}
             });
+            // 512-px tiles: the tile drawn at map zoom z covers the 256-px tile of zoom z - 1,
+            // which is what the server is asked for. VectorGrid puts the map's zoom in its URL
+            // and ignores Leaflet's zoomOffset, so the zoom is lowered here.
+            var fetchTile = layer._getVectorTilePromise;
+            layer._getVectorTilePromise = function (coords, bounds) {
+                var asked = L.extend({}, coords, {z: coords.z - {{ this.zoom_offset }}});
+                return fetchTile.call(this, asked, bounds);
+            };
             layer.on("click", function (e) {
                 L.popup().setLatLng(e.latlng).setContent(popup(e.layer.properties)).openOn(map);
             });
@@ -260,6 +271,8 @@ class CoverageTiles(JSCSSMixin, folium.map.Layer):
         self.no_sites = NO_SITES
         self.dead_colour = DEAD_OUTLINE
         self.max_native_zoom = TILES_MAX_NATIVE_ZOOM
+        self.tile_px = TILE_PX
+        self.zoom_offset = ZOOM_OFFSET
         keys = ("code", "sites", "on_time", "share", "dead", "reasons", "no_sites")
         self.words = {k: i18n.text(f"map_coverage.{k}", lang) for k in keys}
         self.words |= {
