@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
@@ -29,7 +30,6 @@ from db.models import (
     Patrol,
     PatrolFeature,
     PatrolFlag,
-    Visit,
 )
 from db.query import query_frame
 from geo import crs as crs_helper
@@ -133,6 +133,17 @@ def check_upload_rights(uploader: SignedIn | None, deputy_id: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class GpxFile:
+    """One file of a batch: its bytes, its name, the deputy who walked it."""
+
+    data: bytes
+    filename: str
+    deputy_id: int
+    gcj02: bool = False
+    notes: str | None = None
+
+
 def ingest_gpx(
     session: Session,
     data: bytes,
@@ -145,96 +156,150 @@ def ingest_gpx(
     params: IngestParams | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
-    params = params or IngestParams.from_settings()
-    on_behalf = check_upload_rights(uploader, deputy_id)
-    if session.get(Deputy, deputy_id) is None:
-        raise UploadRefused(
-            f"{filename}: no deputy with id {deputy_id}",
-            code="no_deputy",
-            deputy=deputy_id,
-            filename=filename,
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    existing = session.scalar(
-        select(Patrol.id)
-        .join(GpxUpload, GpxUpload.id == Patrol.upload_id)
-        .where(GpxUpload.sha256 == digest)
-    )
-    if existing is not None:
-        return IngestResult(filename, existing, duplicate=True)
-    refuse_stored_elsewhere(session, digest, filename)
+    """Ingest one file in the session's transaction: a batch of one (the same steps, the same
+    rows as :class:`IngestBatch`). A refusal raises before anything of the file is written."""
+    batch = IngestBatch(session, uploader=uploader, params=params, now=now)
+    return batch.add(GpxFile(data, filename, deputy_id, gcj02, notes))
 
-    checks_now = (now or clock.now()).timestamp()
-    parsed, track = read_track(session, data, gcj02=gcj02, params=params, now_s=checks_now)
-    flags = plausibility_flags(session, track, checks_now, deputy_id=deputy_id)
-    visits = _visits(session, track, deputy_id, params) if parsed.has_times else _no_visits()
 
-    upload = store_upload(
-        session,
-        data,
-        filename,
-        parsed,
-        gcj02,
-        params,
-        uploader.user_id if uploader else None,
-        session.scalar(select(Deputy.county_id).where(Deputy.id == deputy_id)),
-    )
-    patrol = Patrol(
-        upload_id=upload.id,
-        deputy_id=deputy_id,
-        uploaded_by=upload.uploaded_by,
-        on_behalf=on_behalf,
-        started_at=_ts(np.nanmin(track.t_s)) if parsed.has_times else None,
-        ended_at=_ts(np.nanmax(track.t_s)) if parsed.has_times else None,
-        distance_m=track.distance_m,
-        n_points=parsed.n_points,
-        n_kept=len(track.x),
-        dropped=track.dropped,
-        has_times=parsed.has_times,
-        fingerprint=track.fingerprint,
-        shape_signature=track.signature.ravel().tolist() if track.signature is not None else None,
-        notes=notes,
-    )
-    session.add(patrol)
-    session.flush()
-    _store_geometry(session, patrol.id, track)
-    session.add_all(
-        PatrolFlag(
-            patrol_id=patrol.id,
-            code=f.code,
-            message=f.message,
-            details=[[code, params] for code, params in f.details],
+class IngestBatch:
+    """Many files in one transaction, each stored whole or refused (raising) before any of its
+    rows is written; the caller wraps each :meth:`add` in a savepoint to keep going after a
+    refusal (``tracks.batch.ingest_files``).
+
+    What every file would read again is read once per batch: the settings, the county outline
+    (projected and prepared), each deputy's county. The track geometry and the visits go in
+    with COPY (``_copy_tracks``, ``_copy_visits``); the upload, patrol, flag and feature rows
+    are one small INSERT each. Each file's rows are written before the next file is checked,
+    so a batch stores exactly what the same files ingested one by one would (a duplicate or a
+    copy within the batch is found as it would be across uploads)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        uploader: SignedIn | None = None,
+        params: IngestParams | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.session = session
+        self.uploader = uploader
+        self.params = params or IngestParams.from_settings()
+        self.now = now
+        self._outline: object = _UNREAD
+        self._deputy_county: dict[int, int | None] = {}
+
+    def outline(self):
+        """The county outline in metres, prepared: read once per batch."""
+        if self._outline is _UNREAD:
+            self._outline = _county_outline(self.session, self.params.metric_epsg)
+        return self._outline
+
+    def deputy_county(self, deputy_id: int, filename: str) -> int | None:
+        """The deputy's county (None: the scope's); an unknown or unseen deputy is refused."""
+        if deputy_id not in self._deputy_county:
+            row = self.session.execute(
+                select(Deputy.id, Deputy.county_id).where(Deputy.id == deputy_id)
+            ).first()
+            if row is None:
+                raise UploadRefused(
+                    f"{filename}: no deputy with id {deputy_id}",
+                    code="no_deputy",
+                    deputy=deputy_id,
+                    filename=filename,
+                )
+            self._deputy_county[deputy_id] = row[1]
+        return self._deputy_county[deputy_id]
+
+    def add(self, f: GpxFile) -> IngestResult:
+        session, params, uploader = self.session, self.params, self.uploader
+        on_behalf = check_upload_rights(uploader, f.deputy_id)
+        county_id = self.deputy_county(f.deputy_id, f.filename)
+        digest = hashlib.sha256(f.data).hexdigest()
+        existing = session.scalar(
+            select(Patrol.id)
+            .join(GpxUpload, GpxUpload.id == Patrol.upload_id)
+            .where(GpxUpload.sha256 == digest)
         )
-        for f in flags
-    )
-    session.add_all(_features(patrol.id, parsed, gcj02))
-    if len(visits):
-        session.execute(
-            Visit.__table__.insert(),
-            [
-                {
-                    "patrol_id": patrol.id,
-                    "site_id": int(v.site_id),
-                    "arrived": _ts(v.arrived_s),
-                    "left": _ts(v.left_s),
-                    "dwell_s": float(v.dwell_s),
-                    "n_points": int(v.n_points),
-                    "is_assigned": bool(v.is_assigned),
-                }
-                for v in visits.itertuples(index=False)
-            ],
+        if existing is not None:
+            return IngestResult(f.filename, existing, duplicate=True)
+        refuse_stored_elsewhere(session, digest, f.filename)
+
+        checks_now = (self.now or clock.now()).timestamp()
+        parsed, track = read_track(
+            session, f.data, gcj02=f.gcj02, params=params, now_s=checks_now, outline=self.outline()
         )
-    session.flush()
-    result_notes = (
-        []
-        if parsed.has_times
-        else ["the track points have no timestamps, so this file cannot prove a visit"]
-    )
-    if parsed.encoding_note:
-        result_notes.append(parsed.encoding_note)
-    return IngestResult(
-        filename, patrol.id, False, parsed.n_points, len(track.x), visits, flags, result_notes
-    )
+        flags = plausibility_flags(session, track, checks_now, deputy_id=f.deputy_id)
+        visits = _visits(session, track, f.deputy_id, params) if parsed.has_times else _no_visits()
+
+        upload = store_upload(
+            session,
+            f.data,
+            f.filename,
+            parsed,
+            f.gcj02,
+            params,
+            uploader.user_id if uploader else None,
+            county_id,
+            digest=digest,
+        )
+        patrol = Patrol(
+            upload_id=upload.id,
+            deputy_id=f.deputy_id,
+            uploaded_by=upload.uploaded_by,
+            on_behalf=on_behalf,
+            started_at=_ts(np.nanmin(track.t_s)) if parsed.has_times else None,
+            ended_at=_ts(np.nanmax(track.t_s)) if parsed.has_times else None,
+            distance_m=track.distance_m,
+            n_points=parsed.n_points,
+            n_kept=len(track.x),
+            dropped=track.dropped,
+            has_times=parsed.has_times,
+            fingerprint=track.fingerprint,
+            shape_signature=(
+                track.signature.ravel().tolist() if track.signature is not None else None
+            ),
+            notes=f.notes,
+        )
+        if county_id is not None:
+            patrol.county_id = county_id
+        session.add(patrol)
+        session.flush()
+        patrol_id = patrol.id
+        rows: list[object] = [
+            PatrolFlag(
+                patrol_id=patrol_id,
+                code=flag.code,
+                message=flag.message,
+                details=[[code, values] for code, values in flag.details],
+            )
+            for flag in flags
+        ]
+        rows += _features(patrol_id, parsed, f.gcj02)
+        if rows:
+            session.add_all(rows)
+            session.flush()
+        conn = _driver_connection(session)
+        ewkb = track_ewkb(track)
+        if ewkb is not None:
+            _copy_tracks(conn, [(patrol_id, county_id, ewkb)])
+        _copy_visits(conn, patrol_id, county_id, visits)
+        # The session keeps no row of the file: a long batch holds only its results.
+        for obj in (patrol, *rows):
+            session.expunge(obj)
+        result_notes = (
+            []
+            if parsed.has_times
+            else ["the track points have no timestamps, so this file cannot prove a visit"]
+        )
+        if parsed.encoding_note:
+            result_notes.append(parsed.encoding_note)
+        return IngestResult(
+            f.filename, patrol_id, False, parsed.n_points, len(track.x), visits, flags, result_notes
+        )
+
+
+_UNREAD = object()
 
 
 # ------------------------------------------------------------------ steps
@@ -254,9 +319,16 @@ def refuse_stored_elsewhere(session: Session, digest: str, filename: str) -> Non
 
 
 def read_track(
-    session: Session, data: bytes, *, gcj02: bool, params: IngestParams, now_s: float
+    session: Session,
+    data: bytes,
+    *,
+    gcj02: bool,
+    params: IngestParams,
+    now_s: float,
+    outline: object = _UNREAD,
 ) -> tuple[ParsedGpx, _Track]:
-    """Parse and clean a file (refusing one with no usable point or a far-future clock)."""
+    """Parse and clean a file (refusing one with no usable point or a far-future clock).
+    ``outline``: the county in metres when the caller has read it (a batch), else read here."""
     parsed = parse_gpx(data, naive_tz=params.naive_tz, max_bytes=params.max_bytes)
     if parsed.n_points == 0:
         raise GpxRefused(
@@ -265,7 +337,9 @@ def read_track(
             "are never proof of a visit)",
         )
     _refuse_far_future(parsed, now_s)
-    return parsed, _prepare(session, parsed, gcj02, params)
+    if outline is _UNREAD:
+        outline = _county_outline(session, params.metric_epsg)
+    return parsed, _prepare(parsed, gcj02, params, outline)
 
 
 def plausibility_flags(
@@ -307,31 +381,48 @@ def store_upload(
     params: IngestParams,
     uploaded_by: int | None,
     county_id: int | None = None,
-) -> GpxUpload:
+    *,
+    digest: str | None = None,
+) -> StoredUpload:
     """The original file, byte for byte, with how it was read. Its county: ``county_id``
-    (the deputy's or the group's), else its uploader's or the scope's (migration 0020)."""
-    upload = GpxUpload(
-        sha256=hashlib.sha256(data).hexdigest(),
-        filename=filename[:255],
-        size_bytes=len(data),
-        content=data,
-        encoding=parsed.encoding[:20],
-        gpx_version=parsed.version,
-        declared_crs="gcj02" if gcj02 else "wgs84",
-        naive_timezone=params.naive_tz,
-        uploaded_by=uploaded_by,
-    )
+    (the deputy's or the group's), else its uploader's or the scope's (migration 0020).
+    One INSERT, no ORM object: a batch does not keep every file's bytes in the session."""
+    values = {
+        "sha256": digest or hashlib.sha256(data).hexdigest(),
+        "filename": filename[:255],
+        "size_bytes": len(data),
+        "content": data,
+        "encoding": parsed.encoding[:20],
+        "gpx_version": parsed.version,
+        "declared_crs": "gcj02" if gcj02 else "wgs84",
+        "naive_timezone": params.naive_tz,
+        "uploaded_by": uploaded_by,
+    }
     if county_id is not None:
-        upload.county_id = county_id
-    session.add(upload)
-    session.flush()
-    return upload
+        values["county_id"] = county_id
+    upload_id = session.execute(
+        insert(GpxUpload).values(**values).returning(GpxUpload.id)
+    ).scalar_one()
+    return StoredUpload(upload_id, uploaded_by)
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    id: int
+    uploaded_by: int | None
 
 
 def track_wkb(track: _Track) -> bytes | None:
     """The kept points as MultiLineStringM WKB (M = epoch seconds); None for under 2 points."""
     return multilinestring_m_wkb(
         track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment
+    )
+
+
+def track_ewkb(track: _Track) -> bytes | None:
+    """The same as EWKB with SRID 4326: what a binary COPY sends for a geometry column."""
+    return multilinestring_m_wkb(
+        track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment, srid=4326
     )
 
 
@@ -356,14 +447,13 @@ class _Track:
     signature: np.ndarray | None
 
 
-def _prepare(session: Session, parsed: ParsedGpx, gcj02: bool, params: IngestParams) -> _Track:
+def _prepare(parsed: ParsedGpx, gcj02: bool, params: IngestParams, outline) -> _Track:
     lon, lat = parsed.lon, parsed.lat
     if gcj02:
         lon, lat = crs_helper.gcj02_to_wgs84(lon, lat)
     t_s = parsed.t_s
     zero = zero_island_mask(lon, lat)
     x, y = crs_helper.lonlat_to_metric(lon, lat, params.metric_epsg)
-    outline = _county_outline(session, params.metric_epsg)
     inside_share = (
         float(shapely.contains_xy(outline, x[~zero], y[~zero]).mean())
         if outline is not None and (~zero).any()
@@ -638,23 +728,82 @@ def _nearby_shapes(
     return others, own
 
 
-def _store_geometry(session: Session, patrol_id: int, track: _Track) -> None:
-    """The kept points as a MultiLineStringM (M = epoch seconds), sent as one WKB value built
-    with numpy: no per-point Python object, and one parameter instead of four long arrays."""
-    wkb = track_wkb(track)
-    if wkb is None:
+def _driver_connection(session: Session) -> psycopg.Connection:
+    """The psycopg connection under the session's transaction (COPY is not in SQLAlchemy)."""
+    return session.connection().connection.driver_connection
+
+
+def _copy_tracks(conn: psycopg.Connection, rows: list[tuple[int, int | None, bytes]]) -> None:
+    """Store tracks, (patrol_id, county_id, EWKB of a MultiLineStringM in 4326) each, by a
+    binary COPY (the EWKB goes over as it is: no per-point dumping). The one place that knows
+    where a track is kept: today ``patrol.geom``, through a temporary table and one UPDATE."""
+    if not rows:
         return
-    session.execute(
-        text("UPDATE patrol SET geom = ST_GeomFromWKB(:wkb, 4326) WHERE id = :id"),
-        {"wkb": wkb, "id": patrol_id},
-    )
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS shuijian_track_in "
+            "(patrol_id integer, county_id integer, geom geometry) ON COMMIT DROP"
+        )
+        with cur.copy(
+            "COPY shuijian_track_in (patrol_id, county_id, geom) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int4", "int4", "bytea"])
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            "WITH t AS (DELETE FROM shuijian_track_in RETURNING patrol_id, geom) "
+            "UPDATE patrol p SET geom = t.geom FROM t WHERE p.id = t.patrol_id"
+        )
+
+
+VISIT_COLUMNS = (
+    "patrol_id",
+    "site_id",
+    "arrived",
+    "left",
+    "dwell_s",
+    "n_points",
+    "is_assigned",
+    "county_id",
+)
+
+
+def _copy_visits(
+    conn: psycopg.Connection, patrol_id: int, county_id: int | None, visits: pd.DataFrame
+) -> None:
+    """A patrol's visits by a binary COPY into ``visit``, naming its columns (the id is the
+    table's default; county_id is also what the insert trigger derives from the patrol)."""
+    if not len(visits):
+        return
+    columns = ", ".join(f'"{c}"' for c in VISIT_COLUMNS)
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY visit ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(
+            ["int4", "int4", "timestamptz", "timestamptz", "float8", "int4", "bool", "int4"]
+        )
+        for v in visits.itertuples(index=False):
+            copy.write_row(
+                (
+                    patrol_id,
+                    int(v.site_id),
+                    _ts(v.arrived_s),
+                    _ts(v.left_s),
+                    float(v.dwell_s),
+                    int(v.n_points),
+                    bool(v.is_assigned),
+                    county_id,
+                )
+            )
 
 
 def multilinestring_m_wkb(
-    x: np.ndarray, y: np.ndarray, m: np.ndarray, segment: np.ndarray
+    x: np.ndarray, y: np.ndarray, m: np.ndarray, segment: np.ndarray, *, srid: int | None = None
 ) -> bytes | None:
     """ISO WKB of a MultiLineString M, one line per run of equal segment ids (runs of fewer
-    than two points are left out); None when no line remains."""
+    than two points are left out); None when no line remains. With ``srid``: PostGIS EWKB
+    (the M and SRID flags on the outer type, the SRID after it), as a binary COPY sends it."""
     if len(x) < 2:
         return None
     cuts = np.flatnonzero(np.diff(segment)) + 1
@@ -664,11 +813,20 @@ def multilinestring_m_wkb(
     if not keep.any():
         return None
     coords = np.column_stack((x, y, m)).astype("<f8")
-    parts = [struct.pack("<BII", 1, 2005, int(keep.sum()))]  # MultiLineString M
+    if srid is None:
+        parts = [struct.pack("<BII", 1, 2005, int(keep.sum()))]  # MultiLineString M
+        line = 2002  # LineString M
+    else:
+        parts = [struct.pack("<BIiI", 1, _EWKB_M | _EWKB_SRID | 5, srid, int(keep.sum()))]
+        line = _EWKB_M | 2
     for a, b in zip(starts[keep], ends[keep], strict=True):
-        parts.append(struct.pack("<BII", 1, 2002, int(b - a)))  # LineString M
+        parts.append(struct.pack("<BII", 1, line, int(b - a)))
         parts.append(coords[a:b].tobytes())
     return b"".join(parts)
+
+
+_EWKB_M = 0x40000000
+_EWKB_SRID = 0x20000000
 
 
 def _features(patrol_id: int, parsed: ParsedGpx, gcj02: bool) -> list[PatrolFeature]:
