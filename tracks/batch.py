@@ -65,6 +65,7 @@ def ingest_file(
     uploader: SignedIn | None = None,
     gcj02: bool = False,
     params: IngestParams | None = None,
+    now: datetime | None = None,
     after: Callable[[Session, IngestResult], object] | None = None,
 ) -> FileVerdict:
     """One file in its own transaction (a batch of one); never raises."""
@@ -73,6 +74,7 @@ def ingest_file(
         [GpxFile(data, filename, deputy_id, gcj02)],
         uploader=uploader,
         params=params,
+        now=now,
         after=after,
     )
     return verdict
