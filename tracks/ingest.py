@@ -188,6 +188,7 @@ class IngestBatch:
         self._outline: object = _UNREAD
         self._deputy_county: dict[int, int | None] = {}
         _compress_with_lz4(session)
+        _create_staging(_driver_connection(session))
 
     def outline(self):
         """The county outline in metres, prepared: read once per batch."""
@@ -750,17 +751,33 @@ def _driver_connection(session: Session) -> psycopg.Connection:
     return session.connection().connection.driver_connection
 
 
+# COPY FROM is refused on a table under row-level security (as every county-owned table is for
+# the app role), so the rows are COPYed into temporary tables of this transaction (no policy
+# there) and moved with one INSERT ... SELECT or UPDATE ... FROM, which the policies' WITH
+# CHECK and the county triggers see as any other write.
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS shuijian_track_in "
+    "(patrol_id integer, county_id integer, geom geometry) ON COMMIT DROP",
+    "CREATE TEMP TABLE IF NOT EXISTS shuijian_visit_in (patrol_id integer, site_id integer, "
+    'arrived timestamptz, "left" timestamptz, dwell_s double precision, n_points integer, '
+    "is_assigned boolean, county_id integer) ON COMMIT DROP",
+)
+
+
+def _create_staging(conn: psycopg.Connection) -> None:
+    """The transaction's staging tables (dropped at commit), made once per batch."""
+    with conn.cursor() as cur:
+        for sql in _STAGING:
+            cur.execute(sql)
+
+
 def _copy_tracks(conn: psycopg.Connection, rows: list[tuple[int, int | None, bytes]]) -> None:
     """Store tracks, (patrol_id, county_id, EWKB of a MultiLineStringM in 4326) each, by a
     binary COPY (the EWKB goes over as it is: no per-point dumping). The one place that knows
-    where a track is kept: today ``patrol.geom``, through a temporary table and one UPDATE."""
+    where a track is kept: today ``patrol.geom``, set by one UPDATE from the staging table."""
     if not rows:
         return
     with conn.cursor() as cur:
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS shuijian_track_in "
-            "(patrol_id integer, county_id integer, geom geometry) ON COMMIT DROP"
-        )
         with cur.copy(
             "COPY shuijian_track_in (patrol_id, county_id, geom) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -783,36 +800,37 @@ VISIT_COLUMNS = (
     "is_assigned",
     "county_id",
 )
+_VISIT_TYPES = ["int4", "int4", "timestamptz", "timestamptz", "float8", "int4", "bool", "int4"]
 
 
 def _copy_visits(
     conn: psycopg.Connection, patrol_id: int, county_id: int | None, visits: pd.DataFrame
 ) -> None:
-    """A patrol's visits by a binary COPY into ``visit``, naming its columns (the id is the
-    table's default; county_id is also what the insert trigger derives from the patrol)."""
+    """A patrol's visits by a binary COPY, then into ``visit`` naming its columns (the id is
+    the table's default; county_id is also what the insert trigger derives from the patrol)."""
     if not len(visits):
         return
     columns = ", ".join(f'"{c}"' for c in VISIT_COLUMNS)
-    with (
-        conn.cursor() as cur,
-        cur.copy(f"COPY visit ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
-        copy.set_types(
-            ["int4", "int4", "timestamptz", "timestamptz", "float8", "int4", "bool", "int4"]
-        )
-        for v in visits.itertuples(index=False):
-            copy.write_row(
-                (
-                    patrol_id,
-                    int(v.site_id),
-                    _ts(v.arrived_s),
-                    _ts(v.left_s),
-                    float(v.dwell_s),
-                    int(v.n_points),
-                    bool(v.is_assigned),
-                    county_id,
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY shuijian_visit_in ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_VISIT_TYPES)
+            for v in visits.itertuples(index=False):
+                copy.write_row(
+                    (
+                        patrol_id,
+                        int(v.site_id),
+                        _ts(v.arrived_s),
+                        _ts(v.left_s),
+                        float(v.dwell_s),
+                        int(v.n_points),
+                        bool(v.is_assigned),
+                        county_id,
+                    )
                 )
-            )
+        cur.execute(
+            f"WITH v AS (DELETE FROM shuijian_visit_in RETURNING {columns}) "
+            f"INSERT INTO visit ({columns}) SELECT {columns} FROM v"
+        )
 
 
 def multilinestring_m_wkb(
