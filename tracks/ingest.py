@@ -774,7 +774,8 @@ def _create_staging(conn: psycopg.Connection) -> None:
 def _copy_tracks(conn: psycopg.Connection, rows: list[tuple[int, int | None, bytes]]) -> None:
     """Store tracks, (patrol_id, county_id, EWKB of a MultiLineStringM in 4326) each, by a
     binary COPY (the EWKB goes over as it is: no per-point dumping). The one place that knows
-    where a track is kept: today ``patrol.geom``, set by one UPDATE from the staging table."""
+    where a track is kept: today ``patrol.geom``, set by one UPDATE from the staging table;
+    for a table of tracks, an INSERT ... SELECT from it (with the track's recorded time)."""
     if not rows:
         return
     with conn.cursor() as cur:
