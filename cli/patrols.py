@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -26,8 +27,8 @@ def ingest(
     unexpected error was logged (its id is printed; the traceback is in errors.log)."""
     from db.database import session_scope
     from db.lookups import deputy_id_by_code
-    from tracks.batch import ingest_file
-    from tracks.ingest import IngestParams
+    from tracks.batch import iter_ingest_files
+    from tracks.ingest import GpxFile, IngestParams
 
     engine = migrated_engine()
     params = IngestParams.from_settings()
@@ -36,19 +37,24 @@ def ingest(
     if deputy_id is None:
         raise typer.BadParameter(f"no deputy with code {deputy!r}")
     worst = 0
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            typer.secho(f"{path.name}: not read: {exc.strerror}", fg=typer.colors.RED, err=True)
-            worst = max(worst, 1)
-            continue
-        verdict = ingest_file(
-            engine, data, path.name, deputy_id=deputy_id, gcj02=gcj02, params=params
-        )
+
+    def readable() -> Iterator[GpxFile]:
+        # Read as the batch goes (a transaction's worth at a time), not all files at once.
+        nonlocal worst
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                typer.secho(f"{path.name}: not read: {exc.strerror}", fg=typer.colors.RED, err=True)
+                worst = max(worst, 1)
+                continue
+            yield GpxFile(data, path.name, deputy_id, gcj02)
+
+    # Together: a transaction per FILES_PER_TRANSACTION files, a savepoint per file.
+    for verdict in iter_ingest_files(engine, readable(), params=params):
         if verdict.result is None:
             worst = max(worst, 2 if verdict.status == "error" else 1)
-            typer.secho(f"{path.name}: {verdict.message}", fg=typer.colors.RED, err=True)
+            typer.secho(f"{verdict.filename}: {verdict.message}", fg=typer.colors.RED, err=True)
             continue
         result = verdict.result
         typer.echo(result.summary())

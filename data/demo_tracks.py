@@ -20,9 +20,9 @@ import numpy as np
 from sqlalchemy import Engine, text
 
 from core import settings
-from db.database import session_scope
 from geo import crs
-from tracks.ingest import IngestParams, ingest_gpx
+from tracks.batch import iter_ingest_files
+from tracks.ingest import GpxFile, IngestParams
 from tracks.reading import parse_gpx
 from tracks.synth import CYCLE_MS, WALK_MS, to_gpx_bytes, walk
 
@@ -262,23 +262,21 @@ def add_demo_patrols(
     limit: int | None = None,
     progress: object | None = None,
 ) -> PatrolSummary:
-    """Generate and ingest the demo patrols; each file is its own transaction, as uploads are."""
+    """Generate and ingest the demo patrols through the uploads' batch path (a transaction per
+    FILES_PER_TRANSACTION files, a savepoint each); a refused demo file is a bug, raised."""
     params = IngestParams.from_settings()
     start = tracks_start(until, months)
     deputies = load_deputies(engine, limit)
     now = datetime.combine(until + timedelta(days=1), time(0), UTC)
     files = points = flagged = visits = 0
-    for trip in demo_trips(deputies, seed, start, until):
-        with session_scope(engine) as session:
-            result = ingest_gpx(
-                session,
-                trip.data,
-                trip.filename,
-                deputy_id=trip.deputy_id,
-                gcj02=trip.gcj02,
-                params=params,
-                now=now,
-            )
+    trips = (
+        GpxFile(trip.data, trip.filename, trip.deputy_id, trip.gcj02)
+        for trip in demo_trips(deputies, seed, start, until)
+    )
+    for verdict in iter_ingest_files(engine, trips, params=params, now=now):
+        if verdict.result is None:
+            raise RuntimeError(f"demo patrol {verdict.filename}: {verdict.message}")
+        result = verdict.result
         files += 1
         points += result.n_points
         flagged += bool(result.flags)

@@ -202,19 +202,21 @@ def test_an_unexpected_error_is_one_files_verdict_with_an_id(
     _reset_error_log()
     dep, site = deputy(demo_copy, "D0001")
     good = to_gpx_bytes(*track_through(demo_copy, site))
-    real = batch.ingest_gpx
+    real = batch.IngestBatch.add
 
-    def sometimes_broken(session, data, filename, **kw):
-        if filename == "boom.gpx":
+    def sometimes_broken(self, f):
+        if f.filename == "boom.gpx":
             raise ZeroDivisionError("a bug")
-        return real(session, data, filename, now=NOW, **kw)
+        return real(self, f)
 
-    monkeypatch.setattr(batch, "ingest_gpx", sometimes_broken)
+    monkeypatch.setattr(batch.IngestBatch, "add", sometimes_broken)
     verdicts = [
-        batch.ingest_file(demo_copy, good, "boom.gpx", deputy_id=dep),
-        batch.ingest_file(demo_copy, good, "good.gpx", deputy_id=dep),
-        batch.ingest_file(demo_copy, b"garbage", "garbage.gpx", deputy_id=dep),
-        batch.ingest_file(demo_copy, to_gpx_bytes(*_far_track()), "far.gpx", deputy_id=dep),
+        batch.ingest_file(demo_copy, good, "boom.gpx", deputy_id=dep, now=NOW),
+        batch.ingest_file(demo_copy, good, "good.gpx", deputy_id=dep, now=NOW),
+        batch.ingest_file(demo_copy, b"garbage", "garbage.gpx", deputy_id=dep, now=NOW),
+        batch.ingest_file(
+            demo_copy, to_gpx_bytes(*_far_track()), "far.gpx", deputy_id=dep, now=NOW
+        ),
     ]
     assert [v.status for v in verdicts] == ["error", "stored", "refused", "refused"]
     assert [v.reason for v in verdicts] == ["internal", None, "not_xml", "far_away"]
@@ -261,14 +263,14 @@ def test_cli_batch_gives_every_file_a_verdict_and_exit_2_on_a_bug(
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    real = batch.ingest_gpx
+    real = batch.IngestBatch.add
 
-    def sometimes_broken(session, data, filename, **kw):
-        if filename == "boom.gpx":
+    def sometimes_broken(self, f):
+        if f.filename == "boom.gpx":
             return {}["missing"]  # a KeyError deep inside
-        return real(session, data, filename, **kw)
+        return real(self, f)
 
-    monkeypatch.setattr(batch, "ingest_gpx", sometimes_broken)
+    monkeypatch.setattr(batch.IngestBatch, "add", sometimes_broken)
     monkeypatch.setenv("DATABASE_URL", demo_copy.url.render_as_string(hide_password=False))
     database.get_engine.cache_clear()
     try:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
@@ -29,9 +30,7 @@ from db.models import (
     Patrol,
     PatrolFeature,
     PatrolFlag,
-    Visit,
 )
-from db.query import query_frame
 from geo import crs as crs_helper
 from tracks.cleaning import clean_track, zero_island_mask
 from tracks.gpx_input import GpxRefused
@@ -133,6 +132,17 @@ def check_upload_rights(uploader: SignedIn | None, deputy_id: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class GpxFile:
+    """One file of a batch: its bytes, its name, the deputy who walked it."""
+
+    data: bytes
+    filename: str
+    deputy_id: int
+    gcj02: bool = False
+    notes: str | None = None
+
+
 def ingest_gpx(
     session: Session,
     data: bytes,
@@ -145,95 +155,163 @@ def ingest_gpx(
     params: IngestParams | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
-    params = params or IngestParams.from_settings()
-    on_behalf = check_upload_rights(uploader, deputy_id)
-    if session.get(Deputy, deputy_id) is None:
-        raise UploadRefused(
-            f"{filename}: no deputy with id {deputy_id}",
-            code="no_deputy",
-            deputy=deputy_id,
-            filename=filename,
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    existing = session.scalar(
-        select(Patrol.id)
-        .join(GpxUpload, GpxUpload.id == Patrol.upload_id)
-        .where(GpxUpload.sha256 == digest)
-    )
-    if existing is not None:
-        return IngestResult(filename, existing, duplicate=True)
-    refuse_stored_elsewhere(session, digest, filename)
+    """Ingest one file in the session's transaction: a batch of one (the same steps, the same
+    rows as :class:`IngestBatch`). A refusal raises before anything of the file is written."""
+    batch = IngestBatch(session, uploader=uploader, params=params, now=now)
+    return batch.add(GpxFile(data, filename, deputy_id, gcj02, notes))
 
-    checks_now = (now or clock.now()).timestamp()
-    parsed, track = read_track(session, data, gcj02=gcj02, params=params, now_s=checks_now)
-    flags = plausibility_flags(session, track, checks_now, deputy_id=deputy_id)
-    visits = _visits(session, track, deputy_id, params) if parsed.has_times else _no_visits()
 
-    upload = store_upload(
-        session,
-        data,
-        filename,
-        parsed,
-        gcj02,
-        params,
-        uploader.user_id if uploader else None,
-        session.scalar(select(Deputy.county_id).where(Deputy.id == deputy_id)),
-    )
-    patrol = Patrol(
-        upload_id=upload.id,
-        deputy_id=deputy_id,
-        uploaded_by=upload.uploaded_by,
-        on_behalf=on_behalf,
-        started_at=_ts(np.nanmin(track.t_s)) if parsed.has_times else None,
-        ended_at=_ts(np.nanmax(track.t_s)) if parsed.has_times else None,
-        distance_m=track.distance_m,
-        n_points=parsed.n_points,
-        n_kept=len(track.x),
-        dropped=track.dropped,
-        has_times=parsed.has_times,
-        fingerprint=track.fingerprint,
-        shape_signature=track.signature.ravel().tolist() if track.signature is not None else None,
-        notes=notes,
-    )
-    session.add(patrol)
-    session.flush()
-    _store_geometry(session, patrol.id, track)
-    session.add_all(
-        PatrolFlag(
-            patrol_id=patrol.id,
-            code=f.code,
-            message=f.message,
-            details=[[code, params] for code, params in f.details],
+class IngestBatch:
+    """Many files in one transaction, each stored whole or refused (raising) before any of its
+    rows is written; the caller wraps each :meth:`add` in a savepoint to keep going after a
+    refusal (``tracks.batch.ingest_files``).
+
+    What every file would read again is read once per batch: the settings, the county outline
+    (projected and prepared), each deputy's county. The track geometry and the visits go in
+    with COPY (``_copy_tracks``, ``_copy_visits``); the upload, patrol, flag and feature rows
+    are one small INSERT each. Each file's rows are written before the next file is checked,
+    so a batch stores exactly what the same files ingested one by one would (a duplicate or a
+    copy within the batch is found as it would be across uploads)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        uploader: SignedIn | None = None,
+        params: IngestParams | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.session = session
+        self.uploader = uploader
+        self.params = params or IngestParams.from_settings()
+        self.now = now
+        self._outline: object = _UNREAD
+        self._deputy_county: dict[int, int | None] = {}
+        _compress_with_lz4(session)
+        _create_staging(_driver_connection(session))
+
+    def outline(self):
+        """The county outline in metres, prepared: read once per batch."""
+        if self._outline is _UNREAD:
+            self._outline = _county_outline(self.session, self.params.metric_epsg)
+        return self._outline
+
+    def deputy_county(self, deputy_id: int, filename: str) -> int | None:
+        """The deputy's county (None: the scope's); an unknown or unseen deputy is refused."""
+        if deputy_id not in self._deputy_county:
+            row = self.session.execute(
+                select(Deputy.id, Deputy.county_id).where(Deputy.id == deputy_id)
+            ).first()
+            if row is None:
+                raise UploadRefused(
+                    f"{filename}: no deputy with id {deputy_id}",
+                    code="no_deputy",
+                    deputy=deputy_id,
+                    filename=filename,
+                )
+            self._deputy_county[deputy_id] = row[1]
+        return self._deputy_county[deputy_id]
+
+    def add(self, f: GpxFile) -> IngestResult:
+        session, params, uploader = self.session, self.params, self.uploader
+        on_behalf = check_upload_rights(uploader, f.deputy_id)
+        county_id = self.deputy_county(f.deputy_id, f.filename)
+        digest = hashlib.sha256(f.data).hexdigest()
+        existing = session.scalar(
+            select(Patrol.id)
+            .join(GpxUpload, GpxUpload.id == Patrol.upload_id)
+            .where(GpxUpload.sha256 == digest)
         )
-        for f in flags
-    )
-    session.add_all(_features(patrol.id, parsed, gcj02))
-    if len(visits):
-        session.execute(
-            Visit.__table__.insert(),
-            [
-                {
-                    "patrol_id": patrol.id,
-                    "site_id": int(v.site_id),
-                    "arrived": _ts(v.arrived_s),
-                    "left": _ts(v.left_s),
-                    "dwell_s": float(v.dwell_s),
-                    "n_points": int(v.n_points),
-                    "is_assigned": bool(v.is_assigned),
-                }
-                for v in visits.itertuples(index=False)
-            ],
+        if existing is not None:
+            return IngestResult(f.filename, existing, duplicate=True)
+        refuse_stored_elsewhere(session, digest, f.filename)
+
+        checks_now = (self.now or clock.now()).timestamp()
+        parsed, track = read_track(
+            session, f.data, gcj02=f.gcj02, params=params, now_s=checks_now, outline=self.outline()
         )
-    session.flush()
-    result_notes = (
-        []
-        if parsed.has_times
-        else ["the track points have no timestamps, so this file cannot prove a visit"]
-    )
-    if parsed.encoding_note:
-        result_notes.append(parsed.encoding_note)
-    return IngestResult(
-        filename, patrol.id, False, parsed.n_points, len(track.x), visits, flags, result_notes
+        flags = plausibility_flags(session, track, checks_now, deputy_id=f.deputy_id)
+        visits = _visits(session, track, f.deputy_id, params) if parsed.has_times else _no_visits()
+
+        upload = store_upload(
+            session,
+            f.data,
+            f.filename,
+            parsed,
+            f.gcj02,
+            params,
+            uploader.user_id if uploader else None,
+            county_id,
+            digest=digest,
+        )
+        values = {
+            "upload_id": upload.id,
+            "deputy_id": f.deputy_id,
+            "uploaded_by": upload.uploaded_by,
+            "on_behalf": on_behalf,
+            "started_at": _ts(np.nanmin(track.t_s)) if parsed.has_times else None,
+            "ended_at": _ts(np.nanmax(track.t_s)) if parsed.has_times else None,
+            "distance_m": track.distance_m,
+            "n_points": parsed.n_points,
+            "n_kept": len(track.x),
+            "dropped": track.dropped,
+            "has_times": parsed.has_times,
+            "fingerprint": track.fingerprint,
+            "shape_signature": (
+                track.signature.ravel().tolist() if track.signature is not None else None
+            ),
+            "notes": f.notes,
+        }
+        if county_id is not None:
+            values["county_id"] = county_id
+        patrol_id = session.execute(
+            insert(Patrol).values(**values).returning(Patrol.id)
+        ).scalar_one()
+        rows: list[object] = [
+            PatrolFlag(
+                patrol_id=patrol_id,
+                code=flag.code,
+                message=flag.message,
+                details=[[code, said] for code, said in flag.details],
+            )
+            for flag in flags
+        ]
+        rows += _features(patrol_id, parsed, f.gcj02)
+        if rows:
+            session.add_all(rows)
+            session.flush()
+            # The session keeps no row of the file: a long batch holds only its results.
+            for obj in rows:
+                session.expunge(obj)
+        conn = _driver_connection(session)
+        ewkb = track_ewkb(track)
+        if ewkb is not None:
+            _copy_tracks(conn, [(patrol_id, county_id, ewkb)])
+        _copy_visits(conn, patrol_id, county_id, visits)
+        result_notes = (
+            []
+            if parsed.has_times
+            else ["the track points have no timestamps, so this file cannot prove a visit"]
+        )
+        if parsed.encoding_note:
+            result_notes.append(parsed.encoding_note)
+        return IngestResult(
+            f.filename, patrol_id, False, parsed.n_points, len(track.x), visits, flags, result_notes
+        )
+
+
+_UNREAD = object()
+
+
+def _compress_with_lz4(session: Session) -> None:
+    """For this transaction, compress what it stores out of line with lz4 when the server has
+    it (the original files, the tracks): several times faster than the default pglz, read
+    back the same way by every query. Only this transaction's new values are affected."""
+    session.execute(
+        text(
+            "SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings "
+            "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+        )
     )
 
 
@@ -254,9 +332,16 @@ def refuse_stored_elsewhere(session: Session, digest: str, filename: str) -> Non
 
 
 def read_track(
-    session: Session, data: bytes, *, gcj02: bool, params: IngestParams, now_s: float
+    session: Session,
+    data: bytes,
+    *,
+    gcj02: bool,
+    params: IngestParams,
+    now_s: float,
+    outline: object = _UNREAD,
 ) -> tuple[ParsedGpx, _Track]:
-    """Parse and clean a file (refusing one with no usable point or a far-future clock)."""
+    """Parse and clean a file (refusing one with no usable point or a far-future clock).
+    ``outline``: the county in metres when the caller has read it (a batch), else read here."""
     parsed = parse_gpx(data, naive_tz=params.naive_tz, max_bytes=params.max_bytes)
     if parsed.n_points == 0:
         raise GpxRefused(
@@ -265,7 +350,9 @@ def read_track(
             "are never proof of a visit)",
         )
     _refuse_far_future(parsed, now_s)
-    return parsed, _prepare(session, parsed, gcj02, params)
+    if outline is _UNREAD:
+        outline = _county_outline(session, params.metric_epsg)
+    return parsed, _prepare(parsed, gcj02, params, outline)
 
 
 def plausibility_flags(
@@ -307,31 +394,48 @@ def store_upload(
     params: IngestParams,
     uploaded_by: int | None,
     county_id: int | None = None,
-) -> GpxUpload:
+    *,
+    digest: str | None = None,
+) -> StoredUpload:
     """The original file, byte for byte, with how it was read. Its county: ``county_id``
-    (the deputy's or the group's), else its uploader's or the scope's (migration 0020)."""
-    upload = GpxUpload(
-        sha256=hashlib.sha256(data).hexdigest(),
-        filename=filename[:255],
-        size_bytes=len(data),
-        content=data,
-        encoding=parsed.encoding[:20],
-        gpx_version=parsed.version,
-        declared_crs="gcj02" if gcj02 else "wgs84",
-        naive_timezone=params.naive_tz,
-        uploaded_by=uploaded_by,
-    )
+    (the deputy's or the group's), else its uploader's or the scope's (migration 0020).
+    One INSERT, no ORM object: a batch does not keep every file's bytes in the session."""
+    values = {
+        "sha256": digest or hashlib.sha256(data).hexdigest(),
+        "filename": filename[:255],
+        "size_bytes": len(data),
+        "content": data,
+        "encoding": parsed.encoding[:20],
+        "gpx_version": parsed.version,
+        "declared_crs": "gcj02" if gcj02 else "wgs84",
+        "naive_timezone": params.naive_tz,
+        "uploaded_by": uploaded_by,
+    }
     if county_id is not None:
-        upload.county_id = county_id
-    session.add(upload)
-    session.flush()
-    return upload
+        values["county_id"] = county_id
+    upload_id = session.execute(
+        insert(GpxUpload).values(**values).returning(GpxUpload.id)
+    ).scalar_one()
+    return StoredUpload(upload_id, uploaded_by)
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    id: int
+    uploaded_by: int | None
 
 
 def track_wkb(track: _Track) -> bytes | None:
     """The kept points as MultiLineStringM WKB (M = epoch seconds); None for under 2 points."""
     return multilinestring_m_wkb(
         track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment
+    )
+
+
+def track_ewkb(track: _Track) -> bytes | None:
+    """The same as EWKB with SRID 4326: what a binary COPY sends for a geometry column."""
+    return multilinestring_m_wkb(
+        track.lon, track.lat, np.nan_to_num(track.t_s, nan=0.0), track.segment, srid=4326
     )
 
 
@@ -356,14 +460,13 @@ class _Track:
     signature: np.ndarray | None
 
 
-def _prepare(session: Session, parsed: ParsedGpx, gcj02: bool, params: IngestParams) -> _Track:
+def _prepare(parsed: ParsedGpx, gcj02: bool, params: IngestParams, outline) -> _Track:
     lon, lat = parsed.lon, parsed.lat
     if gcj02:
         lon, lat = crs_helper.gcj02_to_wgs84(lon, lat)
     t_s = parsed.t_s
     zero = zero_island_mask(lon, lat)
     x, y = crs_helper.lonlat_to_metric(lon, lat, params.metric_epsg)
-    outline = _county_outline(session, params.metric_epsg)
     inside_share = (
         float(shapely.contains_xy(outline, x[~zero], y[~zero]).mean())
         if outline is not None and (~zero).any()
@@ -565,28 +668,33 @@ def _found_visits(session: Session, track: _Track, params: IngestParams) -> pd.D
 
 def _assigned_on_arrival(session: Session, deputy_id: int, found: pd.DataFrame) -> np.ndarray:
     """Whether the deputy held each visited site on the visit's local day (the county's zone,
-    not UTC; a patrol across midnight can cross a handover)."""
+    not UTC; a patrol across midnight can cross a handover). A handful of visits against a
+    handful of assignments: compared all against all with numpy."""
     days = (
         pd.to_datetime(found["arrived_s"].to_numpy(dtype=float), unit="s", utc=True)
         .tz_convert(clock.zone())
         .tz_localize(None)
-        .normalize()
+        .to_numpy()
+        .astype("datetime64[D]")
     )
-    held = query_frame(
-        session,
-        "SELECT site_id, valid_from, valid_to FROM assignment WHERE deputy_id = :d "
-        "AND valid_from <= :last AND (valid_to IS NULL OR valid_to > :first)",
-        {"d": deputy_id, "first": days.min().date(), "last": days.max().date()},
-    )
-    visits = pd.DataFrame({"site_id": found["site_id"].to_numpy(), "day": days})
-    visits["row"] = np.arange(len(visits))
-    pairs = visits.merge(held, on="site_id", how="inner")
-    start = pd.to_datetime(pairs["valid_from"])
-    end = pd.to_datetime(pairs["valid_to"])
-    inside = (pairs["day"] >= start) & (end.isna() | (pairs["day"] < end))
-    out = np.zeros(len(visits), dtype=bool)
-    out[pairs.loc[inside, "row"].to_numpy(dtype=np.int64)] = True
-    return out
+    held = session.execute(
+        text(
+            "SELECT site_id, valid_from, valid_to FROM assignment WHERE deputy_id = :d "
+            "AND valid_from <= :last AND (valid_to IS NULL OR valid_to > :first)"
+        ),
+        {"d": deputy_id, "first": days.min().item(), "last": days.max().item()},
+    ).all()
+    if not held:
+        return np.zeros(len(days), dtype=bool)
+    site = np.array([r[0] for r in held])
+    start = np.array([r[1] for r in held], dtype="datetime64[D]")
+    end = np.array([r[2] or _OPEN_END for r in held], dtype="datetime64[D]")
+    visited = found["site_id"].to_numpy()[:, None]
+    day = days[:, None]
+    return ((visited == site) & (day >= start) & (day < end)).any(axis=1)
+
+
+_OPEN_END = date(9999, 12, 31)
 
 
 def _no_visits() -> pd.DataFrame:
@@ -639,28 +747,104 @@ def _nearby_shapes(
     return others, own
 
 
-def _store_geometry(session: Session, patrol_id: int, track: _Track) -> None:
-    """The kept points as a MultiLineStringM (M = epoch seconds), sent as one WKB value built
-    with numpy: no per-point Python object, and one parameter instead of four long arrays."""
-    wkb = track_wkb(track)
-    if wkb is None:
+def _driver_connection(session: Session) -> psycopg.Connection:
+    """The psycopg connection under the session's transaction (COPY is not in SQLAlchemy)."""
+    return session.connection().connection.driver_connection
+
+
+# COPY FROM is refused on a table under row-level security (as every county-owned table is for
+# the app role), so the rows are COPYed into temporary tables of this transaction (no policy
+# there) and moved with one INSERT ... SELECT or UPDATE ... FROM, which the policies' WITH
+# CHECK and the county triggers see as any other write.
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS shuijian_track_in "
+    "(patrol_id integer, county_id integer, geom geometry) ON COMMIT DROP",
+    "CREATE TEMP TABLE IF NOT EXISTS shuijian_visit_in (patrol_id integer, site_id integer, "
+    'arrived timestamptz, "left" timestamptz, dwell_s double precision, n_points integer, '
+    "is_assigned boolean, county_id integer) ON COMMIT DROP",
+)
+
+
+def _create_staging(conn: psycopg.Connection) -> None:
+    """The transaction's staging tables (dropped at commit), made once per batch."""
+    with conn.cursor() as cur:
+        for sql in _STAGING:
+            cur.execute(sql)
+
+
+def _copy_tracks(conn: psycopg.Connection, rows: list[tuple[int, int | None, bytes]]) -> None:
+    """Store tracks, (patrol_id, county_id, EWKB of a MultiLineStringM in 4326) each, by a
+    binary COPY (the EWKB goes over as it is: no per-point dumping). The one place that knows
+    where a track is kept: ``patrol_track``, by one INSERT ... SELECT from the staging table."""
+    if not rows:
         return
-    # patrol_track (0023): the month of the first point, else of the upload, picks the partition
-    session.execute(
-        text(
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY shuijian_track_in (patrol_id, county_id, geom) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int4", "int4", "bytea"])
+            for row in rows:
+                copy.write_row(row)
+        # patrol_track (0023): the month of the first point, else of the upload, picks the
+        # partition; one INSERT from the staging table (COPY FROM refuses a table under
+        # row-level security, so the policies and the county trigger check this one)
+        cur.execute(
+            "WITH t AS (DELETE FROM shuijian_track_in RETURNING patrol_id, county_id, geom) "
             "INSERT INTO patrol_track (patrol_id, county_id, recorded_at, geom) "
-            "SELECT id, county_id, coalesce(started_at, created_at), ST_GeomFromWKB(:wkb, 4326) "
-            "FROM patrol WHERE id = :id"
-        ),
-        {"wkb": wkb, "id": patrol_id},
-    )
+            "SELECT t.patrol_id, p.county_id, coalesce(p.started_at, p.created_at), t.geom "
+            "FROM t JOIN patrol p ON p.id = t.patrol_id"
+        )
+
+
+VISIT_COLUMNS = (
+    "patrol_id",
+    "site_id",
+    "arrived",
+    "left",
+    "dwell_s",
+    "n_points",
+    "is_assigned",
+    "county_id",
+)
+_VISIT_TYPES = ["int4", "int4", "timestamptz", "timestamptz", "float8", "int4", "bool", "int4"]
+
+
+def _copy_visits(
+    conn: psycopg.Connection, patrol_id: int, county_id: int | None, visits: pd.DataFrame
+) -> None:
+    """A patrol's visits by a binary COPY, then into ``visit`` naming its columns (the id is
+    the table's default; county_id is also what the insert trigger derives from the patrol)."""
+    if not len(visits):
+        return
+    columns = ", ".join(f'"{c}"' for c in VISIT_COLUMNS)
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY shuijian_visit_in ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_VISIT_TYPES)
+            for v in visits.itertuples(index=False):
+                copy.write_row(
+                    (
+                        patrol_id,
+                        int(v.site_id),
+                        _ts(v.arrived_s),
+                        _ts(v.left_s),
+                        float(v.dwell_s),
+                        int(v.n_points),
+                        bool(v.is_assigned),
+                        county_id,
+                    )
+                )
+        cur.execute(
+            f"WITH v AS (DELETE FROM shuijian_visit_in RETURNING {columns}) "
+            f"INSERT INTO visit ({columns}) SELECT {columns} FROM v"
+        )
 
 
 def multilinestring_m_wkb(
-    x: np.ndarray, y: np.ndarray, m: np.ndarray, segment: np.ndarray
+    x: np.ndarray, y: np.ndarray, m: np.ndarray, segment: np.ndarray, *, srid: int | None = None
 ) -> bytes | None:
     """ISO WKB of a MultiLineString M, one line per run of equal segment ids (runs of fewer
-    than two points are left out); None when no line remains."""
+    than two points are left out); None when no line remains. With ``srid``: PostGIS EWKB
+    (the M and SRID flags on the outer type, the SRID after it), as a binary COPY sends it."""
     if len(x) < 2:
         return None
     cuts = np.flatnonzero(np.diff(segment)) + 1
@@ -670,11 +854,20 @@ def multilinestring_m_wkb(
     if not keep.any():
         return None
     coords = np.column_stack((x, y, m)).astype("<f8")
-    parts = [struct.pack("<BII", 1, 2005, int(keep.sum()))]  # MultiLineString M
+    if srid is None:
+        parts = [struct.pack("<BII", 1, 2005, int(keep.sum()))]  # MultiLineString M
+        line = 2002  # LineString M
+    else:
+        parts = [struct.pack("<BIiI", 1, _EWKB_M | _EWKB_SRID | 5, srid, int(keep.sum()))]
+        line = _EWKB_M | 2
     for a, b in zip(starts[keep], ends[keep], strict=True):
-        parts.append(struct.pack("<BII", 1, 2002, int(b - a)))  # LineString M
+        parts.append(struct.pack("<BII", 1, line, int(b - a)))
         parts.append(coords[a:b].tobytes())
     return b"".join(parts)
+
+
+_EWKB_M = 0x40000000
+_EWKB_SRID = 0x20000000
 
 
 def _features(patrol_id: int, parsed: ParsedGpx, gcj02: bool) -> list[PatrolFeature]:

@@ -3,6 +3,7 @@ uploaded, or not stored and why (a code the page translates)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -10,8 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from accounts.auth import SignedIn
-from tracks.batch import ingest_file
-from tracks.ingest import IngestResult
+from tracks.batch import FileVerdict, ingest_files
+from tracks.ingest import GpxFile, IngestResult
 from tracks.patrol_queries import visits_of
 
 
@@ -50,35 +51,63 @@ def ingest_upload(
     uploader: SignedIn,
     gcj02: bool = False,
 ) -> UploadOutcome:
-    """Ingest one file in its own transaction, so a refused file stops none of the others;
-    never raises (see :func:`tracks.batch.ingest_file`)."""
-    read: dict[str, pd.DataFrame] = {}
+    """One file in its own transaction; never raises (see :func:`ingest_uploads`)."""
+    (outcome,) = ingest_uploads(
+        engine, [(data, filename)], deputy_id=deputy_id, uploader=uploader, gcj02=gcj02
+    )
+    return outcome
+
+
+def ingest_uploads(
+    engine: Engine,
+    files: list[tuple[bytes, str]],
+    *,
+    deputy_id: int,
+    uploader: SignedIn,
+    gcj02: bool = False,
+    progress: Callable[[int, str], object] | None = None,
+) -> list[UploadOutcome]:
+    """Ingest the files (bytes, name) together, each in its own savepoint, so a refused file
+    stops none of the others; never raises (see :func:`tracks.batch.ingest_files`).
+    ``progress(i, name)`` before the i-th file (from 0) is read."""
+    read: dict[int, pd.DataFrame] = {}
 
     def read_visits(s: Session, result: IngestResult) -> None:
-        read["visits"] = visits_of(s, [] if result.duplicate else [result.patrol_id])
+        if not result.duplicate:
+            read[result.patrol_id] = visits_of(s, [result.patrol_id])
 
-    verdict = ingest_file(
+    seen = iter(range(len(files)))
+
+    def step(f: GpxFile) -> None:
+        if progress is not None:
+            progress(next(seen), f.filename)
+
+    verdicts = ingest_files(
         engine,
-        data,
-        filename,
-        deputy_id=deputy_id,
+        [GpxFile(data, name, deputy_id, gcj02) for data, name in files],
         uploader=uploader,
-        gcj02=gcj02,
         after=read_visits,
+        progress=step,
     )
+    return [_outcome(v, read) for v in verdicts]
+
+
+def _outcome(verdict: FileVerdict, read: dict[int, pd.DataFrame]) -> UploadOutcome:
     result = verdict.result
     if result is None:
         return UploadOutcome(
-            filename, refused=verdict.message, reason=verdict.reason, params=verdict.params
+            verdict.filename, refused=verdict.message, reason=verdict.reason, params=verdict.params
         )
     return UploadOutcome(
-        filename,
+        verdict.filename,
         patrol_id=result.patrol_id,
         duplicate=result.duplicate,
         summary=result.summary(),
         n_points=result.n_points,
         n_kept=result.n_kept,
-        visits=read.get("visits", pd.DataFrame()),
+        visits=read.get(result.patrol_id, pd.DataFrame())
+        if not result.duplicate
+        else pd.DataFrame(),
         flags=[(f.code, f.message, f.details) for f in result.flags],
         notes=list(result.notes),
     )

@@ -15,7 +15,7 @@ from core.vocab import checklist_for
 from db.database import session_scope
 from layers.patrols import patrol_map
 from tracks import patrol_queries, records
-from tracks.outcomes import UploadOutcome, ingest_upload
+from tracks.outcomes import UploadOutcome, ingest_uploads
 from ui import cached, session
 from ui.i18n import label, lang, refusal, t
 from ui.page import REPORT, UPLOAD, guard, page_link, show_error
@@ -147,17 +147,21 @@ elif submitted and deputy_id is None:
     st.error(t("upload_no_deputy"))
 elif submitted and deputy_id is not None:
     bar = st.progress(0.0)
-    # Kept in the session as they come: a run cut short still shows each file already done.
-    outcomes = st.session_state[session.UPLOAD_RESULTS] = []
-    for i, f in enumerate(files, start=1):
-        bar.progress(
-            (i - 1) / len(files), text=t("upload_progress", name=f.name, i=i, n=len(files))
-        )
-        outcomes.append(
-            ingest_upload(
-                engine, f.getvalue(), f.name, deputy_id=deputy_id, uploader=user, gcj02=gcj02
-            )
-        )
+
+    def show_progress(i: int, name: str) -> None:
+        bar.progress(i / len(files), text=t("upload_progress", name=name, i=i + 1, n=len(files)))
+
+    # The files go in together (a transaction per 50 files, a savepoint each): a refused file
+    # stops none of the others. The verdicts are kept once all are in; a run cut short keeps
+    # what it committed, and sending the files again says so (already uploaded).
+    st.session_state[session.UPLOAD_RESULTS] = ingest_uploads(
+        engine,
+        [(f.getvalue(), f.name) for f in files],
+        deputy_id=deputy_id,
+        uploader=user,
+        gcj02=gcj02,
+        progress=show_progress,
+    )
     bar.progress(1.0)
 
 outcomes = st.session_state.get(session.UPLOAD_RESULTS, [])
