@@ -136,9 +136,10 @@ SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GRO
 """
 
 # The same rows from ``verified_visit`` without reading all history: the period's visits as a
-# range of ``arrived`` (widened by a day each side; the exact test is on visit_date), and per
-# duty the one latest verified visit before the period (walking the (site_id, arrived) index
-# backwards from the period's start, or from the duty's end when it ended earlier).
+# range of ``arrived`` (from the local midnight starting the period to the one ending the
+# reference day: the same visits as the visit_date test, and a range the planner can count),
+# and per duty the one latest verified visit before the period (walking the (site_id, arrived)
+# index backwards; there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
 _DUTY_VISITS_FAST_SQL = """
 WITH duty AS MATERIALIZED (
     SELECT a.id AS duty_id, a.site_id, a.deputy_id, a.valid_from, a.valid_to
@@ -150,8 +151,7 @@ SELECT d.duty_id, v.visit_date
 FROM verified_visit v JOIN duty d ON d.site_id = v.site_id
  AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
  AND (:any_deputy OR v.deputy_id = d.deputy_id)
-WHERE v.arrived >= {start_bound} - interval '1 day' AND v.arrived < {ref_bound} + interval '2 days'
-  AND v.visit_date >= :period_start AND v.visit_date <= :ref{visit_county}
+WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
 UNION ALL
 SELECT d.duty_id, b.visit_date
 FROM duty d CROSS JOIN LATERAL (
@@ -172,7 +172,7 @@ _ASSISTS_SQL = """
 WITH visits AS ({visits_sql})
 SELECT v.site_id, v.deputy_id, count(*) AS assist_visits
 FROM visits v JOIN site s ON s.id = v.site_id
-WHERE v.visit_date BETWEEN :period_start AND :ref AND {where}{visit_range}
+WHERE {period_test} AND {where}
   AND NOT EXISTS (
     SELECT 1 FROM assignment a
     WHERE a.site_id = v.site_id AND a.deputy_id = v.deputy_id
@@ -212,12 +212,12 @@ def _fast(visits_sql: str) -> bool:
 
 
 def _visit_range(alias: str = "v") -> str:
-    """The period's visits as a range of ``arrived`` (a day wider each side than the exact
-    visit_date test beside it), and the county when the scope is one."""
+    """The period's visits as a range of ``arrived`` (the same visits as the visit_date test
+    beside it), and the county when the scope is one."""
     county, _ = county_filter(alias)
     return (
-        f" AND {alias}.arrived >= {local_midnight_sql(':period_start')} - interval '1 day'"
-        f" AND {alias}.arrived < {local_midnight_sql(':ref')} + interval '2 days'{county}"
+        f" AND {alias}.arrived >= {local_midnight_sql(':period_start')}"
+        f" AND {alias}.arrived < {local_midnight_sql(':ref')} + interval '1 day'{county}"
     )
 
 
@@ -251,6 +251,19 @@ def duty_period_status(
     duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
     visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
     return duty_status_frame(duties, visits, period_start, period_end, as_of)
+
+
+def duty_visits_query(
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    township_id: int | None = None,
+    visits_sql: str = DEFAULT_VISITS_SQL,
+    visits_params: Mapping[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of the duty visits query (the benchmark EXPLAINs it)."""
+    params, where = _params(period_start, period_end, as_of, township_id, visits_params)
+    return _duty_visits_sql(visits_sql, where), params
 
 
 def duty_status_frame(
@@ -305,7 +318,11 @@ def site_period_status(
     assists_sql = _ASSISTS_SQL.format(
         visits_sql="SELECT * FROM verified_visit" if _fast(visits_sql) else visits_sql,
         where=where,
-        visit_range=_visit_range() if _fast(visits_sql) else "",
+        period_test=(
+            "TRUE" + _visit_range()
+            if _fast(visits_sql)
+            else "v.visit_date BETWEEN :period_start AND :ref"
+        ),
         a_county=a_county,
     )
     assists = query_frame(session, assists_sql, params)
@@ -400,8 +417,10 @@ def cell_coverage(
 
 
 def load_cells(session: Session) -> pd.DataFrame:
-    """The grid hierarchy as ``cell_coverage`` wants it."""
-    return query_frame(session, CELLS_SQL)
+    """The grid hierarchy as ``cell_coverage`` wants it (one county's when the scope is one:
+    the query names it)."""
+    county, params = county_filter("grid_cell")
+    return query_frame(session, CELLS_SQL + (f" WHERE TRUE{county}" if county else ""), params)
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
@@ -419,6 +438,7 @@ __all__ = [
     "cell_coverage",
     "duty_period_status",
     "duty_status_frame",
+    "duty_visits_query",
     "load_cells",
     "month_bounds",
     "period_status_frame",

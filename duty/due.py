@@ -51,8 +51,9 @@ LOCAL_TZ_SQL = "COALESCE(NULLIF(current_setting('shuijian.timezone', true), ''),
 
 def local_midnight_sql(day_sql: str) -> str:
     """SQL for the instant the local day ``day_sql`` (a date expression) begins: the bound on
-    ``arrived`` equivalent to ``visit_date >= day``. Callers widen it by a day and keep the
-    exact ``visit_date`` test, so a zone change of the setting cannot lose a visit."""
+    ``arrived`` equivalent to ``visit_date >= day`` (in a zone whose midnight is never
+    repeated by a DST change; Asia/Shanghai has had no DST since 1991). An index can use it;
+    the ``visit_date`` expression (it reads a setting) can have neither index nor statistics."""
     return f"(CAST({day_sql} AS date)::timestamp AT TIME ZONE {LOCAL_TZ_SQL})"
 
 
@@ -134,23 +135,14 @@ WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
 """
 
 
-def due_list(
-    session: Session,
+def due_query(
     on: date,
     deputy_id: int | None = None,
     township_id: int | None = None,
     visits_sql: str = DEFAULT_VISITS_SQL,
     visits_params: Mapping[str, Any] | None = None,
-    due_soon_days: int | None = None,
-) -> pd.DataFrame:
-    """Current assignments on day ``on`` with last visit, deadline, status and days left.
-
-    Optionally one deputy's or one township's (the site's township). Sorted by deadline, most
-    urgent first. ``last_visit`` and ``deadline`` are datetime64 columns (midnight, local
-    dates; ``.dt.date`` gives date objects); ``last_visit`` is NaT for a site never visited.
-    ``visits_params`` are bound into ``visits_sql`` (names must not clash with on, deputy_id,
-    township_id). The tracking start of each row is its assignment's valid_from.
-    """
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of ``due_list``'s query (the benchmark EXPLAINs it)."""
     conditions = ["TRUE"]
     params: dict[str, Any] = {
         "on": on,
@@ -176,6 +168,27 @@ def due_list(
         )
     else:
         sql = _DUE_SQL.format(visits_sql=visits_sql, where=where)
+    return sql, params
+
+
+def due_list(
+    session: Session,
+    on: date,
+    deputy_id: int | None = None,
+    township_id: int | None = None,
+    visits_sql: str = DEFAULT_VISITS_SQL,
+    visits_params: Mapping[str, Any] | None = None,
+    due_soon_days: int | None = None,
+) -> pd.DataFrame:
+    """Current assignments on day ``on`` with last visit, deadline, status and days left.
+
+    Optionally one deputy's or one township's (the site's township). Sorted by deadline, most
+    urgent first. ``last_visit`` and ``deadline`` are datetime64 columns (midnight, local
+    dates; ``.dt.date`` gives date objects); ``last_visit`` is NaT for a site never visited.
+    ``visits_params`` are bound into ``visits_sql`` (names must not clash with on, deputy_id,
+    township_id). The tracking start of each row is its assignment's valid_from.
+    """
+    sql, params = due_query(on, deputy_id, township_id, visits_sql, visits_params)
     return _with_status(query_frame(session, sql, params), on, due_soon_days)
 
 
@@ -222,5 +235,6 @@ __all__ = [
     "county_filter",
     "due_list",
     "due_list_for",
+    "due_query",
     "local_midnight_sql",
 ]
