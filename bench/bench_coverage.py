@@ -482,6 +482,7 @@ def _analyze(engine: Engine) -> None:
 
 def explain(engine: Engine, county: int) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the visits queries behind the three figures."""
+    from db.query import without_jit
     from duty.coverage import duty_visits_query, month_bounds
     from duty.due import due_query
 
@@ -498,7 +499,7 @@ def explain(engine: Engine, county: int) -> str:
         (f"One county's month status (county {county}): the duty visits query", county, "month"),
     ]
     for title, scope_county, kind in cases:
-        with _session(engine, scope_county) as s:
+        with _session(engine, scope_county) as s, without_jit(s):
             if kind == "month":
                 sql, params = duty_visits_query(first, last, last + timedelta(days=1))
             else:

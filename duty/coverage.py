@@ -30,7 +30,7 @@ Choices, stated once:
 - Reading the visits (``verified_visit``, the default): the period's visits as one range of
   ``arrived`` (index ``ix_visit_arrived``, or ``ix_visit_county_arrived`` for one county),
   and per duty a LATERAL lookup of the one last verified visit before the period inside the
-  duty (index ``ix_visit_site_arrived``, walked backwards): it alone decides the first
+  duty (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
   deadline inside the period, the 14-day chain of class 2 included, so the status is exact
   without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
   ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
@@ -49,7 +49,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core import settings
-from db.query import query_frame
+from db.query import query_frame, without_jit
 from duty.due import DEFAULT_VISITS_SQL, county_filter, local_midnight_sql
 from duty.windows import as_days, missed_counts
 
@@ -248,8 +248,9 @@ def duty_period_status(
     known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     county, _ = county_filter("a")
-    duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
-    visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
+    with without_jit(session):
+        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
+        visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
     return duty_status_frame(duties, visits, period_start, period_end, as_of)
 
 
@@ -311,7 +312,8 @@ def site_period_status(
     """
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     a_county, _ = county_filter("a")
-    sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
+    with without_jit(session):
+        sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
     duties = duty_period_status(
         session, period_start, period_end, as_of, township_id, visits_sql, visits_params
     )
@@ -325,7 +327,8 @@ def site_period_status(
         ),
         a_county=a_county,
     )
-    assists = query_frame(session, assists_sql, params)
+    with without_jit(session):
+        assists = query_frame(session, assists_sql, params)
     return period_status_frame(sites, duties, assists)
 
 

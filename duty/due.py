@@ -35,7 +35,7 @@ from accounts.scope import narrow
 from core import settings
 from core.errors import PermissionDenied
 from db import scope
-from db.query import query_frame
+from db.query import query_frame, without_jit
 from duty.windows import site_status_frame
 
 DEFAULT_VISITS_SQL = "SELECT site_id, deputy_id, visit_date FROM verified_visit"
@@ -189,7 +189,9 @@ def due_list(
     township_id). The tracking start of each row is its assignment's valid_from.
     """
     sql, params = due_query(on, deputy_id, township_id, visits_sql, visits_params)
-    return _with_status(query_frame(session, sql, params), on, due_soon_days)
+    with without_jit(session):
+        rows = query_frame(session, sql, params)
+    return _with_status(rows, on, due_soon_days)
 
 
 def due_list_for(

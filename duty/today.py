@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.query import query_frame
+from db.query import query_frame, without_jit
 from duty.due import county_filter, due_list, local_midnight_sql
 from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, window_of
 
@@ -91,7 +91,8 @@ def site_today_status(
     sql = _SITES_SQL.format(
         where=where + county, on_bound=local_midnight_sql(":on"), visit_county=visit_county
     )
-    sites = query_frame(session, sql, params | county_params)
+    with without_jit(session):
+        sites = query_frame(session, sql, params | county_params)
     if due is None:
         due = due_list(session, on, township_id=township_id)
     return today_status_frame(sites, due, on)
