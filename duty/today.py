@@ -56,13 +56,18 @@ TODAY_COLUMNS: tuple[str, ...] = (
 )
 
 # Every site in scope, and whether anyone's verified visit ever reached it by :on (the first
-# verified one found on the (site_id, arrived) index answers it).
+# verified one found on the (site_id, arrived) index answers it: a LATERAL ... LIMIT 1 per
+# site, which the planner cannot turn into a hash of every visit as it may an EXISTS).
 _SITES_SQL = """
 SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
-       EXISTS (SELECT 1 FROM verified_visit v
-               WHERE v.site_id = s.id AND v.visit_date <= :on
-                 AND v.arrived < {on_bound} + interval '2 days'{visit_county}) AS ever_patrolled
+       (e.hit IS NOT NULL) AS ever_patrolled
 FROM site s
+LEFT JOIN LATERAL (
+    SELECT 1 AS hit FROM verified_visit v
+    WHERE v.site_id = s.id AND v.visit_date <= :on
+      AND v.arrived < {on_bound} + interval '2 days'{visit_county}
+    LIMIT 1
+) e ON true
 WHERE {where}
 ORDER BY s.id
 """

@@ -46,9 +46,12 @@ WHERE s.counts
 """
 
 # The same rows and columns, county_id appended, and ``patrol_state.counts`` written out so
-# that a visit costs one patrol lookup: the flag test becomes one hashed set of the (few)
-# flagged patrols, and the latest review is read only for a flagged one — not a second patrol
-# lookup, a flag probe and a review probe per visit, as through the patrol_state view.
+# that a visit costs one patrol lookup and one anti-join probe: a patrol does not count when
+# it has no times, or a flag and a latest review that is not an acceptance (the review is
+# read for flagged patrols only). Through the patrol_state view each visit cost a second
+# patrol lookup and a review probe, and the flag test inside an OR could not become an
+# anti-join: the planner priced every visit so high that it read all visits in patrol order
+# rather than the period's.
 _VIEW = """
 CREATE OR REPLACE VIEW verified_visit AS
 SELECT v.id AS visit_id, v.site_id, p.deputy_id, v.patrol_id, v.arrived, v."left",
@@ -59,9 +62,11 @@ SELECT v.id AS visit_id, v.site_id, p.deputy_id, v.patrol_id, v.arrived, v."left
 FROM visit v
 JOIN patrol p ON p.id = v.patrol_id
 WHERE p.has_times
-  AND (p.id NOT IN (SELECT f.patrol_id FROM patrol_flag f)
-       OR (SELECT pr.decision FROM patrol_review pr WHERE pr.patrol_id = p.id
-           ORDER BY pr.id DESC LIMIT 1) = 'accept')
+  AND NOT EXISTS (
+    SELECT 1 FROM patrol_flag f
+    WHERE f.patrol_id = p.id
+      AND (SELECT pr.decision FROM patrol_review pr WHERE pr.patrol_id = f.patrol_id
+           ORDER BY pr.id DESC LIMIT 1) IS DISTINCT FROM 'accept')
 """
 
 
