@@ -8,7 +8,8 @@ model and a service transaction use the same helpers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -78,7 +79,22 @@ def where_equal(conditions: Mapping[str, object | None]) -> tuple[str, dict[str,
     return (" AND ".join(clauses) or "TRUE"), params
 
 
-__all__ = ["query_frame", "read_geoframe", "where_equal"]
+@contextmanager
+def without_jit(source: Session | Connection) -> Iterator[None]:
+    """Run the block's queries with PostgreSQL's JIT off, then restore the setting (both
+    transaction-local). For many short index lookups (a LATERAL per site) the planner's cost
+    passes the JIT thresholds, and compiling costs seconds where the query takes tenths
+    (bench/EXPLAIN-coverage.md)."""
+    previous = source.execute(
+        text("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+    ).scalar_one()
+    try:
+        yield
+    finally:
+        source.execute(text("SELECT set_config('jit', :v, true)"), {"v": previous})
+
+
+__all__ = ["query_frame", "read_geoframe", "where_equal", "without_jit"]
 
 
 def township_label(alias: str) -> str:

@@ -27,6 +27,15 @@ Choices, stated once:
   cell. Because both conditions are properties of sites, "contains a dead-corner small cell" is
   "holds such a site", counted from the same site rows. ``sites_missed`` and
   ``sites_unassigned`` count the sites per cause (a site may be counted under both).
+- Reading the visits (``verified_visit``, the default): the period's visits as one range of
+  ``arrived`` (index ``ix_visit_arrived``, or ``ix_visit_county_arrived`` for one county),
+  and per duty a LATERAL lookup of the one last verified visit before the period inside the
+  duty (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
+  deadline inside the period, the 14-day chain of class 2 included, so the status is exact
+  without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
+  ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
+  filtered. When the scope is one county (`db.scope`), every table read is filtered by
+  ``county_id = :county`` in the SQL itself.
 """
 
 from __future__ import annotations
@@ -40,8 +49,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core import settings
-from db.query import query_frame
-from duty.due import DEFAULT_VISITS_SQL
+from db.query import query_frame, without_jit
+from duty.due import DEFAULT_VISITS_SQL, county_filter, local_midnight_sql
 from duty.windows import as_days, missed_counts
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (
@@ -86,11 +95,11 @@ SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
 FROM site s
 LEFT JOIN (
     SELECT site_id, min(valid_from) AS tracking_start
-    FROM assignment WHERE valid_from <= :ref GROUP BY site_id
+    FROM assignment a WHERE valid_from <= :ref{a_county} GROUP BY site_id
 ) f ON f.site_id = s.id
 LEFT JOIN (
-    SELECT DISTINCT site_id FROM assignment
-    WHERE valid_from <= :ref AND (valid_to IS NULL OR valid_to > :ref)
+    SELECT DISTINCT site_id FROM assignment a
+    WHERE valid_from <= :ref AND (valid_to IS NULL OR valid_to > :ref){a_county}
 ) c ON c.site_id = s.id
 WHERE {where}
 """
@@ -126,16 +135,49 @@ UNION ALL
 SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
 """
 
+# The same rows from ``verified_visit`` without reading all history: the period's visits as a
+# range of ``arrived`` (from the local midnight starting the period to the one ending the
+# reference day: the same visits as the visit_date test, and a range the planner can count),
+# and per duty the one latest verified visit before the period (walking the (site_id, arrived)
+# index backwards; there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+_DUTY_VISITS_FAST_SQL = """
+WITH duty AS MATERIALIZED (
+    SELECT a.id AS duty_id, a.site_id, a.deputy_id, a.valid_from, a.valid_to
+    FROM assignment a JOIN site s ON s.id = a.site_id
+    WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start)
+      AND {where}
+)
+SELECT d.duty_id, v.visit_date
+FROM verified_visit v JOIN duty d ON d.site_id = v.site_id
+ AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
+ AND (:any_deputy OR v.deputy_id = d.deputy_id)
+WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
+UNION ALL
+SELECT d.duty_id, b.visit_date
+FROM duty d CROSS JOIN LATERAL (
+    SELECT v.visit_date FROM verified_visit v
+    WHERE v.site_id = d.site_id
+      AND v.arrived >= {from_bound} - interval '1 day'
+      AND v.arrived < {start_bound} + interval '1 day'
+      AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
+      AND v.visit_date < :period_start AND v.visit_date <= :ref
+      AND (:any_deputy OR v.deputy_id = d.deputy_id){visit_county}
+    ORDER BY v.arrived DESC
+    LIMIT 1
+) b
+"""
+
 # 协查: visits in the period by a deputy who did not hold the site that day.
 _ASSISTS_SQL = """
 WITH visits AS ({visits_sql})
 SELECT v.site_id, v.deputy_id, count(*) AS assist_visits
 FROM visits v JOIN site s ON s.id = v.site_id
-WHERE v.visit_date BETWEEN :period_start AND :ref AND {where}
+WHERE {period_test} AND {where}
   AND NOT EXISTS (
     SELECT 1 FROM assignment a
     WHERE a.site_id = v.site_id AND a.deputy_id = v.deputy_id
-      AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date))
+      AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date)
+      {a_county})
 GROUP BY v.site_id, v.deputy_id
 """
 
@@ -159,7 +201,38 @@ def _params(
     if township_id is not None:
         where = "s.township_id = :township_id"
         params["township_id"] = township_id
-    return params, where
+    county_sql, county_params = county_filter("s")
+    params.update(county_params)
+    return params, where + county_sql
+
+
+def _fast(visits_sql: str) -> bool:
+    """Whether the visits are ``verified_visit`` itself, so the indexed form may read them."""
+    return visits_sql == DEFAULT_VISITS_SQL
+
+
+def _visit_range(alias: str = "v") -> str:
+    """The period's visits as a range of ``arrived`` (the same visits as the visit_date test
+    beside it), and the county when the scope is one."""
+    county, _ = county_filter(alias)
+    return (
+        f" AND {alias}.arrived >= {local_midnight_sql(':period_start')}"
+        f" AND {alias}.arrived < {local_midnight_sql(':ref')} + interval '1 day'{county}"
+    )
+
+
+def _duty_visits_sql(visits_sql: str, where: str) -> str:
+    if not _fast(visits_sql):
+        return _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where)
+    county, _ = county_filter("a")
+    visit_county, _ = county_filter("v")
+    return _DUTY_VISITS_FAST_SQL.format(
+        where=where + county,
+        start_bound=local_midnight_sql(":period_start"),
+        ref_bound=local_midnight_sql(":ref"),
+        from_bound=local_midnight_sql("d.valid_from"),
+        visit_county=visit_county,
+    )
 
 
 def duty_period_status(
@@ -174,11 +247,24 @@ def duty_period_status(
     """One row per duty (assignment period) overlapping the period: its missed deadlines as
     known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
-    duties = query_frame(session, _DUTIES_SQL.format(where=where), params)
-    visits = query_frame(
-        session, _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where), params
-    )
+    county, _ = county_filter("a")
+    with without_jit(session):
+        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
+        visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
     return duty_status_frame(duties, visits, period_start, period_end, as_of)
+
+
+def duty_visits_query(
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    township_id: int | None = None,
+    visits_sql: str = DEFAULT_VISITS_SQL,
+    visits_params: Mapping[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of the duty visits query (the benchmark EXPLAINs it)."""
+    params, where = _params(period_start, period_end, as_of, township_id, visits_params)
+    return _duty_visits_sql(visits_sql, where), params
 
 
 def duty_status_frame(
@@ -225,11 +311,24 @@ def site_period_status(
     ``assist_visits`` the 协查 visits of the period.
     """
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
-    sites = query_frame(session, _SITES_SQL.format(where=where), params)
+    a_county, _ = county_filter("a")
+    with without_jit(session):
+        sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
     duties = duty_period_status(
         session, period_start, period_end, as_of, township_id, visits_sql, visits_params
     )
-    assists = query_frame(session, _ASSISTS_SQL.format(visits_sql=visits_sql, where=where), params)
+    assists_sql = _ASSISTS_SQL.format(
+        visits_sql="SELECT * FROM verified_visit" if _fast(visits_sql) else visits_sql,
+        where=where,
+        period_test=(
+            "TRUE" + _visit_range()
+            if _fast(visits_sql)
+            else "v.visit_date BETWEEN :period_start AND :ref"
+        ),
+        a_county=a_county,
+    )
+    with without_jit(session):
+        assists = query_frame(session, assists_sql, params)
     return period_status_frame(sites, duties, assists)
 
 
@@ -321,8 +420,10 @@ def cell_coverage(
 
 
 def load_cells(session: Session) -> pd.DataFrame:
-    """The grid hierarchy as ``cell_coverage`` wants it."""
-    return query_frame(session, CELLS_SQL)
+    """The grid hierarchy as ``cell_coverage`` wants it (one county's when the scope is one:
+    the query names it)."""
+    county, params = county_filter("grid_cell")
+    return query_frame(session, CELLS_SQL + (f" WHERE TRUE{county}" if county else ""), params)
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
@@ -340,6 +441,7 @@ __all__ = [
     "cell_coverage",
     "duty_period_status",
     "duty_status_frame",
+    "duty_visits_query",
     "load_cells",
     "month_bounds",
     "period_status_frame",

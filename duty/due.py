@@ -10,6 +10,14 @@ the ``verified_visit`` relation (site_id, deputy_id, visit_date, arrived); calle
 before that table exists) may pass their own, e.g. over a TEMP TABLE or a VALUES list. A visit
 counts for the site whoever made it; the deadline rules treat visits before the assignment
 began as in `duty.windows` (they may only extend the first deadline).
+
+With the default relation the last visit is looked up per assignment (a LATERAL walk of the
+index on visit (site_id, arrived), backwards from the day asked about, stopping at the first
+verified visit by the duty's deputy) instead of aggregating every visit ever made: the cost
+follows the number of sites, not the length of the history. Any other ``visits_sql`` takes
+the straightforward aggregate (``REFERENCE_VISITS_SQL`` forces it over the same relation: the
+reference the fast path is tested against). When the scope is one county (`db.scope`), the
+queries name it (``county_id = :county``) on every table they read.
 """
 
 from __future__ import annotations
@@ -26,11 +34,38 @@ from accounts.permissions import may
 from accounts.scope import narrow
 from core import settings
 from core.errors import PermissionDenied
-from db.query import query_frame
+from db import scope
+from db.query import query_frame, without_jit
 from duty.windows import site_status_frame
 
 DEFAULT_VISITS_SQL = "SELECT site_id, deputy_id, visit_date FROM verified_visit"
 """Verified visits, one row per visit: (site_id int, deputy_id int, visit_date date)."""
+
+REFERENCE_VISITS_SQL = "SELECT site_id, deputy_id, visit_date FROM verified_visit AS reference"
+"""The same visits, read the straightforward way (every visit, then filtered): what the fast
+path over ``verified_visit`` must agree with (tests, the coverage benchmark)."""
+
+LOCAL_TZ_SQL = "COALESCE(NULLIF(current_setting('shuijian.timezone', true), ''), 'Asia/Shanghai')"
+"""The zone ``verified_visit.visit_date`` is computed in (migration 0002), as SQL."""
+
+
+def local_midnight_sql(day_sql: str) -> str:
+    """SQL for the instant the local day ``day_sql`` (a date expression) begins: the bound on
+    ``arrived`` equivalent to ``visit_date >= day`` (in a zone whose midnight is never
+    repeated by a DST change; Asia/Shanghai has had no DST since 1991). An index can use it;
+    the ``visit_date`` expression (it reads a setting) can have neither index nor statistics."""
+    return f"(CAST({day_sql} AS date)::timestamp AT TIME ZONE {LOCAL_TZ_SQL})"
+
+
+def county_filter(*aliases: str) -> tuple[str, dict[str, Any]]:
+    """``AND a.county_id = :county ...`` for every alias when the scope is one county, so a
+    county's query names its county (row-level security would keep the rows the same; a
+    deployment distributed by county needs the column in the query). Empty otherwise."""
+    county = scope.current_county()
+    if county is None:
+        return "", {}
+    return "".join(f" AND {a}.county_id = :county" for a in aliases), {"county": county}
+
 
 DUE_COLUMNS: tuple[str, ...] = (
     "deputy_id",
@@ -50,7 +85,8 @@ DUE_COLUMNS: tuple[str, ...] = (
 
 # Current assignment on :on (valid_to is exclusive, as everywhere in the project), with the
 # last visit that discharges its duty: by the assigned deputy (定人定点; or anyone when the
-# setting ``duty_visits`` is "any"), on or after the assignment began.
+# setting ``duty_visits`` is "any"), on or after the assignment began. The reference form
+# (any ``visits_sql``): one aggregate over every visit up to :on.
 _DUE_SQL = """
 WITH visits AS ({visits_sql}),
 last_visit AS (
@@ -74,6 +110,66 @@ WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
   AND {where}
 """
 
+# The fast form over ``verified_visit``: per assignment, the latest verified visit in
+# [valid_from, :on] by its deputy, walking the (site_id, arrived) index backwards.
+_DUE_FAST_SQL = """
+SELECT a.deputy_id, d.code AS deputy_code, d.name AS deputy_name, t.name AS township,
+       s.id AS site_id, s.code AS site_code, s.name AS site_name, s.kind, s.site_class,
+       lv.visit_date AS last_visit, a.valid_from AS tracking_start
+FROM assignment a
+JOIN deputy d ON d.id = a.deputy_id
+JOIN site s ON s.id = a.site_id
+LEFT JOIN township t ON t.id = s.township_id
+LEFT JOIN LATERAL (
+    SELECT v.visit_date FROM verified_visit v
+    WHERE v.site_id = a.site_id
+      AND v.arrived >= {from_bound} - interval '1 day'
+      AND v.arrived < {on_bound} + interval '2 days'
+      AND v.visit_date >= a.valid_from AND v.visit_date <= :on
+      AND (:any_deputy OR v.deputy_id = a.deputy_id){visit_county}
+    ORDER BY v.arrived DESC
+    LIMIT 1
+) lv ON true
+WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
+  AND {where}
+"""
+
+
+def due_query(
+    on: date,
+    deputy_id: int | None = None,
+    township_id: int | None = None,
+    visits_sql: str = DEFAULT_VISITS_SQL,
+    visits_params: Mapping[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of ``due_list``'s query (the benchmark EXPLAINs it)."""
+    conditions = ["TRUE"]
+    params: dict[str, Any] = {
+        "on": on,
+        "any_deputy": settings.text("duty_visits") == "any",
+        **(visits_params or {}),
+    }
+    if deputy_id is not None:
+        conditions.append("a.deputy_id = :deputy_id")
+        params["deputy_id"] = deputy_id
+    if township_id is not None:
+        conditions.append("s.township_id = :township_id")
+        params["township_id"] = township_id
+    county_sql, county_params = county_filter("a", "s")
+    params.update(county_params)
+    where = " AND ".join(conditions) + county_sql
+    if visits_sql == DEFAULT_VISITS_SQL:
+        visit_county, _ = county_filter("v")
+        sql = _DUE_FAST_SQL.format(
+            where=where,
+            from_bound=local_midnight_sql("a.valid_from"),
+            on_bound=local_midnight_sql(":on"),
+            visit_county=visit_county,
+        )
+    else:
+        sql = _DUE_SQL.format(visits_sql=visits_sql, where=where)
+    return sql, params
+
 
 def due_list(
     session: Session,
@@ -92,20 +188,10 @@ def due_list(
     ``visits_params`` are bound into ``visits_sql`` (names must not clash with on, deputy_id,
     township_id). The tracking start of each row is its assignment's valid_from.
     """
-    conditions = ["TRUE"]
-    params: dict[str, Any] = {
-        "on": on,
-        "any_deputy": settings.text("duty_visits") == "any",
-        **(visits_params or {}),
-    }
-    if deputy_id is not None:
-        conditions.append("a.deputy_id = :deputy_id")
-        params["deputy_id"] = deputy_id
-    if township_id is not None:
-        conditions.append("s.township_id = :township_id")
-        params["township_id"] = township_id
-    sql = _DUE_SQL.format(visits_sql=visits_sql, where=" AND ".join(conditions))
-    return _with_status(query_frame(session, sql, params), on, due_soon_days)
+    sql, params = due_query(on, deputy_id, township_id, visits_sql, visits_params)
+    with without_jit(session):
+        rows = query_frame(session, sql, params)
+    return _with_status(rows, on, due_soon_days)
 
 
 def due_list_for(
@@ -143,4 +229,14 @@ def _with_status(rows: pd.DataFrame, on: date, due_soon_days: int | None) -> pd.
     return frame.reset_index(drop=True)[list(DUE_COLUMNS)]
 
 
-__all__ = ["DEFAULT_VISITS_SQL", "DUE_COLUMNS", "due_list", "due_list_for"]
+__all__ = [
+    "DEFAULT_VISITS_SQL",
+    "DUE_COLUMNS",
+    "LOCAL_TZ_SQL",
+    "REFERENCE_VISITS_SQL",
+    "county_filter",
+    "due_list",
+    "due_list_for",
+    "due_query",
+    "local_midnight_sql",
+]

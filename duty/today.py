@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.query import query_frame
-from duty.due import due_list
+from db.query import query_frame, without_jit
+from duty.due import county_filter, due_list, local_midnight_sql
 from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, window_of
 
 TODAY_STATUSES: tuple[str, ...] = ("overdue", "due_soon", "never", "pending", "done", "unassigned")
@@ -55,12 +55,19 @@ TODAY_COLUMNS: tuple[str, ...] = (
     "missed",
 )
 
-# Every site in scope, and whether anyone's verified visit ever reached it by :on.
+# Every site in scope, and whether anyone's verified visit ever reached it by :on (the first
+# verified one found on the (site_id, arrived) index answers it: a LATERAL ... LIMIT 1 per
+# site, which the planner cannot turn into a hash of every visit as it may an EXISTS).
 _SITES_SQL = """
 SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
-       EXISTS (SELECT 1 FROM verified_visit v
-               WHERE v.site_id = s.id AND v.visit_date <= :on) AS ever_patrolled
+       (e.hit IS NOT NULL) AS ever_patrolled
 FROM site s
+LEFT JOIN LATERAL (
+    SELECT 1 AS hit FROM verified_visit v
+    WHERE v.site_id = s.id AND v.visit_date <= :on
+      AND v.arrived < {on_bound} + interval '2 days'{visit_county}
+    LIMIT 1
+) e ON true
 WHERE {where}
 ORDER BY s.id
 """
@@ -84,7 +91,13 @@ def site_today_status(
     where, params = "TRUE", {"on": on}
     if township_id is not None:
         where, params["township_id"] = "s.township_id = :township_id", township_id
-    sites = query_frame(session, _SITES_SQL.format(where=where), params)
+    county, county_params = county_filter("s")
+    visit_county, _ = county_filter("v")
+    sql = _SITES_SQL.format(
+        where=where + county, on_bound=local_midnight_sql(":on"), visit_county=visit_county
+    )
+    with without_jit(session):
+        sites = query_frame(session, sql, params | county_params)
     if due is None:
         due = due_list(session, on, township_id=township_id)
     return today_status_frame(sites, due, on)

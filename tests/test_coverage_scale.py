@@ -1,0 +1,211 @@
+"""The indexed status queries ([8/8] Scale): a period's visits and one last verified visit per
+duty instead of all history, and a county's queries naming the county.
+
+- The fast form (``verified_visit``, the default) gives the same rows as the reference form
+  (``REFERENCE_VISITS_SQL``: every visit read, then filtered) — the coverage status per site
+  and per duty, the due list, the today codes — on a long history with flagged patrols and
+  another deputy's visits just before the period.
+- The 14-day chain (class 2) across a period boundary: only the last *verified* visit *by the
+  duty's deputy* before the period decides the first deadline inside it.
+- In one county's scope, status, due list, today codes and cells hold that county's rows only,
+  though the test's superuser is not bound by row-level security: the SQL names the county.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from db import scope
+from duty.coverage import (
+    duty_period_status,
+    duty_visits_query,
+    load_cells,
+    month_bounds,
+    site_period_status,
+)
+from duty.due import REFERENCE_VISITS_SQL, due_list, due_query
+from duty.today import site_today_status
+from tests import factories
+from tests.test_evaluation import _patrol
+
+D = date
+SQUARE = "MULTIPOLYGON(((117.5 28.9, 117.6 28.9, 117.6 29.0, 117.5 29.0, 117.5 28.9)))"
+POND = "POLYGON((117.51 28.91, 117.52 28.91, 117.52 28.92, 117.51 28.91))"
+
+
+def _county_rows(session: Session, prefix: str) -> dict[str, int]:
+    """A township, a large ⊃ medium ⊃ small cell chain, sites S1/S2/F1 of classes 1/2/3 and
+    deputies D1, D2 (D1 → S1, D2 → S2 and F1 since 1 Sep 2025), codes prefixed, in the county
+    the transaction's scope names. Returns ids by unprefixed code."""
+    ids: dict[str, int] = {}
+
+    def insert(sql: str, **params: object) -> int:
+        return session.execute(text(sql + " RETURNING id"), params).scalar_one()
+
+    geom = "ST_GeomFromText(:wkt, 4326)"
+    ids["T"] = insert(
+        f"INSERT INTO township (code, name, geom) VALUES (:c, '东镇', {geom})",
+        c=f"{prefix}T",
+        wkt=SQUARE,
+    )
+    parent = None
+    for level in (1, 2, 3):
+        parent = ids[f"L{level}"] = insert(
+            "INSERT INTO grid_cell (code, level, parent_id, township_id, geom) "
+            f"VALUES (:code, :level, :parent, :township, {geom})",
+            code=f"{prefix}L{level}",
+            level=level,
+            parent=parent,
+            township=ids["T"],
+            wkt=SQUARE,
+        )
+    for code, kind, site_class, wkt in (
+        ("S1", "pond", 1, POND),
+        ("S2", "reservoir", 2, POND),
+        ("F1", "livestock_farm", 3, "POINT(117.55 28.95)"),
+    ):
+        ids[code] = insert(
+            "INSERT INTO site (code, name, kind, site_class, township_id, grid_cell_id, geom) "
+            f"VALUES (:code, :code, :kind, :class, :township, :cell, {geom})",
+            code=f"{prefix}{code}",
+            kind=kind,
+            **{"class": site_class},
+            township=ids["T"],
+            cell=ids["L3"],
+            wkt=wkt,
+        )
+    for code in ("D1", "D2"):
+        ids[code] = insert(
+            "INSERT INTO deputy (code, name, level, township_id) "
+            "VALUES (:code, :code, 'county', :township)",
+            code=f"{prefix}{code}",
+            township=ids["T"],
+        )
+    for deputy, site in (("D1", "S1"), ("D2", "S2"), ("D2", "F1")):
+        insert(
+            "INSERT INTO assignment (deputy_id, site_id, valid_from) "
+            "VALUES (:deputy, :site, '2025-09-01')",
+            deputy=ids[deputy],
+            site=ids[site],
+        )
+    return ids
+
+
+def _history(session: Session, ids: dict[str, int]) -> None:
+    """A long verified history, then the boundary case of November 2026 for S2 (class 2, D2):
+    its last verified own visit before November is 20 Oct; after it a flagged patrol (31 Oct,
+    never accepted) and 张三's 协查 visit (30 Oct) must not count; D2 comes back on 10 Nov."""
+    day = D(2025, 9, 5)
+    while day <= D(2026, 10, 20):
+        _patrol(session, ids, "D2", f"{day} 09:00", ["S2", "F1"])
+        _patrol(session, ids, "D1", f"{day} 15:00", ["S1"])
+        day += timedelta(days=10 if day.month % 3 else 16)  # some gaps too: misses to count
+    _patrol(session, ids, "D2", "2026-10-20 09:00", ["S2"])
+    _patrol(session, ids, "D1", "2026-10-30 09:00", ["S2"])
+    _patrol(session, ids, "D2", "2026-10-31 23:30", ["S2"], flagged=True)
+    _patrol(session, ids, "D2", "2026-11-10 09:00", ["S2"])
+    _patrol(session, ids, "D2", "2026-11-12 09:00", ["S1"], flagged=True, review="accept")
+
+
+@pytest.fixture
+def history(engine: Engine):
+    with Session(engine) as session:
+        factories.ensure_county(session)
+        ids = _county_rows(session, "A")
+        _history(session, ids)
+        session.commit()
+        yield session, ids
+
+
+def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def test_the_chain_crosses_the_period_boundary_from_the_last_verified_own_visit(history) -> None:
+    session, ids = history
+    november = site_period_status(session, *month_bounds(2026, 11), D(2026, 12, 1))
+    row = november.set_index("site_id").loc[ids["S2"]]
+    # From 20 Oct: 3 Nov missed, then 17 Nov — met by 10 Nov — so 24 Nov, missed: 2. Had
+    # the flagged 31 Oct or the 协查 30 Oct counted, 14 or 13 Nov would be met: 1.
+    assert row["missed"] == 2
+    assert row["last_visit"] == pd.Timestamp(2026, 11, 10)
+    due = due_list(session, D(2026, 11, 1)).set_index("site_id").loc[ids["S2"]]
+    assert due["last_visit"] == pd.Timestamp(2026, 10, 20)
+    assert due["deadline"] == pd.Timestamp(2026, 11, 3)
+
+
+@pytest.mark.parametrize(
+    ("month", "as_of"),
+    [
+        ((2026, 11), D(2026, 12, 1)),
+        ((2026, 11), D(2026, 11, 16)),
+        ((2026, 10), D(2026, 11, 1)),
+        ((2025, 9), D(2025, 10, 1)),
+        ((2026, 12), D(2026, 11, 5)),
+    ],
+)
+def test_the_fast_form_equals_the_reference(history, month, as_of) -> None:
+    session, _ = history
+    period = month_bounds(*month)
+    fast = site_period_status(session, *period, as_of)
+    reference = site_period_status(session, *period, as_of, visits_sql=REFERENCE_VISITS_SQL)
+    pd.testing.assert_frame_equal(_sorted(fast, "site_id"), _sorted(reference, "site_id"))
+    fast = duty_period_status(session, *period, as_of)
+    reference = duty_period_status(session, *period, as_of, visits_sql=REFERENCE_VISITS_SQL)
+    pd.testing.assert_frame_equal(_sorted(fast, "duty_id"), _sorted(reference, "duty_id"))
+    due = due_list(session, as_of)
+    due_reference = due_list(session, as_of, visits_sql=REFERENCE_VISITS_SQL)
+    pd.testing.assert_frame_equal(due, due_reference)
+    pd.testing.assert_frame_equal(
+        site_today_status(session, as_of, due=due),
+        site_today_status(session, as_of, due=due_reference),
+    )
+
+
+def test_one_county_reads_no_other(engine: Engine) -> None:
+    with Session(engine) as session:
+        first = factories.ensure_county(session)
+        a = _county_rows(session, "A")
+        _history(session, a)
+        second = session.execute(
+            text(
+                "INSERT INTO county (code, name, geom) VALUES ('999997', '邻县', "
+                "ST_Multi(ST_MakeEnvelope(110, 20, 125, 35, 4326))) RETURNING id"
+            )
+        ).scalar_one()
+        scope.switch(session, second)
+        b = _county_rows(session, "B")
+        _patrol(session, b, "D2", "2026-10-20 09:00", ["S2", "F1"])
+        _patrol(session, b, "D2", "2026-11-10 09:00", ["S2"])
+        session.commit()
+        period, on = month_bounds(2026, 11), D(2026, 11, 16)
+        with scope.within(scope.ALL):
+            city = site_period_status(session, *period, on).set_index("site_id")
+        assert len(city) == 6
+        for county, ids in ((first, a), (second, b)):
+            own = {ids["S1"], ids["S2"], ids["F1"]}
+            session.rollback()  # a new transaction per scope, as a page run has
+            with scope.within(county):
+                status = site_period_status(session, *period, on)
+                due = due_list(session, on)
+                today = site_today_status(session, on)
+                cells = load_cells(session)
+                sql, _ = duty_visits_query(*period, on)
+                due_sql, _ = due_query(on)
+            assert set(status["site_id"]) == own
+            assert set(due["site_id"]) == own
+            assert set(today["site_id"]) == own
+            assert set(cells["id"]) == {ids["L1"], ids["L2"], ids["L3"]}
+            assert "v.county_id = :county" in sql and "a.county_id = :county" in sql
+            assert "v.county_id = :county" in due_sql
+            # The county's rows are the city's rows of its sites, unchanged.
+            pd.testing.assert_frame_equal(
+                _sorted(status, "site_id").set_index("site_id"),
+                city.loc[sorted(own)],
+                check_names=False,
+            )
