@@ -78,7 +78,7 @@ def where_equal(conditions: Mapping[str, object | None]) -> tuple[str, dict[str,
     return (" AND ".join(clauses) or "TRUE"), params
 
 
-__all__ = ["query_frame", "read_geoframe", "where_equal"]
+__all__ = ["county_clause", "query_frame", "read_geoframe", "township_label", "where_equal"]
 
 
 def township_label(alias: str) -> str:
@@ -92,3 +92,20 @@ def township_label(alias: str) -> str:
         f"THEN (SELECT c.name FROM county c WHERE c.id = {alias}.county_id) || '·' || {alias}.name "
         f"ELSE {alias}.name END)"
     )
+
+
+def county_clause(alias: str | None = None, column: str = "county_id") -> str:
+    """The county a statement reads, named in its SQL: ``alias.county_id = <id>`` in one
+    county's scope (``db.scope``), ``TRUE`` in the city's or none (row-level security
+    still confines the rows; this puts the county where a planner and a distributed
+    database can see it — Citus sends a query naming its ``county_id`` to that county's
+    shard alone). The id is an integer from the scope, never input, so it is written
+    inline; ``alias`` is a trusted identifier. A query names the county once per
+    county-owned table, or once and joins the others on ``county_id``."""
+    from db import scope
+
+    county = scope.current_county()
+    if county is None:
+        return "TRUE"
+    qualified = f"{alias}.{column}" if alias else column
+    return f"{qualified} = {int(county)}"
