@@ -121,16 +121,16 @@ def _params(draw: Draw) -> dict[str, float]:
 # Clusters of the true track ends that no zone of the deputy holds yet; metric CRS.
 _NEW_PLACES = f"""
     WITH ends AS (
-        SELECT p.deputy_id,
+        SELECT r.deputy_id,
                ST_Transform(ST_Force2D(ST_StartPoint(ST_GeometryN(p.geom, 1))), :epsg) AS pt
-        FROM patrol p
-        WHERE p.deputy_id = ANY(:ids) AND p.geom IS NOT NULL AND NOT ST_IsEmpty(p.geom)
+        FROM patrol_track p JOIN patrol r ON r.id = p.patrol_id
+        WHERE r.deputy_id = ANY(:ids) AND NOT ST_IsEmpty(p.geom)
         UNION ALL
-        SELECT p.deputy_id,
+        SELECT r.deputy_id,
                ST_Transform(ST_Force2D(ST_EndPoint(ST_GeometryN(p.geom, ST_NumGeometries(p.geom)))),
                             :epsg)
-        FROM patrol p
-        WHERE p.deputy_id = ANY(:ids) AND p.geom IS NOT NULL AND NOT ST_IsEmpty(p.geom)
+        FROM patrol_track p JOIN patrol r ON r.id = p.patrol_id
+        WHERE r.deputy_id = ANY(:ids) AND NOT ST_IsEmpty(p.geom)
     ),
     clustered AS (
         SELECT e.deputy_id, e.pt,

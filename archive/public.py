@@ -116,8 +116,9 @@ _PAGE = "ORDER BY c.started_at DESC, c.id DESC LIMIT CAST(:limit AS integer) OFF
 # Patrols that count, started on local days start..end; a township selects its deputies'
 # patrols and patrols that visited one of its sites (as on the patrols page).
 _CHOSEN = """
-    SELECT p.id, p.deputy_id, p.started_at, p.ended_at, p.distance_m, p.geom
+    SELECT p.id, p.deputy_id, p.started_at, p.ended_at, p.distance_m, t.geom
     FROM patrol p
+    LEFT JOIN patrol_track t ON t.patrol_id = p.id
     JOIN patrol_state ps ON ps.patrol_id = p.id
     JOIN deputy d ON d.id = p.deputy_id
     WHERE ps.counts

@@ -124,3 +124,66 @@ def db_county_role(
     url = make_url(database_url()).set(username=role, password=password)
     typer.echo(f"role {role} sees county {county} only; its URL (shown once):")
     typer.echo(url.render_as_string(hide_password=False))
+
+
+@app.command("partitions")
+@friendly
+def db_partitions(
+    ahead: Annotated[int, typer.Option(min=0, max=24, help="months to make ahead")] = 3,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would be archived; change nothing")
+    ] = False,
+) -> None:
+    """Time partitions (daily, with the warnings scan): make this month's and the next
+    months' partitions of patrol_track, visit and audit_event; archive every month older than
+    its retention (SHUIJIAN_KEEP_*_MONTHS) to SHUIJIAN_ARCHIVE_DIR and drop it."""
+    from cli.common import owner_engine
+    from core import clock
+    from db import partitions
+    from db.scope import ALL, within
+
+    today = clock.today()
+    folder = partitions.archive_dir()
+    with within(ALL), owner_engine().begin() as conn:
+        expired = partitions.expired(conn, today)
+        if not dry_run:
+            made = partitions.ensure_ahead(conn, today, ahead)
+            for table, months in made.items():
+                created = [m for m, status in months.items() if status == "created"]
+                waiting = [m for m, status in months.items() if status == "in_default"]
+                if created:
+                    typer.echo(f"{table}: made {', '.join(created)}")
+                if waiting:
+                    typer.echo(
+                        f"{table}: rows of {', '.join(waiting)} sit in the default partition; "
+                        "left there (still read, not pruned)"
+                    )
+    for part in expired:
+        if dry_run:
+            typer.echo(f"would archive and drop {part.name} (to {folder})")
+            continue
+        # one transaction per month: a month archived is dropped, or kept whole
+        with within(ALL), owner_engine().begin() as conn:
+            path = partitions.archive(conn, part, folder)
+            partitions.drop(conn, part)
+        typer.echo(f"archived {part.name} to {path} and dropped it")
+    if not expired:
+        typer.echo("nothing older than the retention settings")
+
+
+@app.command("citus-script")
+@friendly
+def db_citus_script(
+    worker: Annotated[
+        list[str] | None, typer.Option(help="a worker host to add (repeat for each)")
+    ] = None,
+) -> None:
+    """Print the statements that distribute this database with Citus by county (README,
+    "The road past one machine"): keys that name the county, reference tables, the city's
+    logs kept on the coordinator, and every county-owned table distributed by county_id.
+    Nothing is run."""
+    from db import citus
+    from db.scope import ALL, within
+
+    with within(ALL), open_engine().connect() as conn:
+        typer.echo(citus.script(conn, tuple(worker or ("worker-1", "worker-2"))), nl=False)

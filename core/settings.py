@@ -442,6 +442,38 @@ SETTINGS: tuple[Setting, ...] = (
         "TOML file of the early-warning rules (rules and keys it leaves out keep the shipped "
         "values). Unset: reports/warnings.toml, the shipped rules.",
     ),
+    Setting(
+        "keep_track_months",
+        "SHUIJIAN_KEEP_TRACK_MONTHS",
+        0,
+        "Months of patrols' points (patrol_track) kept: `shuijian db partitions` archives older "
+        "months to SHUIJIAN_ARCHIVE_DIR and drops them (the patrol, its visits and verdict "
+        "stay). 0: kept for ever.",
+        int,
+    ),
+    Setting(
+        "keep_visit_months",
+        "SHUIJIAN_KEEP_VISIT_MONTHS",
+        0,
+        "Months of visits kept, likewise (evaluations of older months then lose their "
+        "evidence). 0: kept for ever.",
+        int,
+    ),
+    Setting(
+        "keep_audit_months",
+        "SHUIJIAN_KEEP_AUDIT_MONTHS",
+        0,
+        "Months of the audit log kept, likewise. 0: kept for ever.",
+        int,
+    ),
+    Setting(
+        "archive_dir",
+        "SHUIJIAN_ARCHIVE_DIR",
+        None,
+        "Folder where `shuijian db partitions` writes each expired month (gzip'd CSV and a "
+        "manifest with its row count and SHA-256) before dropping it. Unset: archive/ in "
+        "SHUIJIAN_HOME.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

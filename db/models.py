@@ -258,8 +258,23 @@ class Patrol(CountyOwned, Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     shape_signature: Mapped[list[float] | None] = mapped_column(ARRAY(Float))
     notes: Mapped[str | None] = mapped_column(Text)
-    geom = mapped_column(Geometry("MULTILINESTRINGM", srid=4326, spatial_index=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PatrolTrack(CountyOwned, Base):
+    """A patrol's points: one MULTILINESTRINGM (M = epoch seconds), kept apart from the patrol
+    row in monthly partitions of ``recorded_at`` (0023), so old months can be archived whole."""
+
+    __tablename__ = "patrol_track"
+    __table_args__ = {"postgresql_partition_by": "RANGE (recorded_at)"}
+
+    patrol_id: Mapped[int] = mapped_column(
+        ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    geom = mapped_column(
+        Geometry("MULTILINESTRINGM", srid=4326, spatial_index=False), nullable=False
+    )
 
 
 class PatrolFeature(CountyOwned, Base):
@@ -300,12 +315,15 @@ class PatrolReview(CountyOwned, Base):
 
 
 class Visit(CountyOwned, Base):
-    __tablename__ = "visit"
+    """A stay at a site proven by a track; monthly partitions of ``arrived`` (0023)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    __tablename__ = "visit"
+    __table_args__ = {"postgresql_partition_by": "RANGE (arrived)"}
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
-    arrived: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    arrived: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     left: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     dwell_s: Mapped[float] = mapped_column(Float)
     n_points: Mapped[int]
@@ -729,10 +747,11 @@ class AuditEvent(MaybeCountyOwned, Base):
     __table_args__ = (
         Index("ix_audit_event_at", "at"),
         Index("ix_audit_event_action", "action", "at"),
+        {"postgresql_partition_by": "RANGE (at)"},  # monthly partitions (0023)
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     # "user:<name>" from the app (with the account's id), "cli:<os user>" from the shell
     actor: Mapped[str] = mapped_column(String(120))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -27,7 +27,8 @@ APP_ROLE = "shuijian_app"
 
 # History and evidence: written once, never changed. The app gets SELECT and INSERT only, and
 # migration 0012 (0013 for audit_event, 0014 for grid_head_reminder, 0016 for reward_entry,
-# 0018 for supervision and volunteer records, 0022 for the city's published rankings) puts a
+# 0018 for supervision and volunteer records, 0022 for the city's published rankings, 0023 for
+# patrol_track) puts a
 # statement-level trigger on each that refuses TRUNCATE (even the owner's). Checked against
 # the code: nothing updates or deletes these rows.
 APPEND_ONLY: tuple[str, ...] = (
@@ -52,6 +53,7 @@ APPEND_ONLY: tuple[str, ...] = (
     "volunteer_visit",  # visits proven by a volunteer's track
     "city_ranking_publication",  # 一月一通报: a month's ranking as published (0022)
     "city_ranking",  # its lines, one per county, frozen: what the public reads
+    "patrol_track",  # a patrol's points (0023; a month archived and dropped whole, if ever)
 )
 
 # The records the history hangs on: updated, never deleted by the app. Deleting one would
@@ -221,7 +223,7 @@ def grant_app(conn: Connection, app: str) -> None:
             "SELECT c.relname, c.relkind FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND pg_has_role(c.relowner, 'USAGE') "
-            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT c.relispartition "
             "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
             "AND d.objid = c.oid AND d.deptype = 'e') ORDER BY c.relname"
         )

@@ -4,6 +4,15 @@ see i18n/errors.py."""
 from __future__ import annotations
 
 ERRORS_ADMIN: dict[str, tuple[str, str]] = {
+    # Time partitions (db.partitions).
+    "error.bad_retention": (
+        "{env} 须为 0（永久保留）或保留的月数，不能是 {value}。",
+        "{env} must be 0 (keep for ever) or a number of months, not {value}.",
+    ),
+    "error.archive_short": (
+        "归档 {partition} 只写出 {written} 行，而它有 {rows} 行：未删除该月。",
+        "Archiving {partition} wrote {written} lines for {rows} rows: the month was not dropped.",
+    ),
     # Accounts.
     "error.bad_username": (
         "用户名“{name}”无效：须为 1 至 {limit} 个字母、数字或 . _ - @，不含空格。",

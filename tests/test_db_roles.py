@@ -191,8 +191,8 @@ def test_the_app_role_is_no_superuser_owns_nothing_and_has_only_its_grants(split
             conn.scalars(
                 text(
                     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
-                    "c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
-                    "AND c.relname <> 'spatial_ref_sys'"
+                    "c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+                    "AND NOT c.relispartition AND c.relname <> 'spatial_ref_sys'"
                 )
             )
         )
@@ -211,6 +211,26 @@ def test_the_app_role_is_no_superuser_owns_nothing_and_has_only_its_grants(split
             if has != set(roles.privileges_for(table)):
                 faults.append(f"{table}: {sorted(has)}")
         assert not faults, faults
+        # A month's partition would bypass its parent's row-level security: no right at all.
+        parts = list(
+            conn.scalars(
+                text(
+                    "SELECT relname FROM pg_class WHERE relispartition "
+                    "AND relnamespace = 'public'::regnamespace AND relkind = 'r'"
+                )
+            )
+        )
+        assert len(parts) >= 15
+        for part in parts:
+            assert not conn.scalar(
+                text(
+                    "SELECT has_table_privilege(:app, :t, 'SELECT') "
+                    "OR has_table_privilege(:app, :t, 'INSERT') "
+                    "OR has_table_privilege(:app, :t, 'UPDATE') "
+                    "OR has_table_privilege(:app, :t, 'DELETE')"
+                ),
+                {"app": app, "t": f"public.{part}"},
+            ), part
         views = conn.scalars(text("SELECT viewname FROM pg_views WHERE schemaname = 'public'"))
         for view in views:
             assert conn.scalar(
@@ -229,6 +249,7 @@ def test_every_append_only_table_carries_the_truncate_guard(engine: Engine) -> N
     guarded += import_module("db.migrations.versions.0016_public_reports").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0018_supervision_volunteers").APPEND_ONLY
     guarded += import_module("db.migrations.versions.0022_city_ranking").APPEND_ONLY
+    guarded += import_module("db.migrations.versions.0023_month_partitions").APPEND_ONLY
     assert guarded == roles.APPEND_ONLY
     with engine.connect() as conn:
         assert roles.guarded_tables(conn) == sorted(roles.APPEND_ONLY)

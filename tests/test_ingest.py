@@ -103,8 +103,9 @@ def test_upload_proves_a_visit_to_an_assigned_site(demo_copy: Engine) -> None:
         # the track is stored with its times as M values, the original file byte for byte
         m0, npts, on_behalf = conn.execute(
             text(
-                "SELECT ST_M(ST_PointN(ST_GeometryN(geom, 1), 1)), ST_NPoints(geom), on_behalf "
-                "FROM patrol WHERE id = :p"
+                "SELECT ST_M(ST_PointN(ST_GeometryN(t.geom, 1), 1)), ST_NPoints(t.geom), "
+                "p.on_behalf FROM patrol p JOIN patrol_track t ON t.patrol_id = p.id "
+                "WHERE p.id = :p"
             ),
             {"p": result.patrol_id},
         ).one()

@@ -158,14 +158,21 @@ def _insert(engine: Engine, people: list[Deputy], rng: np.random.Generator) -> N
                 ),
                 row,
             )
-            conn.execute(
+            patrol = conn.scalar(
                 text(
                     "INSERT INTO patrol (upload_id, deputy_id, started_at, ended_at, distance_m, "
-                    "n_points, n_kept, has_times, fingerprint, geom) VALUES (:u, :d, :at, :to, "
+                    "n_points, n_kept, has_times, fingerprint) VALUES (:u, :d, :at, :to, "
                     "ST_Length(ST_Transform(ST_GeomFromText(:wkt, 4326), :e)), 10, 10, true, "
-                    ":sha, ST_GeomFromText(:wkt, 4326))"
+                    ":sha) RETURNING id"
                 ),
                 {**row, "u": upload, "e": crs.metric_epsg()},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO patrol_track (patrol_id, recorded_at, geom) "
+                    "VALUES (:p, :at, ST_GeomFromText(:wkt, 4326))"
+                ),
+                {**row, "p": patrol},
             )
 
 
@@ -243,8 +250,8 @@ def _old_rule_ends(engine: Engine) -> dict[int, list[tuple[float, float]]]:
     start and end (the along-line cut lies inside them), as deputy → points, metric CRS."""
     sql = """
         WITH t AS (
-            SELECT p.deputy_id, ST_Transform(ST_Force2D(ST_GeometryN(p.geom, 1)), :e) AS g
-            FROM patrol p
+            SELECT p.deputy_id, ST_Transform(ST_Force2D(ST_GeometryN(t.geom, 1)), :e) AS g
+            FROM patrol p JOIN patrol_track t ON t.patrol_id = p.id
         )
         SELECT t.deputy_id, ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_Difference(t.g, ST_Union(
             ST_Buffer(ST_StartPoint(t.g), 200), ST_Buffer(ST_EndPoint(t.g), 200))), 2))) AS g

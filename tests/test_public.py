@@ -90,11 +90,11 @@ def stored_ends(engine: Engine, patrol_ids: list[int]) -> dict[int, tuple[shapel
     """The true first and last point of each stored track, in the metric CRS."""
     sql = """
         SELECT p.id,
-               ST_AsBinary(ST_Force2D(ST_Transform(ST_StartPoint(ST_GeometryN(p.geom, 1)), :e)))
+               ST_AsBinary(ST_Force2D(ST_Transform(ST_StartPoint(ST_GeometryN(t.geom, 1)), :e)))
                    AS first,
                ST_AsBinary(ST_Force2D(ST_Transform(
-                   ST_EndPoint(ST_GeometryN(p.geom, ST_NumGeometries(p.geom))), :e))) AS last
-        FROM patrol p WHERE p.id = ANY(:ids)
+                   ST_EndPoint(ST_GeometryN(t.geom, ST_NumGeometries(t.geom))), :e))) AS last
+        FROM patrol p JOIN patrol_track t ON t.patrol_id = p.id WHERE p.id = ANY(:ids)
     """
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"e": crs.metric_epsg(), "ids": patrol_ids}).all()
@@ -106,9 +106,10 @@ def stored_ends(engine: Engine, patrol_ids: list[int]) -> dict[int, tuple[shapel
 def counting_lengths(engine: Engine) -> dict[int, float]:
     """Metric length of every counting patrol's stored track."""
     sql = """
-        SELECT p.id, ST_Length(ST_Transform(ST_Force2D(p.geom), :e)) AS m
+        SELECT p.id, ST_Length(ST_Transform(ST_Force2D(t.geom), :e)) AS m
         FROM patrol p JOIN patrol_state ps ON ps.patrol_id = p.id
-        WHERE ps.counts AND p.geom IS NOT NULL
+        JOIN patrol_track t ON t.patrol_id = p.id
+        WHERE ps.counts
     """
     with engine.connect() as conn:
         return {int(r.id): float(r.m) for r in conn.execute(text(sql), {"e": crs.metric_epsg()})}
@@ -138,9 +139,10 @@ def reaching_out(engine: Engine, beyond_m: float) -> set[int]:
             FROM ({privacy.zone_centres_sql()}) z GROUP BY z.deputy_id
         )
         SELECT p.id FROM patrol p JOIN patrol_state ps ON ps.patrol_id = p.id
+        JOIN patrol_track t ON t.patrol_id = p.id
         LEFT JOIN zones z ON z.deputy_id = p.deputy_id
-        WHERE ps.counts AND p.geom IS NOT NULL AND ST_Length(ST_Difference(
-            ST_Transform(ST_Force2D(p.geom), :epsg),
+        WHERE ps.counts AND ST_Length(ST_Difference(
+            ST_Transform(ST_Force2D(t.geom), :epsg),
             COALESCE(z.g, ST_SetSRID('POLYGON EMPTY'::geometry, :epsg)))) > :m
     """
     with engine.connect() as conn:
@@ -150,10 +152,10 @@ def reaching_out(engine: Engine, beyond_m: float) -> set[int]:
 def cut_track(engine: Engine, patrol_id: int, metres: float) -> None:
     """Replace a stored track by its first `metres` (M values kept, as uploads store them)."""
     sql = """
-        UPDATE patrol SET geom = ST_Multi(ST_Transform(ST_LineSubstring(
+        UPDATE patrol_track SET geom = ST_Multi(ST_Transform(ST_LineSubstring(
             ST_Transform(ST_GeometryN(geom, 1), :e), 0,
             :m / ST_Length(ST_Transform(ST_GeometryN(geom, 1), :e))), 4326))
-        WHERE id = :p
+        WHERE patrol_id = :p
     """
     with engine.begin() as conn:
         conn.execute(text(sql), {"e": crs.metric_epsg(), "m": metres, "p": patrol_id})
@@ -281,8 +283,8 @@ def straight_track(
     with engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE patrol SET geom = ST_Multi(ST_Transform(ST_Segmentize("
-                "ST_SetSRID(ST_GeomFromText(:w), :e), 10), 4326)) WHERE id = :p"
+                "UPDATE patrol_track SET geom = ST_Multi(ST_Transform(ST_Segmentize("
+                "ST_SetSRID(ST_GeomFromText(:w), :e), 10), 4326)) WHERE patrol_id = :p"
             ),
             {"w": wkt, "e": crs.metric_epsg(), "p": patrol_id},
         )

@@ -459,7 +459,8 @@ def my_patrols(session: Session, deputy_id: int, limit: int = 50) -> list[tuple[
     rows = session.execute(
         text(
             "SELECT p.id, to_char(p.started_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS s "
-            "FROM patrol p WHERE p.deputy_id = :d AND p.geom IS NOT NULL "
+            "FROM patrol p WHERE p.deputy_id = :d "
+            "AND EXISTS (SELECT 1 FROM patrol_track t WHERE t.patrol_id = p.id) "
             "ORDER BY p.started_at DESC NULLS LAST, p.id DESC LIMIT :limit"
         ),
         {"d": deputy_id, "tz": _tz(), "limit": limit},
@@ -488,7 +489,7 @@ def patrol_points(
     rows = session.execute(
         text(
             "WITH pts AS (SELECT (dp).geom AS g, row_number() OVER () AS n FROM ("
-            "  SELECT ST_DumpPoints(geom) AS dp FROM patrol WHERE id = :p) d), "
+            "  SELECT ST_DumpPoints(geom) AS dp FROM patrol_track WHERE patrol_id = :p) d), "
             "tot AS (SELECT count(*) AS c FROM pts) "
             "SELECT n, ST_X(g) AS lon, ST_Y(g) AS lat, "
             "to_char(to_timestamp(ST_M(g)) AT TIME ZONE :tz, 'HH24:MI:SS') AS at "

@@ -614,14 +614,15 @@ def _nearby_shapes(
         return [], []
     rows = session.execute(
         text(
-            "SELECT id, deputy_id, shape_signature FROM patrol "
-            "WHERE shape_signature IS NOT NULL "
-            "AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
+            "SELECT p.id, p.deputy_id, p.shape_signature "
+            "FROM patrol p JOIN patrol_track t ON t.patrol_id = p.id "
+            "WHERE p.shape_signature IS NOT NULL "
+            "AND t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
             # A copy spans nearly the same box: every edge within BOX_SLACK_DEG. This keeps
             # the costly shape comparison to a handful of candidates in a busy area.
-            "AND abs(ST_XMin(geom) - :x0) < :d AND abs(ST_XMax(geom) - :x1) < :d "
-            "AND abs(ST_YMin(geom) - :y0) < :d AND abs(ST_YMax(geom) - :y1) < :d "
-            "ORDER BY id DESC LIMIT :n"
+            "AND abs(ST_XMin(t.geom) - :x0) < :d AND abs(ST_XMax(t.geom) - :x1) < :d "
+            "AND abs(ST_YMin(t.geom) - :y0) < :d AND abs(ST_YMax(t.geom) - :y1) < :d "
+            "ORDER BY p.id DESC LIMIT :n"
         ),
         {
             "x0": float(track.lon.min()),
@@ -644,8 +645,13 @@ def _store_geometry(session: Session, patrol_id: int, track: _Track) -> None:
     wkb = track_wkb(track)
     if wkb is None:
         return
+    # patrol_track (0023): the month of the first point, else of the upload, picks the partition
     session.execute(
-        text("UPDATE patrol SET geom = ST_GeomFromWKB(:wkb, 4326) WHERE id = :id"),
+        text(
+            "INSERT INTO patrol_track (patrol_id, county_id, recorded_at, geom) "
+            "SELECT id, county_id, coalesce(started_at, created_at), ST_GeomFromWKB(:wkb, 4326) "
+            "FROM patrol WHERE id = :id"
+        ),
         {"wkb": wkb, "id": patrol_id},
     )
 

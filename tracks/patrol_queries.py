@@ -143,9 +143,10 @@ def tracks_of(
         session,
         "SELECT p.id AS patrol_id, d.code AS deputy_code, d.name AS deputy_name, "
         "to_char(p.started_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS started, "
-        "ST_Simplify(ST_Force2D(p.geom), :tol) AS geom "
+        "ST_Simplify(ST_Force2D(t.geom), :tol) AS geom "
         "FROM patrol p JOIN deputy d ON d.id = p.deputy_id "
-        "WHERE p.id = ANY(:ids) AND p.geom IS NOT NULL ORDER BY p.id",
+        "JOIN patrol_track t ON t.patrol_id = p.id "
+        "WHERE p.id = ANY(:ids) ORDER BY p.id",
         {"ids": [int(i) for i in patrol_ids], "tol": tolerance, "tz": _tz()},
     )
 
