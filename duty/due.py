@@ -26,7 +26,7 @@ from accounts.permissions import may
 from accounts.scope import narrow
 from core import settings
 from core.errors import PermissionDenied
-from db.query import query_frame
+from db.query import county_clause, query_frame
 from duty.windows import site_status_frame
 
 DEFAULT_VISITS_SQL = "SELECT site_id, deputy_id, visit_date FROM verified_visit"
@@ -65,13 +65,13 @@ SELECT a.deputy_id, d.code AS deputy_code, d.name AS deputy_name, t.name AS town
        CASE WHEN lv.last_visit >= a.valid_from THEN lv.last_visit END AS last_visit,
        a.valid_from AS tracking_start
 FROM assignment a
-JOIN deputy d ON d.id = a.deputy_id
-JOIN site s ON s.id = a.site_id
-LEFT JOIN township t ON t.id = s.township_id
+JOIN deputy d ON d.id = a.deputy_id AND d.county_id = a.county_id
+JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id
+LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id
 LEFT JOIN last_visit lv ON lv.site_id = s.id
  AND (lv.deputy_id IS NULL OR lv.deputy_id = a.deputy_id)
 WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
-  AND {where}
+  AND {county} AND {where}
 """
 
 
@@ -104,7 +104,11 @@ def due_list(
     if township_id is not None:
         conditions.append("s.township_id = :township_id")
         params["township_id"] = township_id
-    sql = _DUE_SQL.format(visits_sql=visits_sql, where=" AND ".join(conditions))
+    if visits_sql == DEFAULT_VISITS_SQL:  # the view carries its county: name it (Citus)
+        visits_sql = f"{DEFAULT_VISITS_SQL} WHERE {county_clause()}"
+    sql = _DUE_SQL.format(
+        visits_sql=visits_sql, county=county_clause("a"), where=" AND ".join(conditions)
+    )
     return _with_status(query_frame(session, sql, params), on, due_soon_days)
 
 
