@@ -67,12 +67,6 @@ NOT_YET_LOCAL: frozenset[str] = frozenset(
         "duty/coverage.py:duty_period_status",  # being rewritten with its county (another branch)
         "duty/coverage.py:load_cells",
         "duty/coverage.py:site_period_status",  # being rewritten with its county (another branch)
-        "reports/early_warning.py:warnings_frame",
-        "reports/evaluation.py:month_components",
-        "reports/glance.py:monthly_trend",
-        "reports/glance.py:site_shapes",
-        "reports/glance.py:ticket_figures",
-        "reports/glance.py:township_name",
         "tickets/figures.py:overdue_tickets",
         "tickets/figures.py:ticket_rates",
         "tickets/public_reports.py:ledger",
