@@ -67,15 +67,6 @@ NOT_YET_LOCAL: frozenset[str] = frozenset(
         "duty/coverage.py:duty_period_status",  # being rewritten with its county (another branch)
         "duty/coverage.py:load_cells",
         "duty/coverage.py:site_period_status",  # being rewritten with its county (another branch)
-        "tickets/figures.py:overdue_tickets",
-        "tickets/figures.py:ticket_rates",
-        "tickets/public_reports.py:ledger",
-        "tickets/public_reports.py:list_reports",
-        "tickets/public_reports.py:public_report_counts",
-        "tickets/queries.py:deputy_sites",
-        "tickets/queries.py:list_tickets",
-        "tickets/queries.py:my_patrols",
-        "tickets/queries.py:tickets_geo",
         "tracks/patrol_queries.py:deputy_options",
         "tracks/patrol_queries.py:list_patrols",
         "tracks/patrol_queries.py:tracks_of",
