@@ -67,9 +67,6 @@ NOT_YET_LOCAL: frozenset[str] = frozenset(
         "duty/coverage.py:duty_period_status",  # being rewritten with its county (another branch)
         "duty/coverage.py:load_cells",
         "duty/coverage.py:site_period_status",  # being rewritten with its county (another branch)
-        "water/quality.py:sample_months",
-        "water/quality.py:samples_frame",
-        "water/quality.py:sections_geo",
     }
 )
 
