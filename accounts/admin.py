@@ -28,7 +28,7 @@ from accounts.passwords import check_new, set_password
 from core.errors import ShuijianError
 from core.vocab import ROLES
 from db.models import Deputy, Township, User
-from db.query import query_frame
+from db.query import county_clause, query_frame
 
 USERNAME_MAX = 60
 DISPLAY_NAME_MAX = 80
@@ -328,8 +328,10 @@ def list_users(session: Session, actor: Actor) -> pd.DataFrame:
         "u.is_active AS active, "
         "(SELECT max(a.at) FROM login_attempt a WHERE a.username = u.username "
         "AND a.outcome = 'success') AS last_sign_in "
-        "FROM app_user u LEFT JOIN deputy d ON d.id = u.deputy_id "
-        "LEFT JOIN township tw ON tw.id = u.township_id ORDER BY u.role, u.username",
+        "FROM app_user u "
+        "LEFT JOIN deputy d ON d.id = u.deputy_id AND d.county_id = u.county_id "
+        "LEFT JOIN township tw ON tw.id = u.township_id AND tw.county_id = u.county_id "
+        f"WHERE {county_clause('u')} ORDER BY u.role, u.username",
     )
     waits = throttle.waits(session)
     frame["wait_s"] = [round(waits.get(name, 0.0)) for name in frame["username"]]

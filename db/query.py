@@ -94,7 +94,14 @@ def without_jit(source: Session | Connection) -> Iterator[None]:
         source.execute(text("SELECT set_config('jit', :v, true)"), {"v": previous})
 
 
-__all__ = ["query_frame", "read_geoframe", "where_equal", "without_jit"]
+__all__ = [
+    "county_clause",
+    "query_frame",
+    "read_geoframe",
+    "township_label",
+    "where_equal",
+    "without_jit",
+]
 
 
 def township_label(alias: str) -> str:
@@ -108,3 +115,20 @@ def township_label(alias: str) -> str:
         f"THEN (SELECT c.name FROM county c WHERE c.id = {alias}.county_id) || '·' || {alias}.name "
         f"ELSE {alias}.name END)"
     )
+
+
+def county_clause(alias: str | None = None, column: str = "county_id") -> str:
+    """The county a statement reads, named in its SQL: ``alias.county_id = <id>`` in one
+    county's scope (``db.scope``), ``TRUE`` in the city's or none (row-level security
+    still confines the rows; this puts the county where a planner and a distributed
+    database can see it — Citus sends a query naming its ``county_id`` to that county's
+    shard alone). The id is an integer from the scope, never input, so it is written
+    inline; ``alias`` is a trusted identifier. A query names the county once per
+    county-owned table, or once and joins the others on ``county_id``."""
+    from db import scope
+
+    county = scope.current_county()
+    if county is None:
+        return "TRUE"
+    qualified = f"{alias}.{column}" if alias else column
+    return f"{qualified} = {int(county)}"

@@ -85,13 +85,50 @@ def setting_value(scope: Scope) -> str:
     return "" if scope is None else str(scope)
 
 
+_INFO: Final = "shuijian_scope"  # Connection.info: the scope its transaction began with
+
+
 def _on_begin(conn: Any) -> None:
     """Tell the database the scope as the transaction starts. Session-level (``false``), so
     it also holds on an autocommit connection; every begin overwrites it, so a pooled
     connection never carries one run's scope into another's."""
+    value = current()
+    conn.info[_INFO] = value
     dbapi = conn.connection.dbapi_connection
     with dbapi.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, false)", (SETTING, setting_value(current())))
+        cursor.execute("SELECT set_config(%s, %s, false)", (SETTING, setting_value(value)))
+
+
+def _county_criteria(state: Any) -> None:
+    """An ORM SELECT, UPDATE or DELETE in one county's scope names that county for every
+    county-owned entity it touches — joined, aliased, loaded through a relationship — as
+    ``county_id = <id>`` (SQLAlchemy's ``with_loader_criteria``, its pattern for tenants).
+    Row-level security already confines the rows; this puts the county in the statement
+    itself, where the planner and a distributed database (Citus routes by ``county_id``)
+    can see it. The scope is the transaction's (``_on_begin``), so a statement never names
+    another county than the setting the database holds. INSERTs are untouched (their
+    county comes from their parents, migration 0020); the city's scope and nothing add
+    nothing."""
+    if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
+        return
+    county = state.session.connection(bind_arguments=state.bind_arguments).info.get(_INFO)
+    if not isinstance(county, int) or isinstance(county, bool):
+        return
+    from sqlalchemy.orm import with_loader_criteria
+
+    from db import models
+
+    state.statement = state.statement.options(
+        *(
+            with_loader_criteria(owned, lambda cls: cls.county_id == county, include_aliases=True)
+            for owned in (
+                models.CountyOwned,
+                models.MaybeCountyOwned,
+                models.WaterSection,
+                models.WaterSample,
+            )
+        )
+    )
 
 
 def switch(session: Any, scope: Scope) -> None:
@@ -99,17 +136,25 @@ def switch(session: Any, scope: Scope) -> None:
     Connection): the demo loader, which creates a county and then fills it in one
     transaction. Everywhere else a scope is set before the transaction begins."""
     from sqlalchemy import text
+    from sqlalchemy.orm import Session
 
     session.execute(
         text("SELECT set_config(:name, :value, false)"),
         {"name": SETTING, "value": setting_value(_checked(scope))},
     )
+    connection = session.connection() if isinstance(session, Session) else session
+    connection.info[_INFO] = scope
 
 
 def install(engine: Engine) -> None:
-    """Make every transaction on ``engine`` carry the scope (``db.database.get_engine``)."""
+    """Make every transaction on ``engine`` carry the scope (``db.database.get_engine``), and
+    every ORM statement of a county's scope name its county (``_county_criteria``)."""
+    from sqlalchemy.orm import Session
+
     if not event.contains(engine, "begin", _on_begin):
         event.listen(engine, "begin", _on_begin)
+    if not event.contains(Session, "do_orm_execute", _county_criteria):
+        event.listen(Session, "do_orm_execute", _county_criteria)
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from accounts.auth import SignedIn
 from accounts.scope import narrow
 from core import clock
 from core.vocab import GRID_LEVELS
-from db.query import read_geoframe, where_equal
+from db.query import county_clause, read_geoframe, where_equal
 from duty.coverage import cell_coverage, load_cells, month_bounds, site_period_status
 from duty.due import due_list
 from duty.grid_heads import current_heads
@@ -172,7 +172,8 @@ def _assemble(
         session,
         "SELECT c.id AS cell_id, c.township_id, coalesce(t.name, '') AS township, "
         "ST_SimplifyPreserveTopology(c.geom, :tol) AS geom FROM grid_cell c "
-        f"LEFT JOIN township t ON t.id = c.township_id WHERE {c_where}",
+        "LEFT JOIN township t ON t.id = c.township_id AND t.county_id = c.county_id "
+        f"WHERE {county_clause('c')} AND {c_where}",
         c_params | {"tol": DISPLAY_TOLERANCE},
     )
     cells = geoms.merge(scored, on="cell_id", how="inner")
@@ -209,7 +210,8 @@ def _sites(
         "SELECT s.id AS site_id, s.code, s.name, s.kind, s.site_class, "
         "coalesce(g.code, '') AS cell, "
         "ST_SimplifyPreserveTopology(s.geom, :tol) AS geom FROM site s "
-        f"LEFT JOIN grid_cell g ON g.id = s.grid_cell_id WHERE {s_where} ORDER BY s.code",
+        "LEFT JOIN grid_cell g ON g.id = s.grid_cell_id AND g.county_id = s.county_id "
+        f"WHERE {county_clause('s')} AND {s_where} ORDER BY s.code",
         s_params | {"tol": DISPLAY_TOLERANCE},
     )
     due = due_list(session, ref, township_id=township_id)

@@ -101,13 +101,13 @@ SELECT a.deputy_id, d.code AS deputy_code, d.name AS deputy_name, t.name AS town
        CASE WHEN lv.last_visit >= a.valid_from THEN lv.last_visit END AS last_visit,
        a.valid_from AS tracking_start
 FROM assignment a
-JOIN deputy d ON d.id = a.deputy_id
-JOIN site s ON s.id = a.site_id
-LEFT JOIN township t ON t.id = s.township_id
+JOIN deputy d ON d.id = a.deputy_id AND d.county_id = a.county_id
+JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id
+LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id
 LEFT JOIN last_visit lv ON lv.site_id = s.id
  AND (lv.deputy_id IS NULL OR lv.deputy_id = a.deputy_id)
 WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
-  AND {where}
+  AND {county} AND {where}
 """
 
 # The fast form over ``verified_visit``: per assignment, the latest verified visit in
@@ -167,7 +167,7 @@ def due_query(
             visit_county=visit_county,
         )
     else:
-        sql = _DUE_SQL.format(visits_sql=visits_sql, where=where)
+        sql = _DUE_SQL.format(visits_sql=visits_sql, county="TRUE", where=where)
     return sql, params
 
 

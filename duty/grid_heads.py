@@ -30,7 +30,7 @@ from accounts.permissions import may
 from core import clock
 from core.errors import ImportRefused
 from db.models import GridCell, GridHead
-from db.query import query_frame
+from db.query import county_clause, query_frame
 from geo.importers import PHONE
 
 SMALL = 3  # the grid level that has heads
@@ -289,7 +289,8 @@ def current_heads(session: Session, on: date, role: str | None) -> pd.DataFrame:
     frame = query_frame(
         session,
         "SELECT grid_cell_id, name AS head_name, phone AS head_phone FROM grid_head "
-        "WHERE valid_from <= :on AND (valid_to IS NULL OR valid_to > :on)",
+        f"WHERE {county_clause()} AND valid_from <= :on "
+        "AND (valid_to IS NULL OR valid_to > :on)",
         {"on": on},
     )
     if not may(role, "read_grid_head_contact"):

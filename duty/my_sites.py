@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.permissions import may
 from core.errors import PermissionDenied
-from db.query import query_frame
+from db.query import county_clause, query_frame
 from duty.due import DEFAULT_VISITS_SQL, due_list
 from geo.crs import to_wgs84
 
@@ -52,7 +52,7 @@ MY_SITES_COLUMNS: tuple[str, ...] = (
 
 _POINTS_SQL = """
 SELECT id AS site_id, ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat
-FROM site WHERE id = ANY(:ids)
+FROM site WHERE id = ANY(:ids) AND {county}
 """
 
 
@@ -86,7 +86,11 @@ def my_sites(
         visits_params=visits_params,
         due_soon_days=due_soon_days,
     )
-    points = query_frame(session, _POINTS_SQL, {"ids": [int(i) for i in frame["site_id"]]})
+    points = query_frame(
+        session,
+        _POINTS_SQL.format(county=county_clause()),
+        {"ids": [int(i) for i in frame["site_id"]]},
+    )
     frame = frame.merge(points, on="site_id", how="left")
     lon, lat = to_wgs84(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float))
     frame["lon"], frame["lat"] = lon, lat

@@ -35,7 +35,7 @@ from accounts.scope import narrow
 from core import clock, settings
 from core.errors import ConfigurationError
 from db.models import SiteRegistration
-from db.query import query_frame
+from db.query import county_clause, query_frame
 
 STATES: tuple[str, ...] = ("open", "cancelled")
 """A registration's state; labelled ``register_state.<code>`` in the catalogue."""
@@ -177,14 +177,15 @@ SELECT r.id, r.site_id, s.code AS site_code, s.name AS site_name, s.kind,
        r.clean_streak, r.clean_needed,
        (SELECT string_agg(t.number, ', ' ORDER BY t.number)
           FROM ticket t
-         WHERE t.site_id = r.site_id
-           AND EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id
+         WHERE t.site_id = r.site_id AND t.county_id = r.county_id
+           AND EXISTS (SELECT 1 FROM ticket_event e
+                        WHERE e.ticket_id = t.id AND e.county_id = t.county_id
                         AND e.action = 'accept' AND e.at >= r.opened_at
                         AND (r.closed_at IS NULL OR e.at <= r.closed_at))) AS tickets
 FROM site_registration r
-JOIN site s ON s.id = r.site_id
-LEFT JOIN township tw ON tw.id = s.township_id
-WHERE {where}
+JOIN site s ON s.id = r.site_id AND s.county_id = r.county_id
+LEFT JOIN township tw ON tw.id = s.township_id AND tw.county_id = s.county_id
+WHERE {county} AND {where}
 ORDER BY r.closed_at IS NOT NULL, r.opened_at DESC, s.code
 """
 
@@ -224,7 +225,9 @@ def register_frame(
     if opened_by is not None:
         where.append("r.opened_on <= :opened_by")
         params["opened_by"] = opened_by
-    frame = query_frame(session, _REGISTER_SQL.format(where=" AND ".join(where)), params)
+    frame = query_frame(
+        session, _REGISTER_SQL.format(county=county_clause("r"), where=" AND ".join(where)), params
+    )
     return frame[list(REGISTER_COLUMNS)]
 
 
@@ -251,8 +254,9 @@ def registered_site_codes(session: Session) -> set[str]:
     """The codes of the sites registered now, for the maps (their frames are keyed by code)."""
     rows = session.execute(
         text(
-            "SELECT s.code FROM site_registration r JOIN site s ON s.id = r.site_id "
-            "WHERE r.closed_at IS NULL"
+            "SELECT s.code FROM site_registration r "
+            "JOIN site s ON s.id = r.site_id AND s.county_id = r.county_id "
+            f"WHERE r.closed_at IS NULL AND {county_clause('r')}"
         )
     )
     return {str(c) for (c,) in rows}

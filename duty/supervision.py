@@ -32,7 +32,7 @@ from db.models import (
     SupervisionVisit,
     Township,
 )
-from db.query import query_frame, township_label
+from db.query import county_clause, query_frame, township_label
 from tracks.ingest import (
     IngestParams,
     read_track,
@@ -217,16 +217,19 @@ def groups_frame(session: Session, user: Actor, on: date) -> pd.DataFrame:
         session,
         "SELECT g.id, g.code, g.name, "
         "  (SELECT m.name || coalesce('（' || m.title || '）', '') FROM supervision_member m "
-        "   WHERE m.group_id = g.id AND m.role = 'leader' AND m.valid_from <= :on "
+        "   WHERE m.group_id = g.id AND m.county_id = g.county_id AND m.role = 'leader' "
+        "   AND m.valid_from <= :on "
         "   AND (m.valid_to IS NULL OR m.valid_to > :on) ORDER BY m.valid_from DESC LIMIT 1) "
         "   AS leader, "
         "  (SELECT string_agg(m.name, '、' ORDER BY m.id) FROM supervision_member m "
-        "   WHERE m.group_id = g.id AND m.role = 'member' AND m.valid_from <= :on "
+        "   WHERE m.group_id = g.id AND m.county_id = g.county_id AND m.role = 'member' "
+        "   AND m.valid_from <= :on "
         "   AND (m.valid_to IS NULL OR m.valid_to > :on)) AS members, "
         "  (SELECT string_agg(t.name, '、' ORDER BY t.name) FROM supervision_assignment a "
-        "   JOIN township t ON t.id = a.township_id WHERE a.group_id = g.id "
+        "   JOIN township t ON t.id = a.township_id AND t.county_id = a.county_id "
+        "   WHERE a.group_id = g.id AND a.county_id = g.county_id "
         "   AND a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)) AS townships "
-        "FROM supervision_group g ORDER BY g.code",
+        f"FROM supervision_group g WHERE {county_clause('g')} ORDER BY g.code",
         {"on": on},
     )
 
@@ -504,10 +507,11 @@ def visits_frame(
         "  coalesce(v.place, '') AS place, v.distance_m, "
         "  count(f.id) AS findings, count(f.photo_sha256) AS photos, "
         "  coalesce(string_agg(f.text, '；' ORDER BY f.id), '') AS finding_text "
-        "FROM supervision_visit v JOIN supervision_group g ON g.id = v.group_id "
-        "JOIN township t ON t.id = v.township_id "
-        "LEFT JOIN supervision_finding f ON f.visit_id = v.id "
-        "WHERE v.started_at >= :s AND v.started_at < :e "
+        "FROM supervision_visit v "
+        "JOIN supervision_group g ON g.id = v.group_id AND g.county_id = v.county_id "
+        "JOIN township t ON t.id = v.township_id AND t.county_id = v.county_id "
+        "LEFT JOIN supervision_finding f ON f.visit_id = v.id AND f.county_id = v.county_id "
+        f"WHERE {county_clause('v')} AND v.started_at >= :s AND v.started_at < :e "
         "AND (CAST(:t AS int) IS NULL OR v.township_id = :t) "
         "AND (CAST(:g AS int) IS NULL OR v.group_id = :g) "
         "GROUP BY v.id, g.name, t.name ORDER BY v.started_at DESC, v.id DESC",
@@ -521,22 +525,25 @@ def township_summary(session: Session, first: date, last: date) -> pd.DataFrame:
     start, end = clock.local_midnight(first), clock.local_midnight(last + timedelta(days=1))
     return query_frame(
         session,
-        "WITH v AS (SELECT * FROM supervision_visit WHERE started_at >= :s AND started_at < :e) "
+        "WITH v AS (SELECT * FROM supervision_visit "
+        f"  WHERE {county_clause()} AND started_at >= :s AND started_at < :e) "
         f"SELECT {township_label('t')} AS township, "
         "  coalesce((SELECT string_agg(DISTINCT g.name, '、') FROM supervision_assignment a "
-        "   JOIN supervision_group g ON g.id = a.group_id WHERE a.township_id = t.id "
+        "   JOIN supervision_group g ON g.id = a.group_id AND g.county_id = a.county_id "
+        "   WHERE a.township_id = t.id AND a.county_id = t.county_id "
         "   AND a.valid_from <= :last AND (a.valid_to IS NULL OR a.valid_to > :first)), '') "
         "   AS groups, "
         "  (SELECT count(*) FROM v WHERE v.township_id = t.id) AS visits, "
         "  (SELECT count(*) FROM v WHERE v.township_id = t.id AND v.kind = 'checkin') "
         "   AS checkins, "
         "  (SELECT count(*) FROM v WHERE v.township_id = t.id AND v.kind = 'gpx') AS tracks, "
-        "  (SELECT count(*) FROM supervision_finding f JOIN v ON v.id = f.visit_id "
-        "   WHERE v.township_id = t.id) AS findings, "
+        "  (SELECT count(*) FROM supervision_finding f "
+        "   JOIN v ON v.id = f.visit_id AND v.county_id = f.county_id "
+        "   WHERE v.township_id = t.id AND f.county_id = t.county_id) AS findings, "
         "  coalesce((SELECT string_agg(f.text, '；' ORDER BY v.started_at, f.id) "
-        "   FROM supervision_finding f JOIN v ON v.id = f.visit_id WHERE v.township_id = t.id), "
-        "   '') AS finding_text "
-        "FROM township t ORDER BY t.code",
+        "   FROM supervision_finding f JOIN v ON v.id = f.visit_id AND v.county_id = f.county_id "
+        "   WHERE v.township_id = t.id AND f.county_id = t.county_id), '') AS finding_text "
+        f"FROM township t WHERE {county_clause('t')} ORDER BY t.code",
         {"s": start, "e": end, "first": first, "last": last},
     )
 
@@ -554,8 +561,10 @@ def visit_geojson(
             "'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(v.geom, 0.00002), 6)::json, "
             "'properties', json_build_object('id', v.id, 'group', g.name, "
             "'place', coalesce(v.place, ''), 'kind', v.kind))), '[]'::json)) "
-            "FROM supervision_visit v JOIN supervision_group g ON g.id = v.group_id "
-            "WHERE v.geom IS NOT NULL AND v.started_at >= :s AND v.started_at < :e "
+            "FROM supervision_visit v "
+            "JOIN supervision_group g ON g.id = v.group_id AND g.county_id = v.county_id "
+            f"WHERE {county_clause('v')} AND v.geom IS NOT NULL "
+            "AND v.started_at >= :s AND v.started_at < :e "
             "AND (CAST(:t AS int) IS NULL OR v.township_id = :t)"
         ),
         {"s": start, "e": end, "t": township_id},

@@ -24,7 +24,7 @@ from accounts.audit import Actor, Operator, authorize
 from core import clock
 from core.errors import FeatureRef, ImportRefused, ShuijianError
 from db.models import VolunteerMember, VolunteerTeam
-from db.query import query_frame
+from db.query import county_clause, query_frame
 from duty.volunteer_dates import duty_days_between
 from geo.importers import require_columns, require_unique_codes, require_values
 from geo.readers import _decode_text
@@ -309,9 +309,10 @@ def teams_frame(session: Session, user: Actor, on: date) -> pd.DataFrame:
         "SELECT t.id, t.code, t.name, t.kind, coalesce(w.name, '') AS township, "
         "  count(m.id) FILTER (WHERE m.joined_on <= :on AND (m.left_on IS NULL OR "
         "  m.left_on > :on)) AS members "
-        "FROM volunteer_team t LEFT JOIN township w ON w.id = t.township_id "
-        "LEFT JOIN volunteer_member m ON m.team_id = t.id "
-        "GROUP BY t.id, w.name ORDER BY t.code",
+        "FROM volunteer_team t "
+        "LEFT JOIN township w ON w.id = t.township_id AND w.county_id = t.county_id "
+        "LEFT JOIN volunteer_member m ON m.team_id = t.id AND m.county_id = t.county_id "
+        f"WHERE {county_clause('t')} GROUP BY t.id, w.name ORDER BY t.code",
         {"on": on},
     )
 
@@ -322,8 +323,10 @@ def members_frame(session: Session, user: Actor, team_id: int | None = None) -> 
     return query_frame(
         session,
         "SELECT m.id, m.code, m.name, t.name AS team, t.kind, m.joined_on, m.left_on "
-        "FROM volunteer_member m JOIN volunteer_team t ON t.id = m.team_id "
-        "WHERE CAST(:t AS int) IS NULL OR m.team_id = :t ORDER BY t.code, m.code",
+        "FROM volunteer_member m "
+        "JOIN volunteer_team t ON t.id = m.team_id AND t.county_id = m.county_id "
+        f"WHERE {county_clause('m')} AND (CAST(:t AS int) IS NULL OR m.team_id = :t) "
+        "ORDER BY t.code, m.code",
         {"t": team_id},
     )
 
@@ -340,7 +343,8 @@ def duty_frame(
         session,
         "SELECT m.id AS member_id, m.code, m.name, t.id AS team_id, t.name AS team, t.kind, "
         "m.joined_on, m.left_on FROM volunteer_member m JOIN volunteer_team t "
-        "ON t.id = m.team_id WHERE CAST(:t AS int) IS NULL OR t.id = :t",
+        "ON t.id = m.team_id AND t.county_id = m.county_id "
+        f"WHERE {county_clause('m')} AND (CAST(:t AS int) IS NULL OR t.id = :t)",
         {"t": team_id},
     )
     columns = [*members.columns, "day", "kinds", "patrol_id", "status"]
@@ -357,7 +361,7 @@ def duty_frame(
     done = query_frame(
         session,
         "SELECT member_id, (started_at AT TIME ZONE :z)::date AS day, min(id) AS patrol_id "
-        "FROM volunteer_patrol WHERE has_times AND flags = '[]'::jsonb "
+        f"FROM volunteer_patrol WHERE {county_clause()} AND has_times AND flags = '[]'::jsonb "
         "AND started_at >= :s AND started_at < :e GROUP BY 1, 2",
         {
             "z": clock.zone().key,
@@ -396,8 +400,10 @@ def tracks_geojson(session: Session, user: Actor, first: date, last: date) -> di
             "'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(ST_Force2D(p.geom), 0.00005), "
             "6)::json, 'properties', json_build_object('team', t.name, 'kind', t.kind, "
             "'member', m.name, 'day', to_char(p.started_at AT TIME ZONE :z, 'YYYY-MM-DD')))), "
-            "'[]'::json)) FROM volunteer_patrol p JOIN volunteer_member m ON m.id = p.member_id "
-            "JOIN volunteer_team t ON t.id = m.team_id WHERE p.geom IS NOT NULL "
+            "'[]'::json)) FROM volunteer_patrol p "
+            "JOIN volunteer_member m ON m.id = p.member_id AND m.county_id = p.county_id "
+            "JOIN volunteer_team t ON t.id = m.team_id AND t.county_id = m.county_id "
+            f"WHERE {county_clause('p')} AND p.geom IS NOT NULL "
             "AND p.started_at >= :s AND p.started_at < :e"
         ),
         {

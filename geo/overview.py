@@ -2,7 +2,8 @@
 
 Plain functions (engine in, dataclasses and GeoDataFrames out) so that pages stay thin and the
 numbers can be tested without Streamlit. Every filter is SQL with named parameters, built by
-`db.query.where_equal`, never by pasting values into the text.
+`db.query.where_equal`, never by pasting values into the text; each names the county in
+scope for every county-owned table it reads (`db.query.county_clause`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from core import clock
 from core.vocab import GRID_LEVELS, SITE_CLASSES, SITE_KINDS
-from db.query import read_geoframe, township_label, where_equal
+from db.query import county_clause, read_geoframe, township_label, where_equal
 
 # Tolerance (degrees, ~1 m) for display-only simplification; the stored geometry is untouched.
 DISPLAY_TOLERANCE = 0.00001
@@ -66,7 +67,10 @@ def township_options(engine: Engine) -> list[tuple[int, str]]:
     """(id, name) of every township, by code, for the township selectbox."""
     with engine.connect() as conn:
         rows = conn.execute(
-            text(f"SELECT t.id, {township_label('t')} AS name FROM township t ORDER BY t.code")
+            text(
+                f"SELECT t.id, {township_label('t')} AS name FROM township t "
+                f"WHERE {county_clause('t')} ORDER BY t.code"
+            )
         )
         return [(int(r.id), str(r.name)) for r in rows]
 
@@ -79,6 +83,9 @@ def key_figures(
     t_where, t_params = where_equal({"t.id": township_id})
     c_where, c_params = where_equal({"c.township_id": township_id})
     s_where, s_params = where_equal({"s.township_id": township_id})
+    t_where += f" AND {county_clause('t')}"
+    c_where += f" AND {county_clause('c')}"
+    s_where += f" AND {county_clause('s')}"
     with engine.connect() as conn:
         townships = conn.scalar(text(f"SELECT count(*) FROM township t WHERE {t_where}"), t_params)
         cell_rows = conn.execute(
@@ -104,7 +111,8 @@ def key_figures(
         assigned = conn.scalar(
             text(
                 f"SELECT count(*) FROM site s WHERE {s_where} AND EXISTS "
-                f"(SELECT 1 FROM assignment a WHERE a.site_id = s.id AND {_CURRENT})"
+                "(SELECT 1 FROM assignment a WHERE a.site_id = s.id "
+                f"AND a.county_id = s.county_id AND {_CURRENT})"
             ),
             s_params | {"today": today},
         )
@@ -123,11 +131,13 @@ def key_figures(
 def _deputy_count_sql(township_id: int | None) -> str:
     """Deputies of the county, or of a township: those living there or holding a site there."""
     if township_id is None:
-        return "SELECT count(*) FROM deputy d"
+        return f"SELECT count(*) FROM deputy d WHERE {county_clause('d')}"
     return (
-        "SELECT count(*) FROM deputy d WHERE d.township_id = :township_id OR EXISTS ("
-        "SELECT 1 FROM assignment a JOIN site s ON s.id = a.site_id "
-        f"WHERE a.deputy_id = d.id AND s.township_id = :township_id AND {_CURRENT})"
+        f"SELECT count(*) FROM deputy d WHERE {county_clause('d')} AND "
+        "(d.township_id = :township_id OR EXISTS ("
+        "SELECT 1 FROM assignment a JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id "
+        "WHERE a.deputy_id = d.id AND a.county_id = d.county_id "
+        f"AND s.township_id = :township_id AND {_CURRENT}))"
     )
 
 
@@ -147,20 +157,25 @@ def map_layers(
     tol = {"tolerance": DISPLAY_TOLERANCE}
     c_where, c_params = where_equal({"c.township_id": township_id})
     s_where, s_params = where_equal({"s.township_id": township_id})
+    c_where += f" AND {county_clause('c')}"
+    s_where += f" AND {county_clause('s')}"
     county = read_geoframe(
         engine, f"SELECT c.code, c.name, {_simplified('c.geom')} FROM county c", tol
     )
     townships = read_geoframe(
         engine,
-        f"SELECT t.id, t.code, t.name, {_simplified('t.geom')} FROM township t ORDER BY t.code",
+        f"SELECT t.id, t.code, t.name, {_simplified('t.geom')} FROM township t "
+        f"WHERE {county_clause('t')} ORDER BY t.code",
         tol,
     )
     all_cells = read_geoframe(
         engine,
         "SELECT c.id, c.code, coalesce(c.name, c.code) AS name, c.level, "
         "coalesce(t.name, '') AS township, "
-        "(SELECT count(*) FROM site s WHERE s.grid_cell_id = c.id) AS site_count, "
-        f"{_simplified('c.geom')} FROM grid_cell c LEFT JOIN township t ON t.id = c.township_id "
+        "(SELECT count(*) FROM site s WHERE s.grid_cell_id = c.id "
+        "AND s.county_id = c.county_id) AS site_count, "
+        f"{_simplified('c.geom')} FROM grid_cell c "
+        "LEFT JOIN township t ON t.id = c.township_id AND t.county_id = c.county_id "
         f"WHERE {c_where} ORDER BY c.level, c.code",
         tol | c_params,
     )
@@ -173,10 +188,10 @@ def map_layers(
         "SELECT s.id, s.code, s.name, s.kind, s.site_class, coalesce(t.name, '') AS township, "
         "coalesce(g.code, '') AS cell, coalesce(d.name, '') AS deputy, "
         f"{_simplified('s.geom')} FROM site s "
-        "LEFT JOIN township t ON t.id = s.township_id "
-        "LEFT JOIN grid_cell g ON g.id = s.grid_cell_id "
-        f"LEFT JOIN assignment a ON a.site_id = s.id AND {_CURRENT} "
-        "LEFT JOIN deputy d ON d.id = a.deputy_id "
+        "LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id "
+        "LEFT JOIN grid_cell g ON g.id = s.grid_cell_id AND g.county_id = s.county_id "
+        f"LEFT JOIN assignment a ON a.site_id = s.id AND a.county_id = s.county_id AND {_CURRENT} "
+        "LEFT JOIN deputy d ON d.id = a.deputy_id AND d.county_id = a.county_id "
         f"WHERE {s_where} ORDER BY s.kind, s.code",
         tol | s_params | {"today": today},
     )

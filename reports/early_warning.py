@@ -35,7 +35,7 @@ from accounts.scope import confined_to, narrow
 from core import clock, settings
 from core.errors import ShuijianError
 from db.models import EarlyWarning, Township, TownshipOffice
-from db.query import query_frame, township_label
+from db.query import county_clause, query_frame, township_label
 from duty.register import sync_register
 from duty.reminders.channels import Channel, Delivery, channel_from_settings, channel_name
 from duty.reminders.message import MARKDOWN_LISTED, TIMEOUT_S, Recipient
@@ -602,12 +602,12 @@ SELECT w.id, w.rule, w.raised_on, w.township_id, {township_label("tw")} AS towns
        w.pushed_at, w.acknowledged_at, ua.username AS acknowledged_by, w.acknowledge_note,
        w.closed_at, uc.username AS closed_by, w.close_note
 FROM early_warning w
-LEFT JOIN township tw ON tw.id = w.township_id
-LEFT JOIN site s ON s.id = w.site_id
-LEFT JOIN deputy d ON d.id = w.deputy_id
-LEFT JOIN app_user ua ON ua.id = w.acknowledged_by
-LEFT JOIN app_user uc ON uc.id = w.closed_by
-WHERE {{where}}
+LEFT JOIN township tw ON tw.id = w.township_id AND tw.county_id = w.county_id
+LEFT JOIN site s ON s.id = w.site_id AND s.county_id = w.county_id
+LEFT JOIN deputy d ON d.id = w.deputy_id AND d.county_id = w.county_id
+LEFT JOIN app_user ua ON ua.id = w.acknowledged_by AND {{user_county_a}}
+LEFT JOIN app_user uc ON uc.id = w.closed_by AND {{user_county_c}}
+WHERE {{county}} AND {{where}}
 ORDER BY w.closed_at IS NOT NULL, w.acknowledged_at IS NOT NULL, w.raised_on DESC, w.id DESC
 """
 
@@ -637,7 +637,15 @@ def warnings_frame(
         if state not in conditions:
             raise ValueError(f"unknown warning state {state!r}")
         where.append(conditions[state])
-    return query_frame(session, _LIST_SQL.format(where=" AND ".join(where)), params)
+    # a city account (no county) may have acknowledged or closed it: its name is seen in the
+    # city's scope only (row-level security), so the users are matched by the scope's county
+    sql = _LIST_SQL.format(
+        county=county_clause("w"),
+        user_county_a=county_clause("ua"),
+        user_county_c=county_clause("uc"),
+        where=" AND ".join(where),
+    )
+    return query_frame(session, sql, params)
 
 
 def warnings_for(

@@ -62,7 +62,7 @@ from accounts.scope import narrow
 from core import clock, settings
 from core.errors import ConfigurationError
 from core.vocab import checklist_for
-from db.query import query_frame, township_label
+from db.query import county_clause, query_frame, township_label
 from duty.coverage import duty_period_status, month_bounds
 from tickets.calendar import add_working_days
 
@@ -232,7 +232,8 @@ def load_weights(path: str | Path | None = None) -> Weights:
 _DEPUTIES_SQL = f"""
 SELECT d.id AS deputy_id, d.code AS deputy_code, d.name AS deputy_name, d.level,
        d.township_id, coalesce({township_label("t")}, '') AS township
-FROM deputy d LEFT JOIN township t ON t.id = d.township_id
+FROM deputy d LEFT JOIN township t ON t.id = d.township_id AND t.county_id = d.county_id
+WHERE {{county}}
 """
 
 _VISITS_SQL = """
@@ -241,8 +242,9 @@ SELECT v.deputy_id,
        count(*) FILTER (WHERE a.id IS NULL) AS assist_visits
 FROM verified_visit v
 LEFT JOIN assignment a ON a.deputy_id = v.deputy_id AND a.site_id = v.site_id
+ AND a.county_id = v.county_id
  AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date)
-WHERE v.visit_date BETWEEN :start AND :ref
+WHERE {county} AND v.visit_date BETWEEN :start AND :ref
 GROUP BY v.deputy_id
 """
 
@@ -253,25 +255,27 @@ SELECT v.deputy_id, count(*) AS record_visits,
        count(*) FILTER (WHERE (
            SELECT count(*) FROM checklist_answer c
            WHERE c.patrol_id = v.patrol_id AND c.site_id = v.site_id
+             AND c.county_id = v.county_id
        ) >= CASE WHEN s.kind = 'livestock_farm' THEN :farm_items ELSE :water_items END
        ) AS complete_records
 FROM (
-    SELECT DISTINCT v.deputy_id, v.patrol_id, v.site_id
+    SELECT DISTINCT v.deputy_id, v.patrol_id, v.site_id, v.county_id
     FROM verified_visit v
     JOIN assignment a ON a.deputy_id = v.deputy_id AND a.site_id = v.site_id
+     AND a.county_id = v.county_id
      AND a.valid_from <= v.visit_date AND (a.valid_to IS NULL OR a.valid_to > v.visit_date)
-    WHERE v.visit_date BETWEEN :start AND :ref
-) v JOIN site s ON s.id = v.site_id
+    WHERE {county} AND v.visit_date BETWEEN :start AND :ref
+) v JOIN site s ON s.id = v.site_id AND s.county_id = v.county_id
 GROUP BY v.deputy_id
 """
 
 _PROBLEMS_SQL = """
 SELECT t.reporter_deputy_id AS deputy_id, count(*) AS problems_reported,
        count(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id
+           SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.county_id = t.county_id
            AND e.to_status = 'fed_back' AND e.at < :as_of_ts)) AS problems_confirmed
 FROM ticket t
-WHERE t.reporter_deputy_id IS NOT NULL
+WHERE {county} AND t.reporter_deputy_id IS NOT NULL
   AND (t.created_at AT TIME ZONE :tz)::date BETWEEN :start AND :ref
 GROUP BY t.reporter_deputy_id
 """
@@ -281,18 +285,18 @@ _FEEDBACKS_SQL = """
 SELECT t.reporter_deputy_id AS deputy_id, e.id AS event_id,
        (e.at AT TIME ZONE :tz)::date AS fed_back_on,
        (SELECT (r.at AT TIME ZONE :tz)::date FROM ticket_event r
-         WHERE r.ticket_id = e.ticket_id AND r.id > e.id
+         WHERE r.ticket_id = e.ticket_id AND r.county_id = e.county_id AND r.id > e.id
            AND r.action IN ('reinspect', 'reinspect_fail') AND r.at < :as_of_ts
          ORDER BY r.id LIMIT 1) AS reinspected_on
-FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id
-WHERE e.to_status = 'fed_back' AND t.reporter_deputy_id IS NOT NULL
+FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id AND t.county_id = e.county_id
+WHERE {county} AND e.to_status = 'fed_back' AND t.reporter_deputy_id IS NOT NULL
   AND (e.at AT TIME ZONE :tz)::date BETWEEN :start AND :ref
 """
 
 _FLAGGED_SQL = """
 SELECT p.deputy_id, count(*) AS flagged_tracks
-FROM patrol p JOIN patrol_state s ON s.patrol_id = p.id
-WHERE s.flagged AND s.review IS DISTINCT FROM 'accept'
+FROM patrol p JOIN patrol_state s ON s.patrol_id = p.id AND s.county_id = p.county_id
+WHERE {county} AND s.flagged AND s.review IS DISTINCT FROM 'accept'
   AND (coalesce(p.started_at, p.created_at) AT TIME ZONE :tz)::date BETWEEN :start AND :ref
 GROUP BY p.deputy_id
 """
@@ -341,12 +345,18 @@ def month_components(
     per_deputy = held.groupby("deputy_id").agg(
         assigned_sites=("site_id", "nunique"), sites_on_time=("on_time", "sum")
     )
-    deputies = query_frame(session, _DEPUTIES_SQL).set_index("deputy_id")
+    deputies = query_frame(session, _DEPUTIES_SQL.format(county=county_clause("d")))
+    deputies = deputies.set_index("deputy_id")
     frame = deputies.join(per_deputy, how="inner")
-    for sql in (_VISITS_SQL, _RECORDS_SQL, _PROBLEMS_SQL, _FLAGGED_SQL):
-        extra = query_frame(session, sql, params)
+    for sql, alias in (
+        (_VISITS_SQL, "v"),
+        (_RECORDS_SQL, "v"),
+        (_PROBLEMS_SQL, "t"),
+        (_FLAGGED_SQL, "p"),
+    ):
+        extra = query_frame(session, sql.format(county=county_clause(alias)), params)
         frame = frame.join(extra.set_index("deputy_id"), how="left")
-    feedbacks = query_frame(session, _FEEDBACKS_SQL, params)
+    feedbacks = query_frame(session, _FEEDBACKS_SQL.format(county=county_clause("e")), params)
     frame = frame.join(reinspection_counts(feedbacks, weights.reinspect_workdays, as_of))
     counts = [
         "assigned_sites",
@@ -490,7 +500,7 @@ def opening_month(session: Session, today: date) -> tuple[int, int]:
     written for — unless no assignment had begun by its end (a county loaded this month),
     where it would show nothing: then this month."""
     last_closed = previous_months(today.year, today.month, 2)[0]
-    first = session.scalar(text("SELECT min(valid_from) FROM assignment"))
+    first = session.scalar(text(f"SELECT min(valid_from) FROM assignment WHERE {county_clause()}"))
     if first is not None and first < month_after(*last_closed):
         return last_closed
     return (today.year, today.month)

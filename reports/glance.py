@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.scope import confined_to, narrow
 from core import clock
-from db.query import read_geoframe, where_equal
+from db.query import county_clause, read_geoframe, where_equal
 from duty.coverage import month_bounds, site_period_status
 from duty.due import due_list
 from duty.today import site_today_status
@@ -145,7 +145,9 @@ class Ranking:
 def township_name(session: Session, township_id: int | None) -> str | None:
     if township_id is None:
         return None
-    return session.scalar(text("SELECT name FROM township WHERE id = :id"), {"id": township_id})
+    return session.scalar(
+        text(f"SELECT name FROM township WHERE id = :id AND {county_clause()}"), {"id": township_id}
+    )
 
 
 def month_share(
@@ -172,8 +174,9 @@ def ticket_figures(session: Session, on: date, township_id: int | None = None) -
     where, params = where_equal({"t.township_id": township_id})
     open_count = session.scalar(
         text(
-            "SELECT count(*) FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id "
-            f"WHERE s.status = ANY(:open) AND {where}"
+            "SELECT count(*) FROM ticket t "
+            "JOIN ticket_state s ON s.ticket_id = t.id AND s.county_id = t.county_id "
+            f"WHERE {county_clause('t')} AND s.status = ANY(:open) AND {where}"
         ),
         {**params, "open": list(OPEN_STATUSES)},
     )
@@ -255,7 +258,7 @@ def monthly_trend(
     dispatched. Months before the first assignment are left out: nobody owed anything. A
     township account (``viewer``) gets its own township's."""
     township_id = narrow(viewer, township_id)
-    first = session.scalar(text("SELECT min(valid_from) FROM assignment"))
+    first = session.scalar(text(f"SELECT min(valid_from) FROM assignment WHERE {county_clause()}"))
     rows = []
     for year, month in previous_months(on.year, on.month, months):
         start, end = month_bounds(year, month)
@@ -295,7 +298,8 @@ def site_shapes(
         session,
         "SELECT s.id AS site_id, s.code, s.name, s.kind, coalesce(t.name, '') AS township, "
         "ST_PointOnSurface(s.geom) AS geom FROM site s "
-        f"LEFT JOIN township t ON t.id = s.township_id WHERE {where} ORDER BY s.code",
+        "LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id "
+        f"WHERE {county_clause('s')} AND {where} ORDER BY s.code",
         params,
     )
 

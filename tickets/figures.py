@@ -34,28 +34,31 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.scope import narrow
 from core import clock
-from db.query import township_label
+from db.query import county_clause, township_label
 from tickets.lifecycle import FED_BACK_OR_LATER, UNDOING_MOVES
 
 FAR_PAST, FAR_FUTURE = date(2000, 1, 1), date(2100, 1, 1)
 
 RATES_SQL = """
 WITH t AS (
-  SELECT t.id, t.township_id, t.platform_code, t.deadline,
-    EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.action = 'dispatch'
-      AND e.at < :as_of) AS dispatched,
+  SELECT t.id, t.township_id, t.county_id, t.platform_code, t.deadline,
+    EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id AND e.county_id = t.county_id
+      AND e.action = 'dispatch' AND e.at < :as_of) AS dispatched,
     st.to_status AS status,
     fb.at AS feedback_at,
     fb.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ticket_event u WHERE u.ticket_id = t.id
-      AND u.id > fb.id AND u.action = ANY(:undoing) AND u.at < :as_of) AS feedback_stands,
+      AND u.county_id = t.county_id AND u.id > fb.id AND u.action = ANY(:undoing)
+      AND u.at < :as_of) AS feedback_stands,
     (SELECT e.payload->>'rating' FROM ticket_event e WHERE e.ticket_id = t.id
-       AND e.action = 'rate' AND e.at < :as_of ORDER BY e.id DESC LIMIT 1) AS rating
+       AND e.county_id = t.county_id AND e.action = 'rate' AND e.at < :as_of
+       ORDER BY e.id DESC LIMIT 1) AS rating
   FROM ticket t
   LEFT JOIN LATERAL (SELECT e.to_status FROM ticket_event e WHERE e.ticket_id = t.id
-    AND e.at < :as_of ORDER BY e.id DESC LIMIT 1) st ON true
+    AND e.county_id = t.county_id AND e.at < :as_of ORDER BY e.id DESC LIMIT 1) st ON true
   LEFT JOIN LATERAL (SELECT e.id, e.at FROM ticket_event e WHERE e.ticket_id = t.id
-    AND e.action = 'feedback' AND e.at < :as_of ORDER BY e.id DESC LIMIT 1) fb ON true
-  WHERE t.created_at >= :start AND t.created_at < :end
+    AND e.county_id = t.county_id AND e.action = 'feedback' AND e.at < :as_of
+    ORDER BY e.id DESC LIMIT 1) fb ON true
+  WHERE {county} AND t.created_at >= :start AND t.created_at < :end
     AND (CAST(:township_id AS integer) IS NULL OR t.township_id = :township_id)
     AND (CAST(:platform_code AS text) IS NULL OR t.platform_code = :platform_code)
     AND (CAST(:category_code AS text) IS NULL OR t.category_code = :category_code)
@@ -96,7 +99,8 @@ def ticket_rates(
     (``viewer``) counts its own township's only (``accounts.scope.narrow``)."""
     township_id = narrow(viewer, township_id, "ticket figures")
     if by == "township":
-        group, join = township_label("tw"), "LEFT JOIN township tw ON tw.id = t.township_id"
+        group = township_label("tw")
+        join = "LEFT JOIN township tw ON tw.id = t.township_id AND tw.county_id = t.county_id"
     elif by == "platform":
         group, join = "t.platform_code", ""
     else:
@@ -112,7 +116,9 @@ def ticket_rates(
         "platform_code": platform_code,
         "category_code": category_code,
     }
-    rows = session.execute(text(RATES_SQL.format(group=group, join=join)), params).all()
+    rows = session.execute(
+        text(RATES_SQL.format(county=county_clause("t"), group=group, join=join)), params
+    ).all()
     frame = pd.DataFrame(rows, columns=["key", *RATE_COUNTS])
     dispatched = frame["dispatched"].where(frame["dispatched"] > 0)
     frame["handling_rate"] = frame["handled"] / dispatched
@@ -159,11 +165,12 @@ def overdue_tickets(session: Session, today: date | None = None) -> pd.DataFrame
     rows = session.execute(
         text(
             "SELECT t.number, c.name_zh, p.name_zh, tw.name, s.status, t.deadline "
-            "FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id "
+            "FROM ticket t JOIN ticket_state s ON s.ticket_id = t.id AND s.county_id = t.county_id "
             "JOIN problem_category c ON c.code = t.category_code "
             "JOIN platform p ON p.code = t.platform_code "
-            "LEFT JOIN township tw ON tw.id = t.township_id "
-            "WHERE s.status IN ('reported', 'assigned', 'accepted') AND t.deadline < :today "
+            "LEFT JOIN township tw ON tw.id = t.township_id AND tw.county_id = t.county_id "
+            f"WHERE {county_clause('t')} AND s.status IN ('reported', 'assigned', 'accepted') "
+            "AND t.deadline < :today "
             "ORDER BY t.deadline"
         ),
         {"today": today or clock.today()},

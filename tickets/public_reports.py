@@ -44,6 +44,7 @@ from core import clock, settings
 from core.errors import ShuijianError
 from core.photos import inspect_photo
 from db.models import PhoneCode, ProblemCategory, PublicReport, RewardEntry, Ticket
+from db.query import county_clause
 from tickets.service import Actor, NewProblem, Upload, locate, report_problem, status_of
 
 SHIPPED_REWARDS = Path(__file__).resolve().parent.parent / "reports" / "rewards.toml"
@@ -419,9 +420,10 @@ def list_reports(
             " tw.name AS township, r.status, r.location_source, "
             " left(r.phone, 3) || '****' || right(r.phone, 4) AS phone, "
             " t.number AS ticket, r.reject_reason, ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat "
-            "FROM public_report r LEFT JOIN township tw ON tw.id = r.township_id "
-            "LEFT JOIN ticket t ON t.id = r.ticket_id "
-            "WHERE (CAST(:status AS text) IS NULL OR r.status = :status) "
+            "FROM public_report r "
+            "LEFT JOIN township tw ON tw.id = r.township_id AND tw.county_id = r.county_id "
+            "LEFT JOIN ticket t ON t.id = r.ticket_id AND t.county_id = r.county_id "
+            f"WHERE {county_clause('r')} AND (CAST(:status AS text) IS NULL OR r.status = :status) "
             "AND (CAST(:township AS integer) IS NULL OR r.township_id = :township) "
             "ORDER BY r.created_at DESC, r.id DESC"
         ),
@@ -544,8 +546,10 @@ def ledger(session: Session, actor: AuditActor | None) -> pd.DataFrame:
     rows = session.execute(
         text(
             "SELECT r.receipt, (e.created_at AT TIME ZONE :tz)::date, r.category_code, "
-            " e.amount, r.phone FROM reward_entry e JOIN public_report r ON r.id = e.report_id "
-            "WHERE CAST(:township AS integer) IS NULL OR r.township_id = :township "
+            " e.amount, r.phone FROM reward_entry e "
+            "JOIN public_report r ON r.id = e.report_id AND r.county_id = e.county_id "
+            f"WHERE {county_clause('e')} "
+            "AND (CAST(:township AS integer) IS NULL OR r.township_id = :township) "
             "ORDER BY e.created_at, e.id"
         ),
         {"tz": clock.zone().key, "township": moderation_scope(actor)},
@@ -606,7 +610,7 @@ def public_report_counts(
         text(
             "SELECT CASE WHEN CAST(:as_of AS timestamptz) IS NULL OR moderated_at < :as_of "
             "THEN status ELSE 'pending' END, count(*) FROM public_report "
-            "WHERE created_at >= :s AND created_at < :e "
+            f"WHERE {county_clause()} AND created_at >= :s AND created_at < :e "
             "AND (CAST(:as_of AS timestamptz) IS NULL OR created_at < :as_of) "
             "AND (CAST(:tw AS integer) IS NULL OR township_id = :tw) GROUP BY 1"
         ),

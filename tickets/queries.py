@@ -22,7 +22,7 @@ from accounts.permissions import may
 from accounts.scope import check_township, confined_to, narrow
 from core import clock, settings
 from core.errors import PermissionDenied
-from db.query import read_geoframe
+from db.query import county_clause, read_geoframe
 from tickets.lifecycle import DESIGNATE_FROM
 from tickets.service import (
     DESIGNATED_SQL,
@@ -126,8 +126,10 @@ def ticket_where(f: TicketFilter, today: date | None = None) -> tuple[str, dict[
     if f.visible_to_deputy is not None:
         clauses.append(
             "(t.reporter_deputy_id = :viewer OR EXISTS (SELECT 1 FROM ticket_follower fo "
-            "WHERE fo.ticket_id = t.id AND fo.deputy_id = :viewer) OR t.township_id = "
-            "(SELECT dv.township_id FROM deputy dv WHERE dv.id = :viewer) "
+            "WHERE fo.ticket_id = t.id AND fo.county_id = t.county_id AND fo.deputy_id = :viewer "
+            f"AND {county_clause('fo')}) "
+            "OR t.township_id = (SELECT dv.township_id FROM deputy dv "
+            "WHERE dv.id = :viewer AND dv.county_id = t.county_id) "
             f"OR {REINSPECTOR_SQL} = :viewer)"
         )
         params["viewer"] = f.visible_to_deputy
@@ -157,15 +159,16 @@ SELECT t.id, t.number, t.category_code, c.name_zh AS category_zh, c.name_en AS c
   d.name AS reporter, t.reporter_deputy_id, t.description, la.action AS last_action,
   la.comment AS last_comment, t.source{geom}
 FROM ticket t
-JOIN ticket_state s ON s.ticket_id = t.id
-JOIN LATERAL (SELECT ev.action, ev.comment FROM ticket_event ev WHERE ev.ticket_id = t.id
+JOIN ticket_state s ON s.ticket_id = t.id AND s.county_id = t.county_id
+JOIN LATERAL (SELECT ev.action, ev.comment FROM ticket_event ev
+  WHERE ev.ticket_id = t.id AND ev.county_id = t.county_id
   ORDER BY ev.id DESC LIMIT 1) la ON true
 JOIN problem_category c ON c.code = t.category_code
 JOIN platform p ON p.code = t.platform_code
-LEFT JOIN township tw ON tw.id = t.township_id
-LEFT JOIN site si ON si.id = t.site_id
-LEFT JOIN deputy d ON d.id = t.reporter_deputy_id
-WHERE {where}
+LEFT JOIN township tw ON tw.id = t.township_id AND tw.county_id = t.county_id
+LEFT JOIN site si ON si.id = t.site_id AND si.county_id = t.county_id
+LEFT JOIN deputy d ON d.id = t.reporter_deputy_id AND d.county_id = t.county_id
+WHERE {county} AND {where}
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT :limit
 """
@@ -214,7 +217,8 @@ def list_tickets(
     narrowed to what ``viewer`` may see when given (``scoped``)."""
     where, params = ticket_where(scoped(f, viewer), today)
     params["limit"] = limit
-    rows = session.execute(text(LIST_SQL.format(where=where, geom="")), params).all()
+    sql = LIST_SQL.format(county=county_clause("t"), where=where, geom="")
+    rows = session.execute(text(sql), params).all()
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
@@ -229,7 +233,7 @@ def tickets_geo(
     """The same rows with their points, for the map (EPSG:4326)."""
     where, params = ticket_where(scoped(f, viewer), today)
     params["limit"] = limit
-    sql = LIST_SQL.format(where=where, geom=", t.geom")
+    sql = LIST_SQL.format(county=county_clause("t"), where=where, geom=", t.geom")
     return read_geoframe(session, sql, params)
 
 
@@ -459,8 +463,9 @@ def my_patrols(session: Session, deputy_id: int, limit: int = 50) -> list[tuple[
     rows = session.execute(
         text(
             "SELECT p.id, to_char(p.started_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS s "
-            "FROM patrol p WHERE p.deputy_id = :d "
-            "AND EXISTS (SELECT 1 FROM patrol_track t WHERE t.patrol_id = p.id) "
+            f"FROM patrol p WHERE {county_clause('p')} AND p.deputy_id = :d "
+            "AND EXISTS (SELECT 1 FROM patrol_track t "
+            "WHERE t.patrol_id = p.id AND t.county_id = p.county_id) "
             "ORDER BY p.started_at DESC NULLS LAST, p.id DESC LIMIT :limit"
         ),
         {"d": deputy_id, "tz": _tz(), "limit": limit},
@@ -518,8 +523,8 @@ def deputy_sites(session: Session, deputy_id: int) -> gpd.GeoDataFrame:
     return read_geoframe(
         session,
         "SELECT s.id AS site_id, s.code, s.name, s.kind, s.geom FROM site s "
-        "JOIN assignment a ON a.site_id = s.id AND a.valid_to IS NULL "
-        "WHERE a.deputy_id = :d ORDER BY s.code",
+        "JOIN assignment a ON a.site_id = s.id AND a.county_id = s.county_id "
+        f"AND a.valid_to IS NULL WHERE {county_clause('s')} AND a.deputy_id = :d ORDER BY s.code",
         {"d": deputy_id},
     )
 

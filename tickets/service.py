@@ -72,10 +72,11 @@ SYSTEM = Actor("system")
 # deputy that day, and no designation) — the analysts' worklist shows such tickets.
 DESIGNATED_SQL = (
     "(SELECT (dg.payload->>'deputy_id')::int FROM ticket_event dg WHERE dg.ticket_id = t.id "
-    "AND dg.action = 'designate' ORDER BY dg.id DESC LIMIT 1)"
+    "AND dg.county_id = t.county_id AND dg.action = 'designate' ORDER BY dg.id DESC LIMIT 1)"
 )
 SITE_DEPUTY_SQL = (
-    "(SELECT sa.deputy_id FROM assignment sa WHERE sa.site_id = t.site_id "
+    "(SELECT sa.deputy_id FROM assignment sa "
+    "WHERE sa.site_id = t.site_id AND sa.county_id = t.county_id "
     "AND sa.valid_from <= :today AND (sa.valid_to IS NULL OR sa.valid_to > :today) LIMIT 1)"
 )
 REINSPECTOR_SQL = f"COALESCE(t.reporter_deputy_id, {DESIGNATED_SQL}, {SITE_DEPUTY_SQL})"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.scope import narrow
 from core import settings
-from db.query import query_frame, read_geoframe
+from db.query import county_clause, query_frame, read_geoframe
 from tracks.records import check_record_rights
 
 # Tracks of a period are drawn simplified (~5 m) and capped, so a busy month stays light.
@@ -46,7 +46,8 @@ def deputy_options(session: Session, township_id: int | None = None) -> list[tup
     rows = session.execute(
         text(
             "SELECT id, code, name FROM deputy "
-            "WHERE CAST(:t AS integer) IS NULL OR township_id = :t ORDER BY code"
+            f"WHERE {county_clause()} AND (CAST(:t AS integer) IS NULL OR township_id = :t) "
+            "ORDER BY code"
         ),
         {"t": township_id},
     )
@@ -79,7 +80,10 @@ def list_patrols(
     if township_id is not None:
         clauses.append(
             "(d.township_id = :township_id OR EXISTS (SELECT 1 FROM visit v2 JOIN site s2 "
-            "ON s2.id = v2.site_id WHERE v2.patrol_id = p.id AND s2.township_id = :township_id))"
+            "ON s2.id = v2.site_id AND s2.county_id = v2.county_id "
+            "WHERE v2.patrol_id = p.id AND v2.county_id = p.county_id "
+            f"AND {county_clause('v2')} "
+            "AND s2.township_id = :township_id))"
         )
         params["township_id"] = township_id
     if date_from is not None:
@@ -94,12 +98,13 @@ def list_patrols(
         SELECT p.id AS patrol_id, d.code AS deputy_code, d.name AS deputy_name,
                (p.started_at AT TIME ZONE :tz) AS started,
                round(CAST(p.distance_m / 1000.0 AS numeric), 2) AS distance_km,
-               (SELECT count(*) FROM visit v WHERE v.patrol_id = p.id) AS visits,
+               (SELECT count(*) FROM visit v
+                 WHERE v.patrol_id = p.id AND v.county_id = p.county_id) AS visits,
                ps.flagged, ps.review, ps.counts, p.on_behalf
         FROM patrol p
-        JOIN deputy d ON d.id = p.deputy_id
-        JOIN patrol_state ps ON ps.patrol_id = p.id
-        WHERE {" AND ".join(clauses)}
+        JOIN deputy d ON d.id = p.deputy_id AND d.county_id = p.county_id
+        JOIN patrol_state ps ON ps.patrol_id = p.id AND ps.county_id = p.county_id
+        WHERE {county_clause("p")} AND {" AND ".join(clauses)}
         ORDER BY p.started_at DESC NULLS LAST, p.id DESC
         LIMIT :limit
     """
@@ -128,9 +133,9 @@ def visits_of(session: Session, patrol_ids: Sequence[int]) -> pd.DataFrame:
         SELECT v.patrol_id, v.site_id, s.code AS site_code, s.name AS site_name, s.kind,
                (v.arrived AT TIME ZONE :tz) AS arrived, (v."left" AT TIME ZONE :tz) AS "left",
                round(CAST(v.dwell_s / 60.0 AS numeric), 1) AS dwell_min, v.is_assigned
-        FROM visit v JOIN site s ON s.id = v.site_id
-        WHERE v.patrol_id = ANY(:ids) ORDER BY v.patrol_id, v.arrived
-        """,
+        FROM visit v JOIN site s ON s.id = v.site_id AND s.county_id = v.county_id
+        WHERE {county} AND v.patrol_id = ANY(:ids) ORDER BY v.patrol_id, v.arrived
+        """.format(county=county_clause("v")),
         {"ids": [int(i) for i in patrol_ids], "tz": _tz()},
     )
 
@@ -139,14 +144,21 @@ def tracks_of(
     session: Session, patrol_ids: Sequence[int], tolerance: float = TRACK_TOLERANCE
 ) -> gpd.GeoDataFrame:
     """The given patrols' tracks, 2D and simplified for display."""
+    if not patrol_ids:  # no query: the planner leaves the county out of a scan it finds empty
+        empty = {c: pd.Series(dtype=object) for c in ("deputy_code", "deputy_name", "started")}
+        return gpd.GeoDataFrame(
+            {"patrol_id": pd.Series(dtype="int64"), **empty, "geom": gpd.GeoSeries(crs=4326)},
+            geometry="geom",
+            crs=4326,
+        )
     return read_geoframe(
         session,
         "SELECT p.id AS patrol_id, d.code AS deputy_code, d.name AS deputy_name, "
         "to_char(p.started_at AT TIME ZONE :tz, 'YYYY-MM-DD HH24:MI') AS started, "
         "ST_Simplify(ST_Force2D(t.geom), :tol) AS geom "
-        "FROM patrol p JOIN deputy d ON d.id = p.deputy_id "
-        "JOIN patrol_track t ON t.patrol_id = p.id "
-        "WHERE p.id = ANY(:ids) ORDER BY p.id",
+        "FROM patrol p JOIN deputy d ON d.id = p.deputy_id AND d.county_id = p.county_id "
+        "JOIN patrol_track t ON t.patrol_id = p.id AND t.county_id = p.county_id "
+        f"WHERE {county_clause('p')} AND p.id = ANY(:ids) ORDER BY p.id",
         {"ids": [int(i) for i in patrol_ids], "tol": tolerance, "tz": _tz()},
     )
 
@@ -156,7 +168,7 @@ def sites_of(session: Session, site_ids: Sequence[int]) -> gpd.GeoDataFrame:
     return read_geoframe(
         session,
         "SELECT s.id AS site_id, s.code, s.name, s.kind, s.site_class, s.geom FROM site s "
-        "WHERE s.id = ANY(:ids) ORDER BY s.code",
+        f"WHERE {county_clause('s')} AND s.id = ANY(:ids) ORDER BY s.code",
         {"ids": [int(i) for i in site_ids]},
     )
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.permissions import require
 from accounts.scope import narrow
-from db.query import query_frame, read_geoframe, township_label
+from db.query import county_clause, query_frame, read_geoframe, township_label
 from water.standard import PARAMETERS, attains, classify
 
 SUMMONS_AFTER = 3  # 对连续三次不达标的乡镇领导实行集中约谈
@@ -60,13 +60,24 @@ SELECT ws.id AS sample_id, ws.section_id, s.code, s.name, s.waterbody, s.target_
        s.downstream_township_id, {township_label("dn")} AS downstream, ws.month, ws.sampled_on,
        ws.dissolved_oxygen AS "do", ws.codmn, ws.cod, ws.bod5, ws.nh3n, ws.tp, ws.tn, ws.ph
 FROM water_sample ws
-JOIN water_section s ON s.id = ws.section_id
-LEFT JOIN township up ON up.id = s.upstream_township_id
-JOIN township dn ON dn.id = s.downstream_township_id
-WHERE {{where}}
+JOIN water_section s ON s.id = ws.section_id AND s.county_id = ws.county_id
+LEFT JOIN township up ON up.id = s.upstream_township_id AND {{up_county}}
+JOIN township dn ON dn.id = s.downstream_township_id AND {{dn_county}}
+WHERE {{county}} AND {{where}}
 ORDER BY ws.month, s.code
 """
 RESULT_COLUMNS = ("water_class", "attained", "exceeding", "deciding")
+
+
+def _counties(alias: str) -> dict[str, str]:
+    """The scope's county on the rows (``alias``) and on both townships of a section. Matched
+    by the scope, not by the section's county: an upstream township may be across the
+    county's border, named in the city's scope and hidden (row-level security) in a county's."""
+    return {
+        "county": county_clause(alias),
+        "up_county": county_clause("up"),
+        "dn_county": county_clause("dn"),
+    }
 
 
 def _touching(township_id: int | None, alias: str = "s") -> tuple[str, dict[str, object]]:
@@ -103,7 +114,8 @@ def samples_frame(
     touching, extra = _touching(township_id)
     where.append(touching)
     params |= extra
-    frame = query_frame(session, _SAMPLES_SQL.format(where=" AND ".join(where)), params)
+    sql = _SAMPLES_SQL.format(**_counties("ws"), where=" AND ".join(where))
+    frame = query_frame(session, sql, params)
     return classified(frame)
 
 
@@ -138,8 +150,9 @@ def monthly_results(
 
 
 _MONTHS_SQL = """
-SELECT DISTINCT ws.month FROM water_sample ws JOIN water_section s ON s.id = ws.section_id
-WHERE {where} ORDER BY ws.month DESC
+SELECT DISTINCT ws.month FROM water_sample ws
+JOIN water_section s ON s.id = ws.section_id AND s.county_id = ws.county_id
+WHERE {county} AND {where} ORDER BY ws.month DESC
 """
 
 
@@ -148,7 +161,9 @@ def sample_months(session: Session, township_id: int | None = None) -> list[date
     where, params = _touching(township_id)
     return [
         pd.Timestamp(m).date()
-        for m in query_frame(session, _MONTHS_SQL.format(where=where), params)["month"]
+        for m in query_frame(
+            session, _MONTHS_SQL.format(county=county_clause("ws"), where=where), params
+        )["month"]
     ]
 
 
@@ -309,9 +324,9 @@ SELECT s.id, s.code, s.name, s.waterbody, s.target_class, s.county_id,
        s.upstream_township_id, {township_label("up")} AS upstream, s.downstream_township_id,
        {township_label("dn")} AS downstream, s.geom
 FROM water_section s
-LEFT JOIN township up ON up.id = s.upstream_township_id
-JOIN township dn ON dn.id = s.downstream_township_id
-WHERE {{where}}
+LEFT JOIN township up ON up.id = s.upstream_township_id AND {{up_county}}
+JOIN township dn ON dn.id = s.downstream_township_id AND {{dn_county}}
+WHERE {{county}} AND {{where}}
 ORDER BY s.code
 """
 
@@ -319,7 +334,7 @@ ORDER BY s.code
 def sections_geo(session: Session, township_id: int | None = None) -> gpd.GeoDataFrame:
     """Every section (touching a township when given) with its point, by code."""
     where, params = _touching(township_id)
-    return read_geoframe(session, _SECTIONS_SQL.format(where=where), params)
+    return read_geoframe(session, _SECTIONS_SQL.format(**_counties("s"), where=where), params)
 
 
 def sections_for(
