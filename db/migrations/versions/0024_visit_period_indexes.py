@@ -8,8 +8,8 @@ one last verified visit before it, never the whole history ([8/8] Scale, item 2)
   with the patrol and county included: the per-duty LATERAL lookup "last verified visit
   before the period" walks it backwards from the period's start and stops at the first
   verified visit by the duty's deputy (the 14-day chain stays exact).
-- ``ix_patrol_counts`` (id) INCLUDE (deputy_id, has_times, county_id): the one patrol lookup per visit
-  reads the index alone (the patrol table holds the track's columns and is large).
+- ``ix_patrol_counts`` (id) INCLUDE (deputy_id, has_times, county_id): the one patrol lookup
+  per visit reads the index alone (0026 correlates it on the county too).
 - ``verified_visit`` gains ``county_id`` (appended, the other columns unchanged), so a
   county's queries can name the county on the visits themselves, not only on the sites; and
   it tests "the patrol counts" itself (the same rule as ``patrol_state.counts``) at one
