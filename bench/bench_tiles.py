@@ -220,13 +220,7 @@ def run(args: argparse.Namespace) -> str:
     rng = np.random.default_rng(11)
     with scratch_database(base, "shuijian_bench_tiles") as engine:
         t0 = time.perf_counter()
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO county (code, name, geom) VALUES ('339000', '省', "
-                    "ST_Multi(ST_MakeEnvelope(111, 23, 118, 29, 4326)))"
-                )
-            )
+        # the province's 100 counties come with it (bench_coverage.build_province)
         url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(url) as conn:
             built = build_province(conn, rng)
@@ -236,6 +230,7 @@ def run(args: argparse.Namespace) -> str:
                 built.site_class,
                 built.deputy_of_site,
                 rng,
+                built.county_of_site,
             )
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))

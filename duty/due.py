@@ -117,9 +117,9 @@ SELECT a.deputy_id, d.code AS deputy_code, d.name AS deputy_name, t.name AS town
        s.id AS site_id, s.code AS site_code, s.name AS site_name, s.kind, s.site_class,
        lv.visit_date AS last_visit, a.valid_from AS tracking_start
 FROM assignment a
-JOIN deputy d ON d.id = a.deputy_id
-JOIN site s ON s.id = a.site_id
-LEFT JOIN township t ON t.id = s.township_id
+JOIN deputy d ON d.id = a.deputy_id AND d.county_id = a.county_id
+JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id
+LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id
 LEFT JOIN LATERAL (
     SELECT v.visit_date FROM verified_visit v
     WHERE v.site_id = a.site_id
