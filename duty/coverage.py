@@ -135,11 +135,14 @@ UNION ALL
 SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
 """
 
-# The same rows from ``verified_visit`` without reading all history: the period's visits as a
+# The same rows from ``verified_visit`` without reading all history, in one pass: the period's
+# verified visits of the sites in scope (site_id, deputy_id, visit_date; duty_id NULL) as a
 # range of ``arrived`` (from the local midnight starting the period to the one ending the
 # reference day: the same visits as the visit_date test, and a range the planner can count),
-# and per duty the one latest verified visit before the period (walking the (site_id, arrived)
-# index backwards; there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+# matched to duties and told apart from 协查 in Python (`_split_period_visits`), so the view's
+# patrol and flag tests run once per visit for both; and per duty the one latest verified visit
+# before the period (duty_id set; walking the (site_id, arrived) index backwards; there the
+# exact visit_date tests stay, as a LIMIT 1 needs no estimate).
 _DUTY_VISITS_FAST_SQL = """
 WITH duty AS MATERIALIZED (
     SELECT a.id AS duty_id, a.site_id, a.deputy_id, a.valid_from, a.valid_to
@@ -147,13 +150,12 @@ WITH duty AS MATERIALIZED (
     WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start)
       AND {where}
 )
-SELECT d.duty_id, v.visit_date
-FROM verified_visit v JOIN duty d ON d.site_id = v.site_id
- AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
- AND (:any_deputy OR v.deputy_id = d.deputy_id)
+SELECT NULL::bigint AS duty_id, v.site_id, v.deputy_id, v.visit_date
+FROM verified_visit v JOIN site s ON s.id = v.site_id
 WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
+  AND {site_where}
 UNION ALL
-SELECT d.duty_id, b.visit_date
+SELECT d.duty_id, NULL, NULL, b.visit_date
 FROM duty d CROSS JOIN LATERAL (
     SELECT v.visit_date FROM verified_visit v
     WHERE v.site_id = d.site_id
@@ -211,16 +213,6 @@ def _fast(visits_sql: str) -> bool:
     return visits_sql == DEFAULT_VISITS_SQL
 
 
-def _visit_range(alias: str = "v") -> str:
-    """The period's visits as a range of ``arrived`` (the same visits as the visit_date test
-    beside it), and the county when the scope is one."""
-    county, _ = county_filter(alias)
-    return (
-        f" AND {alias}.arrived >= {local_midnight_sql(':period_start')}"
-        f" AND {alias}.arrived < {local_midnight_sql(':ref')} + interval '1 day'{county}"
-    )
-
-
 def _duty_visits_sql(visits_sql: str, where: str) -> str:
     if not _fast(visits_sql):
         return _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where)
@@ -228,6 +220,7 @@ def _duty_visits_sql(visits_sql: str, where: str) -> str:
     visit_county, _ = county_filter("v")
     return _DUTY_VISITS_FAST_SQL.format(
         where=where + county,
+        site_where=where,
         start_bound=local_midnight_sql(":period_start"),
         ref_bound=local_midnight_sql(":ref"),
         from_bound=local_midnight_sql("d.valid_from"),
@@ -246,12 +239,83 @@ def duty_period_status(
 ) -> pd.DataFrame:
     """One row per duty (assignment period) overlapping the period: its missed deadlines as
     known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
+    duties, visits, _ = _duty_rows(
+        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
+    )
+    return duty_status_frame(duties, visits, period_start, period_end, as_of)
+
+
+def _duty_rows(
+    session: Session,
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    township_id: int | None,
+    visits_sql: str,
+    visits_params: Mapping[str, Any] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The duties, their visits (duty_id, visit_date) and, on the indexed form, the period's
+    协查 counts (site_id, deputy_id, assist_visits) from the same read; None otherwise."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     county, _ = county_filter("a")
     with without_jit(session):
         duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
         visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
-    return duty_status_frame(duties, visits, period_start, period_end, as_of)
+    if not _fast(visits_sql):
+        return duties, visits, None
+    duty_visits, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
+    return duties, duty_visits, assists
+
+
+def _split_period_visits(
+    duties: pd.DataFrame, rows: pd.DataFrame, any_deputy: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The indexed query's rows as duty visits and 协查 counts. Rows with a duty_id are each
+    duty's last visit before the period; the others are the period's visits (site_id,
+    deputy_id, visit_date), matched here to every duty of their site whose days hold them (by
+    its deputy, or anyone's under ``any_deputy``) as the reference form's join does. A visit
+    no duty of its own deputy holds that day is 协查 (the reference's NOT EXISTS: every
+    assignment holding a day of the period is one of the duties)."""
+    keyed = rows["duty_id"].notna().to_numpy()
+    before = pd.DataFrame(
+        {
+            "duty_id": rows["duty_id"].to_numpy()[keyed].astype(np.int64),
+            "visit_date": as_days(rows["visit_date"].to_numpy()[keyed]),
+        }
+    )
+    period = rows.loc[~keyed]
+    v_site = period["site_id"].to_numpy(dtype=np.int64)
+    v_deputy = period["deputy_id"].to_numpy(dtype=np.int64)
+    v_day = as_days(period["visit_date"])
+    d_site = duties["site_id"].to_numpy(dtype=np.int64)
+    d_start = as_days(duties["tracking_start"])
+    d_end = as_days(duties["tracking_end"])
+    # Every (visit, duty of its site) pair: duties sorted by site, each visit's run of them.
+    order = np.argsort(d_site, kind="stable")
+    sorted_site = d_site[order]
+    lo = np.searchsorted(sorted_site, v_site, side="left")
+    n = np.searchsorted(sorted_site, v_site, side="right") - lo
+    visit_of = np.repeat(np.arange(len(v_site)), n)
+    offsets = np.arange(len(visit_of)) - np.repeat(np.cumsum(n) - n, n)
+    duty_of = order[np.repeat(lo, n) + offsets]
+    day = v_day[visit_of]
+    end = d_end[duty_of]
+    inside = (day >= d_start[duty_of]) & (np.isnat(end) | (day <= end))
+    own = v_deputy[visit_of] == duties["deputy_id"].to_numpy(dtype=np.int64)[duty_of]
+    counts = inside & (own | any_deputy)
+    in_period = pd.DataFrame(
+        {
+            "duty_id": duties["duty_id"].to_numpy(dtype=np.int64)[duty_of[counts]],
+            "visit_date": day[counts],
+        }
+    )
+    held = np.zeros(len(v_site), dtype=bool)
+    held[visit_of[inside & own]] = True
+    helped = pd.DataFrame({"site_id": v_site[~held], "deputy_id": v_deputy[~held]})
+    assists = (
+        helped.groupby(["site_id", "deputy_id"]).size().rename("assist_visits").reset_index()
+    )
+    return pd.concat([in_period, before], ignore_index=True), assists
 
 
 def duty_visits_query(
@@ -314,21 +378,19 @@ def site_period_status(
     a_county, _ = county_filter("a")
     with without_jit(session):
         sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
-    duties = duty_period_status(
+    duty_rows, duty_visits, assists = _duty_rows(
         session, period_start, period_end, as_of, township_id, visits_sql, visits_params
     )
-    assists_sql = _ASSISTS_SQL.format(
-        visits_sql="SELECT * FROM verified_visit" if _fast(visits_sql) else visits_sql,
-        where=where,
-        period_test=(
-            "TRUE" + _visit_range()
-            if _fast(visits_sql)
-            else "v.visit_date BETWEEN :period_start AND :ref"
-        ),
-        a_county=a_county,
-    )
-    with without_jit(session):
-        assists = query_frame(session, assists_sql, params)
+    duties = duty_status_frame(duty_rows, duty_visits, period_start, period_end, as_of)
+    if assists is None:
+        assists_sql = _ASSISTS_SQL.format(
+            visits_sql=visits_sql,
+            where=where,
+            period_test="v.visit_date BETWEEN :period_start AND :ref",
+            a_county=a_county,
+        )
+        with without_jit(session):
+            assists = query_frame(session, assists_sql, params)
     return period_status_frame(sites, duties, assists)
 
 
