@@ -167,6 +167,19 @@ def test_the_fast_form_equals_the_reference(history, month, as_of) -> None:
     )
 
 
+def test_any_deputy_fast_form_equals_the_reference(history, monkeypatch) -> None:
+    """With duty_visits = 'any' another deputy's visit discharges the duty, yet still counts
+    as 协查 (the assist test is by deputy whatever the setting): both forms agree."""
+    monkeypatch.setenv("SHUIJIAN_DUTY_VISITS", "any")
+    session, _ = history
+    for month, as_of in (((2026, 10), D(2026, 11, 1)), ((2026, 11), D(2026, 11, 16))):
+        period = month_bounds(*month)
+        fast = site_period_status(session, *period, as_of)
+        reference = site_period_status(session, *period, as_of, visits_sql=REFERENCE_VISITS_SQL)
+        pd.testing.assert_frame_equal(_sorted(fast, "site_id"), _sorted(reference, "site_id"))
+        assert fast["assist_visits"].sum() == reference["assist_visits"].sum()
+
+
 def test_one_county_reads_no_other(engine: Engine) -> None:
     with Session(engine) as session:
         first = factories.ensure_county(session)
