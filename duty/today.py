@@ -66,7 +66,7 @@ _SITES_SQL = """
 SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
        (k.site_id IS NOT NULL OR e.hit IS NOT NULL) AS ever_patrolled
 FROM site s
-LEFT JOIN unnest(CAST(:known AS bigint[])) AS k(site_id) ON k.site_id = s.id
+LEFT JOIN unnest(CAST(CAST(:known AS text) AS bigint[])) AS k(site_id) ON k.site_id = s.id
 LEFT JOIN LATERAL (
     SELECT 1 AS hit FROM verified_visit v
     WHERE k.site_id IS NULL
@@ -99,7 +99,9 @@ def site_today_status(
         due = due_list(session, on, township_id=township_id)
     known = due.loc[due["last_visit"].notna(), "site_id"].drop_duplicates()
     where = "TRUE"
-    params: dict[str, object] = {"on": on, "known": known.to_numpy().tolist()}
+    # As an array literal: psycopg's list dumper costs ~1.5 µs a site.
+    known_ids = "{" + ",".join(map(str, known.to_numpy().tolist())) + "}"
+    params: dict[str, object] = {"on": on, "known": known_ids}
     if township_id is not None:
         where, params["township_id"] = "s.township_id = :township_id", township_id
     county, county_params = county_filter("s")
@@ -128,9 +130,12 @@ def today_status_frame(sites: pd.DataFrame, due: pd.DataFrame, on: date) -> pd.D
         frame[column] = as_days(held[column].reindex(ids)).astype("M8[s]")
 
     starts = window_starts(on)
-    start = np.array(
-        [np.datetime64(starts[int(c)], "D") for c in frame["site_class"]], dtype="M8[D]"
-    )
+    cls = frame["site_class"].to_numpy(dtype=np.int64)
+    start = np.select(
+        [cls == 1, cls == 2, cls == 3],
+        [np.datetime64(starts[c], "D") for c in (1, 2, 3)],
+        default=np.datetime64("NaT", "D"),
+    ).astype("M8[D]")
     last = as_days(frame["last_visit"])
     done = ~np.isnat(last) & (last >= start)
     status = frame["status"].to_numpy(dtype=object)
