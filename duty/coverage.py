@@ -150,12 +150,12 @@ WITH duty AS MATERIALIZED (
     WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start)
       AND {where}
 )
-SELECT NULL::bigint AS duty_id, v.site_id, v.deputy_id, v.visit_date
+SELECT NULL::bigint AS duty_id, v.site_id, v.deputy_id, v.visit_date - DATE '1970-01-01' AS day
 FROM verified_visit v JOIN site s ON s.id = v.site_id
 WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
   AND {site_where}
 UNION ALL
-SELECT d.duty_id, NULL, NULL, b.visit_date
+SELECT d.duty_id, NULL, NULL, b.visit_date - DATE '1970-01-01'
 FROM duty d CROSS JOIN LATERAL (
     SELECT v.visit_date FROM verified_visit v
     WHERE v.site_id = d.site_id
@@ -270,23 +270,25 @@ def _duty_rows(
 def _split_period_visits(
     duties: pd.DataFrame, rows: pd.DataFrame, any_deputy: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The indexed query's rows as duty visits and 协查 counts. Rows with a duty_id are each
+    """The indexed query's rows (visit days as days since 1970-01-01: no date objects to
+    build and parse) as duty visits and 协查 counts. Rows with a duty_id are each
     duty's last visit before the period; the others are the period's visits (site_id,
     deputy_id, visit_date), matched here to every duty of their site whose days hold them (by
     its deputy, or anyone's under ``any_deputy``) as the reference form's join does. A visit
     no duty of its own deputy holds that day is 协查 (the reference's NOT EXISTS: every
     assignment holding a day of the period is one of the duties)."""
     keyed = rows["duty_id"].notna().to_numpy()
+    days = rows["day"].to_numpy(dtype=np.int64).astype("M8[D]")
     before = pd.DataFrame(
         {
             "duty_id": rows["duty_id"].to_numpy()[keyed].astype(np.int64),
-            "visit_date": as_days(rows["visit_date"].to_numpy()[keyed]),
+            "visit_date": days[keyed],
         }
     )
     period = rows.loc[~keyed]
     v_site = period["site_id"].to_numpy(dtype=np.int64)
     v_deputy = period["deputy_id"].to_numpy(dtype=np.int64)
-    v_day = as_days(period["visit_date"])
+    v_day = days[~keyed]
     d_site = duties["site_id"].to_numpy(dtype=np.int64)
     d_start = as_days(duties["tracking_start"])
     d_end = as_days(duties["tracking_end"])
