@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from core import settings
 from db.query import query_frame, without_jit
 from duty.due import DEFAULT_VISITS_SQL, county_filter, local_midnight_sql
-from duty.windows import as_days, missed_counts
+from duty.windows import as_days, missed_counts, window_of
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (
     "site_id",
@@ -135,28 +135,28 @@ UNION ALL
 SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
 """
 
-# The same rows from ``verified_visit`` without reading all history, in one pass: the period's
-# verified visits of the sites in scope (site_id, deputy_id, visit_date; duty_id NULL) as a
-# range of ``arrived`` (from the local midnight starting the period to the one ending the
-# reference day: the same visits as the visit_date test, and a range the planner can count),
-# matched to duties and told apart from 协查 in Python (`_split_period_visits`), so the view's
-# patrol and flag tests run once per visit for both; and per duty the one latest verified visit
-# before the period (duty_id set; walking the (site_id, arrived) index backwards; there the
-# exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+# The same rows from ``verified_visit`` without reading all history, in two reads. First the
+# period's verified visits of the sites in scope (site_id, deputy_id, day: days since
+# 1970-01-01, no date objects to build and parse) as a range of ``arrived`` (from the local
+# midnight starting the period to the one ending the reference day: the same visits as the
+# visit_date test, and a range the planner can count), matched to duties and told apart from
+# 协查 in Python (`_split_period_visits`), so the view's patrol and flag tests run once per
+# visit for both.
 _DUTY_VISITS_FAST_SQL = """
-WITH duty AS MATERIALIZED (
-    SELECT a.id AS duty_id, a.site_id, a.deputy_id, a.valid_from, a.valid_to
-    FROM assignment a JOIN site s ON s.id = a.site_id
-    WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start)
-      AND {where}
-)
-SELECT NULL::bigint AS duty_id, v.site_id, v.deputy_id, v.visit_date - DATE '1970-01-01' AS day
+SELECT v.site_id, v.deputy_id, v.visit_date - DATE '1970-01-01' AS day
 FROM verified_visit v JOIN site s ON s.id = v.site_id
 WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
-  AND {site_where}
-UNION ALL
-SELECT d.duty_id, NULL, NULL, b.visit_date - DATE '1970-01-01'
-FROM duty d CROSS JOIN LATERAL (
+  AND {where}
+"""
+
+# Then, for the duties listed in :need (`_duties_needing_before`), the one latest verified
+# visit before the period inside the duty, walking the (site_id, arrived) index backwards
+# (there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+_DUTY_BEFORE_SQL = """
+SELECT d.id AS duty_id, b.visit_date - DATE '1970-01-01' AS day
+FROM unnest(CAST(CAST(:need AS text) AS bigint[])) AS n(id)
+JOIN assignment d ON d.id = n.id
+CROSS JOIN LATERAL (
     SELECT v.visit_date FROM verified_visit v
     WHERE v.site_id = d.site_id
       AND v.arrived >= {from_bound} - interval '1 day'
@@ -167,6 +167,7 @@ FROM duty d CROSS JOIN LATERAL (
     ORDER BY v.arrived DESC
     LIMIT 1
 ) b
+WHERE TRUE{duty_county}
 """
 
 # 协查: visits in the period by a deputy who did not hold the site that day.
@@ -216,16 +217,44 @@ def _fast(visits_sql: str) -> bool:
 def _duty_visits_sql(visits_sql: str, where: str) -> str:
     if not _fast(visits_sql):
         return _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where)
-    county, _ = county_filter("a")
     visit_county, _ = county_filter("v")
     return _DUTY_VISITS_FAST_SQL.format(
-        where=where + county,
-        site_where=where,
+        where=where,
         start_bound=local_midnight_sql(":period_start"),
         ref_bound=local_midnight_sql(":ref"),
-        from_bound=local_midnight_sql("d.valid_from"),
         visit_county=visit_county,
     )
+
+
+def duty_before_sql() -> str:
+    """The indexed form's second read: each listed duty's last visit before the period."""
+    visit_county, _ = county_filter("v")
+    duty_county, _ = county_filter("d")
+    return _DUTY_BEFORE_SQL.format(
+        start_bound=local_midnight_sql(":period_start"),
+        from_bound=local_midnight_sql("d.valid_from"),
+        visit_county=visit_county,
+        duty_county=duty_county,
+    )
+
+
+def _duties_needing_before(
+    duties: pd.DataFrame, in_period: pd.DataFrame, period_start: date
+) -> np.ndarray:
+    """The duties whose last visit before the period can change their row: class 2 (its
+    14-day chain runs on from it), a calendar class whose window does not start on
+    period_start (the visit may fall in the window straddling it), and any duty with no visit
+    in the period (it is then the row's last_visit). For a calendar class in a period starting
+    a window, the first deadline inside is the end of that window whatever came before
+    (`duty.windows`: a visit in the window before, or a missed deadline, both lead there)."""
+    cls = duties["site_class"].to_numpy(dtype=np.int64)
+    ids = duties["duty_id"].to_numpy(dtype=np.int64)
+    aligned = np.zeros(len(cls), dtype=bool)
+    for c in (1, 3):
+        if window_of(c, period_start)[0] == period_start:
+            aligned |= cls == c
+    visited = np.isin(ids, in_period["duty_id"].to_numpy(dtype=np.int64))
+    return ids[~(aligned & visited)]
 
 
 def duty_period_status(
@@ -261,34 +290,33 @@ def _duty_rows(
     with without_jit(session):
         duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
         visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
-    if not _fast(visits_sql):
-        return duties, visits, None
-    duty_visits, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
-    return duties, duty_visits, assists
+        if not _fast(visits_sql):
+            return duties, visits, None
+        in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
+        need = _duties_needing_before(duties, in_period, period_start)
+        listed = "{" + ",".join(map(str, need.tolist())) + "}"
+        before = query_frame(session, duty_before_sql(), params | {"need": listed})
+    before_days = pd.DataFrame(
+        {
+            "duty_id": before["duty_id"].to_numpy(dtype=np.int64),
+            "visit_date": before["day"].to_numpy(dtype=np.int64).astype("M8[D]"),
+        }
+    )
+    return duties, pd.concat([in_period, before_days], ignore_index=True), assists
 
 
 def _split_period_visits(
     duties: pd.DataFrame, rows: pd.DataFrame, any_deputy: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The indexed query's rows (visit days as days since 1970-01-01: no date objects to
-    build and parse) as duty visits and 协查 counts. Rows with a duty_id are each
-    duty's last visit before the period; the others are the period's visits (site_id,
-    deputy_id, visit_date), matched here to every duty of their site whose days hold them (by
-    its deputy, or anyone's under ``any_deputy``) as the reference form's join does. A visit
+    """The indexed form's period visits (site_id, deputy_id, day: days since 1970-01-01) as
+    duty visits (duty_id, visit_date) and 协查 counts. Each visit is matched here to every
+    duty of its site whose days hold it (by its deputy, or anyone's under ``any_deputy``) as
+    the reference form's join does. A visit
     no duty of its own deputy holds that day is 协查 (the reference's NOT EXISTS: every
     assignment holding a day of the period is one of the duties)."""
-    keyed = rows["duty_id"].notna().to_numpy()
-    days = rows["day"].to_numpy(dtype=np.int64).astype("M8[D]")
-    before = pd.DataFrame(
-        {
-            "duty_id": rows["duty_id"].to_numpy()[keyed].astype(np.int64),
-            "visit_date": days[keyed],
-        }
-    )
-    period = rows.loc[~keyed]
-    v_site = period["site_id"].to_numpy(dtype=np.int64)
-    v_deputy = period["deputy_id"].to_numpy(dtype=np.int64)
-    v_day = days[~keyed]
+    v_site = rows["site_id"].to_numpy(dtype=np.int64)
+    v_deputy = rows["deputy_id"].to_numpy(dtype=np.int64)
+    v_day = rows["day"].to_numpy(dtype=np.int64).astype("M8[D]")
     d_site = duties["site_id"].to_numpy(dtype=np.int64)
     d_start = as_days(duties["tracking_start"])
     d_end = as_days(duties["tracking_end"])
@@ -314,10 +342,8 @@ def _split_period_visits(
     held = np.zeros(len(v_site), dtype=bool)
     held[visit_of[inside & own]] = True
     helped = pd.DataFrame({"site_id": v_site[~held], "deputy_id": v_deputy[~held]})
-    assists = (
-        helped.groupby(["site_id", "deputy_id"]).size().rename("assist_visits").reset_index()
-    )
-    return pd.concat([in_period, before], ignore_index=True), assists
+    assists = helped.groupby(["site_id", "deputy_id"]).size().rename("assist_visits").reset_index()
+    return in_period, assists
 
 
 def duty_visits_query(
@@ -504,6 +530,7 @@ __all__ = [
     "SITE_PERIOD_COLUMNS",
     "cell_coverage",
     "duty_period_status",
+    "duty_before_sql",
     "duty_status_frame",
     "duty_visits_query",
     "load_cells",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from db import scope
 from duty.coverage import (
+    duty_before_sql,
     duty_period_status,
     duty_visits_query,
     load_cells,
@@ -209,12 +210,14 @@ def test_one_county_reads_no_other(engine: Engine) -> None:
                 today = site_today_status(session, on)
                 cells = load_cells(session)
                 sql, _ = duty_visits_query(*period, on)
+                before_sql = duty_before_sql()
                 due_sql, _ = due_query(on)
             assert set(status["site_id"]) == own
             assert set(due["site_id"]) == own
             assert set(today["site_id"]) == own
             assert set(cells["id"]) == {ids["L1"], ids["L2"], ids["L3"]}
-            assert "v.county_id = :county" in sql and "a.county_id = :county" in sql
+            assert "v.county_id = :county" in sql and "s.county_id = :county" in sql
+            assert "v.county_id = :county" in before_sql and "d.county_id = :county" in before_sql
             assert "v.county_id = :county" in due_sql
             # The county's rows are the city's rows of its sites, unchanged.
             pd.testing.assert_frame_equal(
