@@ -29,8 +29,10 @@ Choices, stated once:
   ``sites_unassigned`` count the sites per cause (a site may be counted under both).
 - Reading the visits (``verified_visit``, the default): the period's visits as one range of
   ``arrived`` (index ``ix_visit_arrived``, or ``ix_visit_county_arrived`` for one county),
-  and per duty a LATERAL lookup of the one last verified visit before the period inside the
-  duty (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
+  read once for both the duties' visits and the 协查 counts (matched in numpy), and per duty
+  whose row it can change (class 2, a window straddling the period start, no visit in the
+  period) a LATERAL lookup of the one last verified visit before the period inside the duty
+  (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
   deadline inside the period, the 14-day chain of class 2 included, so the status is exact
   without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
   ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
