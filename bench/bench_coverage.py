@@ -483,7 +483,7 @@ def _analyze(engine: Engine) -> None:
 def explain(engine: Engine, county: int) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the visits queries behind the three figures."""
     from db.query import without_jit
-    from duty.coverage import duty_visits_query, month_bounds
+    from duty.coverage import duty_before_query, duty_visits_query, month_bounds
     from duty.due import due_query
 
     first, last = month_bounds(*MONTH)
@@ -494,14 +494,22 @@ def explain(engine: Engine, county: int) -> str:
         "code sends them, with the parameters bound by the server.",
     ]
     cases = [
-        ("Month status, whole province: the duty visits query", None, "month"),
+        ("Month status, whole province: the period's visits", None, "month"),
+        (
+            "Month status, whole province: the last visit before the period, for the duties "
+            "it can change",
+            None,
+            "before",
+        ),
         ("As of today: the due list's query (last visit per current assignment)", None, "due"),
-        (f"One county's month status (county {county}): the duty visits query", county, "month"),
+        (f"One county's month status (county {county}): the period's visits", county, "month"),
     ]
     for title, scope_county, kind in cases:
         with _session(engine, scope_county) as s, without_jit(s):
             if kind == "month":
                 sql, params = duty_visits_query(first, last, last + timedelta(days=1))
+            elif kind == "before":
+                sql, params = duty_before_query(s, first, last, last + timedelta(days=1))
             else:
                 sql, params = due_query(TODAY)
             plan = s.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params).scalars().all()

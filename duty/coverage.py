@@ -29,8 +29,10 @@ Choices, stated once:
   ``sites_unassigned`` count the sites per cause (a site may be counted under both).
 - Reading the visits (``verified_visit``, the default): the period's visits as one range of
   ``arrived`` (index ``ix_visit_arrived``, or ``ix_visit_county_arrived`` for one county),
-  and per duty a LATERAL lookup of the one last verified visit before the period inside the
-  duty (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
+  read once for both the duties' visits and the 协查 counts (matched in numpy), and per duty
+  whose row it can change (class 2, a window straddling the period start, no visit in the
+  period) a LATERAL lookup of the one last verified visit before the period inside the duty
+  (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
   deadline inside the period, the 14-day chain of class 2 included, so the status is exact
   without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
   ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
@@ -51,7 +53,7 @@ from sqlalchemy.orm import Session
 from core import settings
 from db.query import query_frame, without_jit
 from duty.due import DEFAULT_VISITS_SQL, county_filter, local_midnight_sql
-from duty.windows import as_days, missed_counts
+from duty.windows import as_days, missed_counts, window_of
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (
     "site_id",
@@ -135,26 +137,28 @@ UNION ALL
 SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
 """
 
-# The same rows from ``verified_visit`` without reading all history: the period's visits as a
-# range of ``arrived`` (from the local midnight starting the period to the one ending the
-# reference day: the same visits as the visit_date test, and a range the planner can count),
-# and per duty the one latest verified visit before the period (walking the (site_id, arrived)
-# index backwards; there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+# The same rows from ``verified_visit`` without reading all history, in two reads. First the
+# period's verified visits of the sites in scope (site_id, deputy_id, day: days since
+# 1970-01-01, no date objects to build and parse) as a range of ``arrived`` (from the local
+# midnight starting the period to the one ending the reference day: the same visits as the
+# visit_date test, and a range the planner can count), matched to duties and told apart from
+# 协查 in Python (`_split_period_visits`), so the view's patrol and flag tests run once per
+# visit for both.
 _DUTY_VISITS_FAST_SQL = """
-WITH duty AS MATERIALIZED (
-    SELECT a.id AS duty_id, a.site_id, a.deputy_id, a.valid_from, a.valid_to
-    FROM assignment a JOIN site s ON s.id = a.site_id
-    WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start)
-      AND {where}
-)
-SELECT d.duty_id, v.visit_date
-FROM verified_visit v JOIN duty d ON d.site_id = v.site_id
- AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
- AND (:any_deputy OR v.deputy_id = d.deputy_id)
+SELECT v.site_id, v.deputy_id, v.visit_date - DATE '1970-01-01' AS day
+FROM verified_visit v JOIN site s ON s.id = v.site_id
 WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
-UNION ALL
-SELECT d.duty_id, b.visit_date
-FROM duty d CROSS JOIN LATERAL (
+  AND {where}
+"""
+
+# Then, for the duties listed in :need (`_duties_needing_before`), the one latest verified
+# visit before the period inside the duty, walking the (site_id, arrived) index backwards
+# (there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+_DUTY_BEFORE_SQL = """
+SELECT d.id AS duty_id, b.visit_date - DATE '1970-01-01' AS day
+FROM unnest(CAST(CAST(:need AS text) AS bigint[])) AS n(id)
+JOIN assignment d ON d.id = n.id
+CROSS JOIN LATERAL (
     SELECT v.visit_date FROM verified_visit v
     WHERE v.site_id = d.site_id
       AND v.arrived >= {from_bound} - interval '1 day'
@@ -165,6 +169,7 @@ FROM duty d CROSS JOIN LATERAL (
     ORDER BY v.arrived DESC
     LIMIT 1
 ) b
+WHERE TRUE{duty_county}
 """
 
 # 协查: visits in the period by a deputy who did not hold the site that day.
@@ -211,28 +216,67 @@ def _fast(visits_sql: str) -> bool:
     return visits_sql == DEFAULT_VISITS_SQL
 
 
-def _visit_range(alias: str = "v") -> str:
-    """The period's visits as a range of ``arrived`` (the same visits as the visit_date test
-    beside it), and the county when the scope is one."""
-    county, _ = county_filter(alias)
-    return (
-        f" AND {alias}.arrived >= {local_midnight_sql(':period_start')}"
-        f" AND {alias}.arrived < {local_midnight_sql(':ref')} + interval '1 day'{county}"
-    )
-
-
 def _duty_visits_sql(visits_sql: str, where: str) -> str:
     if not _fast(visits_sql):
         return _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where)
-    county, _ = county_filter("a")
     visit_county, _ = county_filter("v")
     return _DUTY_VISITS_FAST_SQL.format(
-        where=where + county,
+        where=where,
         start_bound=local_midnight_sql(":period_start"),
         ref_bound=local_midnight_sql(":ref"),
-        from_bound=local_midnight_sql("d.valid_from"),
         visit_county=visit_county,
     )
+
+
+def duty_before_sql() -> str:
+    """The indexed form's second read: each listed duty's last visit before the period."""
+    visit_county, _ = county_filter("v")
+    duty_county, _ = county_filter("d")
+    return _DUTY_BEFORE_SQL.format(
+        start_bound=local_midnight_sql(":period_start"),
+        from_bound=local_midnight_sql("d.valid_from"),
+        visit_county=visit_county,
+        duty_county=duty_county,
+    )
+
+
+def _id_array(ids: np.ndarray) -> str:
+    """Ids as one array literal (psycopg's list dumper costs ~1.5 µs an element)."""
+    return "{" + ",".join(map(str, ids.tolist())) + "}"
+
+
+def duty_before_query(
+    session: Session, period_start: date, period_end: date, as_of: date
+) -> tuple[str, dict[str, Any]]:
+    """The indexed form's second read with its parameters, the duties it needs computed from
+    the first two reads as ``site_period_status`` does (the benchmark EXPLAINs it)."""
+    params, where = _params(period_start, period_end, as_of, None, None)
+    county, _ = county_filter("a")
+    with without_jit(session):
+        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
+        visits = query_frame(session, _duty_visits_sql(DEFAULT_VISITS_SQL, where), params)
+    in_period, _ = _split_period_visits(duties, visits, bool(params["any_deputy"]))
+    need = _duties_needing_before(duties, in_period, period_start)
+    return duty_before_sql(), params | {"need": _id_array(need)}
+
+
+def _duties_needing_before(
+    duties: pd.DataFrame, in_period: pd.DataFrame, period_start: date
+) -> np.ndarray:
+    """The duties whose last visit before the period can change their row: class 2 (its
+    14-day chain runs on from it), a calendar class whose window does not start on
+    period_start (the visit may fall in the window straddling it), and any duty with no visit
+    in the period (it is then the row's last_visit). For a calendar class in a period starting
+    a window, the first deadline inside is the end of that window whatever came before
+    (`duty.windows`: a visit in the window before, or a missed deadline, both lead there)."""
+    cls = duties["site_class"].to_numpy(dtype=np.int64)
+    ids = duties["duty_id"].to_numpy(dtype=np.int64)
+    aligned = np.zeros(len(cls), dtype=bool)
+    for c in (1, 3):
+        if window_of(c, period_start)[0] == period_start:
+            aligned |= cls == c
+    visited = np.isin(ids, in_period["duty_id"].to_numpy(dtype=np.int64))
+    return ids[~(aligned & visited)]
 
 
 def duty_period_status(
@@ -246,12 +290,81 @@ def duty_period_status(
 ) -> pd.DataFrame:
     """One row per duty (assignment period) overlapping the period: its missed deadlines as
     known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
+    duties, visits, _ = _duty_rows(
+        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
+    )
+    return duty_status_frame(duties, visits, period_start, period_end, as_of)
+
+
+def _duty_rows(
+    session: Session,
+    period_start: date,
+    period_end: date,
+    as_of: date,
+    township_id: int | None,
+    visits_sql: str,
+    visits_params: Mapping[str, Any] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The duties, their visits (duty_id, visit_date) and, on the indexed form, the period's
+    协查 counts (site_id, deputy_id, assist_visits) from the same read; None otherwise."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     county, _ = county_filter("a")
     with without_jit(session):
         duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
         visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
-    return duty_status_frame(duties, visits, period_start, period_end, as_of)
+        if not _fast(visits_sql):
+            return duties, visits, None
+        in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
+        need = _duties_needing_before(duties, in_period, period_start)
+        before = query_frame(session, duty_before_sql(), params | {"need": _id_array(need)})
+    before_days = pd.DataFrame(
+        {
+            "duty_id": before["duty_id"].to_numpy(dtype=np.int64),
+            "visit_date": before["day"].to_numpy(dtype=np.int64).astype("M8[D]"),
+        }
+    )
+    return duties, pd.concat([in_period, before_days], ignore_index=True), assists
+
+
+def _split_period_visits(
+    duties: pd.DataFrame, rows: pd.DataFrame, any_deputy: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The indexed form's period visits (site_id, deputy_id, day: days since 1970-01-01) as
+    duty visits (duty_id, visit_date) and 协查 counts. Each visit is matched here to every
+    duty of its site whose days hold it (by its deputy, or anyone's under ``any_deputy``) as
+    the reference form's join does. A visit
+    no duty of its own deputy holds that day is 协查 (the reference's NOT EXISTS: every
+    assignment holding a day of the period is one of the duties)."""
+    v_site = rows["site_id"].to_numpy(dtype=np.int64)
+    v_deputy = rows["deputy_id"].to_numpy(dtype=np.int64)
+    v_day = rows["day"].to_numpy(dtype=np.int64).astype("M8[D]")
+    d_site = duties["site_id"].to_numpy(dtype=np.int64)
+    d_start = as_days(duties["tracking_start"])
+    d_end = as_days(duties["tracking_end"])
+    # Every (visit, duty of its site) pair: duties sorted by site, each visit's run of them.
+    order = np.argsort(d_site, kind="stable")
+    sorted_site = d_site[order]
+    lo = np.searchsorted(sorted_site, v_site, side="left")
+    n = np.searchsorted(sorted_site, v_site, side="right") - lo
+    visit_of = np.repeat(np.arange(len(v_site)), n)
+    offsets = np.arange(len(visit_of)) - np.repeat(np.cumsum(n) - n, n)
+    duty_of = order[np.repeat(lo, n) + offsets]
+    day = v_day[visit_of]
+    end = d_end[duty_of]
+    inside = (day >= d_start[duty_of]) & (np.isnat(end) | (day <= end))
+    own = v_deputy[visit_of] == duties["deputy_id"].to_numpy(dtype=np.int64)[duty_of]
+    counts = inside & (own | any_deputy)
+    in_period = pd.DataFrame(
+        {
+            "duty_id": duties["duty_id"].to_numpy(dtype=np.int64)[duty_of[counts]],
+            "visit_date": day[counts],
+        }
+    )
+    held = np.zeros(len(v_site), dtype=bool)
+    held[visit_of[inside & own]] = True
+    helped = pd.DataFrame({"site_id": v_site[~held], "deputy_id": v_deputy[~held]})
+    assists = helped.groupby(["site_id", "deputy_id"]).size().rename("assist_visits").reset_index()
+    return in_period, assists
 
 
 def duty_visits_query(
@@ -314,21 +427,19 @@ def site_period_status(
     a_county, _ = county_filter("a")
     with without_jit(session):
         sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
-    duties = duty_period_status(
+    duty_rows, duty_visits, assists = _duty_rows(
         session, period_start, period_end, as_of, township_id, visits_sql, visits_params
     )
-    assists_sql = _ASSISTS_SQL.format(
-        visits_sql="SELECT * FROM verified_visit" if _fast(visits_sql) else visits_sql,
-        where=where,
-        period_test=(
-            "TRUE" + _visit_range()
-            if _fast(visits_sql)
-            else "v.visit_date BETWEEN :period_start AND :ref"
-        ),
-        a_county=a_county,
-    )
-    with without_jit(session):
-        assists = query_frame(session, assists_sql, params)
+    duties = duty_status_frame(duty_rows, duty_visits, period_start, period_end, as_of)
+    if assists is None:
+        assists_sql = _ASSISTS_SQL.format(
+            visits_sql=visits_sql,
+            where=where,
+            period_test="v.visit_date BETWEEN :period_start AND :ref",
+            a_county=a_county,
+        )
+        with without_jit(session):
+            assists = query_frame(session, assists_sql, params)
     return period_status_frame(sites, duties, assists)
 
 
@@ -440,6 +551,8 @@ __all__ = [
     "SITE_PERIOD_COLUMNS",
     "cell_coverage",
     "duty_period_status",
+    "duty_before_query",
+    "duty_before_sql",
     "duty_status_frame",
     "duty_visits_query",
     "load_cells",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from db import scope
 from duty.coverage import (
+    duty_before_sql,
     duty_period_status,
     duty_visits_query,
     load_cells,
@@ -167,6 +168,19 @@ def test_the_fast_form_equals_the_reference(history, month, as_of) -> None:
     )
 
 
+def test_any_deputy_fast_form_equals_the_reference(history, monkeypatch) -> None:
+    """With duty_visits = 'any' another deputy's visit discharges the duty, yet still counts
+    as 协查 (the assist test is by deputy whatever the setting): both forms agree."""
+    monkeypatch.setenv("SHUIJIAN_DUTY_VISITS", "any")
+    session, _ = history
+    for month, as_of in (((2026, 10), D(2026, 11, 1)), ((2026, 11), D(2026, 11, 16))):
+        period = month_bounds(*month)
+        fast = site_period_status(session, *period, as_of)
+        reference = site_period_status(session, *period, as_of, visits_sql=REFERENCE_VISITS_SQL)
+        pd.testing.assert_frame_equal(_sorted(fast, "site_id"), _sorted(reference, "site_id"))
+        assert fast["assist_visits"].sum() == reference["assist_visits"].sum()
+
+
 def test_one_county_reads_no_other(engine: Engine) -> None:
     with Session(engine) as session:
         first = factories.ensure_county(session)
@@ -196,12 +210,14 @@ def test_one_county_reads_no_other(engine: Engine) -> None:
                 today = site_today_status(session, on)
                 cells = load_cells(session)
                 sql, _ = duty_visits_query(*period, on)
+                before_sql = duty_before_sql()
                 due_sql, _ = due_query(on)
             assert set(status["site_id"]) == own
             assert set(due["site_id"]) == own
             assert set(today["site_id"]) == own
             assert set(cells["id"]) == {ids["L1"], ids["L2"], ids["L3"]}
-            assert "v.county_id = :county" in sql and "a.county_id = :county" in sql
+            assert "v.county_id = :county" in sql and "s.county_id = :county" in sql
+            assert "v.county_id = :county" in before_sql and "d.county_id = :county" in before_sql
             assert "v.county_id = :county" in due_sql
             # The county's rows are the city's rows of its sites, unchanged.
             pd.testing.assert_frame_equal(
