@@ -5,15 +5,12 @@ runs on (a track ingested after it). Steps 2–4 need the Citus extension, absen
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from db import citus
 from tests.test_ingest import deputy, ingest, signed_in, track_through
 from tracks.synth import to_gpx_bytes
-
-pytestmark = pytest.mark.clock
 
 _KEY_COLUMNS = """
     SELECT c.relname, k.conname, k.contype,
