@@ -37,7 +37,7 @@ Choices, stated once:
   without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
   ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
   filtered. When the scope is one county (`db.scope`), every table read is filtered by
-  ``county_id = :county`` in the SQL itself.
+  ``county_id = <id>`` in the SQL itself (``county_filter``).
 """
 
 from __future__ import annotations

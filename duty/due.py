@@ -17,7 +17,7 @@ verified visit by the duty's deputy) instead of aggregating every visit ever mad
 follows the number of sites, not the length of the history. Any other ``visits_sql`` takes
 the straightforward aggregate (``REFERENCE_VISITS_SQL`` forces it over the same relation: the
 reference the fast path is tested against). When the scope is one county (`db.scope`), the
-queries name it (``county_id = :county``) on every table they read.
+queries name it (``county_id = <id>``, ``county_filter``) on every table they read.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from accounts.scope import narrow
 from core import settings
 from core.errors import PermissionDenied
 from db import scope
-from db.query import query_frame, without_jit
+from db.query import county_clause, query_frame, without_jit
 from duty.windows import site_status_frame
 
 DEFAULT_VISITS_SQL = "SELECT site_id, deputy_id, visit_date FROM verified_visit"
@@ -58,13 +58,12 @@ def local_midnight_sql(day_sql: str) -> str:
 
 
 def county_filter(*aliases: str) -> tuple[str, dict[str, Any]]:
-    """``AND a.county_id = :county ...`` for every alias when the scope is one county, so a
-    county's query names its county (row-level security would keep the rows the same; a
-    deployment distributed by county needs the column in the query). Empty otherwise."""
-    county = scope.current_county()
-    if county is None:
+    """``AND a.county_id = <id> ...`` for every alias when the scope is one county (each
+    ``db.query.county_clause``, the one way a query names its county), empty otherwise. The
+    parameters are empty: the county is written inline, as county_clause does."""
+    if scope.current_county() is None:
         return "", {}
-    return "".join(f" AND {a}.county_id = :county" for a in aliases), {"county": county}
+    return "".join(f" AND {county_clause(a)}" for a in aliases), {}
 
 
 DUE_COLUMNS: tuple[str, ...] = (
