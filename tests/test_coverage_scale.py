@@ -216,9 +216,10 @@ def test_one_county_reads_no_other(engine: Engine) -> None:
             assert set(due["site_id"]) == own
             assert set(today["site_id"]) == own
             assert set(cells["id"]) == {ids["L1"], ids["L2"], ids["L3"]}
-            assert "v.county_id = :county" in sql and "s.county_id = :county" in sql
-            assert "v.county_id = :county" in before_sql and "d.county_id = :county" in before_sql
-            assert "v.county_id = :county" in due_sql
+            named = f"county_id = {county}"
+            assert f"v.{named}" in sql and f"s.{named}" in sql
+            assert f"v.{named}" in before_sql and f"d.{named}" in before_sql
+            assert f"v.{named}" in due_sql
             # The county's rows are the city's rows of its sites, unchanged.
             pd.testing.assert_frame_equal(
                 _sorted(status, "site_id").set_index("site_id"),
