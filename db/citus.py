@@ -34,38 +34,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from db.tables import CITY_TABLES, REPLICATED_TABLES
+from db.tables import COORDINATOR_TABLES as COORDINATOR
+
 DISTRIBUTION_COLUMN = "county_id"
 COLOCATE_WITH = "township"
 
-# Replicated to every worker: small, read in joins by every county's queries.
-REFERENCE_TABLES: tuple[str, ...] = (
-    "county",  # the outlines and names: one row per county
-    "platform",  # the four platforms (综治, 便民, 综合执法, 市场监管)
-    "problem_category",  # problem kinds → platform
-    "app_user",  # accounts: the city's have no county (NULL), so they cannot be distributed
-    "county_db_role",  # a county's login role pinned to it (row-level security reads it)
-    "ogc_client",  # the open interface's clients, city-wide
-    "ticket_counter",  # ticket numbers, per county and month (a row per county a month)
-    "meta",  # the database's own facts (demo seed, loaded files)
-    "city_ranking_publication",  # the monthly rollup the city publishes (一月一通报)
-    "city_ranking",  # its lines, one per county and month
-)
-
-# Stay on the coordinator (Citus local tables): the city's logs and sign-in state, written
-# and read by the coordinator alone.
-COORDINATOR_TABLES: tuple[str, ...] = (
-    "audit_event",  # administrative actions (a city action has no county)
-    "reminder_log",  # reminders sent (a city's reminders have no county)
-    "api_call_log",  # the platform API's and open interface's calls
-    "login_attempt",  # sign-in throttling, looked up before any county is known
-    "sign_in_session",
-    "phone_code",  # public reporters' SMS codes
-    "alembic_version",
-)
+# Where the tables not distributed by county go: the one list is db.tables.
+REFERENCE_TABLES: tuple[str, ...] = tuple(sorted(REPLICATED_TABLES))
+COORDINATOR_TABLES: tuple[str, ...] = tuple(sorted(COORDINATOR))
 
 # Fan-out figures are served from these monthly rollups (one row per county and month), not by
 # scanning every county's history on a city page.
-ROLLUP_TABLES: tuple[str, ...] = ("city_ranking_publication", "city_ranking")
+ROLLUP_TABLES: tuple[str, ...] = tuple(sorted(CITY_TABLES))
 
 _NOT_TABLES = ("spatial_ref_sys",)  # PostGIS's own
 
@@ -103,7 +84,7 @@ def layout(conn: Connection) -> Layout:
     present = {name for name, _ in rows}
     return Layout(
         distributed=tuple(_parents_first(conn, distributed)),
-        reference=tuple(t for t in REFERENCE_TABLES if t in present),
+        reference=tuple(_parents_first(conn, [t for t in REFERENCE_TABLES if t in present])),
         coordinator=tuple(t for t in COORDINATOR_TABLES if t in present),
     )
 

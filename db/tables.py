@@ -45,4 +45,25 @@ REFERENCE_TABLES: Final = frozenset(
 
 CITY_TABLES: Final = frozenset({"city_ranking_publication", "city_ranking"})
 
-__all__ = ["CITY_TABLES", "REFERENCE_TABLES"]
+# On the road past one machine (Citus, db.citus), every table with a NOT NULL county_id is
+# distributed by it; the others go to one of two places:
+# - the city's logs and sign-in state stay on the coordinator (Citus local tables), written and
+#   read there alone; audit_event and reminder_log hold the city's own rows (no county);
+COORDINATOR_TABLES: Final = frozenset(
+    {
+        "login_attempt",
+        "sign_in_session",
+        "api_call_log",
+        "phone_code",
+        "audit_event",
+        "reminder_log",
+        "alembic_version",
+    }
+)
+# - everything else is copied to every worker (reference tables): small, joined by every
+#   county's queries — the accounts among them, since the city's accounts have no county.
+REPLICATED_TABLES: Final = frozenset(
+    (REFERENCE_TABLES - COORDINATOR_TABLES) | CITY_TABLES | {"app_user"}
+)
+
+__all__ = ["CITY_TABLES", "COORDINATOR_TABLES", "REFERENCE_TABLES", "REPLICATED_TABLES"]
