@@ -88,6 +88,10 @@ def test_deputy_reports_on_the_map_and_sees_the_ticket(
         wait_until_idle(page)  # a click given while a run redraws the form can be lost
         page.get_by_role("button", name="提交上报").click()
         expect(page.get_by_text("已上报，交办单号").first).to_be_visible(timeout=60_000)
+        # Until the run that drew the notice ends, the old form may still stand greyed beside
+        # the new one (seen under load): wait for one form, then read it.
+        wait_until_idle(page)
+        expect(page.get_by_label("问题描述")).to_have_count(1, timeout=60_000)
         expect(page.get_by_label("问题描述")).to_have_value("", timeout=30_000)
 
         with demo_copy.connect() as conn:
