@@ -7,9 +7,9 @@ the C-level clock calls, which is what ``core.clock`` reads; the database's own 
 not moved, which is why no service relies on it.
 
 ``FROZEN_DATES`` is the set the README's test command runs the date-sensitive tests under
-(``pytest -m clock``): the first and last day of a month and of a year, the 旬 boundaries
-(10th/11th, 20th/21st), 1 March after a short February and 29 February of a leap year, and
-two local times on either side of UTC midnight.
+(``pytest -m clock``; ``-m clock_sample`` under the first two only): the first and last day of
+a month and of a year, the 旬 boundaries (10th/11th, 20th/21st), 1 March after a short February
+and 29 February of a leap year, and two local times on either side of UTC midnight.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 ENV = "SHUIJIAN_TEST_DATE"
 ANCHOR_ENV = "SHUIJIAN_TEST_CLOCK_ANCHOR"
 DEFAULT_LOCAL_TIME = time(10, 0)
-FROZEN_DATES: tuple[str, ...] = (  # the first three also run the browser tests
+# The README's test command runs the ``clock`` tests under each of these days, the
+# ``clock_sample`` ones under the first two, and the browser ones (either mark) under the first.
+FROZEN_DATES: tuple[str, ...] = (
     "2027-01-01T00:30",  # New Year, 16:30 UTC the day (and year) before
     "2028-02-29",
     "2027-03-01",
