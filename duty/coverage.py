@@ -52,7 +52,13 @@ from sqlalchemy.orm import Session
 
 from core import settings
 from db.query import query_frame, without_jit
-from duty.due import DEFAULT_VISITS_SQL, county_filter, local_midnight_sql
+from duty.due import (
+    DEFAULT_VISITS_SQL,
+    counted_deputy_test,
+    county_filter,
+    local_day_sql,
+    local_midnight_sql,
+)
 from duty.windows import as_days, missed_counts, window_of
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (
@@ -137,36 +143,35 @@ UNION ALL
 SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
 """
 
-# The same rows from ``verified_visit`` without reading all history, in two reads. First the
-# period's verified visits of the sites in scope (site_id, deputy_id, day: days since
-# 1970-01-01, no date objects to build and parse) as a range of ``arrived`` (from the local
-# midnight starting the period to the one ending the reference day: the same visits as the
-# visit_date test, and a range the planner can count), matched to duties and told apart from
-# 协查 in Python (`_split_period_visits`), so the view's patrol and flag tests run once per
-# visit for both.
+# The same rows without reading all history, from the ``counted_visit`` summary (migration
+# 0027: the visits ``verified_visit`` shows, with the patrol's deputy, kept by triggers), in two
+# reads. First the period's counted visits of the sites in scope (site_id, deputy_id, day: days
+# since 1970-01-01, no date objects to build and parse) as a range of ``arrived`` (from the
+# local midnight starting the period to the one ending the reference day: the same visits as
+# the visit_date test, and a range the planner can count), matched to duties and told apart
+# from 协查 in numpy (`_split_period_visits`).
 _DUTY_VISITS_FAST_SQL = """
-SELECT v.site_id, v.deputy_id, v.visit_date - DATE '1970-01-01' AS day
-FROM verified_visit v JOIN site s ON s.id = v.site_id
-WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
+SELECT c.site_id, c.deputy_id, {visit_day} - DATE '1970-01-01' AS day
+FROM counted_visit c JOIN site s ON s.id = c.site_id
+WHERE c.arrived >= {start_bound} AND c.arrived < {ref_bound} + interval '1 day'{visit_county}
   AND {where}
 """
 
-# Then, for the duties listed in :need (`_duties_needing_before`), the one latest verified
-# visit before the period inside the duty, walking the (site_id, arrived) index backwards
-# (there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+# Then, for the duties listed in :need (`_duties_needing_before`), the one latest counted
+# visit before the period inside the duty: one index-only probe walking (site_id, deputy_id,
+# arrived) backwards (the exact local-day tests stay, as a LIMIT 1 needs no estimate).
 _DUTY_BEFORE_SQL = """
-SELECT d.id AS duty_id, b.visit_date - DATE '1970-01-01' AS day
+SELECT d.id AS duty_id, b.day
 FROM unnest(CAST(CAST(:need AS text) AS bigint[])) AS n(id)
 JOIN assignment d ON d.id = n.id
 CROSS JOIN LATERAL (
-    SELECT v.visit_date FROM verified_visit v
-    WHERE v.site_id = d.site_id
-      AND v.arrived >= {from_bound} - interval '1 day'
-      AND v.arrived < {start_bound} + interval '1 day'
-      AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
-      AND v.visit_date < :period_start AND v.visit_date <= :ref
-      AND (:any_deputy OR v.deputy_id = d.deputy_id){visit_county}
-    ORDER BY v.arrived DESC
+    SELECT {visit_day} - DATE '1970-01-01' AS day FROM counted_visit c
+    WHERE c.site_id = d.site_id{deputy_test}
+      AND c.arrived >= {from_bound} - interval '1 day'
+      AND c.arrived < {start_bound} + interval '1 day'
+      AND {visit_day} >= d.valid_from AND (d.valid_to IS NULL OR {visit_day} < d.valid_to)
+      AND {visit_day} < :period_start AND {visit_day} <= :ref{visit_county}
+    ORDER BY c.arrived DESC
     LIMIT 1
 ) b
 WHERE TRUE{duty_county}
@@ -219,22 +224,25 @@ def _fast(visits_sql: str) -> bool:
 def _duty_visits_sql(visits_sql: str, where: str) -> str:
     if not _fast(visits_sql):
         return _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where)
-    visit_county, _ = county_filter("v")
+    visit_county, _ = county_filter("c")
     return _DUTY_VISITS_FAST_SQL.format(
         where=where,
         start_bound=local_midnight_sql(":period_start"),
         ref_bound=local_midnight_sql(":ref"),
+        visit_day=local_day_sql("c.arrived"),
         visit_county=visit_county,
     )
 
 
-def duty_before_sql() -> str:
+def duty_before_sql(any_deputy: bool = False) -> str:
     """The indexed form's second read: each listed duty's last visit before the period."""
-    visit_county, _ = county_filter("v")
+    visit_county, _ = county_filter("c")
     duty_county, _ = county_filter("d")
     return _DUTY_BEFORE_SQL.format(
         start_bound=local_midnight_sql(":period_start"),
         from_bound=local_midnight_sql("d.valid_from"),
+        visit_day=local_day_sql("c.arrived"),
+        deputy_test=counted_deputy_test("c", "d.deputy_id", any_deputy),
         visit_county=visit_county,
         duty_county=duty_county,
     )
@@ -257,7 +265,7 @@ def duty_before_query(
         visits = query_frame(session, _duty_visits_sql(DEFAULT_VISITS_SQL, where), params)
     in_period, _ = _split_period_visits(duties, visits, bool(params["any_deputy"]))
     need = _duties_needing_before(duties, in_period, period_start)
-    return duty_before_sql(), params | {"need": _id_array(need)}
+    return duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
 
 
 def _duties_needing_before(
@@ -316,7 +324,9 @@ def _duty_rows(
             return duties, visits, None
         in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
         need = _duties_needing_before(duties, in_period, period_start)
-        before = query_frame(session, duty_before_sql(), params | {"need": _id_array(need)})
+        before = query_frame(
+            session, duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
+        )
     before_days = pd.DataFrame(
         {
             "duty_id": before["duty_id"].to_numpy(dtype=np.int64),

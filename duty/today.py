@@ -31,7 +31,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.query import query_frame, without_jit
-from duty.due import county_filter, due_list, local_midnight_sql
+from duty.due import county_filter, due_list, local_day_sql, local_midnight_sql
 from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, window_of
 
 TODAY_STATUSES: tuple[str, ...] = ("overdue", "due_soon", "never", "pending", "done", "unassigned")
@@ -59,7 +59,8 @@ TODAY_COLUMNS: tuple[str, ...] = (
 # due-list row already shows a visit (its deputy's, on or before :on) is known patrolled: its
 # id is in :known and the index is not read for it. For the others (never visited, unassigned,
 # not yet visited by the current deputy: a few thousand in a province, not 54,000) the first
-# verified visit found on the (site_id, arrived) index answers it: a LATERAL ... LIMIT 1 per
+# counted visit (``counted_visit``, the summary of migration 0027) found on its
+# (site_id, deputy_id, arrived) index answers it: a LATERAL ... LIMIT 1 per
 # site, gated by the outer row (a one-time filter, so a known site costs no index probe), which
 # the planner cannot turn into a hash of every visit as it may an EXISTS.
 _SITES_SQL = """
@@ -68,10 +69,10 @@ SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
 FROM site s
 LEFT JOIN unnest(CAST(CAST(:known AS text) AS bigint[])) AS k(site_id) ON k.site_id = s.id
 LEFT JOIN LATERAL (
-    SELECT 1 AS hit FROM verified_visit v
+    SELECT 1 AS hit FROM counted_visit c
     WHERE k.site_id IS NULL
-      AND v.site_id = s.id AND v.visit_date <= :on
-      AND v.arrived < {on_bound} + interval '2 days'{visit_county}
+      AND c.site_id = s.id AND {visit_day} <= :on
+      AND c.arrived < {on_bound} + interval '2 days'{visit_county}
     LIMIT 1
 ) e ON true
 WHERE {where}
@@ -105,9 +106,12 @@ def site_today_status(
     if township_id is not None:
         where, params["township_id"] = "s.township_id = :township_id", township_id
     county, county_params = county_filter("s")
-    visit_county, _ = county_filter("v")
+    visit_county, _ = county_filter("c")
     sql = _SITES_SQL.format(
-        where=where + county, on_bound=local_midnight_sql(":on"), visit_county=visit_county
+        where=where + county,
+        on_bound=local_midnight_sql(":on"),
+        visit_day=local_day_sql("c.arrived"),
+        visit_county=visit_county,
     )
     with without_jit(session):
         sites = query_frame(session, sql, params | county_params)
