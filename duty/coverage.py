@@ -48,9 +48,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import settings
+from db import scope
 from db.query import query_frame, without_jit
 from duty.due import (
     DEFAULT_VISITS_SQL,
@@ -298,9 +300,10 @@ def duty_period_status(
 ) -> pd.DataFrame:
     """One row per duty (assignment period) overlapping the period: its missed deadlines as
     known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
-    duties, visits, _ = _duty_rows(
-        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
-    )
+    with without_jit(session):
+        duties, visits, _ = _duty_rows(
+            session, period_start, period_end, as_of, township_id, visits_sql, visits_params
+        )
     return duty_status_frame(duties, visits, period_start, period_end, as_of)
 
 
@@ -317,16 +320,15 @@ def _duty_rows(
     协查 counts (site_id, deputy_id, assist_visits) from the same read; None otherwise."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     county, _ = county_filter("a")
-    with without_jit(session):
-        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
-        visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
-        if not _fast(visits_sql):
-            return duties, visits, None
-        in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
-        need = _duties_needing_before(duties, in_period, period_start)
-        before = query_frame(
-            session, duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
-        )
+    duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
+    visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
+    if not _fast(visits_sql):
+        return duties, visits, None
+    in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
+    need = _duties_needing_before(duties, in_period, period_start)
+    before = query_frame(
+        session, duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
+    )
     before_days = pd.DataFrame(
         {
             "duty_id": before["duty_id"].to_numpy(dtype=np.int64),
@@ -435,21 +437,21 @@ def site_period_status(
     """
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     a_county, _ = county_filter("a")
+    # One JIT switch for every read (each switch is two round trips).
     with without_jit(session):
         sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
-    duty_rows, duty_visits, assists = _duty_rows(
-        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
-    )
-    duties = duty_status_frame(duty_rows, duty_visits, period_start, period_end, as_of)
-    if assists is None:
-        assists_sql = _ASSISTS_SQL.format(
-            visits_sql=visits_sql,
-            where=where,
-            period_test="v.visit_date BETWEEN :period_start AND :ref",
-            a_county=a_county,
+        duty_rows, duty_visits, assists = _duty_rows(
+            session, period_start, period_end, as_of, township_id, visits_sql, visits_params
         )
-        with without_jit(session):
+        if assists is None:
+            assists_sql = _ASSISTS_SQL.format(
+                visits_sql=visits_sql,
+                where=where,
+                period_test="v.visit_date BETWEEN :period_start AND :ref",
+                a_county=a_county,
+            )
             assists = query_frame(session, assists_sql, params)
+    duties = duty_status_frame(duty_rows, duty_visits, period_start, period_end, as_of)
     return period_status_frame(sites, duties, assists)
 
 
@@ -540,11 +542,36 @@ def cell_coverage(
     return out[list(CELL_COLUMNS)]
 
 
+# What the cell list is, read in the same snapshot as the rows would be: the database, the
+# role (row-level security), how many cells, the highest id, and the newest row version
+# (every insert or update writes a newer xmin; a delete lowers the count). Reading it costs a
+# scan of the ids where reading the cells costs a tenth of a second in a province.
+_CELLS_STAMP_SQL = (
+    "SELECT current_database(), current_user, count(*), max(id), max(xmin::text::bigint) "
+    "FROM grid_cell"
+)
+_CELLS_CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
+_CELLS_CACHE_SIZE = 16
+
+
 def load_cells(session: Session) -> pd.DataFrame:
     """The grid hierarchy as ``cell_coverage`` wants it (one county's when the scope is one:
-    the query names it)."""
+    the query names it). Kept per process under the stamp of the cells it read
+    (``_CELLS_STAMP_SQL``): cells change rarely, so a page reads the stamp, not 93,000 rows;
+    any change to a cell changes the stamp."""
     county, params = county_filter("grid_cell")
-    return query_frame(session, CELLS_SQL + (f" WHERE TRUE{county}" if county else ""), params)
+    where = f" WHERE TRUE{county}" if county else ""
+    stamp = (
+        scope.current_county(),
+        *session.execute(text(_CELLS_STAMP_SQL + where), params).one(),
+    )
+    cells = _CELLS_CACHE.get(stamp)
+    if cells is None:
+        cells = query_frame(session, CELLS_SQL + where, params)
+        if len(_CELLS_CACHE) >= _CELLS_CACHE_SIZE:
+            _CELLS_CACHE.clear()
+        _CELLS_CACHE[stamp] = cells
+    return cells.copy()
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:

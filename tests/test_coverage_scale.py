@@ -9,6 +9,11 @@ duty instead of all history, and a county's queries naming the county.
   duty's deputy* before the period decides the first deadline inside it.
 - In one county's scope, status, due list, today codes and cells hold that county's rows only,
   though the test's superuser is not bound by row-level security: the SQL names the county.
+- The ``counted_visit`` summary the fast form reads (migration 0027) stays equal to
+  ``verified_visit`` on every path its triggers cover: a visit inserted (out of order too, and
+  into an older month's partition), a patrol flagged, reviewed, re-reviewed, a flag removed, a
+  patrol's times or deputy changed, visits deleted, a month dropped by retention; and the
+  backfill gives the same rows.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from db import scope
+from db import partitions, scope
 from duty.coverage import (
     duty_before_sql,
     duty_period_status,
@@ -217,12 +222,115 @@ def test_one_county_reads_no_other(engine: Engine) -> None:
             assert set(today["site_id"]) == own
             assert set(cells["id"]) == {ids["L1"], ids["L2"], ids["L3"]}
             named = f"county_id = {county}"
-            assert f"v.{named}" in sql and f"s.{named}" in sql
-            assert f"v.{named}" in before_sql and f"d.{named}" in before_sql
-            assert f"v.{named}" in due_sql
+            assert f"c.{named}" in sql and f"s.{named}" in sql
+            assert f"c.{named}" in before_sql and f"d.{named}" in before_sql
+            assert f"c.{named}" in due_sql
             # The county's rows are the city's rows of its sites, unchanged.
             pd.testing.assert_frame_equal(
                 _sorted(status, "site_id").set_index("site_id"),
                 city.loc[sorted(own)],
                 check_names=False,
             )
+
+
+SUMMARY_SQL = (
+    "SELECT patrol_id, visit_id, site_id, deputy_id, arrived, county_id FROM {} "
+    "ORDER BY patrol_id, visit_id"
+)
+
+
+def _summary_is_true(session: Session) -> int:
+    """Assert counted_visit holds exactly the rows verified_visit shows; their number."""
+    summary = session.execute(text(SUMMARY_SQL.format("counted_visit"))).all()
+    reference = session.execute(text(SUMMARY_SQL.format("verified_visit"))).all()
+    assert summary == reference
+    return len(summary)
+
+
+def _agree_on(session: Session, month: tuple[int, int], as_of: date) -> None:
+    """The fast forms (reading the summary) equal the reference forms."""
+    period = month_bounds(*month)
+    fast = site_period_status(session, *period, as_of)
+    reference = site_period_status(session, *period, as_of, visits_sql=REFERENCE_VISITS_SQL)
+    pd.testing.assert_frame_equal(_sorted(fast, "site_id"), _sorted(reference, "site_id"))
+    due = due_list(session, as_of)
+    pd.testing.assert_frame_equal(due, due_list(session, as_of, visits_sql=REFERENCE_VISITS_SQL))
+
+
+def _counted(session: Session, patrol: int) -> int:
+    return session.execute(
+        text("SELECT count(*) FROM counted_visit WHERE patrol_id = :p"), {"p": patrol}
+    ).scalar_one()
+
+
+def test_the_summary_follows_flags_and_reviews(history) -> None:
+    session, ids = history
+    assert _summary_is_true(session) > 0
+    patrol = _patrol(session, ids, "D2", "2026-11-20 09:00", ["S2", "F1"])
+    assert _counted(session, patrol) == 2  # a visit inserted counts at once
+    _agree_on(session, (2026, 11), D(2026, 12, 1))
+    steps = [
+        ("INSERT INTO patrol_flag (patrol_id, code, message) VALUES (:p, 'jump', 'x')", 0),
+        ("INSERT INTO patrol_review (patrol_id, decision, reason) VALUES (:p, 'reject', 'r')", 0),
+        ("INSERT INTO patrol_review (patrol_id, decision, reason) VALUES (:p, 'accept', 'r')", 2),
+        # a second flag after the acceptance: the latest review still accepts
+        ("INSERT INTO patrol_flag (patrol_id, code, message) VALUES (:p, 'copy', 'x')", 2),
+        ("INSERT INTO patrol_review (patrol_id, decision, reason) VALUES (:p, 'reject', 'r')", 0),
+        # the latest review undone: the acceptance before it decides again
+        (
+            "DELETE FROM patrol_review WHERE id = "
+            "(SELECT max(id) FROM patrol_review WHERE patrol_id = :p)",
+            2,
+        ),
+        ("DELETE FROM patrol_review WHERE patrol_id = :p", 0),  # flagged, never reviewed
+        ("DELETE FROM patrol_flag WHERE patrol_id = :p", 2),  # the flags cleared
+        ("UPDATE patrol SET has_times = false WHERE id = :p", 0),
+        ("UPDATE patrol SET has_times = true WHERE id = :p", 2),
+    ]
+    for sql, expected in steps:
+        session.execute(text(sql), {"p": patrol})
+        assert _counted(session, patrol) == expected, sql
+        _summary_is_true(session)
+    _agree_on(session, (2026, 11), D(2026, 12, 1))
+    session.execute(
+        text("UPDATE patrol SET deputy_id = :d WHERE id = :p"), {"d": ids["D1"], "p": patrol}
+    )
+    _summary_is_true(session)
+    _agree_on(session, (2026, 11), D(2026, 12, 1))
+
+
+def test_the_summary_takes_out_of_order_and_old_month_visits(history) -> None:
+    session, ids = history
+    conn = session.connection()
+    # an older month with its own partition, made before the late upload lands in it
+    # (August 2025: no visit of the history sits in the default partition for it)
+    conn.execute(text("SELECT shuijian_month_partition('visit', DATE '2025-08-01')"))
+    late = [
+        _patrol(session, ids, "D2", "2026-11-05 09:00", ["S2"]),  # before 10 Nov's, after
+        _patrol(session, ids, "D2", "2026-10-27 09:00", ["S2"]),  # the chain's last visit
+        _patrol(session, ids, "D2", "2025-08-20 09:00", ["S2", "F1"]),  # the old partition
+    ]
+    assert all(_counted(session, p) for p in late)
+    place = session.execute(
+        text("SELECT tableoid::regclass::text FROM visit WHERE patrol_id = :p"), {"p": late[2]}
+    ).scalar()
+    assert place == "visit_202508"
+    _summary_is_true(session)
+    for month, as_of in (((2026, 11), D(2026, 12, 1)), ((2025, 9), D(2025, 10, 1))):
+        _agree_on(session, month, as_of)
+    # deleted visits leave the summary; a month dropped by retention takes its rows with it
+    session.execute(text("DELETE FROM visit WHERE patrol_id = :p"), {"p": late[0]})
+    assert _counted(session, late[0]) == 0
+    [old] = [m for m in partitions.month_partitions(conn, "visit") if m.name == "visit_202508"]
+    partitions.drop(conn, old)
+    assert _counted(session, late[2]) == 0
+    _summary_is_true(session)
+    _agree_on(session, (2026, 11), D(2026, 12, 1))
+
+
+def test_the_backfill_gives_the_maintained_rows(history) -> None:
+    session, _ = history
+    before = session.execute(text(SUMMARY_SQL.format("counted_visit"))).all()
+    n = session.execute(text("SELECT shuijian_counted_visit_backfill()")).scalar_one()
+    assert n == len(before) > 0
+    assert session.execute(text(SUMMARY_SQL.format("counted_visit"))).all() == before
