@@ -27,17 +27,20 @@ Choices, stated once:
   cell. Because both conditions are properties of sites, "contains a dead-corner small cell" is
   "holds such a site", counted from the same site rows. ``sites_missed`` and
   ``sites_unassigned`` count the sites per cause (a site may be counted under both).
-- Reading the visits (``verified_visit``, the default): the period's visits as one range of
-  ``arrived`` (index ``ix_visit_arrived``, or ``ix_visit_county_arrived`` for one county),
-  read once for both the duties' visits and the 协查 counts (matched in numpy), and per duty
-  whose row it can change (class 2, a window straddling the period start, no visit in the
-  period) a LATERAL lookup of the one last verified visit before the period inside the duty
-  (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
-  deadline inside the period, the 14-day chain of class 2 included, so the status is exact
-  without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
-  ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
-  filtered. When the scope is one county (`db.scope`), every table read is filtered by
-  ``county_id = <id>`` in the SQL itself (``county_filter``).
+- Reading the visits (``verified_visit``, the default): from its maintained summary
+  ``counted_visit`` (migration 0027: one narrow row per visit that counts, with the patrol's
+  deputy, kept true by the owner's triggers on visits, flags, reviews and patrols). The
+  period's visits as one range of ``arrived`` (index ``ix_counted_visit_arrived``, or
+  ``ix_counted_visit_county_arrived`` for one county), read once for both the duties' visits
+  and the 协查 counts (matched in numpy), and per duty whose row it can change (class 2, a
+  window straddling the period start, no visit in the period) one index-only probe for the
+  last counted visit before the period inside the duty (``ix_counted_visit_site_deputy``,
+  walked backwards): it alone decides the first deadline inside the period, the 14-day chain
+  of class 2 included, so the status is exact without reading a year of history. Any other
+  ``visits_sql`` (tests' TEMP TABLEs, ``duty.due.REFERENCE_VISITS_SQL``) takes the
+  straightforward form over ``verified_visit``: every visit, then filtered — the reference the
+  summary is tested against. When the scope is one county (`db.scope`), every table read is
+  filtered by ``county_id = <id>`` in the SQL itself (``county_filter``).
 """
 
 from __future__ import annotations
