@@ -2,7 +2,7 @@
 
 ``duty_period_status`` gives one row per *duty* — an assignment period of a deputy at a site —
 overlapping a period (a month, say): the patrol deadlines of that duty the period holds and
-how many were missed (`duty.windows.missed_counts`). ``site_period_status`` rolls the duties up
+how many were missed (`duty.windows.missed_count_array`). ``site_period_status`` rolls the duties up
 to one row per site (missed, on time, has a deputy); ``cell_coverage`` rolls sites up to one
 grid level. The evaluation credits and charges deputies from the same duty rows.
 
@@ -64,7 +64,7 @@ from duty.due import (
     local_day_sql,
     local_midnight_sql,
 )
-from duty.windows import as_days, missed_counts, window_of
+from duty.windows import as_days, missed_count_array, window_of
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (
     "site_id",
@@ -102,6 +102,8 @@ CELL_COLUMNS: tuple[str, ...] = (
 )
 CELLS_SQL = "SELECT id, code, level, parent_id FROM grid_cell"
 
+_NAT = np.datetime64("NaT", "D")
+
 _SITES_SQL = """
 SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
        f.tracking_start, (c.site_id IS NOT NULL) AS assigned
@@ -127,7 +129,7 @@ WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start
 
 # The visits that discharge each duty: inside its period, by its deputy (or anyone, when the
 # setting allows), up to the reference day, and only the last one before the period (it
-# alone decides the first deadline inside it; see duty.windows.missed_counts).
+# alone decides the first deadline inside it; see duty.windows.missed_count_array).
 _DUTY_VISITS_SQL = """
 WITH visits AS ({visits_sql}),
 duty AS (
@@ -404,22 +406,43 @@ def duty_status_frame(
 ) -> pd.DataFrame:
     """The computing half of ``duty_period_status``, on frames (no database): ``duties`` has
     duty_id, site_id, deputy_id, site_class, tracking_start, tracking_end (NaT: open);
-    ``visits`` has duty_id, visit_date."""
-    frame = duties.reset_index(drop=True).copy()
-    frame["tracking_start"] = as_days(frame["tracking_start"]).astype("M8[s]")
-    frame["tracking_end"] = as_days(frame["tracking_end"]).astype("M8[s]")
-    frame["site_class"] = frame["site_class"].astype("int64")
-    keyed = frame.rename(columns={"site_id": "site", "duty_id": "site_id"})
-    seen = visits.rename(columns={"duty_id": "site_id"})
-    frame["missed"] = missed_counts(keyed, seen, period_start, period_end, as_of).to_numpy()
-    frame["on_time"] = frame["missed"] == 0
-    days = pd.DataFrame(
-        {"duty_id": visits["duty_id"].to_numpy(), "v": as_days(visits["visit_date"])}
+    ``visits`` has duty_id, visit_date. Arrays throughout (`duty.windows.missed_count_array`):
+    a province has ~150,000 duties and pandas' grouping and merging cost more than the rules."""
+    duty_ids = duties["duty_id"].to_numpy(dtype=np.int64)
+    start = as_days(duties["tracking_start"])
+    end = as_days(duties["tracking_end"])
+    site_class = duties["site_class"].to_numpy(dtype=np.int64)
+    visit_of = pd.Index(duty_ids).get_indexer(visits["duty_id"].to_numpy(dtype=np.int64))
+    visit_day = as_days(visits["visit_date"])
+    missed = missed_count_array(
+        site_class, start, end, visit_of, visit_day, period_start, period_end, as_of
     )
-    days = days[days["v"].to_numpy() <= np.datetime64(min(period_end, as_of), "D")]
-    latest = days.groupby("duty_id")["v"].max()
-    frame["last_visit"] = as_days(latest.reindex(frame["duty_id"].to_numpy())).astype("M8[s]")
-    return frame[list(DUTY_PERIOD_COLUMNS)]
+    ref = np.datetime64(min(period_end, as_of), "D")
+    return pd.DataFrame(
+        {
+            "duty_id": duties["duty_id"].to_numpy(),
+            "site_id": duties["site_id"].to_numpy(),
+            "deputy_id": duties["deputy_id"].to_numpy(),
+            "site_class": site_class,
+            "tracking_start": start.astype("M8[s]"),
+            "tracking_end": end.astype("M8[s]"),
+            "missed": missed,
+            "on_time": missed == 0,
+            "last_visit": latest_day(visit_of, visit_day, len(duty_ids), ref).astype("M8[s]"),
+        },
+        columns=list(DUTY_PERIOD_COLUMNS),
+    )
+
+
+def latest_day(owner: np.ndarray, day: np.ndarray, n: int, until: np.datetime64) -> np.ndarray:
+    """Per owner 0..n-1, the latest ``day`` up to ``until`` (NaT: none); ``owner`` -1 is
+    nobody's. NaT is the smallest datetime64 as an integer, so a maximum over the integers
+    leaves it only where no day came."""
+    latest = np.full(n, _NAT).view(np.int64)
+    day = np.asarray(day).astype("M8[D]")
+    keep = (owner >= 0) & ~np.isnat(day) & (day <= until)
+    np.maximum.at(latest, owner[keep], day[keep].view(np.int64))
+    return latest.view("M8[D]")
 
 
 def site_period_status(
@@ -462,23 +485,42 @@ def period_status_frame(
     sites: pd.DataFrame, duties: pd.DataFrame, assists: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Sites (site_id, grid_cell_id, township_id, site_class, tracking_start (NaT: never
-    assigned), assigned) with their duties' rows from ``duty_status_frame`` summed up."""
-    frame = sites.reset_index(drop=True).copy()
-    frame["tracking_start"] = as_days(frame["tracking_start"]).astype("M8[s]")
-    frame["site_class"] = frame["site_class"].astype("int64")
-    frame["assigned"] = frame["assigned"].astype(bool)
-    ids = frame["site_id"].to_numpy()
-    per_site = duties.groupby("site_id").agg(missed=("missed", "sum"), last=("last_visit", "max"))
-    frame["missed"] = per_site["missed"].reindex(ids).fillna(0).to_numpy(dtype=np.int64)
-    frame["on_time"] = frame["tracking_start"].notna().to_numpy() & (frame["missed"] == 0)
-    frame["last_visit"] = as_days(per_site["last"].reindex(ids)).astype("M8[s]")
-    helped = (
-        assists.groupby("site_id")["assist_visits"].sum()
-        if assists is not None and len(assists)
-        else pd.Series(dtype=np.int64)
+    assigned), assigned) with their duties' rows from ``duty_status_frame`` summed up (sums
+    and maxima by array position, not pandas' groupby: see ``duty_status_frame``)."""
+    ids = sites["site_id"].to_numpy()
+    n = len(ids)
+    key = pd.Index(ids)
+    duty_site = key.get_indexer(duties["site_id"].to_numpy())
+    mine = duty_site >= 0
+    missed = np.bincount(
+        duty_site[mine], weights=duties["missed"].to_numpy(dtype=np.int64)[mine], minlength=n
+    ).astype(np.int64)
+    last = latest_day(duty_site, as_days(duties["last_visit"]), n, np.datetime64("9999-12-31", "D"))
+    start = as_days(sites["tracking_start"])
+    helped = np.zeros(n, dtype=np.int64)
+    if assists is not None and len(assists):
+        assist_site = key.get_indexer(assists["site_id"].to_numpy())
+        counted = assist_site >= 0
+        helped = np.bincount(
+            assist_site[counted],
+            weights=assists["assist_visits"].to_numpy(dtype=np.int64)[counted],
+            minlength=n,
+        ).astype(np.int64)
+    return pd.DataFrame(
+        {
+            "site_id": ids,
+            "grid_cell_id": sites["grid_cell_id"].to_numpy(),
+            "township_id": sites["township_id"].to_numpy(),
+            "site_class": sites["site_class"].to_numpy(dtype=np.int64),
+            "tracking_start": start.astype("M8[s]"),
+            "assigned": sites["assigned"].to_numpy(dtype=bool),
+            "missed": missed,
+            "on_time": ~np.isnat(start) & (missed == 0),
+            "last_visit": last.astype("M8[s]"),
+            "assist_visits": helped,
+        },
+        columns=list(SITE_PERIOD_COLUMNS),
     )
-    frame["assist_visits"] = helped.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
-    return frame[list(SITE_PERIOD_COLUMNS)]
 
 
 def _ancestor_at(cells: pd.DataFrame, level: int) -> np.ndarray:
@@ -595,6 +637,7 @@ __all__ = [
     "duty_before_sql",
     "duty_status_frame",
     "duty_visits_query",
+    "latest_day",
     "load_cells",
     "month_bounds",
     "period_status_frame",

@@ -14,12 +14,19 @@ duty instead of all history, and a county's queries naming the county.
   into an older month's partition), a patrol flagged, reviewed, re-reviewed, a flag removed, a
   patrol's times or deputy changed, visits deleted, a month dropped by retention; and the
   backfill gives the same rows.
+- The array form of the status (``duty_status_frame``, ``period_status_frame`` over
+  `duty.windows.missed_count_array`) equals the row-by-row rule (``missed_deadlines`` per duty,
+  summed per site) on the edge cases: 旬 boundaries, month ends, 29 February, the 14-day chain
+  across the period start, a site never visited, a site never assigned, several deputies on one
+  site (a handover inside the period and two at once), and on random cases.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
@@ -27,15 +34,19 @@ from sqlalchemy.orm import Session
 
 from db import partitions, scope
 from duty.coverage import (
+    DUTY_PERIOD_COLUMNS,
     duty_before_sql,
     duty_period_status,
+    duty_status_frame,
     duty_visits_query,
     load_cells,
     month_bounds,
+    period_status_frame,
     site_period_status,
 )
 from duty.due import REFERENCE_VISITS_SQL, due_list, due_query
 from duty.today import site_today_status
+from duty.windows import missed_deadlines
 from tests import factories
 from tests.test_evaluation import _patrol
 
@@ -334,3 +345,160 @@ def test_the_backfill_gives_the_maintained_rows(history) -> None:
     n = session.execute(text("SELECT shuijian_counted_visit_backfill()")).scalar_one()
     assert n == len(before) > 0
     assert session.execute(text(SUMMARY_SQL.format("counted_visit"))).all() == before
+
+
+# --------------------------------------------------------------------------- the array form
+# Duties as (duty_id, site_id, deputy_id, class, tracking start, tracking end or None) and
+# their visits as {duty_id: [days]}; the row-by-row rule is missed_deadlines per duty.
+
+EDGE_DUTIES: list[tuple[int, int, int, int, date, date | None]] = [
+    (1, 1, 1, 1, D(2028, 1, 11), None),  # class 1 visits on every 旬's first and last day
+    (2, 2, 2, 1, D(2028, 2, 21), None),  # starts in the 旬 of 21–29 Feb 2028
+    (3, 3, 3, 3, D(2028, 1, 31), None),  # class 3 from a month's last day
+    (4, 4, 4, 2, D(2027, 12, 1), None),  # 14-day chain across the period start
+    (5, 5, 5, 2, D(2028, 1, 20), None),  # class 2, a visit 14 days before the period
+    (6, 6, 6, 1, D(2027, 6, 1), None),  # never visited
+    (7, 7, 7, 3, D(2028, 2, 29), None),  # starts on 29 Feb: the grace moves it to March
+    (8, 8, 8, 1, D(2027, 12, 1), D(2028, 2, 14)),  # handed over on 15 Feb ...
+    (9, 8, 9, 1, D(2028, 2, 15), None),  # ... to this deputy
+    (10, 9, 10, 2, D(2028, 1, 1), None),  # two deputies at once on site 9
+    (11, 9, 11, 3, D(2028, 1, 1), None),
+    (12, 10, 12, 1, D(2028, 3, 1), None),  # starts after the period (as_of later)
+]
+EDGE_VISITS: dict[int, list[date]] = {
+    1: [D(2028, 1, 20), D(2028, 1, 21), D(2028, 2, 1), D(2028, 2, 10), D(2028, 2, 29)],
+    2: [D(2028, 2, 29), D(2028, 3, 1)],
+    3: [D(2028, 1, 31), D(2028, 2, 29), D(2028, 3, 31)],
+    4: [D(2027, 12, 30), D(2028, 1, 13), D(2028, 1, 27), D(2028, 2, 24)],
+    5: [D(2028, 1, 18), D(2028, 2, 1), D(2028, 2, 29)],
+    8: [D(2028, 1, 5), D(2028, 2, 10), D(2028, 2, 20)],  # the last one after its end
+    9: [D(2028, 2, 20), D(2028, 2, 20)],  # a duplicate
+    10: [D(2028, 1, 30), D(2028, 2, 13), D(2028, 2, 28)],
+    11: [D(2028, 1, 3)],
+}
+NEVER_ASSIGNED_SITE = 11
+
+
+def _frames(
+    duties: list[tuple[int, int, int, int, date, date | None]], visits: dict[int, list[date]]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    duty_df = pd.DataFrame(
+        duties,
+        columns=["duty_id", "site_id", "deputy_id", "site_class", "tracking_start", "tracking_end"],
+    )
+    visit_df = pd.DataFrame(
+        [(d, v) for d, days in visits.items() for v in days], columns=["duty_id", "visit_date"]
+    )
+    site_ids = sorted({d[1] for d in duties} | {NEVER_ASSIGNED_SITE})
+    first = {
+        s: min(d[4] for d in duties if d[1] == s) for s in site_ids if s != NEVER_ASSIGNED_SITE
+    }
+    sites = pd.DataFrame(
+        {
+            "site_id": site_ids,
+            "grid_cell_id": [100 + s for s in site_ids],
+            "township_id": [1] * len(site_ids),
+            "site_class": [next((d[3] for d in duties if d[1] == s), 1) for s in site_ids],
+            "tracking_start": [first.get(s) for s in site_ids],
+            "assigned": [s in first for s in site_ids],
+        }
+    )
+    return duty_df, visit_df, sites
+
+
+def _row_by_row(
+    duties: list[tuple[int, int, int, int, date, date | None]],
+    visits: dict[int, list[date]],
+    period: tuple[date, date],
+    as_of: date,
+) -> tuple[dict[int, tuple[int, date | None]], dict[int, tuple[int, date | None]]]:
+    """Per duty and per site: missed deadlines (the scalar rule) and the last visit."""
+    ref = min(period[1], as_of)
+    per_duty: dict[int, tuple[int, date | None]] = {}
+    per_site: dict[int, tuple[int, date | None]] = {}
+    for duty_id, site_id, _, cls, start, end in duties:
+        days = visits.get(duty_id, [])
+        missed = len(missed_deadlines(cls, days, *period, start, as_of, end))
+        last = max((v for v in days if v <= ref), default=None)
+        per_duty[duty_id] = (missed, last)
+        total, latest = per_site.get(site_id, (0, None))
+        latest = max((x for x in (latest, last) if x is not None), default=None)
+        per_site[site_id] = (total + missed, latest)
+    return per_duty, per_site
+
+
+def _day(value: object) -> date | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _check_array_form(
+    duties: list[tuple[int, int, int, int, date, date | None]],
+    visits: dict[int, list[date]],
+    period: tuple[date, date],
+    as_of: date,
+) -> int:
+    duty_df, visit_df, sites = _frames(duties, visits)
+    per_duty, per_site = _row_by_row(duties, visits, period, as_of)
+    got = duty_status_frame(duty_df, visit_df, *period, as_of)
+    assert list(got["duty_id"]) == [d[0] for d in duties]
+    for row in got.itertuples():
+        assert (row.missed, _day(row.last_visit)) == per_duty[row.duty_id], row
+        assert row.on_time == (row.missed == 0)
+    status = period_status_frame(sites, got)
+    for row in status.itertuples():
+        missed, last = per_site.get(row.site_id, (0, None))
+        assert (row.missed, _day(row.last_visit)) == (missed, last), row
+        assert row.on_time == (row.site_id != NEVER_ASSIGNED_SITE and missed == 0)
+    return int(got["missed"].sum())
+
+
+@pytest.mark.parametrize(
+    ("period", "as_of"),
+    [
+        (month_bounds(2028, 2), D(2028, 3, 1)),  # closed leap February
+        (month_bounds(2028, 2), D(2028, 2, 29)),  # its last day: that day's deadlines open
+        (month_bounds(2028, 2), D(2028, 2, 11)),  # the day after a 旬 ends
+        (month_bounds(2028, 2), D(2028, 2, 10)),  # a 旬's last day
+        (month_bounds(2028, 2), D(2028, 2, 1)),  # the period's first day
+        (month_bounds(2028, 1), D(2028, 2, 1)),  # closed January (31 days)
+        (month_bounds(2028, 3), D(2028, 4, 1)),  # closed March, duty 12 starts in it
+        ((D(2028, 1, 15), D(2028, 2, 14)), D(2028, 2, 20)),  # a period off the windows
+    ],
+)
+def test_array_form_equals_the_row_by_row_rule_on_edges(
+    period: tuple[date, date], as_of: date
+) -> None:
+    _check_array_form(EDGE_DUTIES, EDGE_VISITS, period, as_of)
+
+
+def test_array_form_equals_the_row_by_row_rule_on_random_duties() -> None:
+    rng = random.Random(27)
+    duties: list[tuple[int, int, int, int, date, date | None]] = []
+    visits: dict[int, list[date]] = {}
+    for duty_id in range(1, 1501):
+        site = rng.randrange(1, 700)  # some sites hold two or three duties
+        start = D(2027, 11, 1) + timedelta(days=rng.randrange(150))
+        end = start + timedelta(days=rng.randrange(5, 120)) if rng.random() < 0.3 else None
+        duties.append((duty_id, site, duty_id, rng.choice((1, 2, 3)), start, end))
+        days = [
+            D(2027, 10, 1) + timedelta(days=rng.randrange(220)) for _ in range(rng.randrange(12))
+        ]
+        if days:
+            visits[duty_id] = days + days[:1]
+    total = 0
+    for period, as_of in [
+        (month_bounds(2028, 2), D(2028, 3, 1)),
+        (month_bounds(2028, 2), D(2028, 2, 21)),
+        ((D(2027, 12, 15), D(2028, 3, 14)), D(2028, 3, 31)),
+    ]:
+        total += _check_array_form(duties, visits, period, as_of)
+    assert total > 500  # the cases do miss deadlines
+
+
+def test_array_form_takes_no_rows() -> None:
+    duty_df, visit_df, sites = _frames([], {})
+    got = duty_status_frame(duty_df, visit_df, *month_bounds(2028, 2), D(2028, 3, 1))
+    assert got.empty and tuple(got.columns) == DUTY_PERIOD_COLUMNS
+    status = period_status_frame(sites, got)
+    assert status["missed"].tolist() == [0] and not status["on_time"].any()
+    assert status["last_visit"].dtype == np.dtype("M8[s]")
