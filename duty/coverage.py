@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 
 from core import settings
 from db import scope
-from db.query import query_frame, without_jit
+from db.query import query_arrays, query_frame, without_jit
 from duty.due import (
     DEFAULT_VISITS_SQL,
     counted_deputy_test,
@@ -120,12 +120,17 @@ WHERE {where}
 """
 
 # Every duty (assignment period) that overlaps [period_start, ref].
-_DUTIES_SQL = """
-SELECT a.id AS duty_id, a.site_id, a.deputy_id, s.site_class,
-       a.valid_from AS tracking_start, a.valid_to - 1 AS tracking_end
+# Every column a bigint for ``db.query.query_arrays``: days since 1970-01-01, an open end as
+# NaT's integer (the smallest bigint), so the days read straight into datetime64[D].
+NAT_BIGINT_SQL = "(-9223372036854775807 - 1)"
+_DUTIES_SQL = f"""
+SELECT a.id::bigint AS duty_id, a.site_id::bigint, a.deputy_id::bigint,
+       s.site_class::bigint, (a.valid_from - DATE '1970-01-01')::bigint AS tracking_start,
+       COALESCE(a.valid_to - 1 - DATE '1970-01-01', {NAT_BIGINT_SQL})::bigint AS tracking_end
 FROM assignment a JOIN site s ON s.id = a.site_id
-WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start) AND {where}
+WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start) AND {{where}}
 """
+_DUTY_COLUMNS = ("duty_id", "site_id", "deputy_id", "site_class", "tracking_start", "tracking_end")
 
 # The visits that discharge each duty: inside its period, by its deputy (or anyone, when the
 # setting allows), up to the reference day, and only the last one before the period (it
@@ -158,7 +163,7 @@ SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GRO
 # the visit_date test, and a range the planner can count), matched to duties and told apart
 # from 协查 in numpy (`_split_period_visits`).
 _DUTY_VISITS_FAST_SQL = """
-SELECT c.site_id, c.deputy_id, {visit_day} - DATE '1970-01-01' AS day
+SELECT c.site_id::bigint, c.deputy_id::bigint, ({visit_day} - DATE '1970-01-01')::bigint AS day
 FROM counted_visit c JOIN site s ON s.id = c.site_id
 WHERE c.arrived >= {start_bound} AND c.arrived < {ref_bound} + interval '1 day'{visit_county}
   AND {where}
@@ -168,7 +173,7 @@ WHERE c.arrived >= {start_bound} AND c.arrived < {ref_bound} + interval '1 day'{
 # visit before the period inside the duty: one index-only probe walking (site_id, deputy_id,
 # arrived) backwards (the exact local-day tests stay, as a LIMIT 1 needs no estimate).
 _DUTY_BEFORE_SQL = """
-SELECT d.id AS duty_id, b.day
+SELECT d.id::bigint AS duty_id, b.day::bigint
 FROM unnest(CAST(CAST(:need AS text) AS bigint[])) AS n(id)
 JOIN assignment d ON d.id = n.id
 CROSS JOIN LATERAL (
@@ -268,8 +273,10 @@ def duty_before_query(
     params, where = _params(period_start, period_end, as_of, None, None)
     county, _ = county_filter("a")
     with without_jit(session):
-        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
-        visits = query_frame(session, _duty_visits_sql(DEFAULT_VISITS_SQL, where), params)
+        duties = _read_duties(session, where + county, params)
+        visits = query_arrays(
+            session, _duty_visits_sql(DEFAULT_VISITS_SQL, where), params, _PERIOD_COLUMNS
+        )
     in_period, _ = _split_period_visits(duties, visits, bool(params["any_deputy"]))
     need = _duties_needing_before(duties, in_period, period_start)
     return duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
@@ -325,26 +332,38 @@ def _duty_rows(
     协查 counts (site_id, deputy_id, assist_visits) from the same read; None otherwise."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     county, _ = county_filter("a")
-    duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
-    visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
+    duties = _read_duties(session, where + county, params)
     if not _fast(visits_sql):
+        visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
         return duties, visits, None
-    in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
+    rows = query_arrays(session, _duty_visits_sql(visits_sql, where), params, _PERIOD_COLUMNS)
+    in_period, assists = _split_period_visits(duties, rows, bool(params["any_deputy"]))
     need = _duties_needing_before(duties, in_period, period_start)
-    before = query_frame(
-        session, duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
+    before = query_arrays(
+        session,
+        duty_before_sql(bool(params["any_deputy"])),
+        params | {"need": _id_array(need)},
+        ("duty_id", "day"),
     )
     before_days = pd.DataFrame(
-        {
-            "duty_id": before["duty_id"].to_numpy(dtype=np.int64),
-            "visit_date": before["day"].to_numpy(dtype=np.int64).astype("M8[D]"),
-        }
+        {"duty_id": before["duty_id"], "visit_date": before["day"].astype("M8[D]")}
     )
     return duties, pd.concat([in_period, before_days], ignore_index=True), assists
 
 
+_PERIOD_COLUMNS = ("site_id", "deputy_id", "day")
+
+
+def _read_duties(session: Session, where: str, params: Mapping[str, Any]) -> pd.DataFrame:
+    """The duties overlapping the period (``_DUTIES_SQL``), days as datetime64[D]."""
+    rows = query_arrays(session, _DUTIES_SQL.format(where=where), params, _DUTY_COLUMNS)
+    for column in ("tracking_start", "tracking_end"):
+        rows[column] = rows[column].astype("M8[D]")
+    return pd.DataFrame(rows, columns=list(_DUTY_COLUMNS))
+
+
 def _split_period_visits(
-    duties: pd.DataFrame, rows: pd.DataFrame, any_deputy: bool
+    duties: pd.DataFrame, rows: Mapping[str, np.ndarray], any_deputy: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The indexed form's period visits (site_id, deputy_id, day: days since 1970-01-01) as
     duty visits (duty_id, visit_date) and 协查 counts. Each visit is matched here to every
@@ -352,9 +371,9 @@ def _split_period_visits(
     the reference form's join does. A visit
     no duty of its own deputy holds that day is 协查 (the reference's NOT EXISTS: every
     assignment holding a day of the period is one of the duties)."""
-    v_site = rows["site_id"].to_numpy(dtype=np.int64)
-    v_deputy = rows["deputy_id"].to_numpy(dtype=np.int64)
-    v_day = rows["day"].to_numpy(dtype=np.int64).astype("M8[D]")
+    v_site = rows["site_id"]
+    v_deputy = rows["deputy_id"]
+    v_day = rows["day"].astype("M8[D]")
     d_site = duties["site_id"].to_numpy(dtype=np.int64)
     d_start = as_days(duties["tracking_start"])
     d_end = as_days(duties["tracking_end"])
@@ -630,6 +649,7 @@ __all__ = [
     "CELLS_SQL",
     "CELL_COLUMNS",
     "DUTY_PERIOD_COLUMNS",
+    "NAT_BIGINT_SQL",
     "SITE_PERIOD_COLUMNS",
     "cell_coverage",
     "duty_period_status",
