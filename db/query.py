@@ -47,50 +47,38 @@ def query_frame(source: Source, sql: str, params: Mapping[str, Any] | None = Non
     return pd.DataFrame.from_records(rows, columns=keys)
 
 
-# COPY's binary format: a signature, flags, a header extension of a given length; then per row
-# a field count and per field a length and the bytes; a -1 count ends it.
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-
-
 def query_arrays(
     source: Session | Connection, sql: str, params: Mapping[str, Any] | None, columns: Sequence[str]
 ) -> dict[str, np.ndarray]:
-    """Rows of a SELECT whose columns are all ``bigint`` and never NULL, as one int64 array per
-    column (named ``columns``, in the SELECT's order), read with ``COPY ... TO STDOUT (FORMAT
-    binary)``: every row then has the same bytes, and one ``np.frombuffer`` reads them all.
+    """Rows of a SELECT whose columns are all integers, never NULL, as one int64 array per
+    column (named ``columns``, in the SELECT's order).
 
-    For the province's status reads (100,000 rows of ids and days): the server sends no text,
-    psycopg builds no tuple and pandas infers no column, where those cost more than the query.
-    A NULL or a column of another type is refused (the rows would not be of one size); write
-    ``COALESCE`` and casts in the SQL. Parameters are merged by psycopg (COPY takes none).
+    The server packs the rows into one ``bytea`` (``int8send`` per value, ``string_agg`` over
+    the rows) and one ``np.frombuffer`` reads it: for the province's status reads (100,000
+    rows of ids and days) no tuple is built per row and pandas infers no column, where those
+    cost more than the query (COPY's binary format would do as well in bytes, but psycopg
+    hands COPY's rows to Python one at a time). A NULL is refused (its row would vanish from
+    the aggregate): write ``COALESCE`` in the SQL.
     """
     connection = source.connection() if isinstance(source, Session) else source
-    compiled = text(sql).compile(dialect=connection.dialect)
+    names = [f"c{i}" for i in range(len(columns))]
+    packed = " || ".join(f"int8send(q.{n})" for n in names)
+    wrapped = (
+        f"SELECT count(*), string_agg({packed}, ''::bytea) FROM ({sql}) AS q({', '.join(names)})"
+    )
+    compiled = text(wrapped).compile(dialect=connection.dialect)
     values = compiled.construct_params(dict(params or {}))
-    data = bytearray()
     cursor = connection.connection.cursor()
     try:
-        statement = f"COPY ({compiled.string}) TO STDOUT (FORMAT binary)"
-        with cursor.copy(statement, values) as copy:
-            for block in copy:
-                data += block
+        cursor.execute(compiled.string, values)
+        count, data = cursor.fetchone()
     finally:
         cursor.close()
-    if not data.startswith(_COPY_SIGNATURE):
-        raise ValueError("not COPY's binary format")
-    extension = int.from_bytes(data[15:19], "big")
-    body = memoryview(data)[19 + extension : len(data) - 2]
-    fields = [("count", ">i2")]
-    for i in range(len(columns)):
-        fields += [(f"size{i}", ">i4"), (f"value{i}", ">i8")]
-    row = np.dtype(fields)
-    if len(body) % row.itemsize:
-        raise ValueError(f"{sql!r}: a NULL or a column not bigint (rows of unequal size)")
-    rows = np.frombuffer(body, dtype=row)
-    sizes_ok = all((rows[f"size{i}"] == 8).all() for i in range(len(columns)))
-    if not (rows["count"] == len(columns)).all() or not sizes_ok:
-        raise ValueError(f"{sql!r}: every column must be a bigint, never NULL")
-    return {name: rows[f"value{i}"].astype(np.int64) for i, name in enumerate(columns)}
+    if count and (data is None or len(data) != count * 8 * len(columns)):
+        raise ValueError(f"{sql!r}: a NULL in the rows (write COALESCE)")
+    flat = np.frombuffer(data or b"", dtype=">i8").astype(np.int64)
+    table = flat.reshape(-1, len(columns)) if len(columns) else flat.reshape(0, 0)
+    return {name: table[:, i].copy() for i, name in enumerate(columns)}
 
 
 def read_geoframe(
