@@ -462,15 +462,21 @@ def coverage_month(
 
 
 def today_status(engine: Engine, *, visits_sql: str | None = None) -> Callable[[], dict[str, Any]]:
-    """Every site's current window on TODAY (``duty.today.site_today_status``, the due list
-    inside it): what the leader's landing page and the today map compute."""
-    from duty.due import DEFAULT_VISITS_SQL, due_list
+    """Every site's current window on TODAY (``duty.today.site_today_status``): what the today
+    map, its tiles and the grid heads' reminders compute. The indexed form is the lean one (no
+    due list: the recent visits as a range, probes for the rest, no names but the deputies');
+    the reference form reads the due list over ``visits_sql`` first and passes it in."""
+    from duty.due import due_list
     from duty.today import site_today_status
 
     def run() -> dict[str, Any]:
         t0 = time.perf_counter()
         with _session(engine, None) as s:
-            due = due_list(s, TODAY, visits_sql=visits_sql or DEFAULT_VISITS_SQL)
+            if visits_sql is None:
+                frame = site_today_status(s, TODAY)
+                t1 = time.perf_counter()
+                return {"today": t1 - t0, "total": t1 - t0, "frame": frame}
+            due = due_list(s, TODAY, visits_sql=visits_sql)
             t1 = time.perf_counter()
             frame = site_today_status(s, TODAY, due=due)
         t2 = time.perf_counter()
@@ -485,6 +491,8 @@ def best_split(repeat: int, query: Callable[[], dict[str, Any]]) -> dict[str, An
 
 
 def _split(parts: dict[str, Any]) -> str:
+    if "today" in parts:
+        return f"site_today_status {parts['today']:.3f} s (no due list)"
     if "due" in parts:
         return f"due list {parts['due']:.3f} s + sites {parts['sites']:.3f} s"
     return (

@@ -30,9 +30,18 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.query import query_frame, without_jit
-from duty.due import county_filter, due_list, local_day_sql, local_midnight_sql
-from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, window_of
+from core import settings
+from db.query import query_arrays, query_frame, without_jit
+from duty.coverage import (
+    NAT_BIGINT_SQL,
+    _id_array,
+    _split_period_visits,
+    duty_before_sql,
+    duty_visits_query,
+    latest_day,
+)
+from duty.due import county_filter, local_day_sql, local_midnight_sql
+from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, site_status_frame, window_of
 
 TODAY_STATUSES: tuple[str, ...] = ("overdue", "due_soon", "never", "pending", "done", "unassigned")
 """A site's state today, most urgent first (labels in the catalogue, ``today_status.<code>``)."""
@@ -80,6 +89,175 @@ ORDER BY s.id
 """
 
 
+# The lean form (no due list given): the same rows without the due list's names and sort.
+RECENT_DAYS = 31
+"""The recent visits read as one range: most sites' last visit is among them (a class 3 site
+is visited about monthly); the rest are looked up one index probe each, as the month status
+looks up its last visit before the period (`duty.coverage.duty_before_sql`)."""
+
+# Every current assignment in scope, ids and days as bigints (``query_arrays``).
+_CURRENT_SQL = f"""
+SELECT a.id::bigint AS duty_id, a.site_id::bigint, a.deputy_id::bigint, s.site_class::bigint,
+       (a.valid_from - DATE '1970-01-01')::bigint AS tracking_start,
+       {NAT_BIGINT_SQL} AS tracking_end
+FROM assignment a JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id
+WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on) AND {{where}}
+"""
+_CURRENT_COLUMNS = (
+    "duty_id",
+    "site_id",
+    "deputy_id",
+    "site_class",
+    "tracking_start",
+    "tracking_end",
+)
+
+# Every site in scope; a missing cell or township as -1 (bigints only).
+_ALL_SITES_SQL = """
+SELECT s.id::bigint, COALESCE(s.grid_cell_id, -1)::bigint, COALESCE(s.township_id, -1)::bigint,
+       s.site_class::bigint
+FROM site s WHERE {where}
+ORDER BY s.id
+"""
+
+# The sites in :unknown that some counted visit reached by :on (one index probe each).
+_EVER_SQL = """
+SELECT n.id::bigint
+FROM unnest(CAST(CAST(:unknown AS text) AS bigint[])) AS n(id)
+CROSS JOIN LATERAL (
+    SELECT 1 FROM counted_visit c
+    WHERE c.site_id = n.id AND {visit_day} <= :on
+      AND c.arrived < {on_bound} + interval '2 days'{visit_county}
+    LIMIT 1
+) e
+"""
+
+# Deputies by id: code (the due list's tie-break between two deputies of one site) and name.
+_DEPUTY_NAMES_SQL = """
+SELECT d.id AS deputy_id, d.code AS deputy_code, d.name AS deputy_name
+FROM deputy d WHERE d.id = ANY(CAST(CAST(:ids AS text) AS bigint[])){county}
+"""
+
+
+def _nullable(ids: np.ndarray) -> np.ndarray:
+    """-1 (none) back to a missing value, as pandas reads a column with NULLs: float64 NaN
+    when any is missing, int64 otherwise."""
+    missing = ids == -1
+    if not missing.any():
+        return ids
+    return np.where(missing, np.nan, ids.astype(np.float64))
+
+
+def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataFrame:
+    """``site_today_status`` without a due list: the current duties' last visits from the
+    recent range and probes (no names, no sort over strings), names for the sites' deputies
+    only. Equal to the form over `duty.due.due_list` (the tests and the benchmark check)."""
+    where, params = "TRUE", {"on": on}
+    if township_id is not None:
+        where, params["township_id"] = "s.township_id = :township_id", township_id
+    county, _ = county_filter("a", "s")
+    site_county, _ = county_filter("s")
+    visit_county, _ = county_filter("c")
+    recent = on - timedelta(days=RECENT_DAYS)
+    any_deputy = settings.text("duty_visits") == "any"
+    with without_jit(session):
+        site_rows = query_arrays(
+            session,
+            _ALL_SITES_SQL.format(where=where + site_county),
+            params,
+            ("site_id", "grid_cell_id", "township_id", "site_class"),
+        )
+        current = query_arrays(
+            session, _CURRENT_SQL.format(where=where + county), params, _CURRENT_COLUMNS
+        )
+        duties = pd.DataFrame(current, columns=list(_CURRENT_COLUMNS))
+        for column in ("tracking_start", "tracking_end"):
+            duties[column] = current[column].astype("M8[D]")
+        sql, visit_params = duty_visits_query(recent, on, on, township_id)
+        visits = query_arrays(session, sql, visit_params, ("site_id", "deputy_id", "day"))
+        own, _ = _split_period_visits(duties, visits, any_deputy)
+        n = len(duties)
+        duty_ids = current["duty_id"]
+        last = latest_day(
+            pd.Index(duty_ids).get_indexer(own["duty_id"].to_numpy()),
+            own["visit_date"].to_numpy(),
+            n,
+            np.datetime64(on, "D"),
+        )
+        # Only a duty begun before the recent range and with no visit in it can have one.
+        begun = current["tracking_start"].astype("M8[D]")
+        need = duty_ids[np.isnat(last) & (begun < np.datetime64(recent, "D"))]
+        if len(need):
+            before = query_arrays(
+                session,
+                duty_before_sql(any_deputy),
+                visit_params | {"period_start": recent, "need": _id_array(need)},
+                ("duty_id", "day"),
+            )
+            slot = pd.Index(duty_ids).get_indexer(before["duty_id"])
+            last[slot] = before["day"].astype("M8[D]")
+        site_ids = site_rows["site_id"]
+        seen = np.isin(site_ids, visits["site_id"]) | np.isin(
+            site_ids, current["site_id"][~np.isnat(last)]
+        )
+        unknown = site_ids[~seen]
+        reached = np.array([], dtype=np.int64)
+        if len(unknown):
+            ever_sql = _EVER_SQL.format(
+                on_bound=local_midnight_sql(":on"),
+                visit_day=local_day_sql("c.arrived"),
+                visit_county=visit_county,
+            )
+            reached = query_arrays(
+                session, ever_sql, {"on": on, "unknown": _id_array(unknown)}, ("site_id",)
+            )["site_id"]
+        deputy_county, _ = county_filter("d")
+        names = query_frame(
+            session,
+            _DEPUTY_NAMES_SQL.format(county=deputy_county),
+            {"ids": _id_array(np.unique(current["deputy_id"]))},
+        )
+    sites = pd.DataFrame(
+        {
+            "site_id": site_ids,
+            "grid_cell_id": _nullable(site_rows["grid_cell_id"]),
+            "township_id": _nullable(site_rows["township_id"]),
+            "site_class": site_rows["site_class"],
+            "ever_patrolled": seen | np.isin(site_ids, reached),
+        }
+    )
+    return today_status_frame(sites, _held(duties, last, names, on), on)
+
+
+def _held(duties: pd.DataFrame, last: np.ndarray, names: pd.DataFrame, on: date) -> pd.DataFrame:
+    """The due list's columns that ``today_status_frame`` reads, one row per current duty,
+    most urgent first as the due list sorts (deadline, then deputy code; a site's first row
+    is the one it shows)."""
+    status = site_status_frame(
+        duties["site_class"].to_numpy(), last, duties["tracking_start"].to_numpy(), on
+    )
+    by_id = names.set_index("deputy_id")
+    deputy_ids = duties["deputy_id"].to_numpy()
+    code = by_id["deputy_code"].reindex(deputy_ids).to_numpy()
+    rows = pd.DataFrame(
+        {
+            "site_id": duties["site_id"].to_numpy(),
+            "deputy_id": deputy_ids,
+            "deputy_name": by_id["deputy_name"].reindex(deputy_ids).to_numpy(),
+            "last_visit": last.astype("M8[s]"),
+            "deadline": status["deadline"].to_numpy(),
+            "status": status["status"].to_numpy(),
+            "days_left": status["days_left"].to_numpy(),
+        }
+    )
+    shared = rows["site_id"].duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return rows
+    # Two deputies on one site: the due list's order decides which row the site shows.
+    order = rows.assign(code=code).sort_values(["deadline", "code"], kind="stable").index
+    return rows.loc[order].reset_index(drop=True)
+
+
 def window_starts(on: date) -> dict[int, date]:
     """First day of the window holding ``on`` per class; class 2 (a gap rule, no calendar
     window): the earliest visit that still keeps it within 14 days."""
@@ -95,9 +273,10 @@ def site_today_status(
 ) -> pd.DataFrame:
     """One row per site (of one township, or all) with its state on ``on`` (TODAY_COLUMNS).
     ``due``: the due list of the same day and scope, when the caller has it already (over
-    ``verified_visit``: a row's last_visit is taken as proof the site was ever patrolled)."""
+    ``verified_visit``: a row's last_visit is taken as proof the site was ever patrolled);
+    without it the lean form reads the same rows without the due list's names and sort."""
     if due is None:
-        due = due_list(session, on, township_id=township_id)
+        return _lean_today(session, on, township_id)
     known = due.loc[due["last_visit"].notna(), "site_id"].drop_duplicates()
     where = "TRUE"
     # As an array literal: psycopg's list dumper costs ~1.5 µs a site.
