@@ -104,9 +104,17 @@ CELLS_SQL = "SELECT id, code, level, parent_id FROM grid_cell"
 
 _NAT = np.datetime64("NaT", "D")
 
+# Every column a bigint for ``db.query.query_arrays``: days since 1970-01-01, an open end as
+# NaT's integer (the smallest bigint), so the days read straight into datetime64[D].
+NAT_BIGINT_SQL = "(-9223372036854775807 - 1)"
+
+# Every column a bigint for ``db.query.query_arrays`` (a missing cell or township as -1,
+# ``nullable_ids``; a site never assigned has NaT's integer as its tracking start).
 _SITES_SQL = """
-SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
-       f.tracking_start, (c.site_id IS NOT NULL) AS assigned
+SELECT s.id::bigint AS site_id, COALESCE(s.grid_cell_id, -1)::bigint AS grid_cell_id,
+       COALESCE(s.township_id, -1)::bigint AS township_id, s.site_class::bigint,
+       COALESCE(f.tracking_start - DATE '1970-01-01', {nat})::bigint AS tracking_start,
+       (c.site_id IS NOT NULL)::int::bigint AS assigned
 FROM site s
 LEFT JOIN (
     SELECT site_id, min(valid_from) AS tracking_start
@@ -118,11 +126,48 @@ LEFT JOIN (
 ) c ON c.site_id = s.id
 WHERE {where}
 """
+_SITE_COLUMNS = (
+    "site_id",
+    "grid_cell_id",
+    "township_id",
+    "site_class",
+    "tracking_start",
+    "assigned",
+)
+
+
+def nullable_ids(ids: np.ndarray) -> np.ndarray:
+    """-1 (none) back to a missing value, as pandas reads a column with NULLs: float64 NaN
+    when any is missing, int64 otherwise (the frames keep the types they had)."""
+    missing = ids == -1
+    if not missing.any():
+        return ids
+    return np.where(missing, np.nan, ids.astype(np.float64))
+
+
+def _read_sites(
+    session: Session, where: str, a_county: str, params: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Every site in scope with its first tracking start and whether it is held on :ref."""
+    rows = query_arrays(
+        session,
+        _SITES_SQL.format(where=where, a_county=a_county, nat=NAT_BIGINT_SQL),
+        params,
+        _SITE_COLUMNS,
+    )
+    return pd.DataFrame(
+        {
+            "site_id": rows["site_id"],
+            "grid_cell_id": nullable_ids(rows["grid_cell_id"]),
+            "township_id": nullable_ids(rows["township_id"]),
+            "site_class": rows["site_class"],
+            "tracking_start": rows["tracking_start"].astype("M8[D]"),
+            "assigned": rows["assigned"].astype(bool),
+        }
+    )
+
 
 # Every duty (assignment period) that overlaps [period_start, ref].
-# Every column a bigint for ``db.query.query_arrays``: days since 1970-01-01, an open end as
-# NaT's integer (the smallest bigint), so the days read straight into datetime64[D].
-NAT_BIGINT_SQL = "(-9223372036854775807 - 1)"
 _DUTIES_SQL = f"""
 SELECT a.id::bigint AS duty_id, a.site_id::bigint, a.deputy_id::bigint,
        s.site_class::bigint, (a.valid_from - DATE '1970-01-01')::bigint AS tracking_start,
@@ -484,7 +529,7 @@ def site_period_status(
     a_county, _ = county_filter("a")
     # One JIT switch for every read (each switch is two round trips).
     with without_jit(session):
-        sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
+        sites = _read_sites(session, where, a_county, params)
         duty_rows, duty_visits, assists = _duty_rows(
             session, period_start, period_end, as_of, township_id, visits_sql, visits_params
         )
@@ -660,6 +705,7 @@ __all__ = [
     "latest_day",
     "load_cells",
     "month_bounds",
+    "nullable_ids",
     "period_status_frame",
     "site_period_status",
 ]

@@ -39,6 +39,7 @@ from duty.coverage import (
     duty_before_sql,
     duty_visits_query,
     latest_day,
+    nullable_ids,
 )
 from duty.due import county_filter, local_day_sql, local_midnight_sql
 from duty.windows import CLASS2_MAX_GAP_DAYS, as_days, site_status_frame, window_of
@@ -132,20 +133,11 @@ CROSS JOIN LATERAL (
 ) e
 """
 
-# Deputies by id: code (the due list's tie-break between two deputies of one site) and name.
+# Deputies by id: their names, shown beside the site.
 _DEPUTY_NAMES_SQL = """
-SELECT d.id AS deputy_id, d.code AS deputy_code, d.name AS deputy_name
+SELECT d.id AS deputy_id, d.name AS deputy_name
 FROM deputy d WHERE d.id = ANY(CAST(CAST(:ids AS text) AS bigint[])){county}
 """
-
-
-def _nullable(ids: np.ndarray) -> np.ndarray:
-    """-1 (none) back to a missing value, as pandas reads a column with NULLs: float64 NaN
-    when any is missing, int64 otherwise."""
-    missing = ids == -1
-    if not missing.any():
-        return ids
-    return np.where(missing, np.nan, ids.astype(np.float64))
 
 
 def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataFrame:
@@ -216,12 +208,12 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
             session,
             _DEPUTY_NAMES_SQL.format(county=deputy_county),
             {"ids": _id_array(np.unique(current["deputy_id"]))},
-        )
+        ).set_index("deputy_id")["deputy_name"]
     sites = pd.DataFrame(
         {
             "site_id": site_ids,
-            "grid_cell_id": _nullable(site_rows["grid_cell_id"]),
-            "township_id": _nullable(site_rows["township_id"]),
+            "grid_cell_id": nullable_ids(site_rows["grid_cell_id"]),
+            "township_id": nullable_ids(site_rows["township_id"]),
             "site_class": site_rows["site_class"],
             "ever_patrolled": seen | np.isin(site_ids, reached),
         }
@@ -229,33 +221,25 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
     return today_status_frame(sites, _held(duties, last, names, on), on)
 
 
-def _held(duties: pd.DataFrame, last: np.ndarray, names: pd.DataFrame, on: date) -> pd.DataFrame:
-    """The due list's columns that ``today_status_frame`` reads, one row per current duty,
-    most urgent first as the due list sorts (deadline, then deputy code; a site's first row
-    is the one it shows)."""
+def _held(duties: pd.DataFrame, last: np.ndarray, names: pd.Series, on: date) -> pd.DataFrame:
+    """The due list's columns that ``today_status_frame`` reads, one row per current duty
+    (one a site: the exclusion constraint ``assignment_one_deputy_per_day`` holds one deputy
+    a site a day, so the due list's order has no tie to break)."""
     status = site_status_frame(
         duties["site_class"].to_numpy(), last, duties["tracking_start"].to_numpy(), on
     )
-    by_id = names.set_index("deputy_id")
     deputy_ids = duties["deputy_id"].to_numpy()
-    code = by_id["deputy_code"].reindex(deputy_ids).to_numpy()
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "site_id": duties["site_id"].to_numpy(),
             "deputy_id": deputy_ids,
-            "deputy_name": by_id["deputy_name"].reindex(deputy_ids).to_numpy(),
+            "deputy_name": names.reindex(deputy_ids).to_numpy(),
             "last_visit": last.astype("M8[s]"),
             "deadline": status["deadline"].to_numpy(),
             "status": status["status"].to_numpy(),
             "days_left": status["days_left"].to_numpy(),
         }
     )
-    shared = rows["site_id"].duplicated(keep=False).to_numpy()
-    if not shared.any():
-        return rows
-    # Two deputies on one site: the due list's order decides which row the site shows.
-    order = rows.assign(code=code).sort_values(["deadline", "code"], kind="stable").index
-    return rows.loc[order].reset_index(drop=True)
 
 
 def window_starts(on: date) -> dict[int, date]:

@@ -184,6 +184,40 @@ def test_the_fast_form_equals_the_reference(history, month, as_of) -> None:
     pd.testing.assert_frame_equal(site_today_status(session, as_of), reference_today)
 
 
+def test_the_lean_today_form_across_a_handover(history) -> None:
+    """D1 hands S1 over to D2 on 1 Nov 2026 (one deputy a site a day: the exclusion
+    constraint), D1's visits then no longer count for it, D2's accepted visit of 12 Nov does;
+    a site never visited and never assigned (S3) is ``unassigned`` and not patrolled: the lean
+    form equals the due list's form before and after, on a 旬's first day and a month's."""
+    session, ids = history
+    session.execute(
+        text("UPDATE assignment SET valid_to = '2026-11-01' WHERE site_id = :s1"),
+        {"s1": ids["S1"]},
+    )
+    session.execute(
+        text(
+            "INSERT INTO assignment (deputy_id, site_id, valid_from) "
+            "VALUES (:deputy, :site, '2026-11-01')"
+        ),
+        {"deputy": ids["D2"], "site": ids["S1"]},
+    )
+    session.execute(
+        text(
+            "INSERT INTO site (code, name, kind, site_class, township_id, grid_cell_id, geom) "
+            "SELECT 'AS3', 'AS3', 'pond', 3, township_id, grid_cell_id, geom FROM site "
+            "WHERE id = :s1"
+        ),
+        {"s1": ids["S1"]},
+    )
+    for on in (D(2026, 10, 31), D(2026, 11, 5), D(2026, 11, 21), D(2026, 12, 1), D(2027, 2, 1)):
+        reference = site_today_status(
+            session, on, due=due_list(session, on, visits_sql=REFERENCE_VISITS_SQL)
+        )
+        lean = site_today_status(session, on)
+        pd.testing.assert_frame_equal(lean, reference)
+        assert len(lean) == 4 and (lean["today"] == "unassigned").sum() == 1
+
+
 def test_any_deputy_fast_form_equals_the_reference(history, monkeypatch) -> None:
     """With duty_visits = 'any' another deputy's visit discharges the duty, yet still counts
     as 协查 (the assist test is by deputy whatever the setting): both forms agree."""
