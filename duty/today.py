@@ -28,12 +28,12 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import settings
 from db.query import query_arrays, query_frame, without_jit
 from duty.coverage import (
-    NAT_BIGINT_SQL,
     _id_array,
     _split_period_visits,
     duty_before_sql,
@@ -96,30 +96,27 @@ RECENT_DAYS = 31
 is visited about monthly); the rest are looked up one index probe each, as the month status
 looks up its last visit before the period (`duty.coverage.duty_before_sql`)."""
 
-# Every current assignment in scope, ids and days as bigints (``query_arrays``).
-_CURRENT_SQL = f"""
-SELECT a.id::bigint AS duty_id, a.site_id::bigint, a.deputy_id::bigint, s.site_class::bigint,
-       (a.valid_from - DATE '1970-01-01')::bigint AS tracking_start,
-       {NAT_BIGINT_SQL} AS tracking_end
-FROM assignment a JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id
-WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on) AND {{where}}
-"""
-_CURRENT_COLUMNS = (
-    "duty_id",
-    "site_id",
-    "deputy_id",
-    "site_class",
-    "tracking_start",
-    "tracking_end",
-)
-
-# Every site in scope; a missing cell or township as -1 (bigints only).
-_ALL_SITES_SQL = """
+# Every site in scope with its current assignment, if any (one a site a day: the exclusion
+# constraint ``assignment_one_deputy_per_day``), bigints only for ``query_arrays``: a missing
+# cell, township or assignment as -1, days since 1970-01-01.
+_SITES_HELD_SQL = """
 SELECT s.id::bigint, COALESCE(s.grid_cell_id, -1)::bigint, COALESCE(s.township_id, -1)::bigint,
-       s.site_class::bigint
-FROM site s WHERE {where}
-ORDER BY s.id
+       s.site_class::bigint, COALESCE(a.id, -1)::bigint, COALESCE(a.deputy_id, -1)::bigint,
+       COALESCE(a.valid_from - DATE '1970-01-01', -1)::bigint
+FROM site s
+LEFT JOIN assignment a ON a.site_id = s.id AND a.county_id = s.county_id
+ AND a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on){a_county}
+WHERE {where}
 """
+_SITES_HELD_COLUMNS = (
+    "site_id",
+    "grid_cell_id",
+    "township_id",
+    "site_class",
+    "duty_id",
+    "deputy_id",
+    "tracking_start",
+)
 
 # The sites in :unknown that some counted visit reached by :on (one index probe each).
 _EVER_SQL = """
@@ -134,9 +131,14 @@ CROSS JOIN LATERAL (
 """
 
 # Deputies by id: their names, shown beside the site.
+# As two arrays in one row: psycopg reads a text[] in C, where 28,000 rows of a frame cost
+# pandas' inference per column.
 _DEPUTY_NAMES_SQL = """
-SELECT d.id AS deputy_id, d.name AS deputy_name
-FROM deputy d WHERE d.id = ANY(CAST(CAST(:ids AS text) AS bigint[])){county}
+SELECT array_agg(d.id), array_agg(d.name)
+FROM deputy d WHERE d.id IN (
+    SELECT a.deputy_id FROM assignment a JOIN site s ON s.id = a.site_id
+    WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on) AND {where}
+){county}
 """
 
 
@@ -147,24 +149,30 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
     where, params = "TRUE", {"on": on}
     if township_id is not None:
         where, params["township_id"] = "s.township_id = :township_id", township_id
-    county, _ = county_filter("a", "s")
+    a_county, _ = county_filter("a")
     site_county, _ = county_filter("s")
     visit_county, _ = county_filter("c")
     recent = on - timedelta(days=RECENT_DAYS)
     any_deputy = settings.text("duty_visits") == "any"
     with without_jit(session):
-        site_rows = query_arrays(
+        rows = query_arrays(
             session,
-            _ALL_SITES_SQL.format(where=where + site_county),
+            _SITES_HELD_SQL.format(where=where + site_county, a_county=a_county),
             params,
-            ("site_id", "grid_cell_id", "township_id", "site_class"),
+            _SITES_HELD_COLUMNS,
         )
-        current = query_arrays(
-            session, _CURRENT_SQL.format(where=where + county), params, _CURRENT_COLUMNS
+        by_site = np.argsort(rows["site_id"], kind="stable")
+        site_rows = {name: values[by_site] for name, values in rows.items()}
+        held = site_rows["duty_id"] >= 0
+        current = {name: site_rows[name][held] for name in ("duty_id", "site_id", "deputy_id")}
+        duties = pd.DataFrame(
+            {
+                **current,
+                "site_class": site_rows["site_class"][held],
+                "tracking_start": site_rows["tracking_start"][held].astype("M8[D]"),
+                "tracking_end": np.full(int(held.sum()), np.datetime64("NaT", "D")),
+            }
         )
-        duties = pd.DataFrame(current, columns=list(_CURRENT_COLUMNS))
-        for column in ("tracking_start", "tracking_end"):
-            duties[column] = current[column].astype("M8[D]")
         sql, visit_params = duty_visits_query(recent, on, on, township_id)
         visits = query_arrays(session, sql, visit_params, ("site_id", "deputy_id", "day"))
         own, _ = _split_period_visits(duties, visits, any_deputy)
@@ -177,7 +185,7 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
             np.datetime64(on, "D"),
         )
         # Only a duty begun before the recent range and with no visit in it can have one.
-        begun = current["tracking_start"].astype("M8[D]")
+        begun = site_rows["tracking_start"][held].astype("M8[D]")
         need = duty_ids[np.isnat(last) & (begun < np.datetime64(recent, "D"))]
         if len(need):
             before = query_arrays(
@@ -204,11 +212,13 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
                 session, ever_sql, {"on": on, "unknown": _id_array(unknown)}, ("site_id",)
             )["site_id"]
         deputy_county, _ = county_filter("d")
-        names = query_frame(
-            session,
-            _DEPUTY_NAMES_SQL.format(county=deputy_county),
-            {"ids": _id_array(np.unique(current["deputy_id"]))},
-        ).set_index("deputy_id")["deputy_name"]
+        named_ids, named = session.execute(
+            text(
+                _DEPUTY_NAMES_SQL.format(where=where + site_county + a_county, county=deputy_county)
+            ),
+            params,
+        ).one()
+    names = pd.Series(named or [], index=pd.Index(named_ids or [], dtype=np.int64), dtype=object)
     sites = pd.DataFrame(
         {
             "site_id": site_ids,
