@@ -137,11 +137,14 @@ _SITE_COLUMNS = (
 
 
 def nullable_ids(ids: np.ndarray) -> np.ndarray:
-    """-1 (none) back to a missing value, as pandas reads a column with NULLs: float64 NaN
-    when any is missing, int64 otherwise (the frames keep the types they had)."""
+    """-1 (none) back to a missing value, as pandas reads a column with NULLs: None in an
+    object column when all are missing, float64 NaN when some are, int64 when none is (the
+    frames keep the types they had)."""
     missing = ids == -1
     if not missing.any():
         return ids
+    if missing.all():
+        return np.full(len(ids), None, dtype=object)
     return np.where(missing, np.nan, ids.astype(np.float64))
 
 

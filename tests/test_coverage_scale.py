@@ -41,6 +41,7 @@ from duty.coverage import (
     duty_visits_query,
     load_cells,
     month_bounds,
+    nullable_ids,
     period_status_frame,
     site_period_status,
 )
@@ -187,8 +188,9 @@ def test_the_fast_form_equals_the_reference(history, month, as_of) -> None:
 def test_the_lean_today_form_across_a_handover(history) -> None:
     """D1 hands S1 over to D2 on 1 Nov 2026 (one deputy a site a day: the exclusion
     constraint), D1's visits then no longer count for it, D2's accepted visit of 12 Nov does;
-    a site never visited and never assigned (S3) is ``unassigned`` and not patrolled: the lean
-    form equals the due list's form before and after, on a 旬's first day and a month's."""
+    a site never visited and never assigned (S3, in no township and no cell) is ``unassigned``
+    and not patrolled: the lean form equals the due list's form, dtypes included, before and
+    after, on a 旬's first day and a month's."""
     session, ids = history
     session.execute(
         text("UPDATE assignment SET valid_to = '2026-11-01' WHERE site_id = :s1"),
@@ -204,7 +206,7 @@ def test_the_lean_today_form_across_a_handover(history) -> None:
     session.execute(
         text(
             "INSERT INTO site (code, name, kind, site_class, township_id, grid_cell_id, geom) "
-            "SELECT 'AS3', 'AS3', 'pond', 3, township_id, grid_cell_id, geom FROM site "
+            "SELECT 'AS3', 'AS3', 'pond', 3, NULL, NULL, geom FROM site "
             "WHERE id = :s1"
         ),
         {"s1": ids["S1"]},
@@ -536,3 +538,16 @@ def test_array_form_takes_no_rows() -> None:
     status = period_status_frame(sites, got)
     assert status["missed"].tolist() == [0] and not status["on_time"].any()
     assert status["last_visit"].dtype == np.dtype("M8[s]")
+
+
+def test_ids_read_back_as_pandas_reads_nulls() -> None:
+    """``nullable_ids`` gives the column a frame read with NULLs has, so a frame read by arrays
+    equals one read by rows: int64 with none missing, float64 NaN with some, None with all."""
+    assert nullable_ids(np.array([3, 4])).dtype == np.int64
+    some = nullable_ids(np.array([3, -1]))
+    assert some.dtype == np.float64 and np.isnan(some[1])
+    assert nullable_ids(np.array([-1, -1])).tolist() == [None, None]
+    frame = pd.DataFrame.from_records([(1, None), (2, None)], columns=["id", "township_id"])
+    pd.testing.assert_series_equal(
+        pd.Series(nullable_ids(np.array([-1, -1])), name="township_id"), frame["township_id"]
+    )
