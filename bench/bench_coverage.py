@@ -531,6 +531,7 @@ def explain(engine: Engine, county: int) -> str:
     from db.query import without_jit
     from duty.coverage import duty_before_query, duty_visits_query, month_bounds
     from duty.due import due_query
+    from duty.today import RECENT_DAYS
 
     first, last = month_bounds(*MONTH)
     parts = [
@@ -547,7 +548,17 @@ def explain(engine: Engine, county: int) -> str:
             None,
             "before",
         ),
-        ("As of today: the due list's query (last visit per current assignment)", None, "due"),
+        (
+            "As of today: the recent visits as one range (the today view's lean form; the "
+            "assignments with none in it are probed as the month's last visit before the period)",
+            None,
+            "recent",
+        ),
+        (
+            "The due list's query (the due page, the glance; no longer the today view's)",
+            None,
+            "due",
+        ),
         (f"One county's month status (county {county}): the period's visits", county, "month"),
     ]
     for title, scope_county, kind in cases:
@@ -556,6 +567,8 @@ def explain(engine: Engine, county: int) -> str:
                 sql, params = duty_visits_query(first, last, last + timedelta(days=1))
             elif kind == "before":
                 sql, params = duty_before_query(s, first, last, last + timedelta(days=1))
+            elif kind == "recent":
+                sql, params = duty_visits_query(TODAY - timedelta(days=RECENT_DAYS), TODAY, TODAY)
             else:
                 sql, params = due_query(TODAY)
             plan = s.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params).scalars().all()
