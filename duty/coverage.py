@@ -41,6 +41,10 @@ Choices, stated once:
   straightforward form over ``verified_visit``: every visit, then filtered — the reference the
   summary is tested against. When the scope is one county (`db.scope`), every table read is
   filtered by ``county_id = <id>`` in the SQL itself (``county_filter``).
+- Sites, duties and visits are read as int64 arrays (`db.query.query_arrays`: ids and days
+  since 1970-01-01, packed by the server into one bytea) and computed on arrays
+  (`duty.windows.missed_count_array`, sums and maxima by position): at province scale pandas'
+  row conversion, merges and groupbys cost more than the rules.
 """
 
 from __future__ import annotations

@@ -3,8 +3,14 @@
 
 The month view of the coverage page answers "were this month's windows met so far?"; early in
 a month it says 99 % while the due list counts dozens of sites overdue. This module answers
-"where do we stand today?" from the due list itself (`duty.due.due_list`), so the overdue
-count here is the due list's by construction, and from whether anyone ever patrolled a site.
+"where do we stand today?" from the due list's rows (`duty.due.due_list`: a caller holding
+one, as the glance, passes it in), so the overdue count here is the due list's, and from
+whether anyone ever patrolled a site. Without a due list the lean form computes the same rows
+(the tests and the benchmark check it, dtypes included) without the due list's names and sort:
+the last 31 days' counted visits as one range, an index probe for each current assignment with
+none in it (`duty.coverage.duty_before_sql`), "ever patrolled" probed only for the sites no
+visit showed: at province scale the due list's 51,000 probes and string sort cost more than
+the answer.
 
 Each site gets the first code that holds (``TODAY_STATUSES`` in that order):
 
