@@ -307,10 +307,13 @@ def today_status_frame(sites: pd.DataFrame, due: pd.DataFrame, on: date) -> pd.D
     frame["site_class"] = frame["site_class"].astype("int64")
     frame["ever_patrolled"] = frame["ever_patrolled"].astype(bool)
     frame["assigned"] = pd.Index(held.index).get_indexer(ids) >= 0
+    # one reindex for every column (each one's own costs as much as all of them)
+    shown = held[["deputy_id", "deputy_name", "status", "days_left", "last_visit", "deadline"]]
+    shown = shown.reindex(ids)
     for column in ("deputy_id", "deputy_name", "status", "days_left"):
-        frame[column] = held[column].reindex(ids).to_numpy()
+        frame[column] = shown[column].to_numpy()
     for column in ("last_visit", "deadline"):
-        frame[column] = as_days(held[column].reindex(ids)).astype("M8[s]")
+        frame[column] = as_days(shown[column]).astype("M8[s]")
 
     starts = window_starts(on)
     cls = frame["site_class"].to_numpy(dtype=np.int64)

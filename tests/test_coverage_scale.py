@@ -231,6 +231,12 @@ def test_any_deputy_fast_form_equals_the_reference(history, monkeypatch) -> None
         reference = site_period_status(session, *period, as_of, visits_sql=REFERENCE_VISITS_SQL)
         pd.testing.assert_frame_equal(_sorted(fast, "site_id"), _sorted(reference, "site_id"))
         assert fast["assist_visits"].sum() == reference["assist_visits"].sum()
+        # the today view's lean form: D1's 30 Oct visit to S2 discharges D2's duty too
+        due_reference = due_list(session, as_of, visits_sql=REFERENCE_VISITS_SQL)
+        pd.testing.assert_frame_equal(
+            site_today_status(session, as_of),
+            site_today_status(session, as_of, due=due_reference),
+        )
 
 
 def test_one_county_reads_no_other(engine: Engine) -> None:
