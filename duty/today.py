@@ -38,7 +38,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import settings
-from db.query import query_arrays, query_frame, without_jit
+from db.query import query_arrays, without_jit
 from duty.coverage import (
     _id_array,
     _split_period_visits,
@@ -71,29 +71,13 @@ TODAY_COLUMNS: tuple[str, ...] = (
     "missed",
 )
 
-# Every site in scope, and whether anyone's verified visit ever reached it by :on. A site whose
-# due-list row already shows a visit (its deputy's, on or before :on) is known patrolled: its
-# id is in :known and the index is not read for it. For the others (never visited, unassigned,
-# not yet visited by the current deputy: a few thousand in a province, not 54,000) the first
-# counted visit (``counted_visit``, the summary of migration 0027) found on its
-# (site_id, deputy_id, arrived) index answers it: a LATERAL ... LIMIT 1 per
-# site, gated by the outer row (a one-time filter, so a known site costs no index probe), which
-# the planner cannot turn into a hash of every visit as it may an EXISTS.
-_SITES_SQL = """
-SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
-       (k.site_id IS NOT NULL OR e.hit IS NOT NULL) AS ever_patrolled
-FROM site s
-LEFT JOIN unnest(CAST(CAST(:known AS text) AS bigint[])) AS k(site_id) ON k.site_id = s.id
-LEFT JOIN LATERAL (
-    SELECT 1 AS hit FROM counted_visit c
-    WHERE k.site_id IS NULL
-      AND c.site_id = s.id AND {visit_day} <= :on
-      AND c.arrived < {on_bound} + interval '2 days'{visit_county}
-    LIMIT 1
-) e ON true
-WHERE {where}
-ORDER BY s.id
+# Every site in scope, bigints only for ``query_arrays`` (a missing cell or township as -1).
+_ALL_SITES_SQL = """
+SELECT s.id::bigint, COALESCE(s.grid_cell_id, -1)::bigint, COALESCE(s.township_id, -1)::bigint,
+       s.site_class::bigint
+FROM site s WHERE {where}
 """
+_ALL_SITES_COLUMNS = ("site_id", "grid_cell_id", "township_id", "site_class")
 
 
 # The lean form (no due list given): the same rows without the due list's names and sort.
@@ -157,7 +141,6 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
         where, params["township_id"] = "s.township_id = :township_id", township_id
     a_county, _ = county_filter("a")
     site_county, _ = county_filter("s")
-    visit_county, _ = county_filter("c")
     recent = on - timedelta(days=RECENT_DAYS)
     any_deputy = settings.text("duty_visits") == "any"
     with without_jit(session):
@@ -206,17 +189,7 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
         seen = np.isin(site_ids, visits["site_id"]) | np.isin(
             site_ids, current["site_id"][~np.isnat(last)]
         )
-        unknown = site_ids[~seen]
-        reached = np.array([], dtype=np.int64)
-        if len(unknown):
-            ever_sql = _EVER_SQL.format(
-                on_bound=local_midnight_sql(":on"),
-                visit_day=local_day_sql("c.arrived"),
-                visit_county=visit_county,
-            )
-            reached = query_arrays(
-                session, ever_sql, {"on": on, "unknown": _id_array(unknown)}, ("site_id",)
-            )["site_id"]
+        ever = _ever_patrolled(session, on, site_ids, seen)
         deputy_county, _ = county_filter("d")
         named_ids, named = session.execute(
             text(
@@ -225,16 +198,39 @@ def _lean_today(session: Session, on: date, township_id: int | None) -> pd.DataF
             params,
         ).one()
     names = pd.Series(named or [], index=pd.Index(named_ids or [], dtype=np.int64), dtype=object)
-    sites = pd.DataFrame(
+    return today_status_frame(_site_frame(site_rows, ever), _held(duties, last, names, on), on)
+
+
+def _ever_patrolled(
+    session: Session, on: date, site_ids: np.ndarray, seen: np.ndarray
+) -> np.ndarray:
+    """Whether a counted visit reached each site by ``on``: the ``seen`` ones are known to
+    (a visit of theirs was read); the others are probed, one index lookup each."""
+    unknown = site_ids[~seen]
+    if not len(unknown):
+        return seen
+    ever_sql = _EVER_SQL.format(
+        on_bound=local_midnight_sql(":on"),
+        visit_day=local_day_sql("c.arrived"),
+        visit_county=county_filter("c")[0],
+    )
+    reached = query_arrays(
+        session, ever_sql, {"on": on, "unknown": _id_array(unknown)}, ("site_id",)
+    )["site_id"]
+    return seen | np.isin(site_ids, reached)
+
+
+def _site_frame(rows: dict[str, np.ndarray], ever: np.ndarray) -> pd.DataFrame:
+    """The sites ``today_status_frame`` takes, from their arrays (sorted by id)."""
+    return pd.DataFrame(
         {
-            "site_id": site_ids,
-            "grid_cell_id": nullable_ids(site_rows["grid_cell_id"]),
-            "township_id": nullable_ids(site_rows["township_id"]),
-            "site_class": site_rows["site_class"],
-            "ever_patrolled": seen | np.isin(site_ids, reached),
+            "site_id": rows["site_id"],
+            "grid_cell_id": nullable_ids(rows["grid_cell_id"]),
+            "township_id": nullable_ids(rows["township_id"]),
+            "site_class": rows["site_class"],
+            "ever_patrolled": ever,
         }
     )
-    return today_status_frame(sites, _held(duties, last, names, on), on)
 
 
 def _held(duties: pd.DataFrame, last: np.ndarray, names: pd.Series, on: date) -> pd.DataFrame:
@@ -277,24 +273,20 @@ def site_today_status(
     without it the lean form reads the same rows without the due list's names and sort."""
     if due is None:
         return _lean_today(session, on, township_id)
-    known = due.loc[due["last_visit"].notna(), "site_id"].drop_duplicates()
-    where = "TRUE"
-    # As an array literal: psycopg's list dumper costs ~1.5 µs a site.
-    known_ids = "{" + ",".join(map(str, known.to_numpy().tolist())) + "}"
-    params: dict[str, object] = {"on": on, "known": known_ids}
+    where, params = "TRUE", {"on": on}
     if township_id is not None:
         where, params["township_id"] = "s.township_id = :township_id", township_id
-    county, county_params = county_filter("s")
-    visit_county, _ = county_filter("c")
-    sql = _SITES_SQL.format(
-        where=where + county,
-        on_bound=local_midnight_sql(":on"),
-        visit_day=local_day_sql("c.arrived"),
-        visit_county=visit_county,
-    )
+    site_county, _ = county_filter("s")
     with without_jit(session):
-        sites = query_frame(session, sql, params | county_params)
-    return today_status_frame(sites, due, on)
+        rows = query_arrays(
+            session, _ALL_SITES_SQL.format(where=where + site_county), params, _ALL_SITES_COLUMNS
+        )
+        by_site = np.argsort(rows["site_id"], kind="stable")
+        rows = {name: values[by_site] for name, values in rows.items()}
+        # a due-list row showing a visit (its deputy's, on or before ``on``) proves one
+        known = due.loc[due["last_visit"].notna(), "site_id"].to_numpy()
+        ever = _ever_patrolled(session, on, rows["site_id"], np.isin(rows["site_id"], known))
+    return today_status_frame(_site_frame(rows, ever), due, on)
 
 
 def today_status_frame(sites: pd.DataFrame, due: pd.DataFrame, on: date) -> pd.DataFrame:
