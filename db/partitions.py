@@ -185,7 +185,15 @@ def archive(conn: Connection, part: MonthPartition, directory: Path) -> Path:
 
 
 def drop(conn: Connection, part: MonthPartition) -> None:
-    """Detach one month and drop it (after ``archive``)."""
+    """Detach one month and drop it (after ``archive``). A month of visits takes its rows of
+    the ``counted_visit`` summary with it (0027): dropping a partition fires no trigger."""
+    if part.table == "visit":
+        conn.execute(
+            text(
+                f'DELETE FROM counted_visit c USING "{part.name}" v '
+                "WHERE c.patrol_id = v.patrol_id AND c.visit_id = v.id"
+            )
+        )
     conn.execute(text(f'ALTER TABLE "{part.table}" DETACH PARTITION "{part.name}"'))
     conn.execute(text(f'DROP TABLE "{part.name}"'))
 

@@ -88,7 +88,8 @@ NO_DELETE: tuple[str, ...] = (
 # Read by the app (``shuijian db status``, the head check), written by migrations only.
 # county_db_role pins a county's login role to its county: a role that could delete its own
 # row would no longer be pinned (0020), so it is written by the owner alone.
-READ_ONLY: tuple[str, ...] = ("alembic_version", "county_db_role")
+# counted_visit is a summary its owner's triggers keep (0027): the app reads it, never writes.
+READ_ONLY: tuple[str, ...] = ("alembic_version", "county_db_role", "counted_visit")
 
 # Every other table (the outbox, checklist answers, reminder log, counters, and tables later
 # migrations add) gets SELECT, INSERT, UPDATE and DELETE.

@@ -2,7 +2,7 @@
 
 ``duty_period_status`` gives one row per *duty* — an assignment period of a deputy at a site —
 overlapping a period (a month, say): the patrol deadlines of that duty the period holds and
-how many were missed (`duty.windows.missed_counts`). ``site_period_status`` rolls the duties up
+how many were missed (`duty.windows.missed_count_array`). ``site_period_status`` rolls the duties up
 to one row per site (missed, on time, has a deputy); ``cell_coverage`` rolls sites up to one
 grid level. The evaluation credits and charges deputies from the same duty rows.
 
@@ -27,17 +27,24 @@ Choices, stated once:
   cell. Because both conditions are properties of sites, "contains a dead-corner small cell" is
   "holds such a site", counted from the same site rows. ``sites_missed`` and
   ``sites_unassigned`` count the sites per cause (a site may be counted under both).
-- Reading the visits (``verified_visit``, the default): the period's visits as one range of
-  ``arrived`` (index ``ix_visit_arrived``, or ``ix_visit_county_arrived`` for one county),
-  read once for both the duties' visits and the 协查 counts (matched in numpy), and per duty
-  whose row it can change (class 2, a window straddling the period start, no visit in the
-  period) a LATERAL lookup of the one last verified visit before the period inside the duty
-  (index ``ix_visit_site_arrived_cover``, walked backwards): it alone decides the first
-  deadline inside the period, the 14-day chain of class 2 included, so the status is exact
-  without reading a year of history. Any other ``visits_sql`` (tests' TEMP TABLEs,
-  ``duty.due.REFERENCE_VISITS_SQL``) takes the straightforward form: every visit, then
-  filtered. When the scope is one county (`db.scope`), every table read is filtered by
-  ``county_id = <id>`` in the SQL itself (``county_filter``).
+- Reading the visits (``verified_visit``, the default): from its maintained summary
+  ``counted_visit`` (migration 0027: one narrow row per visit that counts, with the patrol's
+  deputy, kept true by the owner's triggers on visits, flags, reviews and patrols). The
+  period's visits as one range of ``arrived`` (index ``ix_counted_visit_arrived``, or
+  ``ix_counted_visit_county_arrived`` for one county), read once for both the duties' visits
+  and the 协查 counts (matched in numpy), and per duty whose row it can change (class 2, a
+  window straddling the period start, no visit in the period) one index-only probe for the
+  last counted visit before the period inside the duty (``ix_counted_visit_site_deputy``,
+  walked backwards): it alone decides the first deadline inside the period, the 14-day chain
+  of class 2 included, so the status is exact without reading a year of history. Any other
+  ``visits_sql`` (tests' TEMP TABLEs, ``duty.due.REFERENCE_VISITS_SQL``) takes the
+  straightforward form over ``verified_visit``: every visit, then filtered — the reference the
+  summary is tested against. When the scope is one county (`db.scope`), every table read is
+  filtered by ``county_id = <id>`` in the SQL itself (``county_filter``).
+- Sites, duties and visits are read as int64 arrays (`db.query.query_arrays`: ids and days
+  since 1970-01-01, packed by the server into one bytea) and computed on arrays
+  (`duty.windows.missed_count_array`, sums and maxima by position): at province scale pandas'
+  row conversion, merges and groupbys cost more than the rules.
 """
 
 from __future__ import annotations
@@ -48,12 +55,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import settings
-from db.query import query_frame, without_jit
-from duty.due import DEFAULT_VISITS_SQL, county_filter, local_midnight_sql
-from duty.windows import as_days, missed_counts, window_of
+from db import scope
+from db.query import query_arrays, query_frame, without_jit
+from duty.due import (
+    DEFAULT_VISITS_SQL,
+    counted_deputy_test,
+    county_filter,
+    local_day_sql,
+    local_midnight_sql,
+)
+from duty.windows import as_days, missed_count_array, window_of
 
 SITE_PERIOD_COLUMNS: tuple[str, ...] = (
     "site_id",
@@ -91,9 +106,19 @@ CELL_COLUMNS: tuple[str, ...] = (
 )
 CELLS_SQL = "SELECT id, code, level, parent_id FROM grid_cell"
 
+_NAT = np.datetime64("NaT", "D")
+
+# Every column a bigint for ``db.query.query_arrays``: days since 1970-01-01, an open end as
+# NaT's integer (the smallest bigint), so the days read straight into datetime64[D].
+NAT_BIGINT_SQL = "(-9223372036854775807 - 1)"
+
+# Every column a bigint for ``db.query.query_arrays`` (a missing cell or township as -1,
+# ``nullable_ids``; a site never assigned has NaT's integer as its tracking start).
 _SITES_SQL = """
-SELECT s.id AS site_id, s.grid_cell_id, s.township_id, s.site_class,
-       f.tracking_start, (c.site_id IS NOT NULL) AS assigned
+SELECT s.id::bigint AS site_id, COALESCE(s.grid_cell_id, -1)::bigint AS grid_cell_id,
+       COALESCE(s.township_id, -1)::bigint AS township_id, s.site_class::bigint,
+       COALESCE(f.tracking_start - DATE '1970-01-01', {nat})::bigint AS tracking_start,
+       (c.site_id IS NOT NULL)::int::bigint AS assigned
 FROM site s
 LEFT JOIN (
     SELECT site_id, min(valid_from) AS tracking_start
@@ -105,18 +130,63 @@ LEFT JOIN (
 ) c ON c.site_id = s.id
 WHERE {where}
 """
+_SITE_COLUMNS = (
+    "site_id",
+    "grid_cell_id",
+    "township_id",
+    "site_class",
+    "tracking_start",
+    "assigned",
+)
+
+
+def nullable_ids(ids: np.ndarray) -> np.ndarray:
+    """-1 (none) back to a missing value, as pandas reads a column with NULLs: None in an
+    object column when all are missing, float64 NaN when some are, int64 when none is (the
+    frames keep the types they had)."""
+    missing = ids == -1
+    if not missing.any():
+        return ids
+    if missing.all():
+        return np.full(len(ids), None, dtype=object)
+    return np.where(missing, np.nan, ids.astype(np.float64))
+
+
+def _read_sites(
+    session: Session, where: str, a_county: str, params: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Every site in scope with its first tracking start and whether it is held on :ref."""
+    rows = query_arrays(
+        session,
+        _SITES_SQL.format(where=where, a_county=a_county, nat=NAT_BIGINT_SQL),
+        params,
+        _SITE_COLUMNS,
+    )
+    return pd.DataFrame(
+        {
+            "site_id": rows["site_id"],
+            "grid_cell_id": nullable_ids(rows["grid_cell_id"]),
+            "township_id": nullable_ids(rows["township_id"]),
+            "site_class": rows["site_class"],
+            "tracking_start": rows["tracking_start"].astype("M8[D]"),
+            "assigned": rows["assigned"].astype(bool),
+        }
+    )
+
 
 # Every duty (assignment period) that overlaps [period_start, ref].
-_DUTIES_SQL = """
-SELECT a.id AS duty_id, a.site_id, a.deputy_id, s.site_class,
-       a.valid_from AS tracking_start, a.valid_to - 1 AS tracking_end
+_DUTIES_SQL = f"""
+SELECT a.id::bigint AS duty_id, a.site_id::bigint, a.deputy_id::bigint,
+       s.site_class::bigint, (a.valid_from - DATE '1970-01-01')::bigint AS tracking_start,
+       COALESCE(a.valid_to - 1 - DATE '1970-01-01', {NAT_BIGINT_SQL})::bigint AS tracking_end
 FROM assignment a JOIN site s ON s.id = a.site_id
-WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start) AND {where}
+WHERE a.valid_from <= :ref AND (a.valid_to IS NULL OR a.valid_to > :period_start) AND {{where}}
 """
+_DUTY_COLUMNS = ("duty_id", "site_id", "deputy_id", "site_class", "tracking_start", "tracking_end")
 
 # The visits that discharge each duty: inside its period, by its deputy (or anyone, when the
 # setting allows), up to the reference day, and only the last one before the period (it
-# alone decides the first deadline inside it; see duty.windows.missed_counts).
+# alone decides the first deadline inside it; see duty.windows.missed_count_array).
 _DUTY_VISITS_SQL = """
 WITH visits AS ({visits_sql}),
 duty AS (
@@ -137,36 +207,35 @@ UNION ALL
 SELECT duty_id, max(visit_date) FROM scoped WHERE visit_date < :period_start GROUP BY duty_id
 """
 
-# The same rows from ``verified_visit`` without reading all history, in two reads. First the
-# period's verified visits of the sites in scope (site_id, deputy_id, day: days since
-# 1970-01-01, no date objects to build and parse) as a range of ``arrived`` (from the local
-# midnight starting the period to the one ending the reference day: the same visits as the
-# visit_date test, and a range the planner can count), matched to duties and told apart from
-# 协查 in Python (`_split_period_visits`), so the view's patrol and flag tests run once per
-# visit for both.
+# The same rows without reading all history, from the ``counted_visit`` summary (migration
+# 0027: the visits ``verified_visit`` shows, with the patrol's deputy, kept by triggers), in two
+# reads. First the period's counted visits of the sites in scope (site_id, deputy_id, day: days
+# since 1970-01-01, no date objects to build and parse) as a range of ``arrived`` (from the
+# local midnight starting the period to the one ending the reference day: the same visits as
+# the visit_date test, and a range the planner can count), matched to duties and told apart
+# from 协查 in numpy (`_split_period_visits`).
 _DUTY_VISITS_FAST_SQL = """
-SELECT v.site_id, v.deputy_id, v.visit_date - DATE '1970-01-01' AS day
-FROM verified_visit v JOIN site s ON s.id = v.site_id
-WHERE v.arrived >= {start_bound} AND v.arrived < {ref_bound} + interval '1 day'{visit_county}
+SELECT c.site_id::bigint, c.deputy_id::bigint, ({visit_day} - DATE '1970-01-01')::bigint AS day
+FROM counted_visit c JOIN site s ON s.id = c.site_id
+WHERE c.arrived >= {start_bound} AND c.arrived < {ref_bound} + interval '1 day'{visit_county}
   AND {where}
 """
 
-# Then, for the duties listed in :need (`_duties_needing_before`), the one latest verified
-# visit before the period inside the duty, walking the (site_id, arrived) index backwards
-# (there the exact visit_date tests stay, as a LIMIT 1 needs no estimate).
+# Then, for the duties listed in :need (`_duties_needing_before`), the one latest counted
+# visit before the period inside the duty: one index-only probe walking (site_id, deputy_id,
+# arrived) backwards (the exact local-day tests stay, as a LIMIT 1 needs no estimate).
 _DUTY_BEFORE_SQL = """
-SELECT d.id AS duty_id, b.visit_date - DATE '1970-01-01' AS day
+SELECT d.id::bigint AS duty_id, b.day::bigint
 FROM unnest(CAST(CAST(:need AS text) AS bigint[])) AS n(id)
 JOIN assignment d ON d.id = n.id
 CROSS JOIN LATERAL (
-    SELECT v.visit_date FROM verified_visit v
-    WHERE v.site_id = d.site_id
-      AND v.arrived >= {from_bound} - interval '1 day'
-      AND v.arrived < {start_bound} + interval '1 day'
-      AND v.visit_date >= d.valid_from AND (d.valid_to IS NULL OR v.visit_date < d.valid_to)
-      AND v.visit_date < :period_start AND v.visit_date <= :ref
-      AND (:any_deputy OR v.deputy_id = d.deputy_id){visit_county}
-    ORDER BY v.arrived DESC
+    SELECT {visit_day} - DATE '1970-01-01' AS day FROM counted_visit c
+    WHERE c.site_id = d.site_id{deputy_test}
+      AND c.arrived >= {from_bound} - interval '1 day'
+      AND c.arrived < {start_bound} + interval '1 day'
+      AND {visit_day} >= d.valid_from AND (d.valid_to IS NULL OR {visit_day} < d.valid_to)
+      AND {visit_day} < :period_start AND {visit_day} <= :ref{visit_county}
+    ORDER BY c.arrived DESC
     LIMIT 1
 ) b
 WHERE TRUE{duty_county}
@@ -219,22 +288,25 @@ def _fast(visits_sql: str) -> bool:
 def _duty_visits_sql(visits_sql: str, where: str) -> str:
     if not _fast(visits_sql):
         return _DUTY_VISITS_SQL.format(visits_sql=visits_sql, where=where)
-    visit_county, _ = county_filter("v")
+    visit_county, _ = county_filter("c")
     return _DUTY_VISITS_FAST_SQL.format(
         where=where,
         start_bound=local_midnight_sql(":period_start"),
         ref_bound=local_midnight_sql(":ref"),
+        visit_day=local_day_sql("c.arrived"),
         visit_county=visit_county,
     )
 
 
-def duty_before_sql() -> str:
+def duty_before_sql(any_deputy: bool = False) -> str:
     """The indexed form's second read: each listed duty's last visit before the period."""
-    visit_county, _ = county_filter("v")
+    visit_county, _ = county_filter("c")
     duty_county, _ = county_filter("d")
     return _DUTY_BEFORE_SQL.format(
         start_bound=local_midnight_sql(":period_start"),
         from_bound=local_midnight_sql("d.valid_from"),
+        visit_day=local_day_sql("c.arrived"),
+        deputy_test=counted_deputy_test("c", "d.deputy_id", any_deputy),
         visit_county=visit_county,
         duty_county=duty_county,
     )
@@ -253,11 +325,13 @@ def duty_before_query(
     params, where = _params(period_start, period_end, as_of, None, None)
     county, _ = county_filter("a")
     with without_jit(session):
-        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
-        visits = query_frame(session, _duty_visits_sql(DEFAULT_VISITS_SQL, where), params)
+        duties = _read_duties(session, where + county, params)
+        visits = query_arrays(
+            session, _duty_visits_sql(DEFAULT_VISITS_SQL, where), params, _PERIOD_COLUMNS
+        )
     in_period, _ = _split_period_visits(duties, visits, bool(params["any_deputy"]))
     need = _duties_needing_before(duties, in_period, period_start)
-    return duty_before_sql(), params | {"need": _id_array(need)}
+    return duty_before_sql(bool(params["any_deputy"])), params | {"need": _id_array(need)}
 
 
 def _duties_needing_before(
@@ -290,9 +364,10 @@ def duty_period_status(
 ) -> pd.DataFrame:
     """One row per duty (assignment period) overlapping the period: its missed deadlines as
     known on ``as_of``, whether it is on time, its deputy's last visit inside it."""
-    duties, visits, _ = _duty_rows(
-        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
-    )
+    with without_jit(session):
+        duties, visits, _ = _duty_rows(
+            session, period_start, period_end, as_of, township_id, visits_sql, visits_params
+        )
     return duty_status_frame(duties, visits, period_start, period_end, as_of)
 
 
@@ -309,25 +384,38 @@ def _duty_rows(
     协查 counts (site_id, deputy_id, assist_visits) from the same read; None otherwise."""
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     county, _ = county_filter("a")
-    with without_jit(session):
-        duties = query_frame(session, _DUTIES_SQL.format(where=where + county), params)
+    duties = _read_duties(session, where + county, params)
+    if not _fast(visits_sql):
         visits = query_frame(session, _duty_visits_sql(visits_sql, where), params)
-        if not _fast(visits_sql):
-            return duties, visits, None
-        in_period, assists = _split_period_visits(duties, visits, bool(params["any_deputy"]))
-        need = _duties_needing_before(duties, in_period, period_start)
-        before = query_frame(session, duty_before_sql(), params | {"need": _id_array(need)})
+        return duties, visits, None
+    rows = query_arrays(session, _duty_visits_sql(visits_sql, where), params, _PERIOD_COLUMNS)
+    in_period, assists = _split_period_visits(duties, rows, bool(params["any_deputy"]))
+    need = _duties_needing_before(duties, in_period, period_start)
+    before = query_arrays(
+        session,
+        duty_before_sql(bool(params["any_deputy"])),
+        params | {"need": _id_array(need)},
+        ("duty_id", "day"),
+    )
     before_days = pd.DataFrame(
-        {
-            "duty_id": before["duty_id"].to_numpy(dtype=np.int64),
-            "visit_date": before["day"].to_numpy(dtype=np.int64).astype("M8[D]"),
-        }
+        {"duty_id": before["duty_id"], "visit_date": before["day"].astype("M8[D]")}
     )
     return duties, pd.concat([in_period, before_days], ignore_index=True), assists
 
 
+_PERIOD_COLUMNS = ("site_id", "deputy_id", "day")
+
+
+def _read_duties(session: Session, where: str, params: Mapping[str, Any]) -> pd.DataFrame:
+    """The duties overlapping the period (``_DUTIES_SQL``), days as datetime64[D]."""
+    rows = query_arrays(session, _DUTIES_SQL.format(where=where), params, _DUTY_COLUMNS)
+    for column in ("tracking_start", "tracking_end"):
+        rows[column] = rows[column].astype("M8[D]")
+    return pd.DataFrame(rows, columns=list(_DUTY_COLUMNS))
+
+
 def _split_period_visits(
-    duties: pd.DataFrame, rows: pd.DataFrame, any_deputy: bool
+    duties: pd.DataFrame, rows: Mapping[str, np.ndarray], any_deputy: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The indexed form's period visits (site_id, deputy_id, day: days since 1970-01-01) as
     duty visits (duty_id, visit_date) and 协查 counts. Each visit is matched here to every
@@ -335,17 +423,20 @@ def _split_period_visits(
     the reference form's join does. A visit
     no duty of its own deputy holds that day is 协查 (the reference's NOT EXISTS: every
     assignment holding a day of the period is one of the duties)."""
-    v_site = rows["site_id"].to_numpy(dtype=np.int64)
-    v_deputy = rows["deputy_id"].to_numpy(dtype=np.int64)
-    v_day = rows["day"].to_numpy(dtype=np.int64).astype("M8[D]")
+    v_site = rows["site_id"]
+    v_deputy = rows["deputy_id"]
+    v_day = rows["day"].astype("M8[D]")
     d_site = duties["site_id"].to_numpy(dtype=np.int64)
     d_start = as_days(duties["tracking_start"])
     d_end = as_days(duties["tracking_end"])
-    # Every (visit, duty of its site) pair: duties sorted by site, each visit's run of them.
+    # Every (visit, duty of its site) pair: duties sorted by site, each visit's run of them
+    # found by a hash of the sites (two binary searches per visit cost twice as much).
     order = np.argsort(d_site, kind="stable")
-    sorted_site = d_site[order]
-    lo = np.searchsorted(sorted_site, v_site, side="left")
-    n = np.searchsorted(sorted_site, v_site, side="right") - lo
+    sites, run_start, run_size = np.unique(d_site[order], return_index=True, return_counts=True)
+    slot = pd.Index(sites).get_indexer(v_site)
+    found = slot >= 0
+    lo = np.where(found, run_start[slot], 0)
+    n = np.where(found, run_size[slot], 0)
     visit_of = np.repeat(np.arange(len(v_site)), n)
     offsets = np.arange(len(visit_of)) - np.repeat(np.cumsum(n) - n, n)
     duty_of = order[np.repeat(lo, n) + offsets]
@@ -389,22 +480,43 @@ def duty_status_frame(
 ) -> pd.DataFrame:
     """The computing half of ``duty_period_status``, on frames (no database): ``duties`` has
     duty_id, site_id, deputy_id, site_class, tracking_start, tracking_end (NaT: open);
-    ``visits`` has duty_id, visit_date."""
-    frame = duties.reset_index(drop=True).copy()
-    frame["tracking_start"] = as_days(frame["tracking_start"]).astype("M8[s]")
-    frame["tracking_end"] = as_days(frame["tracking_end"]).astype("M8[s]")
-    frame["site_class"] = frame["site_class"].astype("int64")
-    keyed = frame.rename(columns={"site_id": "site", "duty_id": "site_id"})
-    seen = visits.rename(columns={"duty_id": "site_id"})
-    frame["missed"] = missed_counts(keyed, seen, period_start, period_end, as_of).to_numpy()
-    frame["on_time"] = frame["missed"] == 0
-    days = pd.DataFrame(
-        {"duty_id": visits["duty_id"].to_numpy(), "v": as_days(visits["visit_date"])}
+    ``visits`` has duty_id, visit_date. Arrays throughout (`duty.windows.missed_count_array`):
+    a province has ~150,000 duties and pandas' grouping and merging cost more than the rules."""
+    duty_ids = duties["duty_id"].to_numpy(dtype=np.int64)
+    start = as_days(duties["tracking_start"])
+    end = as_days(duties["tracking_end"])
+    site_class = duties["site_class"].to_numpy(dtype=np.int64)
+    visit_of = pd.Index(duty_ids).get_indexer(visits["duty_id"].to_numpy(dtype=np.int64))
+    visit_day = as_days(visits["visit_date"])
+    missed = missed_count_array(
+        site_class, start, end, visit_of, visit_day, period_start, period_end, as_of
     )
-    days = days[days["v"].to_numpy() <= np.datetime64(min(period_end, as_of), "D")]
-    latest = days.groupby("duty_id")["v"].max()
-    frame["last_visit"] = as_days(latest.reindex(frame["duty_id"].to_numpy())).astype("M8[s]")
-    return frame[list(DUTY_PERIOD_COLUMNS)]
+    ref = np.datetime64(min(period_end, as_of), "D")
+    return pd.DataFrame(
+        {
+            "duty_id": duties["duty_id"].to_numpy(),
+            "site_id": duties["site_id"].to_numpy(),
+            "deputy_id": duties["deputy_id"].to_numpy(),
+            "site_class": site_class,
+            "tracking_start": start.astype("M8[s]"),
+            "tracking_end": end.astype("M8[s]"),
+            "missed": missed,
+            "on_time": missed == 0,
+            "last_visit": latest_day(visit_of, visit_day, len(duty_ids), ref).astype("M8[s]"),
+        },
+        columns=list(DUTY_PERIOD_COLUMNS),
+    )
+
+
+def latest_day(owner: np.ndarray, day: np.ndarray, n: int, until: np.datetime64) -> np.ndarray:
+    """Per owner 0..n-1, the latest ``day`` up to ``until`` (NaT: none); ``owner`` -1 is
+    nobody's. NaT is the smallest datetime64 as an integer, so a maximum over the integers
+    leaves it only where no day came."""
+    latest = np.full(n, _NAT).view(np.int64)
+    day = np.asarray(day).astype("M8[D]")
+    keep = (owner >= 0) & ~np.isnat(day) & (day <= until)
+    np.maximum.at(latest, owner[keep], day[keep].view(np.int64))
+    return latest.view("M8[D]")
 
 
 def site_period_status(
@@ -425,21 +537,21 @@ def site_period_status(
     """
     params, where = _params(period_start, period_end, as_of, township_id, visits_params)
     a_county, _ = county_filter("a")
+    # One JIT switch for every read (each switch is two round trips).
     with without_jit(session):
-        sites = query_frame(session, _SITES_SQL.format(where=where, a_county=a_county), params)
-    duty_rows, duty_visits, assists = _duty_rows(
-        session, period_start, period_end, as_of, township_id, visits_sql, visits_params
-    )
-    duties = duty_status_frame(duty_rows, duty_visits, period_start, period_end, as_of)
-    if assists is None:
-        assists_sql = _ASSISTS_SQL.format(
-            visits_sql=visits_sql,
-            where=where,
-            period_test="v.visit_date BETWEEN :period_start AND :ref",
-            a_county=a_county,
+        sites = _read_sites(session, where, a_county, params)
+        duty_rows, duty_visits, assists = _duty_rows(
+            session, period_start, period_end, as_of, township_id, visits_sql, visits_params
         )
-        with without_jit(session):
+        if assists is None:
+            assists_sql = _ASSISTS_SQL.format(
+                visits_sql=visits_sql,
+                where=where,
+                period_test="v.visit_date BETWEEN :period_start AND :ref",
+                a_county=a_county,
+            )
             assists = query_frame(session, assists_sql, params)
+    duties = duty_status_frame(duty_rows, duty_visits, period_start, period_end, as_of)
     return period_status_frame(sites, duties, assists)
 
 
@@ -447,23 +559,42 @@ def period_status_frame(
     sites: pd.DataFrame, duties: pd.DataFrame, assists: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Sites (site_id, grid_cell_id, township_id, site_class, tracking_start (NaT: never
-    assigned), assigned) with their duties' rows from ``duty_status_frame`` summed up."""
-    frame = sites.reset_index(drop=True).copy()
-    frame["tracking_start"] = as_days(frame["tracking_start"]).astype("M8[s]")
-    frame["site_class"] = frame["site_class"].astype("int64")
-    frame["assigned"] = frame["assigned"].astype(bool)
-    ids = frame["site_id"].to_numpy()
-    per_site = duties.groupby("site_id").agg(missed=("missed", "sum"), last=("last_visit", "max"))
-    frame["missed"] = per_site["missed"].reindex(ids).fillna(0).to_numpy(dtype=np.int64)
-    frame["on_time"] = frame["tracking_start"].notna().to_numpy() & (frame["missed"] == 0)
-    frame["last_visit"] = as_days(per_site["last"].reindex(ids)).astype("M8[s]")
-    helped = (
-        assists.groupby("site_id")["assist_visits"].sum()
-        if assists is not None and len(assists)
-        else pd.Series(dtype=np.int64)
+    assigned), assigned) with their duties' rows from ``duty_status_frame`` summed up (sums
+    and maxima by array position, not pandas' groupby: see ``duty_status_frame``)."""
+    ids = sites["site_id"].to_numpy()
+    n = len(ids)
+    key = pd.Index(ids)
+    duty_site = key.get_indexer(duties["site_id"].to_numpy())
+    mine = duty_site >= 0
+    missed = np.bincount(
+        duty_site[mine], weights=duties["missed"].to_numpy(dtype=np.int64)[mine], minlength=n
+    ).astype(np.int64)
+    last = latest_day(duty_site, as_days(duties["last_visit"]), n, np.datetime64("9999-12-31", "D"))
+    start = as_days(sites["tracking_start"])
+    helped = np.zeros(n, dtype=np.int64)
+    if assists is not None and len(assists):
+        assist_site = key.get_indexer(assists["site_id"].to_numpy())
+        counted = assist_site >= 0
+        helped = np.bincount(
+            assist_site[counted],
+            weights=assists["assist_visits"].to_numpy(dtype=np.int64)[counted],
+            minlength=n,
+        ).astype(np.int64)
+    return pd.DataFrame(
+        {
+            "site_id": ids,
+            "grid_cell_id": sites["grid_cell_id"].to_numpy(),
+            "township_id": sites["township_id"].to_numpy(),
+            "site_class": sites["site_class"].to_numpy(dtype=np.int64),
+            "tracking_start": start.astype("M8[s]"),
+            "assigned": sites["assigned"].to_numpy(dtype=bool),
+            "missed": missed,
+            "on_time": ~np.isnat(start) & (missed == 0),
+            "last_visit": last.astype("M8[s]"),
+            "assist_visits": helped,
+        },
+        columns=list(SITE_PERIOD_COLUMNS),
     )
-    frame["assist_visits"] = helped.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
-    return frame[list(SITE_PERIOD_COLUMNS)]
 
 
 def _ancestor_at(cells: pd.DataFrame, level: int) -> np.ndarray:
@@ -530,11 +661,36 @@ def cell_coverage(
     return out[list(CELL_COLUMNS)]
 
 
+# What the cell list is, read in the same snapshot as the rows would be: the database, the
+# role (row-level security), how many cells, the highest id, and the newest row version
+# (every insert or update writes a newer xmin; a delete lowers the count). Reading it costs a
+# scan of the ids where reading the cells costs a tenth of a second in a province.
+_CELLS_STAMP_SQL = (
+    "SELECT current_database(), current_user, count(*), max(id), max(xmin::text::bigint) "
+    "FROM grid_cell"
+)
+_CELLS_CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
+_CELLS_CACHE_SIZE = 16
+
+
 def load_cells(session: Session) -> pd.DataFrame:
     """The grid hierarchy as ``cell_coverage`` wants it (one county's when the scope is one:
-    the query names it)."""
+    the query names it). Kept per process under the stamp of the cells it read
+    (``_CELLS_STAMP_SQL``): cells change rarely, so a page reads the stamp, not 93,000 rows;
+    any change to a cell changes the stamp."""
     county, params = county_filter("grid_cell")
-    return query_frame(session, CELLS_SQL + (f" WHERE TRUE{county}" if county else ""), params)
+    where = f" WHERE TRUE{county}" if county else ""
+    stamp = (
+        scope.current_county(),
+        *session.execute(text(_CELLS_STAMP_SQL + where), params).one(),
+    )
+    cells = _CELLS_CACHE.get(stamp)
+    if cells is None:
+        cells = query_frame(session, CELLS_SQL + where, params)
+        if len(_CELLS_CACHE) >= _CELLS_CACHE_SIZE:
+            _CELLS_CACHE.clear()
+        _CELLS_CACHE[stamp] = cells
+    return cells.copy()
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
@@ -548,6 +704,7 @@ __all__ = [
     "CELLS_SQL",
     "CELL_COLUMNS",
     "DUTY_PERIOD_COLUMNS",
+    "NAT_BIGINT_SQL",
     "SITE_PERIOD_COLUMNS",
     "cell_coverage",
     "duty_period_status",
@@ -555,8 +712,10 @@ __all__ = [
     "duty_before_sql",
     "duty_status_frame",
     "duty_visits_query",
+    "latest_day",
     "load_cells",
     "month_bounds",
+    "nullable_ids",
     "period_status_frame",
     "site_period_status",
 ]

@@ -11,12 +11,14 @@ before that table exists) may pass their own, e.g. over a TEMP TABLE or a VALUES
 counts for the site whoever made it; the deadline rules treat visits before the assignment
 began as in `duty.windows` (they may only extend the first deadline).
 
-With the default relation the last visit is looked up per assignment (a LATERAL walk of the
-index on visit (site_id, arrived), backwards from the day asked about, stopping at the first
-verified visit by the duty's deputy) instead of aggregating every visit ever made: the cost
-follows the number of sites, not the length of the history. Any other ``visits_sql`` takes
-the straightforward aggregate (``REFERENCE_VISITS_SQL`` forces it over the same relation: the
-reference the fast path is tested against). When the scope is one county (`db.scope`), the
+With the default relation the last visit is looked up per assignment in ``counted_visit``
+(migration 0027: the visits ``verified_visit`` shows, one narrow row each, kept by triggers on
+visits, flags and reviews): one index-only probe on (site_id, deputy_id, arrived), backwards
+from the day asked about, instead of aggregating every visit ever made or checking each
+candidate visit's patrol: the cost follows the number of sites, not the length of the
+history. Any other ``visits_sql`` takes the straightforward aggregate
+(``REFERENCE_VISITS_SQL`` forces it over ``verified_visit``: the reference the fast path and
+the summary are tested against). When the scope is one county (`db.scope`), the
 queries name it (``county_id = <id>``, ``county_filter``) on every table they read.
 """
 
@@ -109,8 +111,10 @@ WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
   AND {county} AND {where}
 """
 
-# The fast form over ``verified_visit``: per assignment, the latest verified visit in
-# [valid_from, :on] by its deputy, walking the (site_id, arrived) index backwards.
+# The fast form over the ``counted_visit`` summary (migration 0027: the visits ``verified_visit``
+# shows, kept by triggers): per assignment, the latest counted visit in [valid_from, :on] by its
+# deputy, one index-only probe walking (site_id, deputy_id, arrived) backwards. The arrival
+# bounds let the index stop; the local-day tests keep the answer exact.
 _DUE_FAST_SQL = """
 SELECT a.deputy_id, d.code AS deputy_code, d.name AS deputy_name, t.name AS township,
        s.id AS site_id, s.code AS site_code, s.name AS site_name, s.kind, s.site_class,
@@ -120,18 +124,29 @@ JOIN deputy d ON d.id = a.deputy_id AND d.county_id = a.county_id
 JOIN site s ON s.id = a.site_id AND s.county_id = a.county_id
 LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id
 LEFT JOIN LATERAL (
-    SELECT v.visit_date FROM verified_visit v
-    WHERE v.site_id = a.site_id
-      AND v.arrived >= {from_bound} - interval '1 day'
-      AND v.arrived < {on_bound} + interval '2 days'
-      AND v.visit_date >= a.valid_from AND v.visit_date <= :on
-      AND (:any_deputy OR v.deputy_id = a.deputy_id){visit_county}
-    ORDER BY v.arrived DESC
+    SELECT {visit_day} AS visit_date FROM counted_visit c
+    WHERE c.site_id = a.site_id{deputy_test}
+      AND c.arrived >= {from_bound} - interval '1 day'
+      AND c.arrived < {on_bound} + interval '2 days'
+      AND {visit_day} >= a.valid_from AND {visit_day} <= :on{visit_county}
+    ORDER BY c.arrived DESC
     LIMIT 1
 ) lv ON true
 WHERE a.valid_from <= :on AND (a.valid_to IS NULL OR a.valid_to > :on)
   AND {where}
 """
+
+
+def local_day_sql(instant_sql: str) -> str:
+    """SQL for the local day of an instant, as ``verified_visit.visit_date`` computes it."""
+    return f"(({instant_sql}) AT TIME ZONE {LOCAL_TZ_SQL})::date"
+
+
+def counted_deputy_test(alias: str, deputy_sql: str, any_deputy: bool) -> str:
+    """`` AND c.deputy_id = <the duty's deputy>`` unless any deputy's visit discharges a duty
+    (setting ``duty_visits``): written into the SQL, not bound, so the planner sees the index
+    prefix (site_id, deputy_id) it can probe."""
+    return "" if any_deputy else f" AND {alias}.deputy_id = {deputy_sql}"
 
 
 def due_query(
@@ -158,11 +173,13 @@ def due_query(
     params.update(county_params)
     where = " AND ".join(conditions) + county_sql
     if visits_sql == DEFAULT_VISITS_SQL:
-        visit_county, _ = county_filter("v")
+        visit_county, _ = county_filter("c")
         sql = _DUE_FAST_SQL.format(
             where=where,
             from_bound=local_midnight_sql("a.valid_from"),
             on_bound=local_midnight_sql(":on"),
+            visit_day=local_day_sql("c.arrived"),
+            deputy_test=counted_deputy_test("c", "a.deputy_id", params["any_deputy"]),
             visit_county=visit_county,
         )
     else:
@@ -233,9 +250,11 @@ __all__ = [
     "DUE_COLUMNS",
     "LOCAL_TZ_SQL",
     "REFERENCE_VISITS_SQL",
+    "counted_deputy_test",
     "county_filter",
     "due_list",
     "due_list_for",
     "due_query",
+    "local_day_sql",
     "local_midnight_sql",
 ]

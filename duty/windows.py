@@ -248,6 +248,13 @@ def as_days(values: Any) -> np.ndarray:
     """Dates (date objects, strings, datetime64, Timestamps; None/NaT for none) → datetime64[D]."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "M":
         return values.astype("M8[D]")
+    if (
+        isinstance(values, pd.Series)
+        and isinstance(values.dtype, np.dtype)
+        and values.dtype.kind == "M"
+    ):
+        # already datetimes: no parsing (pandas' to_datetime costs ~1 ms a call even so)
+        return values.to_numpy().astype("M8[D]")
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     if len(series) == 0:
         return np.array([], dtype="M8[D]")
@@ -371,78 +378,120 @@ def missed_counts(
     ``sites`` has site_id, site_class, tracking_start (NaT: never tracked → 0) and optionally
     tracking_end (the assignment's last day; NaT: open); ``visits`` has site_id, visit_date
     (any order, duplicates allowed). Returns the counts indexed by site_id in the order of
-    ``sites``. "site_id" is the key of a duty: callers pass one row per assignment period.
+    ``sites``. "site_id" is the key of a duty: callers pass one row per assignment period
+    (unique ids; a visit is matched to the row of its id).
+
+    A frame-shaped door to ``missed_count_array``, which does the work on arrays.
+    """
+    ids = sites["site_id"].to_numpy()
+    n = len(ids)
+    key = pd.Index(ids)
+    if not key.is_unique:
+        raise ValueError("missed_counts takes one row per site_id (a duty's key)")
+    pos = key.get_indexer(visits["site_id"].to_numpy()) if n else np.array([], dtype=np.int64)
+    counts = missed_count_array(
+        _classes(sites["site_class"].to_numpy(), n),
+        as_days(sites["tracking_start"]),
+        as_days(sites["tracking_end"]) if "tracking_end" in sites.columns else np.full(n, _NAT),
+        pos,
+        as_days(visits["visit_date"]),
+        period_start,
+        period_end,
+        as_of,
+        grace_days,
+    )
+    return pd.Series(counts, index=pd.Index(ids, name="site_id"))
+
+
+def _run_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a sorted key array: whether each element starts, and whether it ends, its run."""
+    first = np.ones(len(keys), dtype=bool)
+    last = np.ones(len(keys), dtype=bool)
+    if len(keys) > 1:
+        same = keys[1:] == keys[:-1]
+        first[1:] = ~same
+        last[:-1] = ~same
+    return first, last
+
+
+def missed_count_array(
+    site_class: np.ndarray,
+    tracking_start: np.ndarray,
+    tracking_end: np.ndarray,
+    visit_of: np.ndarray,
+    visit_day: np.ndarray,
+    period_start: date,
+    period_end: date,
+    as_of: date | None = None,
+    grace_days: int | None = None,
+) -> np.ndarray:
+    """``len(missed_deadlines(...))`` per duty, on plain arrays: one entry per duty (class,
+    tracking start and end as datetime64[D], NaT: never tracked / open), and the visits as
+    the position of their duty (``visit_of``; -1: none of these) with their day.
 
     The chain is cut into segments, one per event (the tracking start, then each visit on or
     after it), each running from the event's deadline to the day before the next visit; the
     missed deadlines of a segment are counted arithmetically, so no row-by-row loop is needed.
     Only the last visit before the period (and before the tracking start) matters for what
-    happens inside it, so callers may pass just those and the visits in the period.
+    happens inside it, so callers may pass just those and the visits in the period. One sort
+    of the visits by (duty, day) gives every event's neighbours; no pandas on the way (its
+    fixed costs per call are what a county's page would pay).
     """
     if period_end < period_start:
         raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
-    ids = sites["site_id"].to_numpy()
-    result = pd.Series(np.zeros(len(ids), dtype=np.int64), index=pd.Index(ids, name="site_id"))
+    n = len(site_class)
+    out = np.zeros(n, dtype=np.int64)
     cap_date = period_end if as_of is None else min(period_end, as_of - _DAY)
-    if cap_date < period_start or len(ids) == 0:
-        return result
+    if cap_date < period_start or n == 0:
+        return out
     cap = np.datetime64(cap_date, "D")
-    start_day = np.datetime64(period_start, "D")
+    cls = np.asarray(site_class, dtype=np.int64)
+    start = np.asarray(tracking_start).astype("M8[D]")
+    end = np.asarray(tracking_end).astype("M8[D]")
+    tracked = ~np.isnat(start)
 
-    starts = as_days(sites["tracking_start"])
-    tracked = ~np.isnat(starts)
-    site = pd.DataFrame(
-        {
-            "site_id": ids[tracked],
-            "cls": _classes(sites["site_class"].to_numpy(), len(ids))[tracked],
-            "start": starts[tracked],
-            "end": (
-                as_days(sites["tracking_end"])[tracked]
-                if "tracking_end" in sites.columns
-                else np.full(int(tracked.sum()), _NAT)
-            ),
-        }
-    )
-    if site.empty:
-        return result
-    seen = pd.DataFrame(
-        {"site_id": visits["site_id"].to_numpy(), "v": as_days(visits["visit_date"])}
-    )
-    seen = seen[~np.isnat(seen["v"].to_numpy()) & (seen["v"].to_numpy() <= cap)]
-    seen = seen.drop_duplicates().merge(site, on="site_id", how="inner")
-    early = seen["v"].to_numpy() < seen["start"].to_numpy()
-    prior = seen[early].groupby("site_id")["v"].max()
-    later = seen[~early].sort_values(["site_id", "v"], kind="stable")
+    pos = np.asarray(visit_of, dtype=np.int64)
+    day = np.asarray(visit_day).astype("M8[D]")
+    keep = (pos >= 0) & ~np.isnat(day) & (day <= cap)
+    keep[keep] = tracked[pos[keep]]
+    pos, day = pos[keep], day[keep]
+    order = np.lexsort((day.astype(np.int64), pos))
+    pos, day = pos[order], day[order]
+    if len(pos) > 1:
+        repeated = np.zeros(len(pos), dtype=bool)
+        repeated[1:] = (pos[1:] == pos[:-1]) & (day[1:] == day[:-1])
+        pos, day = pos[~repeated], day[~repeated]
+    early = day < start[pos]
 
-    # Start events: deadline from the start (extended by a visit before it), ended by the
-    # first visit on or after the start.
-    site_prior = as_days(prior.reindex(site["site_id"].to_numpy()))
-    first_visit = as_days(later.groupby("site_id")["v"].min().reindex(site["site_id"].to_numpy()))
-    start_deadline = next_deadline_array(
-        site["cls"].to_numpy(), site_prior, site["start"], grace_days
-    )
+    # The last visit before each tracking start extends the deadline from the start.
+    prior = np.full(n, _NAT)
+    early_pos, early_day = pos[early], day[early]
+    _, ends_run = _run_edges(early_pos)
+    prior[early_pos[ends_run]] = early_day[ends_run]
 
-    # Visit events: deadline after the visit, ended by the same site's next visit.
-    later_ids = later["site_id"].to_numpy()
-    later_v = later["v"].to_numpy().astype("M8[D]")
-    same_next = np.zeros(len(later_ids), dtype=bool)
-    same_next[:-1] = later_ids[1:] == later_ids[:-1]
-    next_visit = np.full(len(later_ids), _NAT)
-    next_visit[:-1] = np.where(same_next[:-1], later_v[1:], _NAT)
-    later_cls = later["cls"].to_numpy()
+    # Visit events: deadline after the visit, ended by the same duty's next visit.
+    later_pos, later_day = pos[~early], day[~early]
+    starts_run, ends_run = _run_edges(later_pos)
+    first_visit = np.full(n, _NAT)
+    first_visit[later_pos[starts_run]] = later_day[starts_run]
+    next_visit = np.full(len(later_pos), _NAT)
+    if len(later_pos) > 1:
+        next_visit[:-1] = np.where(ends_run[:-1], _NAT, later_day[1:])
 
-    event_ids = np.concatenate([site["site_id"].to_numpy(), later_ids])
-    cls = np.concatenate([site["cls"].to_numpy(), later_cls])
-    first = np.concatenate([start_deadline, _after_visit_arr(later_cls, later_v)])
-    ends = np.concatenate([first_visit, next_visit])
-    hi = np.where(np.isnat(ends), cap, np.minimum(ends - 1, cap))
-    last_day = np.concatenate([site["end"].to_numpy(), later["end"].to_numpy()]).astype("M8[D]")
+    # Start events: deadline from the start, ended by the first visit on or after it.
+    held = np.flatnonzero(tracked)
+    start_deadline = next_deadline_array(cls[held], prior[held], start[held], grace_days)
+
+    event_pos = np.concatenate([held, later_pos])
+    event_cls = cls[event_pos]
+    first = np.concatenate([start_deadline, _after_visit_arr(cls[later_pos], later_day)])
+    stop = np.concatenate([first_visit[held], next_visit])
+    hi = np.where(np.isnat(stop), cap, np.minimum(stop - 1, cap))
+    last_day = end[event_pos]
     hi = np.where(np.isnat(last_day), hi, np.minimum(hi, last_day))
-    lo = np.maximum(first, start_day)
-    counts = _count_deadlines(cls, first, lo, hi)
-    per_site = pd.Series(counts).groupby(event_ids).sum()
-    result.loc[per_site.index] = per_site.to_numpy()
-    return result
+    lo = np.maximum(first, np.datetime64(period_start, "D"))
+    counts = _count_deadlines(event_cls, first, lo, hi)
+    return np.bincount(event_pos, weights=counts, minlength=n).astype(np.int64)
 
 
 __all__ = [
@@ -454,6 +503,7 @@ __all__ = [
     "deadline_after_visit",
     "first_deadline",
     "following_deadline",
+    "missed_count_array",
     "missed_counts",
     "missed_deadlines",
     "month_end",

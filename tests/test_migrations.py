@@ -72,7 +72,7 @@ def test_upgrade_downgrade_upgrade(bare_engine: Engine) -> None:
     migrate.upgrade(bare_engine, "0001")
     assert migrate.current_revision(bare_engine) == "0001"
     migrate.upgrade(bare_engine)
-    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0026"
+    assert migrate.current_revision(bare_engine) == migrate.head_revision() == "0027"
     assert set(inspect(bare_engine).get_table_names()) >= DOMAIN_TABLES
     migrate.downgrade(bare_engine, "base")
     assert not DOMAIN_TABLES & set(inspect(bare_engine).get_table_names())
