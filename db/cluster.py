@@ -163,8 +163,9 @@ def load_info(home: Path | None = None) -> ClusterInfo | None:
 
 
 @contextlib.contextmanager
-def _locked(home: Path) -> Iterator[None]:
-    with (home / "cluster.lock").open("a") as handle:
+def _locked(home: Path, name: str = "cluster.lock") -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / name).open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -264,6 +265,18 @@ def up() -> ClusterInfo:
     """Create the cluster on first use, start it if stopped, make sure the database, the owner
     and app roles and the extensions exist and the owner owns the app's objects."""
     home = home_dir()
+    # One process at a time: the test workers (pytest-xdist) and two commands started together
+    # each call this, and two initdb or pg_ctl start on one data directory fail each other.
+    with _locked(home, "cluster-up.lock"):
+        info = _up(home)
+        _wait_ready(info)
+        _ensure_database(info, DB_NAME)
+        _ensure_roles(info, DB_NAME)
+    return info
+
+
+def _up(home: Path) -> ClusterInfo:
+    """Create the cluster if there is none and start it if stopped (under ``up``'s lock)."""
     info = load_info(home) or _init(home)
     if not is_running(info):
         log = info.home / "postgres.log"
@@ -277,9 +290,6 @@ def up() -> ClusterInfo:
         if result.returncode != 0:
             tail = log.read_text()[-1500:] if log.exists() else ""
             raise DatabaseUnavailable(f"could not start the local cluster: {result.stdout}{tail}")
-    _wait_ready(info)
-    _ensure_database(info, DB_NAME)
-    _ensure_roles(info, DB_NAME)
     return info
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -610,3 +612,46 @@ def test_an_old_cluster_json_gets_the_two_roles_passwords_in_place(tmp_path) -> 
     assert make_url(first.app_url()).username == roles.APP_ROLE
     assert make_url(first.owner_url()).username == roles.OWNER_ROLE
     assert make_url(first.url()).username == cluster.DB_USER
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="the suite runs on another server"
+)
+def test_two_processes_bring_up_one_new_cluster_together() -> None:
+    """The test workers (pytest-xdist) of a fresh clone each call ``up()`` at once: one makes
+    the cluster, the other waits for it (seen before the lock: initdb twice on one directory,
+    "pg_wal: File exists", and every test of the run an error)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="shuijian-up-"))
+    home.chmod(0o755)  # as root, initdb runs as postgres, who must reach it
+    env = {**os.environ, "SHUIJIAN_HOME": str(home)}
+    env.pop("DATABASE_URL", None)
+    script = "from db import cluster; print(cluster.up().port)"
+    root = str(Path(__file__).resolve().parent.parent)
+    try:
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-c", script],
+                cwd=root,
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        results = [(p.wait(timeout=180), *p.communicate()) for p in started]
+        assert [code for code, _, _ in results] == [0, 0], results
+        assert len({out.strip() for _, out, _ in results}) == 1  # one cluster, one port
+    finally:
+        subprocess.run(
+            [sys.executable, "-c", "from db import cluster; cluster.down()"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        shutil.rmtree(home, ignore_errors=True)
