@@ -1,9 +1,11 @@
 """A leader's today: the figures of the landing page, each computed by the function that
 defines it elsewhere, so every figure here equals the page it links to.
 
-- Overdue sites now: `duty.due.due_list` on today (the due list's count), with the oldest
-  deadline missed and every overdue site's deadline and days overdue.
-- Never patrolled, unassigned, each site's state today: `duty.today`.
+- Overdue sites now, never patrolled, unassigned, each site's state today: `duty.today` (the
+  due list's rules and count — one row per assigned site, one deputy a site a day), with the
+  oldest deadline missed and every overdue site's deadline and days overdue; the names shown
+  are read for the overdue sites only (at a province's scale the due list's names and sort for
+  every site cost more than the status itself).
 - This month's on-time share so far beside last month's: `duty.coverage.site_period_status`,
   as the coverage page's month view counts it (as of today).
 - Open and overdue tickets, 处置率 and satisfaction: `tickets.figures` over the tickets of the
@@ -36,9 +38,8 @@ from sqlalchemy.orm import Session
 from accounts.auth import SignedIn
 from accounts.scope import confined_to, narrow
 from core import clock
-from db.query import county_clause, read_geoframe, where_equal
+from db.query import county_clause, query_frame, read_geoframe, township_label, where_equal
 from duty.coverage import month_bounds, site_period_status
-from duty.due import due_list
 from duty.today import site_today_status
 from reports.evaluation import evaluate_month, opening_month, previous_months, township_ranking
 from tickets.figures import county_rates, overdue_tickets
@@ -158,10 +159,22 @@ def month_share(
     return MonthShare(year, month, len(status), int(status["on_time"].sum()))
 
 
-def overdue_frame(due: pd.DataFrame) -> pd.DataFrame:
-    """The due list's overdue rows, longest overdue first, with their days overdue."""
-    rows = due[due["status"] == "overdue"]
-    out = rows.assign(days_overdue=-rows["days_left"].astype("int64"))
+def overdue_frame(session: Session, today: pd.DataFrame) -> pd.DataFrame:
+    """The overdue sites of ``today`` (`duty.today`'s frame), longest overdue first, with
+    their days overdue and the code, name and township shown, read for these sites only."""
+    rows = today[today["status"] == "overdue"]
+    if rows.empty:
+        return pd.DataFrame(columns=list(OVERDUE_COLUMNS))
+    names = query_frame(
+        session,
+        f"SELECT s.id AS site_id, s.code AS site_code, s.name AS site_name, "
+        f"{township_label('t')} AS township FROM site s "
+        "LEFT JOIN township t ON t.id = s.township_id AND t.county_id = s.county_id "
+        f"WHERE {county_clause('s')} AND s.id = ANY(:ids)",
+        {"ids": [int(i) for i in rows["site_id"]]},
+    )
+    out = rows.merge(names, on="site_id", how="left", validate="one_to_one")
+    out = out.assign(days_overdue=-out["days_left"].astype("int64"))
     out = out.sort_values(["deadline", "site_code"], kind="stable").reset_index(drop=True)
     return out[list(OVERDUE_COLUMNS)]
 
@@ -207,19 +220,18 @@ def glance(
     """Today's figures for the county (``township_id`` None) or one township; a township
     account (``viewer``) gets its own township's (``accounts.scope.narrow``)."""
     township_id = narrow(viewer, township_id)
-    due = due_list(session, on, township_id=township_id)
-    today = site_today_status(session, on, township_id, due)
+    today = site_today_status(session, on, township_id)
     codes = today["today"].value_counts()
     last_year, last_month = previous_months(on.year, on.month, 2)[0]
     return Glance(
         on=on,
         township_id=township_id,
         sites=len(today),
-        overdue=int((due["status"] == "overdue").sum()),
-        due_soon=int((due["status"] == "due_soon").sum()),
+        overdue=int((today["status"] == "overdue").sum()),
+        due_soon=int((today["status"] == "due_soon").sum()),
         never_patrolled=int((~today["ever_patrolled"]).sum()),
         unassigned=int(codes.get("unassigned", 0)),
-        overdue_sites=overdue_frame(due),
+        overdue_sites=overdue_frame(session, today),
         sites_today=today,
         this_month=month_share(session, on.year, on.month, on, township_id),
         last_month=month_share(session, last_year, last_month, on, township_id),
