@@ -389,6 +389,20 @@ def test_the_backfill_gives_the_maintained_rows(history) -> None:
     assert session.execute(text(SUMMARY_SQL.format("counted_visit"))).all() == before
 
 
+def test_the_demo_reset_empties_the_summary(history) -> None:
+    """The demo's reset truncates from county with CASCADE, which takes counted_visit in the
+    same statement: the visit trigger must not truncate it again (PostgreSQL refuses a nested
+    TRUNCATE of a table the statement holds)."""
+    from data.loader import wipe
+    from db.roles import truncate_guard_lifted
+
+    session, _ = history
+    assert _summary_is_true(session) > 0
+    with truncate_guard_lifted(session):
+        wipe(session)
+    assert _summary_is_true(session) == 0
+
+
 # --------------------------------------------------------------------------- the array form
 # Duties as (duty_id, site_id, deputy_id, class, tracking start, tracking end or None) and
 # their visits as {duty_id: [days]}; the row-by-row rule is missed_deadlines per duty.
