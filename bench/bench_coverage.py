@@ -462,31 +462,42 @@ def coverage_month(
 
 
 def today_status(
-    engine: Engine, *, visits_sql: str | None = None, with_due: bool = False
+    engine: Engine, *, visits_sql: str | None = None, glance: bool = False
 ) -> Callable[[], dict[str, Any]]:
     """Every site's current window on TODAY (``duty.today.site_today_status``): what the today
     map, its tiles and the grid heads' reminders compute. The indexed form is the lean one (no
     due list: the recent visits as a range, probes for the rest, no names but the deputies').
-    ``with_due``: the glance's form, the due list (with its names, sorted) first, passed in;
-    the reference form is that over ``visits_sql`` (nested loops off, see below)."""
-    from duty.due import DEFAULT_VISITS_SQL, due_list
+    ``glance``: the leader's landing page's form (``reports.glance``), the lean form and then
+    the code, name and township of its overdue sites; the reference form is the due list over
+    ``visits_sql`` (nested loops off, see below) and the today view from it."""
+    from duty.due import due_list
     from duty.today import site_today_status
+    from reports.glance import overdue_frame
 
     def run() -> dict[str, Any]:
         t0 = time.perf_counter()
         with _session(engine, None) as s:
-            if visits_sql is None and not with_due:
+            if visits_sql is None:
                 frame = site_today_status(s, TODAY)
                 t1 = time.perf_counter()
-                return {"today": t1 - t0, "total": t1 - t0, "frame": frame}
-            if visits_sql is not None:
-                # The reference's aggregate of every visit is joined to 51,000 assignments the
-                # planner guesses at 5 rows (the county_id joins are correlated), so it loops
-                # over the aggregate per assignment: 113-137 s for a query of 2-3 s. Nested
-                # loops off for it alone, in this transaction: the comparison is with the old
-                # form's work, not with a plan accident of the bench's data.
-                s.execute(text("SET LOCAL enable_nestloop = off"))
-            due = due_list(s, TODAY, visits_sql=visits_sql or DEFAULT_VISITS_SQL)
+                if not glance:
+                    return {"today": t1 - t0, "total": t1 - t0, "frame": frame}
+                overdue = overdue_frame(s, frame)
+                t2 = time.perf_counter()
+                return {
+                    "today": t1 - t0,
+                    "overdue names": t2 - t1,
+                    "total": t2 - t0,
+                    "frame": frame,
+                    "overdue": overdue,
+                }
+            # The reference's aggregate of every visit is joined to 51,000 assignments the
+            # planner guesses at 5 rows (the county_id joins are correlated), so it loops
+            # over the aggregate per assignment: 113-137 s for a query of 2-3 s. Nested
+            # loops off for it alone, in this transaction: the comparison is with the old
+            # form's work, not with a plan accident of the bench's data.
+            s.execute(text("SET LOCAL enable_nestloop = off"))
+            due = due_list(s, TODAY, visits_sql=visits_sql)
             t1 = time.perf_counter()
             frame = site_today_status(s, TODAY, due=due)
         t2 = time.perf_counter()
@@ -501,6 +512,11 @@ def best_split(repeat: int, query: Callable[[], dict[str, Any]]) -> dict[str, An
 
 
 def _split(parts: dict[str, Any]) -> str:
+    if "overdue names" in parts:
+        return (
+            f"site_today_status {parts['today']:.3f} s + overdue sites' names "
+            f"{parts['overdue names']:.3f} s"
+        )
     if "today" in parts:
         return f"site_today_status {parts['today']:.3f} s (no due list)"
     if "due" in parts:
@@ -682,10 +698,10 @@ def run(args: argparse.Namespace) -> str:
             today_status(app),
             coverage_month(app, county=county),
         )
-        glance = today_status(app, with_due=True)
+        glance = today_status(app, glance=True)
         month(), today(), one(), glance()  # warm once, as a running app would be
         runs = [(month(), today(), one()) for _ in range(r)]  # interleaved: same load for all
-        # the glance's form of the today view (the due list with names first), for the record
+        # the leader's landing page's form (the lean form, then its overdue sites' names)
         glanced = best_split(r, glance)
         prov = min((m for m, _, _ in runs), key=lambda parts: parts["total"])
         now = min((t for _, t, _ in runs), key=lambda parts: parts["total"])
@@ -702,6 +718,8 @@ def run(args: argparse.Namespace) -> str:
         checked = _same(prov["frame"], ref_month["frame"], "province, month")
         checked += _same(now["frame"], ref_today["frame"], "province, as of today")
         _same(glanced["frame"], now["frame"], "province, as of today, the glance's form")
+        if len(glanced["overdue"]) != int((now["frame"]["status"] == "overdue").sum()):
+            raise SystemExit("the glance's overdue sites are not the today view's")
         mine = prov["frame"][prov["frame"]["site_id"].isin(cty["frame"]["site_id"])]
         checked += _same(cty["frame"], mine, f"county {county}, month")
         if len(cty["frame"]) != SITES_PER_COUNTY:
@@ -777,10 +795,10 @@ def run(args: argparse.Namespace) -> str:
             continue
         lines.append(f"- {d.split(' (')[0]}: month {sm}; today {st}; one county {sc}")
     lines += [
-        f"- the glance's form of the today view (the leader's landing page: the due list with "
-        f"its names, sorted, then the today view from it): {glanced['total']:.3f} s "
-        f"({_split(glanced)}), best of {r} after the interleaved runs; its rows equal the "
-        "lean form's",
+        f"- the leader's landing page's form of the today view (`reports.glance`: the lean "
+        f"form, then the code, name and township of its {len(glanced['overdue']):,} overdue "
+        f"sites): {glanced['total']:.3f} s ({_split(glanced)}), best of {r} after the "
+        "interleaved runs",
         "",
         f"- Exact: {checked:,} site rows of the indexed form equal the reference form's "
         "(month and as of today, whole province) and the whole province's rows of the county",
