@@ -72,8 +72,16 @@ def test_a_deputy_on_a_phone(server: str, demo_copy: Engine, tmp_path: Path) -> 
             expect(cards.filter(has_text=name).first).to_be_visible()
         upload = page.locator(".st-key-my_sites_upload a")
         expect(upload).to_have_text("上传巡查轨迹")
+        # large, thumb-sized; the page's style can land a moment after the button on a busy
+        # machine (seen: 100×28 under two test workers), so its size is awaited, then checked
+        page.wait_for_function(
+            "el => { const r = el.getBoundingClientRect();"
+            " return r.height >= 48 && r.width >= 300 }",
+            arg=upload.element_handle(),
+            timeout=30_000,
+        )
         box = upload.bounding_box()
-        assert box and box["height"] >= 48 and box["width"] >= 300  # large, thumb-sized
+        assert box and box["height"] >= 48 and box["width"] >= 300
         maps = page.get_by_role("link", name="在地图中打开")
         expect(maps).to_have_count(len(sites), timeout=30_000)
         href = maps.first.get_attribute("href") or ""
